@@ -1,0 +1,286 @@
+"""The MQTT wire contract between kiosks and the hub (docs/protocol.md is its prose form).
+
+Topics carry the kiosk id, which is also the kiosk's broker username, so ``pattern`` ACLs with ``%u``
+confine each kiosk to its own topics. Payloads are UTF-8 JSON objects with a ``"v": 1`` version field.
+Decoding never trusts the payload: every problem raises :class:`ProtocolError` with a short reason, and a
+batch decodes rating by rating so one bad rating does not take the valid ones down with it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from feedback.ids import is_valid_id
+from feedback.rating import InvalidRating, Rating
+
+VERSION = 1
+ROOT = "fb/v1"
+HUB_STATUS_TOPIC = f"{ROOT}/hub/status"
+SHARED_GROUP = "hub"
+
+MAX_BATCH_RATINGS = 100
+MAX_PAYLOAD_BYTES = 64 * 1024
+
+# Kiosk -> hub
+RATINGS = "ratings"
+STATUS = "status"
+REPORT = "report"
+# Hub -> kiosk
+ACK = "ack"
+CONFIG = "config"
+COMMAND = "cmd"
+
+KIOSK_WRITES = (RATINGS, STATUS, REPORT)
+KIOSK_READS = (ACK, CONFIG, COMMAND)
+
+
+class ProtocolError(ValueError):
+    """A payload or topic that breaks the contract. ``reason`` is a short, stable, countable code."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+def kiosk_topic(kiosk_id: str, kind: str) -> str:
+    return f"{ROOT}/k/{kiosk_id}/{kind}"
+
+
+def ratings_subscription(*, shared: bool = True) -> str:
+    """The hub's subscription to every kiosk's ratings (a shared subscription so workers can join)."""
+    topic = f"{ROOT}/k/+/{RATINGS}"
+    return f"$share/{SHARED_GROUP}/{topic}" if shared else topic
+
+
+def parse_kiosk_topic(topic: str) -> tuple[str, str]:
+    """Split ``fb/v1/k/<kiosk>/<kind>`` into ``(kiosk_id, kind)``."""
+    parts = topic.split("/")
+    if len(parts) != 5 or f"{parts[0]}/{parts[1]}" != ROOT or parts[2] != "k":
+        raise ProtocolError("bad_topic", topic)
+    if not is_valid_id(parts[3]):
+        raise ProtocolError("bad_kiosk_id", parts[3])
+    return parts[3], parts[4]
+
+
+def _load_object(payload: bytes) -> dict[str, Any]:
+    if len(payload) > MAX_PAYLOAD_BYTES:
+        raise ProtocolError("payload_too_large", f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
+    try:
+        doc = json.loads(payload)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ProtocolError("malformed_json", str(exc)[:120]) from None
+    if not isinstance(doc, dict):
+        raise ProtocolError("not_an_object", type(doc).__name__)
+    if doc.get("v") != VERSION:
+        raise ProtocolError("unsupported_version", repr(doc.get("v"))[:20])
+    return doc
+
+
+def _dumps(doc: Mapping[str, Any]) -> bytes:
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# ---------------------------------------------------------------------------------------------- ratings
+
+def rating_to_wire(r: Rating) -> dict[str, Any]:
+    return {
+        "seq": r.seq,
+        "uuid": r.uuid,
+        "face": r.face,
+        "scale": r.scale,
+        "question": r.question_id,
+        "reason": r.reason,
+        "time_ms": r.time_ms,
+        "boot_id": r.boot_id,
+        "mono_ms": r.mono_ms,
+        "misuse": r.is_misuse,
+    }
+
+
+def encode_ratings(kiosk_id: str, ratings: Sequence[Rating]) -> bytes:
+    return _dumps({"v": VERSION, "kiosk": kiosk_id, "ratings": [rating_to_wire(r) for r in ratings]})
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """One rating (or a whole message, ``seq=None``) refused, with the reason code."""
+
+    reason: str
+    detail: str = ""
+    seq: int | None = None
+    raw: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedBatch:
+    ratings: list[Rating] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+_FIELDS = frozenset({"seq", "uuid", "face", "scale", "question", "reason", "time_ms", "boot_id", "mono_ms", "misuse"})
+_REQUIRED = _FIELDS - {"reason", "misuse"}
+
+
+def decode_ratings(topic_kiosk_id: str, payload: bytes) -> DecodedBatch:
+    """Decode a ratings message from ``topic_kiosk_id`` (the broker-authenticated id, the authority).
+
+    :raises ProtocolError: when the message as a whole is unusable (bad JSON, wrong kiosk, no list).
+    """
+    doc = _load_object(payload)
+    named = doc.get("kiosk", topic_kiosk_id)
+    if named != topic_kiosk_id:
+        raise ProtocolError("kiosk_mismatch", f"payload names {str(named)[:64]!r}, topic {topic_kiosk_id!r}")
+    items = doc.get("ratings")
+    if not isinstance(items, list) or not items:
+        raise ProtocolError("no_ratings", "'ratings' must be a non-empty list")
+    if len(items) > MAX_BATCH_RATINGS:
+        raise ProtocolError("batch_too_large", f"{len(items)} ratings > {MAX_BATCH_RATINGS}")
+    out = DecodedBatch()
+    for item in items:
+        seq = item.get("seq") if isinstance(item, dict) else None
+        if not isinstance(seq, int) or isinstance(seq, bool) or seq < 1:
+            seq = None
+        try:
+            out.ratings.append(_rating_from_wire(topic_kiosk_id, item))
+        except InvalidRating as exc:
+            out.rejections.append(Rejection("invalid_rating", str(exc), seq, item))
+    return out
+
+
+def _rating_from_wire(kiosk_id: str, item: Any) -> Rating:
+    if not isinstance(item, dict):
+        raise InvalidRating("each rating must be an object")
+    missing = _REQUIRED - item.keys()
+    if missing:
+        raise InvalidRating(f"missing {', '.join(sorted(missing))}")
+    unknown = item.keys() - _FIELDS
+    if unknown:
+        raise InvalidRating(f"unknown field {sorted(unknown)[0]!r}")
+    return Rating(
+        kiosk_id=kiosk_id,
+        seq=item["seq"],
+        uuid=item["uuid"],
+        face=item["face"],
+        scale=item["scale"],
+        question_id=item["question"],
+        time_ms=item["time_ms"],
+        boot_id=item["boot_id"],
+        mono_ms=item["mono_ms"],
+        reason=item.get("reason"),
+        is_misuse=item.get("misuse", False),
+    )
+
+
+# ---------------------------------------------------------------------------------------------- acks
+
+@dataclass(frozen=True, slots=True)
+class Ack:
+    """The hub's cumulative acknowledgement, sent only after its commit.
+
+    ``acked_through``: every seq up to it is stored (or kept as rejected) at the hub; the kiosk may mark
+    them acknowledged. ``resend_from``: the hub found a gap and asks for everything from that seq again.
+    ``rejected``: seqs refused, with reasons, for the kiosk's log (they are acknowledged all the same).
+    """
+
+    acked_through: int
+    resend_from: int | None = None
+    rejected: tuple[tuple[int, str], ...] = ()
+
+
+def encode_ack(ack: Ack) -> bytes:
+    return _dumps(
+        {
+            "v": VERSION,
+            "acked_through": ack.acked_through,
+            "resend_from": ack.resend_from,
+            "rejected": [{"seq": s, "reason": r} for s, r in ack.rejected],
+        }
+    )
+
+
+def decode_ack(payload: bytes) -> Ack:
+    doc = _load_object(payload)
+    through = doc.get("acked_through")
+    resend = doc.get("resend_from")
+    if not isinstance(through, int) or isinstance(through, bool) or through < 0:
+        raise ProtocolError("bad_ack", "acked_through must be a non-negative integer")
+    if resend is not None and (not isinstance(resend, int) or isinstance(resend, bool) or resend < 1):
+        raise ProtocolError("bad_ack", "resend_from must be null or a positive integer")
+    rejected = []
+    for item in doc.get("rejected") or []:
+        if isinstance(item, dict) and isinstance(item.get("seq"), int):
+            rejected.append((int(item["seq"]), str(item.get("reason", ""))[:200]))
+    return Ack(through, resend, tuple(rejected))
+
+
+# ---------------------------------------------------------------------------------------------- status
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """A retained presence message: kiosk birth/heartbeat/will, or the hub's own.
+
+    Everything but ``state`` is optional on the wire so a Last Will can be tiny.
+    """
+
+    state: str  # "online" | "offline"
+    epoch: int | None = None
+    version: str | None = None
+    pending: int | None = None
+    last_seq: int | None = None
+    acked_through: int | None = None
+    clock_ms: int | None = None
+    boot_id: str | None = None
+    mono_ms: int | None = None
+    ntp_synced: bool | None = None
+    config_version: int | None = None
+    kind: str = "birth"  # "birth" | "heartbeat" | "will"
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"v": VERSION, **{k: getattr(self, k) for k in self.__slots__ if getattr(self, k) is not None}}
+
+
+def encode_status(status: Status) -> bytes:
+    return _dumps(status.to_wire())
+
+
+_STATUS_INTS = ("epoch", "pending", "last_seq", "acked_through", "clock_ms", "mono_ms", "config_version")
+
+
+def decode_status(payload: bytes) -> Status:
+    doc = _load_object(payload)
+    state = doc.get("state")
+    if state not in ("online", "offline"):
+        raise ProtocolError("bad_status", "state must be 'online' or 'offline'")
+    values: dict[str, Any] = {"state": state}
+    for key in _STATUS_INTS:
+        v = doc.get(key)
+        if v is not None:
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                raise ProtocolError("bad_status", f"{key} must be a non-negative integer")
+            values[key] = v
+    for key in ("version", "boot_id", "kind"):
+        v = doc.get(key)
+        if v is not None:
+            if not isinstance(v, str) or len(v) > 64:
+                raise ProtocolError("bad_status", f"{key} must be a short string")
+            values[key] = v
+    if isinstance(doc.get("ntp_synced"), bool):
+        values["ntp_synced"] = doc["ntp_synced"]
+    return Status(**values)
+
+
+# ---------------------------------------------------------------------------------------------- commands
+
+def encode_command(command: str, **args: Any) -> bytes:
+    return _dumps({"v": VERSION, "command": command, **args})
+
+
+def decode_command(payload: bytes) -> dict[str, Any]:
+    doc = _load_object(payload)
+    if not isinstance(doc.get("command"), str):
+        raise ProtocolError("bad_command", "'command' must be a string")
+    return doc

@@ -1,0 +1,89 @@
+"""Scores managers read: the Happy Index, % positive and counts per face.
+
+The Happy Index is the linear mean of face weights scaled to 0–100: on 4 faces the weights are
+0 / 33.3 / 66.7 / 100, on 5 faces 0 / 25 / 50 / 75 / 100. This reproduces HappyOrNot's published
+examples (126/60/16/17 happiest-first → 78; 51/23/12/2/4 → 81).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from feedback.rating import MAX_FACES, MIN_FACES
+
+
+def face_weight(face: int, scale: int) -> float:
+    """Weight of ``face`` (0 = least happy) on a ``scale``-face terminal, 0–100."""
+    if not MIN_FACES <= scale <= MAX_FACES or not 0 <= face < scale:
+        raise ValueError(f"face {face} is not on a {scale}-face scale")
+    return 100.0 * face / (scale - 1)
+
+
+def is_positive(face: int, scale: int) -> bool:
+    """A face counts as positive when it weighs more than the midpoint (the top two of 4 or 5)."""
+    return face_weight(face, scale) > 50.0
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    """Aggregate of some ratings, possibly on mixed scales."""
+
+    total: int
+    happy_index: float | None
+    pct_positive: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "total": self.total,
+            "happy_index": self.happy_index,
+            "pct_positive": self.pct_positive,
+            "ci95": None if self.ci_low is None else [self.ci_low, self.ci_high],
+        }
+
+
+def score(counts_by_scale: Mapping[int, Sequence[int]]) -> Score:
+    """Score counts given per scale as ``{scale: [n_face0, n_face1, ...]}`` (least happy first).
+
+    The 95 % interval is the normal approximation on the mean weight, clamped to 0–100; with fewer than
+    two answers there is none.
+    """
+    total = 0
+    weight_sum = 0.0
+    weight_sq_sum = 0.0
+    positive = 0
+    for scale, counts in counts_by_scale.items():
+        if len(counts) != scale:
+            raise ValueError(f"{len(counts)} counts given for a {scale}-face scale")
+        for face, n in enumerate(counts):
+            w = face_weight(face, scale)
+            total += n
+            weight_sum += n * w
+            weight_sq_sum += n * w * w
+            if is_positive(face, scale):
+                positive += n
+    if total == 0:
+        return Score(0, None, None, None, None)
+    mean = weight_sum / total
+    ci_low = ci_high = None
+    if total >= 2:
+        variance = max(0.0, (weight_sq_sum - total * mean * mean) / (total - 1))
+        half = 1.96 * math.sqrt(variance / total)
+        ci_low, ci_high = round(max(0.0, mean - half), 1), round(min(100.0, mean + half), 1)
+    return Score(
+        total=total,
+        happy_index=round(mean, 1),
+        pct_positive=round(100.0 * positive / total, 1),
+        ci_low=ci_low,
+        ci_high=ci_high,
+    )
+
+
+def intervals_overlap(a: Score, b: Score) -> bool:
+    """True when the two 95 % intervals overlap: the difference is not significant at a glance."""
+    if a.ci_low is None or b.ci_low is None or a.ci_high is None or b.ci_high is None:
+        return True
+    return a.ci_low <= b.ci_high and b.ci_low <= a.ci_high

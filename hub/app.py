@@ -1,0 +1,46 @@
+"""The FastAPI application; its lifespan runs the broker, the ingest and the watchers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from feedback import __version__
+from hub.api import router
+from hub.config import HubConfig
+from hub.db import open_db
+from hub.metrics import Metrics
+from hub.runtime import HubRuntime
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def create_app(config: HubConfig, *, now_ms: Callable[[], int] = _now_ms, run_services: bool = True) -> FastAPI:
+    """Build the app. ``run_services=False`` serves HTTP only (no broker, no ingest)."""
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        open_db(config.db_path).conn.close()  # create/migrate before anything reads
+        runtime = HubRuntime(config, metrics=metrics, now_ms=now_ms)
+        if run_services:
+            runtime.start()
+        app.state.ingest = runtime.ingest
+        app.state.broker = runtime.broker
+        try:
+            yield
+        finally:
+            runtime.stop()
+
+    app = FastAPI(title="Feedback hub", version=__version__, lifespan=lifespan)
+    app.state.config = config
+    app.state.metrics = metrics
+    app.state.now_ms = now_ms
+    app.state.ingest = None
+    app.include_router(router)
+    return app

@@ -1,0 +1,69 @@
+"""The hub's one frozen configuration object, built in ``__main__`` from the command line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+DEFAULT_HTTP_PORT = 8470
+DEFAULT_MQTT_PORT = 18830  # not 1883: Debian's mosquitto package starts a system broker there
+
+
+class HubConfigError(ValueError):
+    """A command-line or file setting is invalid; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class MqttEndpoint:
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class HubConfig:
+    data_dir: Path
+    http_host: str = "127.0.0.1"
+    http_port: int = DEFAULT_HTTP_PORT
+    mqtt_port: int = DEFAULT_MQTT_PORT  # managed broker's listener
+    mqtt_bind: str = "127.0.0.1"
+    external_mqtt: MqttEndpoint | None = None  # set: use it, start no broker
+    public_mqtt_host: str | None = None  # the address written into kiosk configs
+    client_id: str = "hub-ingest-1"
+    ingest_enabled: bool = True
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "hub.db"
+
+    @property
+    def broker_dir(self) -> Path:
+        return self.data_dir / "broker"
+
+    @property
+    def is_broker_managed(self) -> bool:
+        return self.external_mqtt is None
+
+
+def parse_mqtt_url(url: str) -> MqttEndpoint:
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
+        raise HubConfigError(f"--mqtt-url {url!r} must look like mqtt://[user:password@]host:port")
+    try:
+        port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
+    except ValueError:
+        raise HubConfigError(f"--mqtt-url {url!r} has an invalid port") from None
+    return MqttEndpoint(
+        host=parts.hostname, port=port, tls=parts.scheme == "mqtts",
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+def check_port(value: int, what: str) -> int:
+    if not 0 <= value <= 65535:
+        raise HubConfigError(f"{what} must be 0-65535, got {value}")
+    return value

@@ -1,0 +1,250 @@
+"""The hub's MQTT ingest: a persistent-session paho client with manual acknowledgements.
+
+paho's thread only queues messages (callbacks never raise). One worker thread takes whatever is queued,
+stores it in one transaction (:func:`hub.ledger.store_batch`), and only after the commit sends the
+PUBACKs and each kiosk's cumulative application ack. A message that cannot be stored because SQLite is
+busy or failing is retried, never acknowledged early; one that trips a bug is kept raw in ``rejected``.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from feedback import __version__
+from feedback import protocol as p
+from hub import ledger
+from hub.config import MqttEndpoint
+from hub.db import open_db
+from hub.metrics import Metrics
+
+log = logging.getLogger(__name__)
+
+SESSION_EXPIRY_S = 7 * 86_400
+MAX_MESSAGES_PER_TXN = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class _Msg:
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    retain: bool
+    received_ms: int
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class Ingest:
+    def __init__(self, *, db_path: Path, endpoint: MqttEndpoint, client_id: str, metrics: Metrics,
+                 now_ms: Callable[[], int] = _now_ms) -> None:
+        self.db_path = db_path
+        self.endpoint = endpoint
+        self.metrics = metrics
+        self.now_ms = now_ms
+        self._queue: queue.Queue[_Msg] = queue.Queue()
+        self._stopping = threading.Event()
+        self._connected = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
+                                   manual_ack=True)
+        c = self._client
+        if endpoint.username:
+            c.username_pw_set(endpoint.username, endpoint.password)
+        if endpoint.tls:
+            c.tls_set()
+        c.will_set(p.HUB_STATUS_TOPIC, p.encode_status(p.Status("offline", kind="will")), qos=1, retain=True)
+        c.reconnect_delay_set(0.5, 10)
+        c.on_connect = self._on_connect
+        c.on_disconnect = self._on_disconnect
+        c.on_message = self._on_message
+
+    @property
+    def is_connected(self) -> bool:
+        return self._connected.is_set()
+
+    def start(self) -> None:
+        self._worker = threading.Thread(target=self._work, name="ingest-worker", daemon=True)
+        self._worker.start()
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        self._client.connect_async(self.endpoint.host, self.endpoint.port, keepalive=10, clean_start=False,
+                                   properties=props)
+        self._client.loop_start()
+
+    def stop(self) -> None:
+        try:
+            if self._client.is_connected():
+                self._client.publish(p.HUB_STATUS_TOPIC, p.encode_status(p.Status("offline", kind="shutdown")),
+                                     qos=1, retain=True).wait_for_publish(2.0)
+        except (RuntimeError, ValueError, OSError) as exc:
+            log.warning("hub status on stop: %s", exc)
+        self._stopping.set()
+        if self._worker is not None:
+            self._worker.join(10)
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    # ------------------------------------------------------------------------------------------ paho
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
+        try:
+            if rc.is_failure:
+                log.error("hub: broker refused connection: %s", rc)
+                self.metrics.inc("hub_mqtt_connect_refused_total")
+                return
+            client.subscribe([(p.ratings_subscription(shared=True), 1), (f"{p.ROOT}/k/+/{p.STATUS}", 1)])
+            self._queue.put(_Msg("$connected", b"", 0, 0, False, self.now_ms()))
+            self._connected.set()
+            log.info("hub: connected to %s:%s (session present: %s)", self.endpoint.host, self.endpoint.port,
+                     flags.session_present)
+        except Exception:  # never raise into paho
+            log.exception("hub on_connect")
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
+        self._connected.clear()
+        if not self._stopping.is_set():
+            log.warning("hub: disconnected from broker: %s", rc)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        try:
+            self._queue.put(_Msg(msg.topic, bytes(msg.payload), msg.mid, msg.qos, bool(msg.retain), self.now_ms()))
+        except Exception:
+            log.exception("hub on_message")
+
+    # ------------------------------------------------------------------------------------------ worker
+    def _work(self) -> None:
+        db = open_db(self.db_path)
+        conn = db.conn
+        while not self._stopping.is_set():
+            try:
+                first = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            batch = [first]
+            while len(batch) < MAX_MESSAGES_PER_TXN:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._process(conn, batch)
+            except Exception:
+                log.exception("hub ingest: unexpected failure; messages stay unacknowledged")
+                self.metrics.inc("hub_ingest_errors_total")
+        conn.close()
+
+    def _process(self, conn: sqlite3.Connection, batch: list[_Msg]) -> None:
+        items: list[tuple[_Msg, ledger.Incoming]] = []
+        statuses: list[tuple[_Msg, str, p.Status]] = []
+        to_ack: list[_Msg] = []
+        for m in batch:
+            if m.topic == "$connected":
+                self._publish_birth(conn)
+                continue
+            to_ack.append(m)
+            try:
+                kiosk_id, kind = p.parse_kiosk_topic(m.topic)
+            except p.ProtocolError as exc:
+                self._count_reject(exc.reason, m.topic, exc)
+                continue
+            if kind == p.RATINGS:
+                items.append((m, self._decode(kiosk_id, m)))
+            elif kind == p.STATUS:
+                try:
+                    statuses.append((m, kiosk_id, p.decode_status(m.payload)))
+                except p.ProtocolError as exc:
+                    self._count_reject(exc.reason, m.topic, exc)
+        if items:
+            outcome = self._store(conn, [inc for _, inc in items])
+            for kiosk_id, ack in outcome.acks.items():
+                self._client.publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(ack), qos=1)
+        for m, kiosk_id, status in statuses:
+            ack = self._retry(lambda: ledger.store_status(conn, kiosk_id, status, received_ms=m.received_ms,
+                                                          is_retained=m.retain))
+            self.metrics.inc("hub_status_messages_total", help="kiosk status messages received")
+            if ack is not None:
+                self.metrics.inc("hub_resend_requests_total", help="resend requests sent to kiosks")
+                self._client.publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(ack), qos=1)
+        for m in to_ack:
+            if m.qos > 0:
+                self._client.ack(m.mid, m.qos)
+
+    def _decode(self, kiosk_id: str, m: _Msg) -> ledger.Incoming:
+        self.metrics.inc("hub_rating_messages_total", help="ratings messages received")
+        try:
+            batch = p.decode_ratings(kiosk_id, m.payload)
+        except p.ProtocolError as exc:
+            log.warning("hub: refused message from %s: %s", kiosk_id, exc)
+            return ledger.Incoming(kiosk_id, m.received_ms, error=p.Rejection(exc.reason, exc.detail), raw=m.payload)
+        for rj in batch.rejections:
+            log.warning("hub: refused rating %s from %s: %s", rj.seq, kiosk_id, rj.detail)
+        return ledger.Incoming(kiosk_id, m.received_ms, batch.ratings, batch.rejections, raw=m.payload)
+
+    def _store(self, conn: sqlite3.Connection, items: list[ledger.Incoming]) -> ledger.Outcome:
+        try:
+            outcome = self._retry(lambda: ledger.store_batch(conn, items, now_ms=self.now_ms()))
+        except (sqlite3.OperationalError, ValueError, TypeError, KeyError) as exc:
+            # A bug or an unexpected value in one message: store the messages one by one, keeping any
+            # that still fails raw in ``rejected`` so nothing is lost and the loop goes on.
+            log.exception("hub: batch failed (%s); storing message by message", exc)
+            outcome = ledger.Outcome()
+            for inc in items:
+                try:
+                    one = self._retry(lambda inc=inc: ledger.store_batch(conn, [inc], now_ms=self.now_ms()))
+                except (sqlite3.OperationalError, ValueError, TypeError, KeyError) as exc2:
+                    bad = ledger.Incoming(inc.kiosk_id, inc.received_ms,
+                                          error=p.Rejection("internal_error", str(exc2)[:200]), raw=inc.raw)
+                    one = ledger.store_batch(conn, [bad], now_ms=self.now_ms())
+                outcome.acks.update(one.acks)
+                outcome.stored += one.stored
+                outcome.duplicates += one.duplicates
+                outcome.quarantined += one.quarantined
+                outcome.rejected.update(one.rejected)
+        m = self.metrics
+        m.inc("hub_ratings_stored_total", outcome.stored, help="ratings stored (first time)")
+        m.inc("hub_ratings_duplicate_total", outcome.duplicates, help="ratings received again and ignored")
+        m.inc("hub_ratings_quarantined_total", outcome.quarantined, help="ratings from unknown kiosks kept aside")
+        for reason, n in outcome.rejected.items():
+            m.inc("hub_rejected_total", n, help="ratings or messages refused, by reason", reason=reason)
+        return outcome
+
+    def _retry(self, fn: Callable[[], Any]) -> Any:
+        """Run ``fn``; while SQLite is locked or failing to write, wait and try again (never ack early)."""
+        delay = 0.05
+        while True:
+            try:
+                return fn()
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "disk" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if self._stopping.is_set():
+                    raise
+                log.warning("hub: database busy or failing (%s); retrying in %.2f s", exc, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    def _count_reject(self, reason: str, topic: str, exc: Exception) -> None:
+        log.warning("hub: refused message on %s: %s", topic[:200], exc)
+        self.metrics.inc("hub_rejected_total", help="ratings or messages refused, by reason", reason=reason)
+
+    def _publish_birth(self, conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT INTO meta (key, value) VALUES ('hub_epoch', '1')"
+                     " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+        epoch = int(conn.execute("SELECT value FROM meta WHERE key = 'hub_epoch'").fetchone()[0])
+        status = p.Status("online", epoch=epoch, version=__version__, clock_ms=self.now_ms(), kind="birth")
+        self._client.publish(p.HUB_STATUS_TOPIC, p.encode_status(status), qos=1, retain=True)

@@ -1,0 +1,169 @@
+"""The organisation: regions, locations (each with its IANA time zone) and kiosks (each in one location).
+
+A kiosk's id is also its broker username; moving it to another location changes no credential.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlite_utils
+
+from feedback.ids import check_id
+from hub.passwords import mosquitto_hash, new_secret
+
+
+class RegistryError(ValueError):
+    """Base for registry refusals (the CLI prints the message, the API maps it to 4xx)."""
+
+
+class UnknownLocation(RegistryError):
+    pass
+
+
+class UnknownKiosk(RegistryError):
+    pass
+
+
+class AlreadyExists(RegistryError):
+    pass
+
+
+class InvalidTimezone(RegistryError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    id: str
+    name: str
+    timezone: str
+    region_id: str | None = None
+    response_interval_s: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Kiosk:
+    id: str
+    location_id: str
+    is_disabled: bool = False
+
+
+def check_timezone(zone: str) -> str:
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidTimezone(f"time zone {zone!r} is not an IANA zone name (like Europe/Stockholm)") from None
+    return zone
+
+
+class Registry:
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self.db = db
+
+    # ------------------------------------------------------------------------------------------ regions
+    def add_region(self, region_id: str, *, name: str) -> None:
+        check_id(region_id, what="region id")
+        self.db.conn.execute("INSERT INTO regions (id, name) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET name = ?",
+                             (region_id, name, name))
+
+    # ------------------------------------------------------------------------------------------ locations
+    def add_location(self, location_id: str, *, name: str, timezone: str, now_ms: int,
+                     region_id: str | None = None) -> Location:
+        check_id(location_id, what="location id")
+        check_timezone(timezone)
+        if region_id is not None:
+            check_id(region_id, what="region id")
+            self.db.conn.execute("INSERT OR IGNORE INTO regions (id, name) VALUES (?, ?)", (region_id, region_id))
+        if self.find_location(location_id) is not None:
+            raise AlreadyExists(f"location {location_id!r} exists already")
+        self.db.conn.execute(
+            "INSERT INTO locations (id, name, timezone, region_id, created_ms) VALUES (?, ?, ?, ?, ?)",
+            (location_id, name, timezone, region_id, now_ms),
+        )
+        return Location(location_id, name, timezone, region_id)
+
+    def find_location(self, location_id: str) -> Location | None:
+        row = self.db.conn.execute(
+            "SELECT id, name, timezone, region_id, response_interval_s FROM locations WHERE id = ?", (location_id,)
+        ).fetchone()
+        return Location(*row) if row else None
+
+    def location(self, location_id: str) -> Location:
+        loc = self.find_location(location_id)
+        if loc is None:
+            raise UnknownLocation(f"no location {location_id!r}")
+        return loc
+
+    def locations(self) -> list[Location]:
+        rows = self.db.conn.execute(
+            "SELECT id, name, timezone, region_id, response_interval_s FROM locations ORDER BY name, id"
+        ).fetchall()
+        return [Location(*r) for r in rows]
+
+    # ------------------------------------------------------------------------------------------ kiosks
+    def add_kiosk(self, kiosk_id: str, *, location_id: str, now_ms: int) -> str:
+        """Register a kiosk and return its new broker password (stored only as a hash)."""
+        check_id(kiosk_id, what="kiosk id")
+        check_id(location_id, what="location id")
+        self.location(location_id)
+        if self.find_kiosk(kiosk_id) is not None:
+            raise AlreadyExists(f"kiosk {kiosk_id!r} exists already")
+        password = new_secret()
+        self.db.conn.execute(
+            "INSERT INTO kiosks (id, location_id, password_hash, created_ms) VALUES (?, ?, ?, ?)",
+            (kiosk_id, location_id, mosquitto_hash(password), now_ms),
+        )
+        return password
+
+    def move_kiosk(self, kiosk_id: str, *, location_id: str, now_ms: int) -> None:
+        self.kiosk(kiosk_id)
+        self.location(location_id)
+        self.db.conn.execute("UPDATE kiosks SET location_id = ?, moved_ms = ? WHERE id = ?",
+                             (location_id, now_ms, kiosk_id))
+
+    def set_disabled(self, kiosk_id: str, *, is_disabled: bool) -> None:
+        self.kiosk(kiosk_id)
+        self.db.conn.execute("UPDATE kiosks SET is_disabled = ? WHERE id = ?", (int(is_disabled), kiosk_id))
+
+    def reset_password(self, kiosk_id: str) -> str:
+        self.kiosk(kiosk_id)
+        password = new_secret()
+        self.db.conn.execute("UPDATE kiosks SET password_hash = ? WHERE id = ?", (mosquitto_hash(password), kiosk_id))
+        return password
+
+    def find_kiosk(self, kiosk_id: str) -> Kiosk | None:
+        row = self.db.conn.execute("SELECT id, location_id, is_disabled FROM kiosks WHERE id = ?",
+                                   (kiosk_id,)).fetchone()
+        return Kiosk(row[0], row[1], bool(row[2])) if row else None
+
+    def kiosk(self, kiosk_id: str) -> Kiosk:
+        k = self.find_kiosk(kiosk_id)
+        if k is None:
+            raise UnknownKiosk(f"no kiosk {kiosk_id!r}")
+        return k
+
+    def kiosks(self, *, location_id: str | None = None) -> list[dict[str, Any]]:
+        sql = (
+            "SELECT k.id, k.location_id, k.is_disabled, s.is_online, s.last_seen_ms, s.acked_through, s.status_json"
+            " FROM kiosks k LEFT JOIN kiosk_state s ON s.kiosk_id = k.id"
+        )
+        args: tuple[Any, ...] = ()
+        if location_id is not None:
+            sql += " WHERE k.location_id = ?"
+            args = (location_id,)
+        out = []
+        for kid, loc, disabled, online, seen, acked, status in self.db.conn.execute(sql + " ORDER BY k.id", args):
+            out.append({
+                "id": kid, "location_id": loc, "is_disabled": bool(disabled), "is_online": bool(online),
+                "last_seen_ms": seen, "acked_through": acked or 0,
+                "status": json.loads(status) if status else None,
+            })
+        return out
+
+    def broker_users(self) -> list[tuple[str, str]]:
+        """``(username, password_hash)`` for every enabled kiosk: the broker's password file."""
+        return list(self.db.conn.execute("SELECT id, password_hash FROM kiosks WHERE is_disabled = 0 ORDER BY id"))

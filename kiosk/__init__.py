@@ -1,0 +1,1 @@
+"""The kiosk: a touchscreen smiley terminal with a durable SQLite outbox and an MQTT uplink."""

@@ -1,0 +1,8 @@
+import os
+import sys
+
+os.environ.setdefault("KIVY_NO_ARGS", "1")  # Kivy parses argv at import otherwise
+
+from kiosk.cli import main  # noqa: E402
+
+sys.exit(main())

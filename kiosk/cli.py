@@ -1,0 +1,140 @@
+"""``python -m kiosk``: run the touchscreen app, simulate taps, or print the outbox status."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from feedback.misuse import is_misuse
+from kiosk.clock import DeviceClock
+from kiosk.config import ConfigError, KioskConfig, load_config
+from kiosk.outbox import Outbox, OutboxBelongsToAnotherKiosk
+from kiosk.simulate import SimTap, backfill_taps, live_taps
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m kiosk", description="Feedback kiosk.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--config", type=Path, required=True, help="the TOML file `hub kiosk add` wrote")
+        p.add_argument("--data-dir", type=Path, help="where the outbox lives (default: from the config)")
+        p.add_argument("--log-level", default="warning", choices=["debug", "info", "warning", "error"])
+
+    r = sub.add_parser("run", help="run the touchscreen app (Kivy)")
+    common(r)
+    r.add_argument("--windowed", action="store_true", help="a window instead of full screen")
+
+    s = sub.add_parser("simulate", help="record N taps through the real outbox and uplink")
+    common(s)
+    s.add_argument("--taps", type=int, required=True, help="how many taps to record")
+    s.add_argument("--rate", type=float, default=0.0, help="taps per second (default: as fast as possible)")
+    s.add_argument("--wait-acked", type=float, default=0.0, metavar="SECONDS",
+                   help="then wait up to SECONDS for the hub to acknowledge everything (exit 1 if not)")
+    s.add_argument("--backfill-days", type=int, default=0,
+                   help="give the taps device times spread over the past DAYS days (demo data)")
+    s.add_argument("--timezone", default="Europe/Stockholm", help="local zone for the backfill rhythm")
+    s.add_argument("--mood", type=float, default=0.0, help="-1 (grumpy store) .. 1 (happy store)")
+    s.add_argument("--seed", type=int, help="random seed for reproducible taps")
+    s.add_argument("--offline", action="store_true", help="record only; do not connect")
+
+    st = sub.add_parser("status", help="print the outbox figures as JSON")
+    common(st)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = load_config(args.config, data_dir=args.data_dir)
+        if args.command == "status":
+            outbox = Outbox(config.outbox_path, kiosk_id=config.kiosk_id)
+            print(json.dumps(outbox.counts().as_dict()))
+            return 0
+        if args.command == "simulate":
+            return simulate(config, args)
+        from kiosk.app import run_app
+
+        return run_app(config, windowed=args.windowed)
+    except (ConfigError, OutboxBelongsToAnotherKiosk) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def simulate(config: KioskConfig, args: argparse.Namespace) -> int:
+    from kiosk.uplink import Uplink
+
+    if args.taps < 0 or args.rate < 0 or args.wait_acked < 0:
+        print("error: --taps, --rate and --wait-acked must not be negative", file=sys.stderr)
+        return 2
+    rng = random.Random(args.seed)
+    clock = DeviceClock()
+    outbox = Outbox(config.outbox_path, kiosk_id=config.kiosk_id)
+    outbox.release_all_held()
+    uplink = None if args.offline else Uplink(config, clock=clock)
+    if uplink is not None:
+        uplink.start()
+    ui = config.ui
+    taps: Sequence[SimTap] | object
+    if args.backfill_days > 0:
+        taps = backfill_taps(args.taps, scale=ui.faces, days=args.backfill_days, end=datetime.now(timezone.utc),
+                             zone=args.timezone, rng=rng, mood=args.mood, reasons=ui.reasons)
+        boot_id = f"backfill-{uuid.uuid4()}"  # no live status ever fixes this boot: times stay as given
+    else:
+        taps = live_taps(args.taps, scale=ui.faces, rng=rng, mood=args.mood, reasons=ui.reasons)
+        boot_id = clock.boot_id
+    last = outbox.last_tap()
+    previous_ms = last[1] if last else None
+    started = time.monotonic()
+    interactive = sys.stderr.isatty()
+    done = 0
+    try:
+        for tap in taps:  # type: ignore[attr-defined]
+            now_ms = tap.time_ms if tap.time_ms is not None else clock.now_ms()
+            misuse = is_misuse(None if previous_ms is None else previous_ms / 1000, now_ms / 1000,
+                               interval_s=ui.response_interval_s)
+            outbox.record(face=tap.face, scale=ui.faces, question_id=ui.question_id, time_ms=now_ms, boot_id=boot_id,
+                          mono_ms=clock.mono_ms(), is_misuse=misuse, reason=tap.reason)
+            previous_ms = now_ms
+            done += 1
+            if uplink is not None:
+                uplink.wake()
+            if args.rate > 0:
+                delay = started + done / args.rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            if done % 1000 == 0 or done == args.taps:
+                _progress(f"{config.kiosk_id}: recorded {done}/{args.taps}", interactive)
+        if uplink is None:
+            return 0
+        deadline = time.monotonic() + args.wait_acked
+        pending = outbox.pending_count()
+        while pending and time.monotonic() < deadline:
+            time.sleep(0.1)
+            pending = outbox.pending_count()
+            _progress(f"{config.kiosk_id}: recorded {done}, waiting for hub: {pending} pending", interactive)
+        if args.wait_acked > 0:
+            _progress(f"{config.kiosk_id}: recorded {done}, {pending} pending", interactive, end=True)
+            return 0 if pending == 0 else 1
+        return 0
+    finally:
+        if uplink is not None:
+            uplink.stop()
+        outbox.close()
+
+
+def _progress(text: str, interactive: bool, *, end: bool = False) -> None:
+    if interactive:
+        sys.stderr.write("\r" + text + ("\n" if end else ""))
+    else:
+        sys.stderr.write(text + "\n")
+    sys.stderr.flush()

@@ -1,0 +1,248 @@
+"""The kiosk's SQLite outbox: the one durable queue between a tap and the hub.
+
+Each tap is one transaction (WAL, synchronous=FULL) that assigns the next seq (AUTOINCREMENT, so a seq
+is never reused even after old rows are pruned). A row stays unacknowledged until the hub's cumulative
+ack, sent after the hub's own commit, covers it; acknowledged rows are kept ``keep_acked_days`` so a hub
+that lost its disk can ask for them again.
+
+One ``Outbox`` object per thread: the UI thread records, the uplink thread reads and acknowledges.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from feedback.rating import Rating
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    uuid TEXT NOT NULL,
+    face INTEGER NOT NULL,
+    scale INTEGER NOT NULL,
+    question TEXT NOT NULL,
+    reason TEXT,
+    time_ms INTEGER NOT NULL,
+    boot_id TEXT NOT NULL,
+    mono_ms INTEGER NOT NULL,
+    misuse INTEGER NOT NULL DEFAULT 0,
+    held INTEGER NOT NULL DEFAULT 0,
+    acked_at_ms INTEGER,
+    rejected_reason TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_unacked ON outbox(seq) WHERE acked_at_ms IS NULL;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxCounts:
+    recorded: int
+    pending: int
+    acked: int
+    last_seq: int
+    acked_through: int
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "recorded": self.recorded,
+            "pending": self.pending,
+            "acked": self.acked,
+            "last_seq": self.last_seq,
+            "acked_through": self.acked_through,
+        }
+
+
+class Outbox:
+    """Durable record of every tap of one kiosk."""
+
+    def __init__(self, path: str | Path, *, kiosk_id: str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.kiosk_id = kiosk_id
+        conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30.0)
+        self.db = sqlite_utils.Database(conn)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")
+        self.db.execute("PRAGMA busy_timeout=30000")
+        conn.executescript(_SCHEMA)
+        owner = self.get_meta("kiosk_id")
+        if owner is None:
+            self.set_meta("kiosk_id", kiosk_id)
+        elif owner != kiosk_id:
+            raise OutboxBelongsToAnotherKiosk(f"{self.path} holds kiosk {owner!r}, not {kiosk_id!r}")
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    # ------------------------------------------------------------------------------------------ taps
+    def record(
+        self,
+        *,
+        face: int,
+        scale: int,
+        question_id: str,
+        time_ms: int,
+        boot_id: str,
+        mono_ms: int,
+        is_misuse: bool = False,
+        reason: str | None = None,
+        held: bool = False,
+    ) -> Rating:
+        """Durably record one tap and return it with its new seq.
+
+        ``held=True`` keeps the rating (and every later one) from being sent until :meth:`release`: the
+        UI holds a tap while the shopper may still add a follow-up reason to it.
+
+        :raises InvalidRating: before anything is written, when a field breaks the contract.
+        """
+        rid = str(uuid.uuid4())
+        with self._write() as conn:
+            cur = conn.execute(
+                "INSERT INTO outbox (uuid, face, scale, question, reason, time_ms, boot_id, mono_ms, misuse, held)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (rid, face, scale, question_id, reason, time_ms, boot_id, mono_ms, int(is_misuse), int(held)),
+            )
+            seq = cur.lastrowid
+            assert seq is not None
+            rating = Rating(
+                kiosk_id=self.kiosk_id, seq=seq, uuid=rid, face=face, scale=scale, question_id=question_id,
+                time_ms=time_ms, boot_id=boot_id, mono_ms=mono_ms, reason=reason, is_misuse=is_misuse,
+            )  # validates; an invalid tap raises here and the transaction rolls back
+        return rating
+
+    def release(self, seq: int, *, reason: str | None = None) -> None:
+        """Let a held rating go, attaching the shopper's follow-up reason if one was chosen."""
+        with self._write() as conn:
+            if reason is None:
+                conn.execute("UPDATE outbox SET held = 0 WHERE seq = ?", (seq,))
+            else:
+                conn.execute("UPDATE outbox SET held = 0, reason = ? WHERE seq = ?", (reason, seq))
+
+    def release_all_held(self) -> int:
+        """After a restart no shopper is at the follow-up screen: send what was held without a reason."""
+        with self._write() as conn:
+            return conn.execute("UPDATE outbox SET held = 0 WHERE held = 1").rowcount
+
+    # ------------------------------------------------------------------------------------------ uplink
+    def sendable(self, *, after_seq: int, limit: int) -> list[Rating]:
+        """Unacknowledged ratings with seq > ``after_seq`` in seq order, stopping before a held one."""
+        rows = self.db.conn.execute(
+            "SELECT seq, uuid, face, scale, question, reason, time_ms, boot_id, mono_ms, misuse, held"
+            " FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after_seq, limit),
+        ).fetchall()
+        out: list[Rating] = []
+        for seq, rid, face, scale, q, reason, t, boot, mono, misuse, held in rows:
+            if held:
+                break
+            out.append(
+                Rating(
+                    kiosk_id=self.kiosk_id, seq=seq, uuid=rid, face=face, scale=scale, question_id=q,
+                    time_ms=t, boot_id=boot, mono_ms=mono, reason=reason, is_misuse=bool(misuse),
+                )
+            )
+        return out
+
+    def mark_acked_through(self, seq: int, *, now_ms: int, rejected: dict[int, str] | None = None) -> int:
+        """Mark every unacknowledged row up to ``seq`` acknowledged; returns how many changed."""
+        with self._write() as conn:
+            n = conn.execute(
+                "UPDATE outbox SET acked_at_ms = ? WHERE acked_at_ms IS NULL AND seq <= ? AND held = 0",
+                (now_ms, seq),
+            ).rowcount
+            for s, why in (rejected or {}).items():
+                conn.execute("UPDATE outbox SET rejected_reason = ? WHERE seq = ?", (why[:200], s))
+            acked = self._acked_through(conn)
+            if seq > acked:
+                self._set_meta(conn, "acked_through", str(min(seq, self._last_seq(conn))))
+        return n
+
+    def acked_through(self) -> int:
+        return self._acked_through(self.db.conn)
+
+    def _acked_through(self, conn: sqlite3.Connection) -> int:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'acked_through'").fetchone()
+        return int(row[0]) if row else 0
+
+    def first_unacked_seq(self) -> int | None:
+        row = self.db.conn.execute("SELECT min(seq) FROM outbox WHERE acked_at_ms IS NULL").fetchone()
+        return row[0] if row and row[0] is not None else None
+
+    def prune(self, *, older_than_ms: int) -> int:
+        """Delete acknowledged rows acknowledged before ``older_than_ms``; seqs are never reused."""
+        with self._write() as conn:
+            return conn.execute(
+                "DELETE FROM outbox WHERE acked_at_ms IS NOT NULL AND acked_at_ms < ?", (older_than_ms,)
+            ).rowcount
+
+    # ------------------------------------------------------------------------------------------ figures
+    def counts(self) -> OutboxCounts:
+        conn = self.db.conn
+        pending, acked = conn.execute(
+            "SELECT count(*) FILTER (WHERE acked_at_ms IS NULL), count(*) FILTER (WHERE acked_at_ms IS NOT NULL)"
+            " FROM outbox"
+        ).fetchone()
+        last = self._last_seq(conn)
+        return OutboxCounts(recorded=last, pending=pending, acked=acked, last_seq=last,
+                            acked_through=self._acked_through(conn))
+
+    def pending_count(self) -> int:
+        return int(self.db.conn.execute("SELECT count(*) FROM outbox WHERE acked_at_ms IS NULL").fetchone()[0])
+
+    def last_seq(self) -> int:
+        return self._last_seq(self.db.conn)
+
+    @staticmethod
+    def _last_seq(conn: sqlite3.Connection) -> int:
+        row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()
+        return int(row[0]) if row else 0
+
+    def last_tap(self) -> tuple[int, int] | None:
+        """``(seq, time_ms)`` of the newest tap, for the misuse rule across restarts."""
+        row = self.db.conn.execute("SELECT seq, time_ms FROM outbox ORDER BY seq DESC LIMIT 1").fetchone()
+        return (row[0], row[1]) if row else None
+
+    # ------------------------------------------------------------------------------------------ meta
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self._write() as conn:
+            self._set_meta(conn, key, value)
+
+    @staticmethod
+    def _set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+        conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                     (key, value))
+
+    def next_epoch(self) -> int:
+        """Increment and return the connection epoch (one per successful broker connection)."""
+        with self._write() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()
+            epoch = (int(row[0]) if row else 0) + 1
+            self._set_meta(conn, "epoch", str(epoch))
+        return epoch
+
+
+class OutboxBelongsToAnotherKiosk(RuntimeError):
+    """The data dir's outbox was created for a different kiosk id."""
