@@ -1,0 +1,220 @@
+"""Real components for tests: free ports, a real Mosquitto, the hub as a process, simulated kiosks.
+
+Nothing here stands in for our own code: the hub runs as ``python -m hub serve``, kiosks as
+``python -m kiosk simulate``, provisioning through the hub's CLI entry point.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from hub import cli as hub_cli
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "test-output"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], Any], *, timeout: float = 20.0, interval: float = 0.05,
+               message: str = "condition") -> Any:
+    """Poll ``predicate`` until it returns something truthy; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    last_exc: BaseException | None = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as exc:  # the thing polled may not be up yet
+            last_exc = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {message}" + (f" (last error: {last_exc})"
+                                                                                  if last_exc else ""))
+
+
+def require_binary(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise AssertionError(f"{name} is not installed: run scripts/setup (tests need the real thing)")
+    return path
+
+
+def hub_cmd(*args: str) -> str:
+    """Run a ``python -m hub`` command in-process; return its stdout (fail on a non-zero exit)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = hub_cli.main(list(args))
+    assert rc == 0, f"hub {' '.join(args)} failed: {err.getvalue()}"
+    return out.getvalue()
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    env.setdefault("KIVY_NO_ARGS", "1")
+    return env
+
+
+class HubProcess:
+    """``python -m hub serve`` as a child process (managed broker unless ``mqtt_url`` is given)."""
+
+    def __init__(self, data_dir: Path, *, mqtt_url: str | None = None, http_port: int | None = None,
+                 mqtt_port: int | None = None, log_name: str = "hub") -> None:
+        require_binary("mosquitto")
+        self.data_dir = data_dir
+        self.mqtt_url = mqtt_url
+        self.http_port = http_port or free_port()
+        self.mqtt_port = mqtt_port or free_port()
+        self.log_path = data_dir / f"{log_name}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.token: str | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.http_port}"
+
+    @property
+    def broker_url(self) -> str:
+        return self.mqtt_url or f"mqtt://127.0.0.1:{self.mqtt_port}"
+
+    def start(self, *, wait: bool = True) -> HubProcess:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        args = [sys.executable, "-m", "hub", "serve", "--data-dir", str(self.data_dir),
+                "--http-port", str(self.http_port)]
+        args += ["--mqtt-url", self.mqtt_url] if self.mqtt_url else ["--mqtt-port", str(self.mqtt_port)]
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it
+        self.proc = subprocess.Popen(args, stdout=log, stderr=log, env=child_env(), cwd=ROOT)
+        log.close()
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        def ready() -> bool:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise AssertionError(f"hub exited with {self.proc.returncode}; log:\n{self.log_tail()}")
+            r = httpx.get(self.url + "/healthz", timeout=1.0)
+            return r.status_code == 200 and r.json()["mqtt_connected"]
+
+        try:
+            wait_until(ready, timeout=timeout, message="hub /healthz with MQTT connected")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}\n{self.log_tail()}") from None
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def broker_pid(self) -> int:
+        return int((self.data_dir / "broker" / "mosquitto.pid").read_text())
+
+    def kill(self) -> None:
+        """SIGKILL: no orderly shutdown, no offline status, nothing flushed."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def api(self, path: str, **params: Any) -> Any:
+        if self.token is None:
+            self.token = hub_cmd("token", "create", "--data-dir", str(self.data_dir)).strip()
+        r = httpx.get(self.url + path, params=params, headers={"Authorization": f"Bearer {self.token}"}, timeout=10)
+        r.raise_for_status()
+        return r.json()
+
+
+class KioskRun:
+    """``python -m kiosk simulate`` as a child process."""
+
+    def __init__(self, config: Path, data_dir: Path, *args: str) -> None:
+        self.config, self.data_dir = config, data_dir
+        self.log_path = data_dir.parent / f"{data_dir.name}-simulate.log"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "kiosk", "simulate", "--config", str(config), "--data-dir", str(data_dir), *args],
+            stdout=log, stderr=log, env=child_env(), cwd=ROOT,
+        )
+        log.close()
+
+    def wait(self, timeout: float = 120.0) -> int:
+        return self.proc.wait(timeout)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+
+def kiosk_status(config: Path, data_dir: Path) -> dict[str, int]:
+    out = subprocess.run(
+        [sys.executable, "-m", "kiosk", "status", "--config", str(config), "--data-dir", str(data_dir)],
+        capture_output=True, check=True, env=child_env(), cwd=ROOT,
+    ).stdout
+    return dict(json.loads(out))
+
+
+def provision(data_dir: Path, *, location: str, kiosks: list[str], broker_url: str, out_dir: Path,
+              timezone: str = "Europe/Stockholm", uplink: str = "") -> dict[str, Path]:
+    """Add a location and kiosks through the hub CLI; return each kiosk's config path."""
+    if not (data_dir / "hub.db").exists() or location not in hub_cmd("location", "list", "--data-dir", str(data_dir)):
+        hub_cmd("location", "add", location, "--name", location.title(), "--timezone", timezone,
+                "--data-dir", str(data_dir))
+    paths = {}
+    for kid in kiosks:
+        path = out_dir / f"{kid}.toml"
+        hub_cmd("kiosk", "add", kid, "--location", location, "--data-dir", str(data_dir), "--broker-url", broker_url,
+                "--out", str(path))
+        if uplink:
+            path.write_text(path.read_text() + "\n[uplink]\n" + uplink + "\n")
+        paths[kid] = path
+    return paths
+
+
+def hub_db_count(data_dir: Path, sql: str, *args: Any) -> int:
+    import sqlite3
+
+    conn = sqlite3.connect(str(data_dir / "hub.db"), timeout=30)
+    try:
+        return int(conn.execute(sql, args).fetchone()[0])
+    finally:
+        conn.close()
+
+
+@contextlib.contextmanager
+def running(*procs: HubProcess) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        for p in procs:
+            p.stop()
