@@ -71,6 +71,45 @@ CREATE TABLE IF NOT EXISTS api_tokens (
     id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, role TEXT NOT NULL, user_id TEXT,
     created_ms INTEGER NOT NULL
 );
+-- dashboard (issue 5): accounts, sessions, and a daily rollup kept in step with rollup_hourly by triggers
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY, password_hash TEXT NOT NULL, role TEXT NOT NULL, is_disabled INTEGER NOT NULL DEFAULT 0,
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS user_locations (
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, location_id TEXT, region_id TEXT,
+    CHECK ((location_id IS NULL) != (region_id IS NULL))
+);
+CREATE UNIQUE INDEX IF NOT EXISTS user_locations_unique
+    ON user_locations(user_id, coalesce(location_id, ''), coalesce(region_id, ''));
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, csrf TEXT NOT NULL,
+    created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rollup_daily (
+    location_id TEXT NOT NULL, local_day TEXT NOT NULL, scale INTEGER NOT NULL, misuse INTEGER NOT NULL,
+    f0 INTEGER NOT NULL DEFAULT 0, f1 INTEGER NOT NULL DEFAULT 0, f2 INTEGER NOT NULL DEFAULT 0,
+    f3 INTEGER NOT NULL DEFAULT 0, f4 INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (location_id, local_day, scale, misuse)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS rollup_daily_on_insert AFTER INSERT ON rollup_hourly BEGIN
+    INSERT INTO rollup_daily (location_id, local_day, scale, misuse, f0, f1, f2, f3, f4)
+    VALUES (NEW.location_id, NEW.local_day, NEW.scale, NEW.misuse, (NEW.face = 0) * NEW.n, (NEW.face = 1) * NEW.n,
+            (NEW.face = 2) * NEW.n, (NEW.face = 3) * NEW.n, (NEW.face = 4) * NEW.n)
+    ON CONFLICT DO UPDATE SET f0 = f0 + excluded.f0, f1 = f1 + excluded.f1, f2 = f2 + excluded.f2,
+        f3 = f3 + excluded.f3, f4 = f4 + excluded.f4;
+END;
+CREATE TRIGGER IF NOT EXISTS rollup_daily_on_update AFTER UPDATE OF n ON rollup_hourly BEGIN
+    UPDATE rollup_daily SET f0 = f0 + (NEW.face = 0) * (NEW.n - OLD.n), f1 = f1 + (NEW.face = 1) * (NEW.n - OLD.n),
+        f2 = f2 + (NEW.face = 2) * (NEW.n - OLD.n), f3 = f3 + (NEW.face = 3) * (NEW.n - OLD.n),
+        f4 = f4 + (NEW.face = 4) * (NEW.n - OLD.n)
+    WHERE location_id = NEW.location_id AND local_day = NEW.local_day AND scale = NEW.scale AND misuse = NEW.misuse;
+END;
+CREATE TRIGGER IF NOT EXISTS rollup_daily_on_delete AFTER DELETE ON rollup_hourly BEGIN
+    UPDATE rollup_daily SET f0 = f0 - (OLD.face = 0) * OLD.n, f1 = f1 - (OLD.face = 1) * OLD.n,
+        f2 = f2 - (OLD.face = 2) * OLD.n, f3 = f3 - (OLD.face = 3) * OLD.n, f4 = f4 - (OLD.face = 4) * OLD.n
+    WHERE location_id = OLD.location_id AND local_day = OLD.local_day AND scale = OLD.scale AND misuse = OLD.misuse;
+END;
 """
 
 
@@ -85,7 +124,33 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.executescript(SCHEMA)
+    _fill_daily_rollup(conn)
     return db
+
+
+def _fill_daily_rollup(conn: sqlite3.Connection) -> None:
+    """Build ``rollup_daily`` once from ``rollup_hourly`` for a database created before it existed.
+
+    The triggers keep it in step from their creation on; rebuilding inside a write transaction sees
+    both tables at one point in time, so a concurrent ingest cannot be counted twice.
+    """
+    if conn.execute("SELECT 1 FROM meta WHERE key = 'rollup_daily'").fetchone():
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if not conn.execute("SELECT 1 FROM meta WHERE key = 'rollup_daily'").fetchone():
+            conn.execute("DELETE FROM rollup_daily")
+            conn.execute(
+                "INSERT INTO rollup_daily (location_id, local_day, scale, misuse, f0, f1, f2, f3, f4)"
+                " SELECT location_id, local_day, scale, misuse, sum((face = 0) * n), sum((face = 1) * n),"
+                " sum((face = 2) * n), sum((face = 3) * n), sum((face = 4) * n) FROM rollup_hourly"
+                " GROUP BY location_id, local_day, scale, misuse"
+            )
+            conn.execute("INSERT INTO meta (key, value) VALUES ('rollup_daily', '1')")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def registry_version(db: sqlite_utils.Database) -> int:

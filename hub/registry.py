@@ -70,6 +70,22 @@ class Registry:
         self.db.conn.execute("INSERT INTO regions (id, name) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET name = ?",
                              (region_id, name, name))
 
+    def regions(self) -> list[tuple[str, str]]:
+        """``(id, name)`` of every region, by name."""
+        return [(r[0], r[1]) for r in self.db.conn.execute("SELECT id, name FROM regions ORDER BY name, id")]
+
+    def set_location_details(self, location_id: str, *, region_id: str | None = None,
+                             opening_hours_json: str | None = None) -> None:
+        """Move a location into a region and/or set its opening hours (JSON from hub.opening_hours)."""
+        self.location(location_id)
+        if region_id is not None:
+            check_id(region_id, what="region id")
+            self.db.conn.execute("INSERT OR IGNORE INTO regions (id, name) VALUES (?, ?)", (region_id, region_id))
+            self.db.conn.execute("UPDATE locations SET region_id = ? WHERE id = ?", (region_id, location_id))
+        if opening_hours_json is not None:
+            self.db.conn.execute("UPDATE locations SET opening_hours = ? WHERE id = ?",
+                                 (opening_hours_json, location_id))
+
     # ------------------------------------------------------------------------------------------ locations
     def add_location(self, location_id: str, *, name: str, timezone: str, now_ms: int,
                      region_id: str | None = None) -> Location:
