@@ -213,7 +213,10 @@ def _insert_ratings(conn: sqlite3.Connection, location_id: str, tz: str, ratings
 
 def store_status(conn: sqlite3.Connection, kiosk_id: str, status: p.Status, *, received_ms: int,
                  is_retained: bool) -> p.Ack | None:
-    """Record a kiosk's presence; returns a resend request when the kiosk holds more than the hub.
+    """Record a kiosk's presence; returns the ack to send back, if any.
+
+    A live birth is answered with the hub's cumulative ack, so a (re)connected kiosk learns what the hub
+    holds; when the kiosk was acknowledged beyond that (the hub lost data), the answer asks for a resend.
 
     A live (not retained) status with a clock reading fixes the boot's start in hub time, from which
     rating times of that boot can be corrected.
@@ -240,13 +243,16 @@ def store_status(conn: sqlite3.Connection, kiosk_id: str, status: p.Status, *, r
             "SELECT s.acked_through, s.last_resend_ms FROM kiosk_state s JOIN kiosks k ON k.id = s.kiosk_id"
             " WHERE s.kiosk_id = ?", (kiosk_id,),
         ).fetchone()
-        if row is not None and status.state == "online" and status.acked_through is not None:
+        if row is not None and not is_retained and status.state == "online":
             through = _advance(conn, kiosk_id, row[0], set())
-            if status.acked_through > through and (row[1] is None or received_ms - row[1] >= RESEND_INTERVAL_MS):
+            kiosk_through = status.acked_through or 0
+            if kiosk_through > through and (row[1] is None or received_ms - row[1] >= RESEND_INTERVAL_MS):
                 # the kiosk was acknowledged beyond what this hub holds: the hub lost data
                 ack = p.Ack(through, resend_from=through + 1)
                 conn.execute("UPDATE kiosk_state SET acked_through = ?, last_resend_ms = ? WHERE kiosk_id = ?",
                              (through, received_ms, kiosk_id))
+            elif status.kind == "birth":
+                ack = p.Ack(through)  # tell a (re)connected kiosk what the hub holds
     except BaseException:
         conn.execute("ROLLBACK")
         raise

@@ -116,15 +116,26 @@ def simulate(config: KioskConfig, args: argparse.Namespace) -> int:
                 _progress(f"{config.kiosk_id}: recorded {done}/{args.taps}", interactive)
         if uplink is None:
             return 0
+        if args.wait_acked <= 0:
+            return 0
         deadline = time.monotonic() + args.wait_acked
+        last_seq = outbox.last_seq()
         pending = outbox.pending_count()
-        while pending and time.monotonic() < deadline:
-            time.sleep(0.1)
+        next_line = 0.0
+        while time.monotonic() < deadline:
             pending = outbox.pending_count()
-            _progress(f"{config.kiosk_id}: recorded {done}, waiting for hub: {pending} pending", interactive)
-        if args.wait_acked > 0:
-            _progress(f"{config.kiosk_id}: recorded {done}, {pending} pending", interactive, end=True)
-            return 0 if pending == 0 else 1
+            hub_through = uplink.state.hub_through
+            if pending == 0 and hub_through is not None and hub_through >= last_seq:
+                break  # everything acknowledged, and the hub confirmed since this start that it holds it
+            if time.monotonic() >= next_line:
+                _progress(f"{config.kiosk_id}: recorded {done}, waiting for hub: {pending} pending", interactive)
+                next_line = time.monotonic() + (0.2 if interactive else 2.0)
+            time.sleep(0.05)
+        else:
+            _progress(f"{config.kiosk_id}: recorded {done}, {pending} pending (hub has not confirmed)",
+                      interactive, end=True)
+            return 1
+        _progress(f"{config.kiosk_id}: recorded {done}, all acknowledged by the hub", interactive, end=True)
         return 0
     finally:
         if uplink is not None:

@@ -29,6 +29,7 @@ from feedback import protocol as p
 from kiosk.clock import DeviceClock
 from kiosk.config import KioskConfig
 from kiosk.outbox import Outbox
+from kiosk.tls import client_context
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class UplinkState:
     epoch: int = 0
     last_ack_ms: int | None = None
     acked_through: int = 0
+    hub_through: int | None = None  # the hub's latest cumulative ack since this start
     last_error: str | None = None
     denied: int = 0
     config_version: int | None = None
@@ -58,11 +60,13 @@ class Uplink:
         clock: DeviceClock | None = None,
         on_config: Callable[[bytes], int | None] | None = None,
         on_change: Callable[[UplinkState], None] | None = None,
+        config_version: int | None = None,
     ) -> None:
         self.config = config
         self.clock = clock or DeviceClock()
         self._on_config = on_config
         self._on_change = on_change
+        self._initial_config_version = config_version  # the remote config applied before this start
         self._events: queue.Queue[tuple[str, Any]] = queue.Queue()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -84,6 +88,10 @@ class Uplink:
         self._thread.start()
         self._client.connect_async(b.host, b.port, keepalive=self.config.uplink.keepalive_s, clean_start=True)
         self._client.loop_start()
+
+    def report(self, payload: bytes) -> None:
+        """Publish a report to the hub (e.g. remote config applied or refused); QoS 1, not retained."""
+        self._client.publish(p.kiosk_topic(self.config.kiosk_id, p.REPORT), payload, qos=1)
 
     def wake(self) -> None:
         """Tell the pump a rating was recorded or released."""
@@ -113,7 +121,7 @@ class Uplink:
         c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"kiosk-{cfg.kiosk_id}", protocol=mqtt.MQTTv5)
         c.username_pw_set(cfg.broker.username, cfg.broker.password)
         if cfg.broker.tls:
-            c.tls_set(ca_certs=cfg.broker.ca_file, certfile=cfg.broker.cert_file, keyfile=cfg.broker.key_file)
+            c.tls_set_context(client_context(cfg.broker))
         c.will_set(p.kiosk_topic(cfg.kiosk_id, p.STATUS), p.encode_status(p.Status("offline", kind="will")),
                    qos=1, retain=True)
         c.reconnect_delay_set(1, 30)
@@ -210,7 +218,7 @@ class _Pump:
         self.last_progress = time.monotonic()
         self.next_heartbeat = 0.0
         self.next_prune = 0.0
-        self.config_version: int | None = None
+        self.config_version: int | None = up._initial_config_version
         up._set_state(acked_through=self.acked)
 
     def run(self) -> None:
@@ -254,6 +262,8 @@ class _Pump:
         self.hub_online = status.state == "online"
         if self.hub_online and (not was_online or status.epoch != self.hub_epoch):
             self.restart_replay()  # a hub (re)birth: send everything unacknowledged again
+            if self.connected and self.hub_epoch is not None:
+                self.publish_status("birth")  # and tell it what we hold, in case it lost data
         self.hub_epoch = status.epoch
         self.up._set_state(is_hub_online=self.hub_online)
 
@@ -275,7 +285,7 @@ class _Pump:
             self.cursor = min(self.cursor, ack.resend_from - 1)
             self.hub_through = min(self.hub_through, self.cursor)
             self.last_progress = time.monotonic()
-        self.up._set_state(last_ack_ms=now_ms, acked_through=self.acked)
+        self.up._set_state(last_ack_ms=now_ms, acked_through=self.acked, hub_through=self.hub_through)
 
     def on_denied(self, why: Any) -> None:
         log.error("kiosk %s: broker refused a publish (check credentials/ACL): %s", self.kid, why)

@@ -218,3 +218,52 @@ def running(*procs: HubProcess) -> Iterator[None]:
     finally:
         for p in procs:
             p.stop()
+
+
+class ExternalBroker:
+    """A real Mosquitto started from ``python -m hub broker-config`` output (the hub does not manage it)."""
+
+    def __init__(self, hub_data_dir: Path, *, port: int | None = None) -> None:
+        self.hub_data_dir = hub_data_dir
+        self.port = port or free_port()
+        self.dir = hub_data_dir.parent / "ext-broker"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def configure(self) -> None:
+        hub_cmd("broker-config", "--out", str(self.dir), "--mqtt-port", str(self.port),
+                "--data-dir", str(self.hub_data_dir))
+
+    def start(self) -> ExternalBroker:
+        self.configure()
+        log = open(self.dir / "mosquitto.log", "ab")  # noqa: SIM115 - the child writes to it
+        self.proc = subprocess.Popen([require_binary("mosquitto"), "-c", str(self.dir / "mosquitto.conf")],
+                                     stdout=log, stderr=log)
+        log.close()
+        wait_until(lambda: _port_open(self.port), timeout=10, message="external mosquitto listening")
+        return self
+
+    def reload(self) -> None:
+        self.configure()
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGHUP)
+
+    def hub_url(self) -> str:
+        secret = json.loads((self.hub_data_dir / "secrets.json").read_text())["hub_mqtt_password"]
+        return f"mqtt://hub:{secret}@127.0.0.1:{self.port}"
+
+    @property
+    def kiosk_url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+
+def _port_open(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
