@@ -15,8 +15,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -31,6 +32,7 @@ from hub.db import open_db
 from hub.metrics import Metrics
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SESSION_EXPIRY_S = 7 * 86_400
 MAX_MESSAGES_PER_TXN = 2000
@@ -69,7 +71,7 @@ class Ingest:
         if endpoint.tls:
             c.tls_set()
         c.will_set(p.HUB_STATUS_TOPIC, p.encode_status(p.Status("offline", kind="will")), qos=1, retain=True)
-        c.reconnect_delay_set(0.5, 10)
+        c.reconnect_delay_set(1, 10)
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
@@ -81,7 +83,7 @@ class Ingest:
     def start(self) -> None:
         self._worker = threading.Thread(target=self._work, name="ingest-worker", daemon=True)
         self._worker.start()
-        props = Properties(PacketTypes.CONNECT)
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho leaves it unannotated
         props.SessionExpiryInterval = SESSION_EXPIRY_S
         self._client.connect_async(self.endpoint.host, self.endpoint.port, keepalive=10, clean_start=False,
                                    properties=props)
@@ -174,12 +176,13 @@ class Ingest:
             for kiosk_id, ack in outcome.acks.items():
                 self._client.publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(ack), qos=1)
         for m, kiosk_id, status in statuses:
-            ack = self._retry(lambda: ledger.store_status(conn, kiosk_id, status, received_ms=m.received_ms,
-                                                          is_retained=m.retain))
+            reply = self._retry(partial(ledger.store_status, conn, kiosk_id, status, received_ms=m.received_ms,
+                                        is_retained=m.retain))
             self.metrics.inc("hub_status_messages_total", help="kiosk status messages received")
-            if ack is not None:
-                self.metrics.inc("hub_resend_requests_total", help="resend requests sent to kiosks")
-                self._client.publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(ack), qos=1)
+            if reply is not None:
+                if reply.resend_from is not None:
+                    self.metrics.inc("hub_resend_requests_total", help="resend requests sent to kiosks")
+                self._client.publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(reply), qos=1)
         for m in to_ack:
             if m.qos > 0:
                 self._client.ack(m.mid, m.qos)
@@ -205,7 +208,7 @@ class Ingest:
             outcome = ledger.Outcome()
             for inc in items:
                 try:
-                    one = self._retry(lambda inc=inc: ledger.store_batch(conn, [inc], now_ms=self.now_ms()))
+                    one = self._retry(partial(ledger.store_batch, conn, [inc], now_ms=self.now_ms()))
                 except (sqlite3.OperationalError, ValueError, TypeError, KeyError) as exc2:
                     bad = ledger.Incoming(inc.kiosk_id, inc.received_ms,
                                           error=p.Rejection("internal_error", str(exc2)[:200]), raw=inc.raw)
@@ -223,7 +226,7 @@ class Ingest:
             m.inc("hub_rejected_total", n, help="ratings or messages refused, by reason", reason=reason)
         return outcome
 
-    def _retry(self, fn: Callable[[], Any]) -> Any:
+    def _retry(self, fn: Callable[[], T]) -> T:
         """Run ``fn``; while SQLite is locked or failing to write, wait and try again (never ack early)."""
         delay = 0.05
         while True:

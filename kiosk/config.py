@@ -5,6 +5,7 @@ Every problem raises :class:`ConfigError` naming the key, before anything starts
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,6 @@ from urllib.parse import urlsplit
 
 from feedback.ids import InvalidId, check_id
 from feedback.misuse import DEFAULT_RESPONSE_INTERVAL_S
-
 
 DEFAULT_REASONS = ("queue", "staff", "cleanliness", "selection", "price")
 
@@ -32,6 +32,10 @@ class BrokerConfig:
     ca_file: str | None = None
     cert_file: str | None = None
     key_file: str | None = None
+    # PEM text embedded by `hub kiosk add --tls`, so the one config file is all a device needs
+    ca_pem: str | None = None
+    cert_pem: str | None = None
+    key_pem: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +67,7 @@ class UiConfig:
     response_interval_s: float = DEFAULT_RESPONSE_INTERVAL_S
     staff_pin: str = "0000"
     fullscreen: bool = True
+    opening_hours: dict[str, str] = field(default_factory=dict)  # "mon".."sun" -> "08:00-21:00" | "closed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +120,11 @@ def parse_config(doc: dict[str, Any], *, data_dir: str | Path | None = None, bas
         password=_get(b, "broker.password", str),
         ca_file=_path(b, "broker.ca_file", base), cert_file=_path(b, "broker.cert_file", base),
         key_file=_path(b, "broker.key_file", base),
+        ca_pem=_pem(b, "broker.ca_pem"), cert_pem=_pem(b, "broker.cert_pem"),
+        key_pem=_pem(b, "broker.key_pem"),
     )
+    if (broker.cert_pem is None) != (broker.key_pem is None):
+        raise ConfigError("broker.cert_pem and broker.key_pem go together")
 
     u = doc.get("uplink", {})
     uplink = UplinkConfig(
@@ -156,8 +165,10 @@ def parse_ui(ui: dict[str, Any], *, prefix: str = "ui") -> UiConfig:
         followup_timeout_s=_get(ui, f"{prefix}.followup_timeout_s", float, 8.0, low=1.0, high=600.0),
         thank_you_s=_get(ui, f"{prefix}.thank_you_s", float, 3.0, low=0.5, high=600.0),
         attract_after_s=_get(ui, f"{prefix}.attract_after_s", float, 120.0, low=5.0),
-        response_interval_s=_get(ui, f"{prefix}.response_interval_s", float, DEFAULT_RESPONSE_INTERVAL_S, low=0.0, high=3600.0),
+        response_interval_s=_get(ui, f"{prefix}.response_interval_s", float, DEFAULT_RESPONSE_INTERVAL_S,
+                                 low=0.0, high=3600.0),
         staff_pin=pin, fullscreen=_get(ui, f"{prefix}.fullscreen", bool, True),
+        opening_hours=_opening_hours(ui, f"{prefix}.opening_hours"),
     )
 
 
@@ -171,7 +182,7 @@ def _table(doc: dict[str, Any], key: str) -> dict[str, Any]:
 _MISSING: Any = object()
 
 
-def _get(t: dict[str, Any], key: str, kind: type, default: Any = _MISSING, *, low: float | None = None,
+def _get(t: dict[str, Any], key: str, kind: type[Any], default: Any = _MISSING, *, low: float | None = None,
          high: float | None = None) -> Any:
     name = key.rsplit(".", 1)[-1]
     if name not in t:
@@ -195,6 +206,27 @@ def _texts(t: dict[str, Any], key: str) -> dict[str, str]:
     if any(not isinstance(k, str) or not isinstance(s, str) for k, s in v.items()):
         raise ConfigError(f"{key} must map language codes to strings")
     return dict(v)
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_HOURS = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$")
+
+
+def _opening_hours(t: dict[str, Any], key: str) -> dict[str, str]:
+    hours = _texts(t, key)
+    for day, span in hours.items():
+        if day not in WEEKDAYS:
+            raise ConfigError(f"{key}.{day}: days are {', '.join(WEEKDAYS)}")
+        if span != "closed" and (not _HOURS.match(span) or span[:5] >= span[6:]):
+            raise ConfigError(f"{key}.{day} must be like \"08:00-21:00\" or \"closed\", got {span!r}")
+    return hours
+
+
+def _pem(t: dict[str, Any], key: str) -> str | None:
+    v = _get(t, key, str, None)
+    if v is not None and "-----BEGIN " not in v:
+        raise ConfigError(f"{key} must hold PEM text (-----BEGIN ...)")
+    return v
 
 
 def _path(t: dict[str, Any], key: str, base: Path) -> str | None:

@@ -8,7 +8,7 @@ import pytest
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 
-from tests.harness import OUTPUT, HubProcess  # noqa: E402
+from tests.harness import OUTPUT, HubProcess
 
 
 @pytest.fixture
