@@ -6,6 +6,7 @@ messages per client and its 30-minute autosave each lost acknowledged messages, 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import json
 import logging
@@ -32,6 +33,32 @@ class BrokerFiles:
     conf: Path
     passwd: Path
     acl: Path
+
+
+@dataclass(frozen=True, slots=True)
+class TlsListener:
+    """The kiosks' listener: TLS, a client certificate from the hub's kiosk CA, and the kiosk's password."""
+
+    port: int
+    bind: str
+    cafile: Path
+    certfile: Path
+    keyfile: Path
+
+
+def tls_listener_text(t: TlsListener) -> str:
+    # require_certificate: the handshake fails without a certificate from ``cafile`` (a certificate from
+    # another CA is refused before MQTT starts). use_identity_as_username false: the password is still
+    # checked, so `hub kiosk disable` (password file + SIGHUP) locks out a kiosk that holds a valid cert.
+    return f"""
+# Kiosks: TLS with a client certificate from the hub's kiosk CA, plus the kiosk's own password.
+listener {t.port} {t.bind}
+cafile {t.cafile}
+certfile {t.certfile}
+keyfile {t.keyfile}
+require_certificate true
+use_identity_as_username false
+"""
 
 
 def hub_password(data_dir: Path) -> str:
@@ -110,14 +137,20 @@ def _run_as() -> str:
 
 
 def write_broker_files(out_dir: Path, *, hub_secret: str, kiosks: list[tuple[str, str]], port: int,
-                       bind: str = "127.0.0.1", tls_listener: str = "") -> BrokerFiles:
-    """Write mosquitto.conf, the password file and the ACL into ``out_dir`` (atomically, mode 0600)."""
+                       bind: str = "127.0.0.1", tls_listener: str = "", tls: TlsListener | None = None
+                       ) -> BrokerFiles:
+    """Write mosquitto.conf, the password file and the ACL into ``out_dir`` (atomically, mode 0600).
+
+    With ``tls``, the plain ``port`` is meant for the hub on loopback and kiosks use the TLS listener.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     files = BrokerFiles(out_dir / "mosquitto.conf", out_dir / "passwd", out_dir / "acl")
     persistence = out_dir / "data"
     persistence.mkdir(exist_ok=True)
     _write(files.passwd, passwd_text(hub_secret, kiosks))
     _write(files.acl, acl_text())
+    if tls is not None:
+        tls_listener += tls_listener_text(tls)
     _write(files.conf, conf_text(files, port=port, bind=bind, persistence_dir=persistence,
                                  tls_listener=tls_listener))
     return files
@@ -133,6 +166,16 @@ def _write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def broker_tls_hosts(public_host: str | None, bind: str) -> list[str]:
+    """Names the broker's server certificate answers to: the kiosks' address, this host, loopback."""
+    hosts = {"localhost", "127.0.0.1", socket.gethostname(), f"{socket.gethostname()}.local"}
+    if public_host:
+        hosts.add(public_host)
+    if bind not in ("", "0.0.0.0", "::"):
+        hosts.add(bind)
+    return sorted(hosts)
+
+
 def wait_for_port(host: str, port: int, *, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -145,16 +188,15 @@ def wait_for_port(host: str, port: int, *, timeout_s: float) -> bool:
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    try:
+    with contextlib.suppress(OSError):
         ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 class ManagedBroker:
     """A supervised ``mosquitto`` child: restarted when it dies, SIGHUP'd to reload its files."""
 
-    def __init__(self, conf: Path, *, host: str, port: int, log_path: Path, executable: str = "mosquitto") -> None:
+    def __init__(self, conf: Path, *, host: str, port: int, log_path: Path,
+                 executable: str = "mosquitto") -> None:
         self.conf = conf
         self.host = host
         self.port = port
@@ -172,7 +214,8 @@ class ManagedBroker:
     def start(self, *, timeout_s: float = 10.0) -> None:
         self._spawn()
         if not wait_for_port(self.host, self.port, timeout_s=timeout_s):
-            raise BrokerDidNotStart(f"mosquitto did not listen on {self.host}:{self.port}; see {self.log_path}")
+            raise BrokerDidNotStart(
+                f"mosquitto did not listen on {self.host}:{self.port}; see {self.log_path}")
         self._thread = threading.Thread(target=self._supervise, name="broker-supervisor", daemon=True)
         self._thread.start()
 

@@ -14,10 +14,12 @@ from pathlib import Path
 
 from feedback.ids import InvalidId
 from hub.auth import ROLES, create_token
-from hub.broker import RESERVED_USERNAMES, hub_password, write_broker_files
+from hub.broker import RESERVED_USERNAMES, TlsListener, broker_tls_hosts, hub_password, write_broker_files
 from hub.config import DEFAULT_HTTP_PORT, DEFAULT_MQTT_PORT, HubConfig, HubConfigError, check_port, parse_mqtt_url
+from hub.config_cli import add_config_parser, run_config
 from hub.db import get_meta, open_db
 from hub.ledger import promote_quarantine
+from hub.pki import KioskCA, PkiError
 from hub.registry import Registry, RegistryError
 
 
@@ -44,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"port of the managed broker (default {DEFAULT_MQTT_PORT}, not 1883)")
     s.add_argument("--mqtt-bind", default="127.0.0.1", help="managed broker bind address (default 127.0.0.1)")
     s.add_argument("--public-mqtt-host", help="broker host name written into new kiosk configs")
+    s.add_argument("--mqtt-tls-port", type=int,
+                   help="also open a TLS listener for kiosks (client certificate + password) on this port")
+    s.add_argument("--mqtt-tls-bind", default="0.0.0.0", help="TLS listener bind address (default 0.0.0.0)")
     s.add_argument("--client-id", default="hub-ingest-1", help="stable MQTT client id of this ingest worker")
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
@@ -63,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     ka.add_argument("--location", required=True)
     ka.add_argument("--out", type=Path, help="write the kiosk config here (default: stdout)")
     ka.add_argument("--broker-url", help="broker address for the kiosk (default: the one `serve` recorded)")
+    ka.add_argument("--tls", action="store_true",
+                    help="issue a client certificate from the hub's kiosk CA and use the TLS listener (mqtts://)")
     _data_dir(ka)
     km = k.add_parser("move", help="move a kiosk to another location (same credentials)")
     km.add_argument("id")
@@ -85,7 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--out", type=Path, required=True)
     b.add_argument("--mqtt-port", type=int, default=DEFAULT_MQTT_PORT)
     b.add_argument("--mqtt-bind", default="127.0.0.1")
+    b.add_argument("--tls-port", type=int, help="add a TLS listener for kiosks (certificates from the kiosk CA)")
+    b.add_argument("--tls-bind", default="0.0.0.0", help="TLS listener bind address (default 0.0.0.0)")
+    b.add_argument("--public-host", help="host name kiosks use for the broker (put in its TLS certificate)")
     _data_dir(b)
+    add_config_parser(sub, _data_dir)
     return parser
 
 
@@ -93,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(_run(args) or 0)
-    except (RegistryError, InvalidId, HubConfigError, ValueError) as exc:
+    except (RegistryError, InvalidId, HubConfigError, ValueError, PkiError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
@@ -114,11 +125,21 @@ def _run(args: argparse.Namespace) -> int | None:
         return _kiosk(args, db, reg, now)
     elif args.command == "token":
         print(create_token(db, role=args.role, now_ms=now, user_id=args.user))
+    elif args.command == "config":
+        run_config(args, db, now)
     elif args.command == "broker-config":
         check_port(args.mqtt_port, "--mqtt-port")
+        tls = None
+        if args.tls_port is not None:
+            check_port(args.tls_port, "--tls-port")
+            utc = dt.datetime.now(dt.UTC)
+            ca = KioskCA(args.data_dir / "pki").ensure(now=utc)
+            hosts = broker_tls_hosts(args.public_host, args.tls_bind)
+            tls = TlsListener(args.tls_port, args.tls_bind, *ca.server_files(args.out / "tls", hosts, now=utc))
         files = write_broker_files(args.out, hub_secret=hub_password(args.data_dir), kiosks=reg.broker_users(),
-                                   port=args.mqtt_port, bind=args.mqtt_bind)
-        print(f"wrote {files.conf}, {files.passwd}, {files.acl}", file=sys.stderr)
+                                   port=args.mqtt_port, bind=args.mqtt_bind, tls=tls)
+        print(f"wrote {files.conf}, {files.passwd}, {files.acl}" + (f" and {args.out / 'tls'}" if tls else ""),
+              file=sys.stderr)
     return None
 
 
@@ -126,12 +147,21 @@ def _kiosk(args: argparse.Namespace, db: object, reg: Registry, now: int) -> int
     if args.action == "add":
         if args.id in RESERVED_USERNAMES:
             raise RegistryError(f"kiosk id {args.id!r} is reserved")
+        url = args.broker_url or get_meta(reg.db, "broker_tls_url" if args.tls else "broker_url")
+        if args.tls and not (url or "").startswith("mqtts://"):
+            raise RegistryError("--tls needs the broker's TLS address: pass --broker-url mqtts://HOST:PORT"
+                                " or start `serve --mqtt-tls-port` once so the hub records it")
+        ca = KioskCA(args.data_dir / "pki").ensure(now=dt.datetime.now(dt.UTC)) if args.tls else None
         password = reg.add_kiosk(args.id, location_id=args.location, now_ms=now)
         promoted = promote_quarantine(reg.db.conn, args.id, now_ms=now)
         if promoted:
             print(f"moved {promoted} quarantined ratings of {args.id} into its location", file=sys.stderr)
-        url = args.broker_url or get_meta(reg.db, "broker_url") or f"mqtt://127.0.0.1:{DEFAULT_MQTT_PORT}"
-        text = kiosk_config_text(args.id, args.location, url, password)
+        url = url or f"mqtt://127.0.0.1:{DEFAULT_MQTT_PORT}"
+        tls_pems = None
+        if ca is not None:
+            issued = ca.issue_client(args.id, now=dt.datetime.now(dt.UTC))
+            tls_pems = (ca.cert_pem, issued.cert_pem, issued.key_pem)
+        text = kiosk_config_text(args.id, args.location, url, password, tls_pems=tls_pems)
         if args.out:
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.touch(mode=0o600)
@@ -150,8 +180,21 @@ def _kiosk(args: argparse.Namespace, db: object, reg: Registry, now: int) -> int
     return None
 
 
-def kiosk_config_text(kiosk_id: str, location_id: str, broker_url: str, password: str) -> str:
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+def kiosk_config_text(kiosk_id: str, location_id: str, broker_url: str, password: str, *,
+                      tls_pems: tuple[str, str, str] | None = None) -> str:
+    """The kiosk's TOML file; with ``tls_pems`` (CA, client cert, client key) the PEMs are embedded."""
+    tls = ""
+    if tls_pems is not None:
+        ca_pem, cert_pem, key_pem = (pem.strip() for pem in tls_pems)
+        tls = f"""# TLS: trust only the hub's kiosk CA; this kiosk's client certificate and its private key.
+ca_pem = '''
+{ca_pem}'''
+cert_pem = '''
+{cert_pem}'''
+key_pem = '''
+{key_pem}'''
+"""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"""# Kiosk configuration written by `python -m hub kiosk add` on {stamp}.
 # It holds this kiosk's broker password: keep it readable by the kiosk's user only.
 
@@ -163,7 +206,7 @@ location = "{location_id}"
 url = "{broker_url}"
 username = "{kiosk_id}"
 password = "{password}"
-
+{tls}
 [ui]
 faces = 4
 language = "sv"
@@ -185,6 +228,8 @@ def _serve(args: argparse.Namespace) -> int:
         mqtt_port=args.mqtt_port, mqtt_bind=args.mqtt_bind,
         external_mqtt=parse_mqtt_url(args.mqtt_url) if args.mqtt_url else None,
         public_mqtt_host=args.public_mqtt_host, client_id=args.client_id,
+        mqtt_tls_port=check_port(args.mqtt_tls_port, "--mqtt-tls-port") if args.mqtt_tls_port else None,
+        mqtt_tls_bind=args.mqtt_tls_bind,
     )
     uvicorn.run(create_app(config), host=config.http_host, port=config.http_port, log_level=args.log_level)
     return 0

@@ -30,6 +30,8 @@ class HubConfig:
     http_port: int = DEFAULT_HTTP_PORT
     mqtt_port: int = DEFAULT_MQTT_PORT  # managed broker's listener
     mqtt_bind: str = "127.0.0.1"
+    mqtt_tls_port: int | None = None  # set: the managed broker also listens for kiosks with TLS + client certs
+    mqtt_tls_bind: str = "0.0.0.0"
     external_mqtt: MqttEndpoint | None = None  # set: use it, start no broker
     public_mqtt_host: str | None = None  # the address written into kiosk configs
     client_id: str = "hub-ingest-1"
@@ -42,6 +44,10 @@ class HubConfig:
     @property
     def broker_dir(self) -> Path:
         return self.data_dir / "broker"
+
+    @property
+    def pki_dir(self) -> Path:
+        return self.data_dir / "pki"
 
     @property
     def is_broker_managed(self) -> bool:

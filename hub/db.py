@@ -110,6 +110,16 @@ CREATE TRIGGER IF NOT EXISTS rollup_daily_on_delete AFTER DELETE ON rollup_hourl
         f2 = f2 - (OLD.face = 2) * OLD.n, f3 = f3 - (OLD.face = 3) * OLD.n, f4 = f4 - (OLD.face = 4) * OLD.n
     WHERE location_id = OLD.location_id AND local_day = OLD.local_day AND scale = OLD.scale AND misuse = OLD.misuse;
 END;
+-- devices in the field (issue 4): remote kiosk settings per scope, and what each kiosk was sent / applied
+CREATE TABLE IF NOT EXISTS config_settings (
+    scope TEXT NOT NULL, scope_id TEXT NOT NULL, settings_json TEXT NOT NULL, updated_ms INTEGER NOT NULL,
+    PRIMARY KEY (scope, scope_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS kiosk_config (
+    kiosk_id TEXT PRIMARY KEY, version INTEGER NOT NULL, settings_json TEXT NOT NULL, planned_ms INTEGER NOT NULL,
+    published_version INTEGER, published_ms INTEGER, applied_version INTEGER, applied_ms INTEGER,
+    refused_version INTEGER, refused_reason TEXT, refused_ms INTEGER
+) WITHOUT ROWID;
 """
 
 

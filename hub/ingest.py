@@ -26,10 +26,12 @@ from paho.mqtt.properties import Properties
 
 from feedback import __version__
 from feedback import protocol as p
+from feedback.remote_config import decode_report
 from hub import ledger
 from hub.config import MqttEndpoint
 from hub.db import open_db
 from hub.metrics import Metrics
+from hub.remote_config import store_report
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -109,7 +111,8 @@ class Ingest:
                 log.error("hub: broker refused connection: %s", rc)
                 self.metrics.inc("hub_mqtt_connect_refused_total")
                 return
-            client.subscribe([(p.ratings_subscription(shared=True), 1), (f"{p.ROOT}/k/+/{p.STATUS}", 1)])
+            client.subscribe([(p.ratings_subscription(shared=True), 1), (f"{p.ROOT}/k/+/{p.STATUS}", 1),
+                              (f"{p.ROOT}/k/+/{p.REPORT}", 1)])
             self._queue.put(_Msg("$connected", b"", 0, 0, False, self.now_ms()))
             self._connected.set()
             log.info("hub: connected to %s:%s (session present: %s)", self.endpoint.host, self.endpoint.port,
@@ -171,6 +174,8 @@ class Ingest:
                     statuses.append((m, kiosk_id, p.decode_status(m.payload)))
                 except p.ProtocolError as exc:
                     self._count_reject(exc.reason, m.topic, exc)
+            elif kind == p.REPORT:
+                self._store_report(conn, kiosk_id, m)
         if items:
             outcome = self._store(conn, [inc for _, inc in items])
             for kiosk_id, ack in outcome.acks.items():
@@ -240,6 +245,19 @@ class Ingest:
                 log.warning("hub: database busy or failing (%s); retrying in %.2f s", exc, delay)
                 time.sleep(delay)
                 delay = min(delay * 2, 2.0)
+
+    def _store_report(self, conn: sqlite3.Connection, kiosk_id: str, m: _Msg) -> None:
+        """A kiosk's answer to a remote config: applied, or refused with the reason (hub/remote_config.py)."""
+        try:
+            report = decode_report(m.payload)
+        except p.ProtocolError as exc:
+            self._count_reject(exc.reason, m.topic, exc)
+            return
+        if not report.is_applied:
+            log.warning("hub: kiosk %s refused config v%d: %s", kiosk_id, report.config_version, report.reason)
+        self._retry(lambda: store_report(conn, kiosk_id, report, received_ms=m.received_ms))
+        self.metrics.inc("hub_config_reports_total", help="config reports from kiosks, by result",
+                         result="applied" if report.is_applied else "refused")
 
     def _count_reject(self, reason: str, topic: str, exc: Exception) -> None:
         log.warning("hub: refused message on %s: %s", topic[:200], exc)

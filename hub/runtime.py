@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
 
-from hub.broker import HUB_USERNAME, ManagedBroker, hub_password, write_broker_files
+from hub.broker import (
+    HUB_USERNAME,
+    ManagedBroker,
+    TlsListener,
+    broker_tls_hosts,
+    hub_password,
+    write_broker_files,
+)
 from hub.config import HubConfig, MqttEndpoint
+from hub.config_publisher import ConfigPublisher
 from hub.db import open_db, registry_version, set_meta
 from hub.ingest import Ingest
 from hub.metrics import Metrics
+from hub.pki import KioskCA
 from hub.registry import Registry
+from hub.remote_config import RemoteSettings
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +36,8 @@ class HubRuntime:
         self.now_ms = now_ms
         self.broker: ManagedBroker | None = None
         self.ingest: Ingest | None = None
+        self.publisher: ConfigPublisher | None = None
+        self._tls: TlsListener | None = None
         self._stopping = threading.Event()
         self._watcher: threading.Thread | None = None
 
@@ -32,25 +46,34 @@ class HubRuntime:
         db = open_db(cfg.db_path)
         if cfg.external_mqtt is None:
             secret = hub_password(cfg.data_dir)
+            if cfg.mqtt_tls_port is not None:
+                self._tls = self._tls_listener()
+                tls_host = cfg.public_mqtt_host or socket.gethostname()
+                set_meta(db, "broker_tls_url", f"mqtts://{tls_host}:{cfg.mqtt_tls_port}")
             self._write_broker_files(db, secret)
-            self.broker = ManagedBroker(cfg.broker_dir / "mosquitto.conf", host=cfg.mqtt_bind, port=cfg.mqtt_port,
-                                        log_path=cfg.broker_dir / "mosquitto.log")
+            self.broker = ManagedBroker(cfg.broker_dir / "mosquitto.conf", host=cfg.mqtt_bind,
+                                        port=cfg.mqtt_port, log_path=cfg.broker_dir / "mosquitto.log")
             self.broker.start()
             host = cfg.public_mqtt_host or cfg.mqtt_bind
             set_meta(db, "broker_url", f"mqtt://{host}:{cfg.mqtt_port}")
             endpoint = MqttEndpoint("127.0.0.1" if cfg.mqtt_bind in ("0.0.0.0", "") else cfg.mqtt_bind,
                                     cfg.mqtt_port, HUB_USERNAME, secret)
-            self._watcher = threading.Thread(target=self._watch_registry, args=(registry_version(db),),
-                                             name="registry-watcher", daemon=True)
-            self._watcher.start()
         else:
             endpoint = cfg.external_mqtt
             set_meta(db, "broker_url", f"{'mqtts' if endpoint.tls else 'mqtt'}://{endpoint.host}:{endpoint.port}")
+        seen = registry_version(db)
+        RemoteSettings(db).plan(now_ms=self.now_ms())
         db.conn.close()
         if cfg.ingest_enabled:
             self.ingest = Ingest(db_path=cfg.db_path, endpoint=endpoint, client_id=cfg.client_id,
                                  metrics=self.metrics, now_ms=self.now_ms)
             self.ingest.start()
+            self.publisher = ConfigPublisher(endpoint=endpoint, client_id=f"{cfg.client_id}-config",
+                                             now_ms=self.now_ms)
+            self.publisher.start()
+        self._watcher = threading.Thread(target=self._watch_registry, args=(seen,), name="registry-watcher",
+                                         daemon=True)
+        self._watcher.start()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -58,6 +81,8 @@ class HubRuntime:
             self.ingest.stop()
         if self._watcher is not None:
             self._watcher.join(5)
+        if self.publisher is not None:
+            self.publisher.stop()
         if self.broker is not None:
             self.broker.stop()
 
@@ -66,22 +91,39 @@ class HubRuntime:
 
         assert isinstance(db, Database)
         write_broker_files(self.config.broker_dir, hub_secret=secret, kiosks=Registry(db).broker_users(),
-                           port=self.config.mqtt_port, bind=self.config.mqtt_bind)
+                           port=self.config.mqtt_port, bind=self.config.mqtt_bind, tls=self._tls)
+
+    def _tls_listener(self) -> TlsListener:
+        cfg = self.config
+        assert cfg.mqtt_tls_port is not None
+        now = dt.datetime.now(dt.UTC)
+        ca = KioskCA(cfg.pki_dir).ensure(now=now)
+        hosts = broker_tls_hosts(cfg.public_mqtt_host, cfg.mqtt_tls_bind)
+        files = ca.server_files(cfg.broker_dir / "tls", hosts, now=now)
+        return TlsListener(cfg.mqtt_tls_port, cfg.mqtt_tls_bind, *files)
 
     def _watch_registry(self, seen: int) -> None:
-        """Regenerate the broker's password file and reload it when kiosks are added, moved or disabled."""
+        """When kiosks are added, moved or disabled: regenerate the broker's password file and reload it
+        (a removed password disconnects that kiosk at once: measured with Mosquitto 2.0.11), and re-plan
+        remote configs (a moved kiosk gets its new location's settings). Publish pending configs."""
         db = open_db(self.config.db_path)
-        secret = hub_password(self.config.data_dir)
+        secret = hub_password(self.config.data_dir) if self.broker is not None else ""
         while not self._stopping.wait(0.5):
             try:
                 version = registry_version(db)
                 if version != seen:
-                    self._write_broker_files(db, secret)
                     if self.broker is not None:
+                        self._write_broker_files(db, secret)
                         self.broker.reload()
+                        self.metrics.inc("hub_broker_reloads_total",
+                                         help="broker reloads after registry changes")
+                        log.info("hub: registry changed (v%d); broker reloaded", version)
+                    RemoteSettings(db).plan(now_ms=self.now_ms())
                     seen = version
-                    self.metrics.inc("hub_broker_reloads_total", help="broker reloads after registry changes")
-                    log.info("hub: registry changed (v%d); broker reloaded", version)
+                if self.publisher is not None:
+                    n = self.publisher.sync(db)
+                    if n:
+                        self.metrics.inc("hub_configs_published_total", n, help="kiosk configs published")
             except Exception:
                 log.exception("registry watcher")
                 time.sleep(1.0)

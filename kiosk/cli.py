@@ -10,13 +10,14 @@ import sys
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from feedback.misuse import is_misuse
 from kiosk.clock import DeviceClock
 from kiosk.config import ConfigError, KioskConfig, load_config
 from kiosk.outbox import Outbox, OutboxBelongsToAnotherKiosk
+from kiosk.remote_config import RemoteConfig, saved_version
 from kiosk.simulate import SimTap, backfill_taps, live_taps
 
 
@@ -45,6 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--mood", type=float, default=0.0, help="-1 (grumpy store) .. 1 (happy store)")
     s.add_argument("--seed", type=int, help="random seed for reproducible taps")
     s.add_argument("--offline", action="store_true", help="record only; do not connect")
+    s.add_argument("--clock-offset-s", type=float, default=0.0, metavar="SECONDS",
+                   help="testing: play a kiosk whose wall clock is off by SECONDS (-31536000: a year behind)")
 
     st = sub.add_parser("status", help="print the outbox figures as JSON")
     common(st)
@@ -58,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(args.config, data_dir=args.data_dir)
         if args.command == "status":
             outbox = Outbox(config.outbox_path, kiosk_id=config.kiosk_id)
-            print(json.dumps(outbox.counts().as_dict()))
+            print(json.dumps({**outbox.counts().as_dict(), "config_version": saved_version(config.data_dir)}))
             return 0
         if args.command == "simulate":
             return simulate(config, args)
@@ -77,16 +80,19 @@ def simulate(config: KioskConfig, args: argparse.Namespace) -> int:
         print("error: --taps, --rate and --wait-acked must not be negative", file=sys.stderr)
         return 2
     rng = random.Random(args.seed)
-    clock = DeviceClock()
+    clock = DeviceClock(offset_ms=round(args.clock_offset_s * 1000))
     outbox = Outbox(config.outbox_path, kiosk_id=config.kiosk_id)
     outbox.release_all_held()
-    uplink = None if args.offline else Uplink(config, clock=clock)
-    if uplink is not None:
+    remote = RemoteConfig(config)  # the last good remote config, also when offline
+    uplink = None
+    if not args.offline:
+        uplink = Uplink(config, clock=clock, on_config=remote.handle, config_version=remote.version)
+        remote.report = uplink.report
         uplink.start()
-    ui = config.ui
+    ui = remote.ui
     taps: Sequence[SimTap] | object
     if args.backfill_days > 0:
-        taps = backfill_taps(args.taps, scale=ui.faces, days=args.backfill_days, end=datetime.now(timezone.utc),
+        taps = backfill_taps(args.taps, scale=ui.faces, days=args.backfill_days, end=datetime.now(UTC),
                              zone=args.timezone, rng=rng, mood=args.mood, reasons=ui.reasons)
         boot_id = f"backfill-{uuid.uuid4()}"  # no live status ever fixes this boot: times stay as given
     else:
