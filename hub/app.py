@@ -14,6 +14,7 @@ from hub.config import HubConfig
 from hub.db import open_db
 from hub.metrics import Metrics
 from hub.runtime import HubRuntime
+from hub.web import install_dashboard
 
 
 def _now_ms() -> int:
@@ -37,10 +38,12 @@ def create_app(config: HubConfig, *, now_ms: Callable[[], int] = _now_ms, run_se
         finally:
             runtime.stop()
 
-    app = FastAPI(title="Feedback hub", version=__version__, lifespan=lifespan)
+    # docs_url=None: /docs is served by the dashboard from its own Swagger UI copy (no CDN)
+    app = FastAPI(title="Feedback hub", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.config = config
     app.state.metrics = metrics
     app.state.now_ms = now_ms
     app.state.ingest = None
     app.include_router(router)
+    install_dashboard(app, config, now_ms=now_ms)
     return app

@@ -21,6 +21,7 @@ from hub.db import get_meta, open_db
 from hub.ledger import promote_quarantine
 from hub.pki import KioskCA, PkiError
 from hub.registry import Registry, RegistryError
+from hub.user_cli import add_location_set_parser, add_user_parsers, run_location_set, run_user
 
 
 def _now_ms() -> int:
@@ -61,6 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     _data_dir(la)
     ll = loc.add_parser("list", help="list locations as JSON")
     _data_dir(ll)
+    add_location_set_parser(loc, _data_dir)
 
     k = sub.add_parser("kiosk", help="manage kiosks").add_subparsers(dest="action", required=True)
     ka = k.add_parser("add", help="register a kiosk and write its config file (with its credentials)")
@@ -87,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     tc.add_argument("--role", default="admin", choices=ROLES)
     tc.add_argument("--user", help="user the token acts for (managers)")
     _data_dir(tc)
+    add_user_parsers(sub, _data_dir)
 
     b = sub.add_parser("broker-config", help="write mosquitto.conf, password file and ACL for a broker")
     b.add_argument("--out", type=Path, required=True)
@@ -119,12 +122,16 @@ def _run(args: argparse.Namespace) -> int | None:
         if args.action == "add":
             loc = reg.add_location(args.id, name=args.name, timezone=args.timezone, now_ms=now, region_id=args.region)
             print(f"location {loc.id} added ({loc.timezone})", file=sys.stderr)
+        elif args.action == "set":
+            run_location_set(args, db)
         else:
             print(json.dumps([dataclasses.asdict(loc) for loc in reg.locations()], indent=2))
     elif args.command == "kiosk":
         return _kiosk(args, db, reg, now)
     elif args.command == "token":
         print(create_token(db, role=args.role, now_ms=now, user_id=args.user))
+    elif args.command in ("user", "region"):
+        run_user(args, db, now)
     elif args.command == "config":
         run_config(args, db, now)
     elif args.command == "broker-config":

@@ -1,0 +1,140 @@
+"""CSV exports, streamed row by row from SQLite (no row cap, constant memory), filtered by permission.
+
+``ratings.csv`` holds one line per stored tap; ``daily.csv`` one line per location, local day and scale.
+Text cells that a spreadsheet would run as a formula (starting with = + - @) are prefixed with ``'``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from itertools import groupby
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from feedback.scores import score
+from hub.api import CurrentPrincipal, DbDep
+from hub.api_reports import FromQ, IdsQ, MisuseQ, RangeQ, RegionQ, ToQ, period_for, reference_today, \
+    selected_locations
+from hub.localtime import day_bounds_ms, zone
+from hub.ranges import Period
+from hub.registry import Location
+
+CHUNK_ROWS = 2000
+RATING_COLUMNS = ["location_id", "kiosk_id", "seq", "local_day", "local_hour", "local_time", "utc_time", "face",
+                  "scale", "question", "reason", "misuse", "misuse_device", "time_flag", "received_utc"]
+DAILY_COLUMNS = ["location_id", "location_name", "local_day", "scale", "responses", "face_0", "face_1", "face_2",
+                 "face_3", "face_4", "happy_index", "pct_positive", "misuse_excluded"]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _iso(ms: int, tz: Any) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=tz).isoformat(timespec="seconds")
+
+
+def _lines(rows: Iterator[list[Any]], header: list[str]) -> Iterator[str]:
+    buf = io.StringIO()
+    out = csv.writer(buf, lineterminator="\r\n")
+    out.writerow(header)
+    n = 0
+    for row in rows:
+        out.writerow(row)
+        n += 1
+        if n % CHUNK_ROWS == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+
+
+def rating_rows(db_path: Path, locations: list[Location], period: Period, *,
+                include_misuse: bool) -> Iterator[list[Any]]:
+    """Raw ratings, location by location in time order, read on a connection of the export's own."""
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
+    try:
+        for loc in locations:
+            tz = zone(loc.timezone)
+            start, end = day_bounds_ms(loc.timezone, period.days.first, period.days.last)
+            cursor = conn.execute(
+                "SELECT kiosk_id, seq, local_day, local_hour, time_ms, face, scale, question, reason, misuse,"
+                " misuse_device, time_flag, received_ms FROM ratings WHERE location_id = ? AND time_ms >= ?"
+                " AND time_ms < ? AND local_day BETWEEN ? AND ?" + ("" if include_misuse else " AND misuse = 0")
+                + " ORDER BY time_ms, kiosk_id, seq",
+                (loc.id, start, end, period.days.first.isoformat(), period.days.last.isoformat()),
+            )
+            for kid, seq, day, hour, t, face, scale, question, reason, misuse, m_dev, flag, rec in cursor:
+                yield [loc.id, kid, seq, day, hour, _iso(t, tz), _iso(t, timezone.utc), face, scale,
+                       safe_cell(question), safe_cell(reason), misuse, m_dev, flag or "", _iso(rec, timezone.utc)]
+    finally:
+        conn.close()
+
+
+def daily_rows(db_path: Path, locations: list[Location], period: Period, *,
+               include_misuse: bool) -> Iterator[list[Any]]:
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
+    try:
+        for loc in locations:
+            cursor = conn.execute(
+                "SELECT local_day, scale, misuse, f0, f1, f2, f3, f4 FROM rollup_daily WHERE location_id = ?"
+                " AND local_day BETWEEN ? AND ? ORDER BY local_day, scale, misuse",
+                (loc.id, period.days.first.isoformat(), period.days.last.isoformat()),
+            )
+            for (day, scale), group in groupby(cursor, key=lambda r: (r[0], r[1])):
+                counts, excluded = [0] * scale, 0
+                for *_, misuse, f0, f1, f2, f3, f4 in group:
+                    if misuse and not include_misuse:
+                        excluded += f0 + f1 + f2 + f3 + f4
+                    else:
+                        counts = [a + b for a, b in zip(counts, (f0, f1, f2, f3, f4), strict=False)]
+                s = score({scale: counts})
+                yield [loc.id, safe_cell(loc.name), day, scale, s.total, *counts, *[""] * (5 - scale),
+                       "" if s.happy_index is None else s.happy_index,
+                       "" if s.pct_positive is None else s.pct_positive, excluded]
+    finally:
+        conn.close()
+
+
+def _csv_response(lines: Iterator[str], filename: str) -> StreamingResponse:
+    return StreamingResponse(lines, media_type="text/csv; charset=utf-8",
+                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+router = APIRouter(prefix="/api/exports", tags=["exports"])
+
+
+@router.get("/ratings.csv", response_class=StreamingResponse,
+            responses={200: {"content": {"text/csv": {}}, "description": "one line per tap"}})
+def export_ratings(request: Request, db: DbDep, who: CurrentPrincipal, range_: RangeQ = None, from_: FromQ = None,
+                   to: ToQ = None, include_misuse: MisuseQ = False, location: IdsQ = None,
+                   region: RegionQ = None) -> StreamingResponse:
+    """Raw ratings of the permitted (or chosen) locations in the range, streamed; face 0 = least happy."""
+    locs = selected_locations(db, who, location, region)
+    period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
+    rows = rating_rows(request.app.state.config.db_path, locs, period, include_misuse=include_misuse)
+    return _csv_response(_lines(rows, RATING_COLUMNS),
+                         f"ratings_{period.days.first.isoformat()}_{period.days.last.isoformat()}.csv")
+
+
+@router.get("/daily.csv", response_class=StreamingResponse,
+            responses={200: {"content": {"text/csv": {}}, "description": "one line per location, day and scale"}})
+def export_daily(request: Request, db: DbDep, who: CurrentPrincipal, range_: RangeQ = None, from_: FromQ = None,
+                 to: ToQ = None, include_misuse: MisuseQ = False, location: IdsQ = None,
+                 region: RegionQ = None) -> StreamingResponse:
+    """Daily aggregates (counts per face, Happy Index, % positive, misuse excluded) per location and local day."""
+    locs = selected_locations(db, who, location, region)
+    period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
+    rows = daily_rows(request.app.state.config.db_path, locs, period, include_misuse=include_misuse)
+    return _csv_response(_lines(rows, DAILY_COLUMNS),
+                         f"daily_{period.days.first.isoformat()}_{period.days.last.isoformat()}.csv")
