@@ -1,0 +1,349 @@
+"""The touchscreen app: a Kivy ``App`` whose flows are home → (follow-up) → thank-you → home.
+
+Threads: Kivy's main thread owns every widget; a :class:`~kiosk.recorder.Recorder` thread writes the
+outbox; the :class:`~kiosk.uplink.Uplink` threads talk MQTT. Anything arriving from those threads reaches
+widgets through ``Clock.schedule_once``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("KIVY_NO_ARGS", "1")  # Kivy parses argv at import otherwise
+os.environ.setdefault("KIVY_LOG_MODE", "MIXED")  # leave the root logger to our CLI
+
+from kivy.app import App  # noqa: E402
+from kivy.clock import Clock  # noqa: E402
+from kivy.config import Config  # noqa: E402
+from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty  # noqa: E402
+
+from feedback import __version__  # noqa: E402
+from kiosk import screens, widgets  # noqa: E402,F401  (registers the classes kiosk.kv names)
+from kiosk.clock import DeviceClock  # noqa: E402
+from kiosk.config import KioskConfig, UiConfig  # noqa: E402
+from kiosk.i18n import Texts, check_languages  # noqa: E402
+from kiosk.outbox import Outbox  # noqa: E402
+from kiosk.recorder import Recorder  # noqa: E402
+from kiosk.staff import staff_text  # noqa: E402
+from kiosk.taps import Tap, TapGate  # noqa: E402
+from kiosk.uplink import Uplink, UplinkState  # noqa: E402
+
+log = logging.getLogger(__name__)
+
+KV_PATH = Path(__file__).resolve().parent / "kiosk.kv"
+PIN_IDLE_S = 30.0
+STAFF_IDLE_S = 120.0
+MAX_PIN_TRIES = 3
+DURABLE_POLL_S = 0.02
+
+ConfigHook = Callable[[bytes], "int | None"]
+
+
+def configure_kivy(*, fullscreen: bool, size: tuple[int, int] = (800, 480)) -> None:
+    """Window settings; must run before the window exists (``App.run``)."""
+    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
+    Config.set("graphics", "width", str(size[0]))
+    Config.set("graphics", "height", str(size[1]))
+    Config.set("kivy", "exit_on_escape", "0" if fullscreen else "1")
+    Config.set("input", "mouse", "mouse,multitouch_on_demand")  # no red multitouch dots on right-click
+
+
+def run_app(config: KioskConfig, *, windowed: bool, on_config: ConfigHook | None = None) -> int:
+    """Run the touchscreen app until its window closes.
+
+    :raises ConfigError: naming the key, before any window opens.
+    :raises OutboxBelongsToAnotherKiosk: when the data dir holds another kiosk's outbox.
+    """
+    check_languages(config.ui)
+    Outbox(config.outbox_path, kiosk_id=config.kiosk_id).close()  # fails here, not inside the UI
+    configure_kivy(fullscreen=config.ui.fullscreen and not windowed)
+    KioskApp(config, on_config=on_config).run()
+    return 0
+
+
+class KioskApp(App):  # type: ignore[misc]
+    t = DictProperty()  # every visible text, by key (see kiosk.i18n.Texts.all)
+    language = StringProperty("sv")
+    unit = NumericProperty(40)  # a layout unit that scales with the window: min(width / 16, height / 9)
+    is_online = BooleanProperty(False)
+    is_fullscreen = BooleanProperty(False)
+    pin_entered = StringProperty("")
+    pin_message = StringProperty("")
+    staff_text = StringProperty("")
+    last_error = StringProperty("")
+
+    def __init__(self, config: KioskConfig, *, on_config: ConfigHook | None = None,
+                 clock: DeviceClock | None = None, with_uplink: bool = True, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.title = f"Feedback kiosk {config.kiosk_id}"
+        self.kv_file = str(KV_PATH)
+        self.kiosk_config = config
+        self.ui = config.ui
+        self.clock = clock or DeviceClock()
+        self.on_config_hook = on_config
+        self.with_uplink = with_uplink
+        self.gate = TapGate(response_interval_s=self.ui.response_interval_s)
+        self.recorder = Recorder(config.outbox_path, kiosk_id=config.kiosk_id, on_written=self._wake_uplink,
+                                 on_error=self._report_error)
+        self.uplink: Uplink | None = None
+        self.uplink_state = UplinkState()
+        self.chosen_face = 0
+        self._held: Future[Any] | None = None
+        self._unsettled: list[Future[Any]] = []  # writes that must be durable before the screen goes home
+        self._timer: Any = None
+        self._pin_tries = 0
+        self._stopped = False
+        self.language = self.ui.language
+        self._refresh_texts()
+
+    # ------------------------------------------------------------------------------------------ life
+    def load_config(self) -> Any:  # no per-app .ini file beside the package
+        from kivy.config import ConfigParser
+
+        self.config = ConfigParser(name=f"kiosk-{id(self)}")
+        return self.config
+
+    def build(self) -> Any:
+        from kivy.core.window import Window
+
+        Window.bind(size=self._resized)
+        self._resized(Window, Window.size)
+        self.is_fullscreen = Window.fullscreen not in (False, "0", 0)
+        return None  # the root is kiosk.kv's root rule (App.load_kv loads kv_file)
+
+    def on_start(self) -> None:
+        outbox = Outbox(self.kiosk_config.outbox_path, kiosk_id=self.kiosk_config.kiosk_id)
+        try:
+            released = outbox.release_all_held()
+            if released:
+                log.info("released %d rating(s) held by the previous run", released)
+            last = outbox.last_tap()
+        finally:
+            outbox.close()
+        self.gate = TapGate(response_interval_s=self.ui.response_interval_s, last_tap_ms=last[1] if last else None)
+        self._refresh_texts()
+        self._populate()
+        if self.with_uplink:
+            try:
+                self.uplink = Uplink(self.kiosk_config, clock=self.clock, on_config=self.on_config_hook,
+                                     on_change=self._uplink_changed)
+                self.uplink.start()
+            except Exception as exc:  # a broken broker setting must not keep shoppers from rating
+                log.exception("uplink did not start")
+                self._report_error(f"uplink did not start: {exc}")
+        self.go_home()
+
+    def on_stop(self) -> None:
+        if self._stopped:  # App.stop() and the end of App.async_run() both dispatch on_stop
+            return
+        self._stopped = True
+        if self._held is not None:
+            self.recorder.release(self._held, reason=None)
+            self._held = None
+        self.recorder.close()
+        if self.uplink is not None:
+            self.uplink.stop()
+
+    @property
+    def sm(self) -> Any:
+        return self.root.ids.sm
+
+    def _resized(self, _window: Any, size: tuple[int, int]) -> None:
+        self.unit = max(8.0, min(size[0] / 16, size[1] / 9))
+
+    # ------------------------------------------------------------------------------------------ shopper
+    def on_face(self, face: int) -> None:
+        """A face was pressed: answer at once, record on the recorder thread."""
+        if self.sm.current != "home":
+            return
+        now_ms = self.clock.now_ms()
+        tap = Tap(face=face, scale=self.ui.faces, question_id=self.ui.question_id, time_ms=now_ms,
+                  boot_id=self.clock.boot_id, mono_ms=self.clock.mono_ms(), is_misuse=self.gate.tap(now_ms))
+        self.chosen_face = face
+        held = face in self.ui.followup_faces and bool(self.ui.reasons)
+        header = self.sm.get_screen("followup").ids.face
+        header.scale, header.face = tap.scale, face
+        if held:
+            self._show("followup", self.ui.followup_timeout_s, self._followup_timed_out)
+        else:
+            self._show("thanks", self.ui.thank_you_s, self.go_home)
+        recorded = self.recorder.record(tap, held=held)
+        self._unsettled.append(recorded)
+        self._held = recorded if held else None
+
+    def on_reason(self, reason: str | None) -> None:
+        """A reason chip (or skip, ``None``) on the follow-up screen."""
+        if self.sm.current != "followup" or self._held is None:
+            return
+        self._unsettled.append(self.recorder.release(self._held, reason=reason))
+        self._held = None
+        self._show("thanks", self.ui.thank_you_s, self.go_home)
+
+    def _followup_timed_out(self) -> None:
+        if self._held is not None:
+            self._unsettled.append(self.recorder.release(self._held, reason=None))
+            self._held = None
+        self.go_home()
+
+    def go_home(self, *_: Any) -> None:
+        """Back to the faces once every write of this visit is durable; the next shopper starts fresh."""
+        self._cancel_timer()
+        self._unsettled = [f for f in self._unsettled if not f.done()]
+        if self._unsettled:
+            self._timer = Clock.schedule_once(self.go_home, DURABLE_POLL_S)
+            return
+        if self.language != self.ui.language:
+            self.set_language(self.ui.language)
+        self._show("home", self.ui.attract_after_s, self._attract)
+
+    def set_language(self, language: str) -> None:
+        if language not in self.ui.languages:
+            return
+        self.language = language
+        self._refresh_texts()
+        self.sm.get_screen("home").mark_language(language)
+
+    def note_activity(self) -> None:
+        """Any accepted touch: re-arm the idle timer of screens that wait on the shopper or staff."""
+        current = self.sm.current
+        if current == "home":
+            self._stop_attract()
+            self._arm(self.ui.attract_after_s, self._attract)
+        elif current in ("pin", "staff"):
+            self._arm(PIN_IDLE_S if current == "pin" else STAFF_IDLE_S, self.go_home)
+
+    def _attract(self) -> None:
+        """Long idle on the home screen: default language, and the hint gently pulses."""
+        from kivy.animation import Animation
+
+        if self.language != self.ui.language:
+            self.set_language(self.ui.language)
+        hint = self.sm.get_screen("home").ids.hint
+        anim = Animation(opacity=0.25, duration=1.2) + Animation(opacity=1.0, duration=1.2)
+        anim.repeat = True
+        anim.start(hint)
+
+    def _stop_attract(self) -> None:
+        from kivy.animation import Animation
+
+        hint = self.sm.get_screen("home").ids.hint
+        Animation.cancel_all(hint)
+        hint.opacity = 1.0
+
+    # ------------------------------------------------------------------------------------------ config
+    def apply_ui_config(self, ui: UiConfig) -> None:
+        """Swap the shopper-facing settings without a restart; safe to call from any thread.
+
+        :raises ConfigError: (in the caller's thread) when a language has no catalogue.
+        """
+        check_languages(ui)
+        if threading.current_thread() is threading.main_thread():
+            self._swap_ui(ui)
+        else:
+            Clock.schedule_once(lambda _dt: self._swap_ui(ui))
+
+    def _swap_ui(self, ui: UiConfig) -> None:
+        old, self.ui = self.ui, ui
+        self.gate.response_interval_s = ui.response_interval_s
+        language = self.language
+        if self.language not in ui.languages or ui.language != old.language:
+            self.language = ui.language
+        self._refresh_texts()
+        if (ui.faces, ui.languages, ui.reasons, self.language) != (old.faces, old.languages, old.reasons, language):
+            self._populate()
+        if self.sm.current == "home":
+            self._arm(ui.attract_after_s, self._attract)
+        log.info("ui config applied: %d faces, languages %s", ui.faces, list(ui.languages))
+
+    def _refresh_texts(self) -> None:
+        self.t = Texts(self.language, self.ui).all()
+
+    def _populate(self) -> None:
+        texts = Texts(self.language, self.ui)
+        names = [(lang, Texts(lang, self.ui).language_name()) for lang in self.ui.languages]
+        self.sm.get_screen("home").populate(scale=self.ui.faces, languages=names, current=self.language)
+        self.sm.get_screen("followup").populate([(r, texts.reason(r)) for r in self.ui.reasons])
+
+    # ------------------------------------------------------------------------------------------ staff
+    def open_pin(self) -> None:
+        if self.sm.current not in ("home", "thanks"):
+            return
+        self.pin_entered = ""
+        self.pin_message = ""
+        self._pin_tries = 0
+        self._show("pin", PIN_IDLE_S, self.go_home)
+
+    def pin_key(self, key: str) -> None:
+        if key == "cancel":
+            self.go_home()
+        elif key == "ok":
+            if self.pin_entered == self.ui.staff_pin:
+                self._show("staff", STAFF_IDLE_S, self.go_home)
+                self._refresh_staff()
+                return
+            self._pin_tries += 1
+            log.warning("staff panel: wrong PIN (%d)", self._pin_tries)
+            self.pin_entered = ""
+            self.pin_message = self.t.get("pin_wrong", "")
+            if self._pin_tries >= MAX_PIN_TRIES:
+                self.go_home()
+        elif len(self.pin_entered) < 8:
+            self.pin_entered += key
+
+    def _refresh_staff(self, *_: Any) -> None:
+        if self.sm.current != "staff":
+            return
+        counts = self.recorder.counts()
+        counts.add_done_callback(lambda f: Clock.schedule_once(lambda _dt: self._show_staff(f)))
+        Clock.schedule_once(self._refresh_staff, 1.0)
+
+    def _show_staff(self, counts: Future[Any]) -> None:
+        pending = None if counts.exception() else counts.result().pending
+        self.staff_text = staff_text(
+            Texts(self.language, self.ui), kiosk_id=self.kiosk_config.kiosk_id,
+            location_id=self.kiosk_config.location_id, state=self.uplink_state, pending=pending,
+            now=datetime.now().astimezone(), is_ntp_synced=self.clock.is_ntp_synced(), version=__version__,
+            last_error=self.last_error or self.uplink_state.last_error)
+
+    def toggle_fullscreen(self) -> None:
+        from kivy.core.window import Window
+
+        Window.fullscreen = False if self.is_fullscreen else "auto"
+        self.is_fullscreen = not self.is_fullscreen
+
+    # ------------------------------------------------------------------------------------------ threads
+    def _wake_uplink(self) -> None:  # recorder thread
+        if self.uplink is not None:
+            self.uplink.wake()
+
+    def _report_error(self, message: str) -> None:  # any thread
+        Clock.schedule_once(lambda _dt: setattr(self, "last_error", f"{time.strftime('%H:%M:%S')} {message}"))
+
+    def _uplink_changed(self, state: UplinkState) -> None:  # uplink pump thread
+        self.uplink_state = state
+        Clock.schedule_once(lambda _dt: setattr(self, "is_online", state.is_connected and state.is_hub_online
+                                                is not False))
+
+    # ------------------------------------------------------------------------------------------ timers
+    def _show(self, screen: str, timeout_s: float, then: Callable[[], None]) -> None:
+        self.sm.current = screen
+        if screen != "home":
+            self._stop_attract()
+        self._arm(timeout_s, then)
+
+    def _arm(self, seconds: float, then: Callable[[], None]) -> None:
+        self._cancel_timer()
+        self._timer = Clock.schedule_once(lambda _dt: then(), seconds)
+
+    def _cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
