@@ -7,13 +7,14 @@ widgets through ``Clock.schedule_once``.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,23 +26,20 @@ from kivy.clock import Clock  # noqa: E402
 from kivy.config import Config  # noqa: E402
 from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty  # noqa: E402
 
-from feedback import __version__  # noqa: E402
 from kiosk import screens, widgets  # noqa: E402,F401  (registers the classes kiosk.kv names)
 from kiosk.clock import DeviceClock  # noqa: E402
-from kiosk.config import KioskConfig, UiConfig  # noqa: E402
+from kiosk.config import ConfigError, KioskConfig, UiConfig  # noqa: E402
 from kiosk.i18n import Texts, check_languages  # noqa: E402
 from kiosk.outbox import Outbox  # noqa: E402
 from kiosk.recorder import Recorder  # noqa: E402
-from kiosk.staff import staff_text  # noqa: E402
+from kiosk.remote_config import RemoteConfig  # noqa: E402
+from kiosk.staff import PIN_IDLE_S, STAFF_IDLE_S, StaffFlow  # noqa: E402
 from kiosk.taps import Tap, TapGate  # noqa: E402
 from kiosk.uplink import Uplink, UplinkState  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 KV_PATH = Path(__file__).resolve().parent / "kiosk.kv"
-PIN_IDLE_S = 30.0
-STAFF_IDLE_S = 120.0
-MAX_PIN_TRIES = 3
 DURABLE_POLL_S = 0.02
 
 ConfigHook = Callable[[bytes], "int | None"]
@@ -57,22 +55,33 @@ def configure_kivy(*, fullscreen: bool, size: tuple[int, int] = (800, 480)) -> N
 
 
 def run_app(config: KioskConfig, *, windowed: bool, on_config: ConfigHook | None = None) -> int:
-    """Run the touchscreen app until its window closes.
+    """Run the touchscreen app until its window closes or SIGTERM (systemd stop) arrives.
+
+    The hub's remote config (kiosk.remote_config) is applied live unless ``on_config`` replaces it.
 
     :raises ConfigError: naming the key, before any window opens.
     :raises OutboxBelongsToAnotherKiosk: when the data dir holds another kiosk's outbox.
     """
     check_languages(config.ui)
     Outbox(config.outbox_path, kiosk_id=config.kiosk_id).close()  # fails here, not inside the UI
+    remote = None if on_config is not None else RemoteConfig(config)  # the last good remote config
+    if remote is not None and remote.ui != config.ui:
+        try:
+            check_languages(remote.ui)
+            config = dataclasses.replace(config, ui=remote.ui)
+        except ConfigError as exc:
+            log.error("ignoring the saved remote config: %s", exc)
     configure_kivy(fullscreen=config.ui.fullscreen and not windowed)
-    KioskApp(config, on_config=on_config).run()
+    app = KioskApp(config, on_config=on_config, remote=remote)
+    signal.signal(signal.SIGTERM, lambda *_: Clock.schedule_once(lambda _dt: app.stop()))
+    app.run()
     return 0
 
 
-class KioskApp(App):  # type: ignore[misc]
+class KioskApp(StaffFlow, App):  # type: ignore[misc]
     t = DictProperty()  # every visible text, by key (see kiosk.i18n.Texts.all)
     language = StringProperty("sv")
-    unit = NumericProperty(40)  # a layout unit that scales with the window: min(width / 16, height / 9)
+    unit = NumericProperty(40)  # a layout unit that scales with the window: min(width / 14, height / 9)
     is_online = BooleanProperty(False)
     is_fullscreen = BooleanProperty(False)
     pin_entered = StringProperty("")
@@ -81,7 +90,8 @@ class KioskApp(App):  # type: ignore[misc]
     last_error = StringProperty("")
 
     def __init__(self, config: KioskConfig, *, on_config: ConfigHook | None = None,
-                 clock: DeviceClock | None = None, with_uplink: bool = True, **kwargs: Any) -> None:
+                 remote: RemoteConfig | None = None, clock: DeviceClock | None = None, with_uplink: bool = True,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.title = f"Feedback kiosk {config.kiosk_id}"
         self.kv_file = str(KV_PATH)
@@ -89,6 +99,7 @@ class KioskApp(App):  # type: ignore[misc]
         self.ui = config.ui
         self.clock = clock or DeviceClock()
         self.on_config_hook = on_config
+        self.remote = remote
         self.with_uplink = with_uplink
         self.gate = TapGate(response_interval_s=self.ui.response_interval_s)
         self.recorder = Recorder(config.outbox_path, kiosk_id=config.kiosk_id, on_written=self._wake_uplink,
@@ -133,13 +144,22 @@ class KioskApp(App):  # type: ignore[misc]
         self._populate()
         if self.with_uplink:
             try:
-                self.uplink = Uplink(self.kiosk_config, clock=self.clock, on_config=self.on_config_hook,
-                                     on_change=self._uplink_changed)
-                self.uplink.start()
+                self._start_uplink()
             except Exception as exc:  # a broken broker setting must not keep shoppers from rating
                 log.exception("uplink did not start")
                 self._report_error(f"uplink did not start: {exc}")
         self.go_home()
+
+    def _start_uplink(self) -> None:
+        hook, version = self.on_config_hook, None
+        if self.remote is not None:
+            self.remote.apply = self.apply_ui_config
+            hook, version = self.remote.handle, self.remote.version
+        self.uplink = Uplink(self.kiosk_config, clock=self.clock, on_config=hook, on_change=self._uplink_changed,
+                             config_version=version)
+        if self.remote is not None:
+            self.remote.report = self.uplink.report
+        self.uplink.start()
 
     def on_stop(self) -> None:
         if self._stopped:  # App.stop() and the end of App.async_run() both dispatch on_stop
@@ -157,7 +177,7 @@ class KioskApp(App):  # type: ignore[misc]
         return self.root.ids.sm
 
     def _resized(self, _window: Any, size: tuple[int, int]) -> None:
-        self.unit = max(8.0, min(size[0] / 16, size[1] / 9))
+        self.unit = max(8.0, min(size[0] / 14, size[1] / 9))
 
     # ------------------------------------------------------------------------------------------ shopper
     def on_face(self, face: int) -> None:
@@ -271,53 +291,6 @@ class KioskApp(App):  # type: ignore[misc]
         names = [(lang, Texts(lang, self.ui).language_name()) for lang in self.ui.languages]
         self.sm.get_screen("home").populate(scale=self.ui.faces, languages=names, current=self.language)
         self.sm.get_screen("followup").populate([(r, texts.reason(r)) for r in self.ui.reasons])
-
-    # ------------------------------------------------------------------------------------------ staff
-    def open_pin(self) -> None:
-        if self.sm.current not in ("home", "thanks"):
-            return
-        self.pin_entered = ""
-        self.pin_message = ""
-        self._pin_tries = 0
-        self._show("pin", PIN_IDLE_S, self.go_home)
-
-    def pin_key(self, key: str) -> None:
-        if key == "cancel":
-            self.go_home()
-        elif key == "ok":
-            if self.pin_entered == self.ui.staff_pin:
-                self._show("staff", STAFF_IDLE_S, self.go_home)
-                self._refresh_staff()
-                return
-            self._pin_tries += 1
-            log.warning("staff panel: wrong PIN (%d)", self._pin_tries)
-            self.pin_entered = ""
-            self.pin_message = self.t.get("pin_wrong", "")
-            if self._pin_tries >= MAX_PIN_TRIES:
-                self.go_home()
-        elif len(self.pin_entered) < 8:
-            self.pin_entered += key
-
-    def _refresh_staff(self, *_: Any) -> None:
-        if self.sm.current != "staff":
-            return
-        counts = self.recorder.counts()
-        counts.add_done_callback(lambda f: Clock.schedule_once(lambda _dt: self._show_staff(f)))
-        Clock.schedule_once(self._refresh_staff, 1.0)
-
-    def _show_staff(self, counts: Future[Any]) -> None:
-        pending = None if counts.exception() else counts.result().pending
-        self.staff_text = staff_text(
-            Texts(self.language, self.ui), kiosk_id=self.kiosk_config.kiosk_id,
-            location_id=self.kiosk_config.location_id, state=self.uplink_state, pending=pending,
-            now=datetime.now().astimezone(), is_ntp_synced=self.clock.is_ntp_synced(), version=__version__,
-            last_error=self.last_error or self.uplink_state.last_error)
-
-    def toggle_fullscreen(self) -> None:
-        from kivy.core.window import Window
-
-        Window.fullscreen = False if self.is_fullscreen else "auto"
-        self.is_fullscreen = not self.is_fullscreen
 
     # ------------------------------------------------------------------------------------------ threads
     def _wake_uplink(self) -> None:  # recorder thread

@@ -1,11 +1,28 @@
-"""The staff panel's facts as text: what a shop assistant reads out on the phone to whoever runs the hub."""
+"""The staff panel: a long press in the top-left corner, then the PIN from config, then the kiosk's health.
+
+Shoppers never see an error; staff see here what a shop assistant reads out on the phone to whoever runs
+the hub: broker connection, pending ratings, the hub's last acknowledgement, clock, version, last error.
+"""
 
 from __future__ import annotations
 
+import logging
+from concurrent.futures import Future
 from datetime import datetime
+from typing import Any
 
+from kivy.clock import Clock
+
+from feedback import __version__
 from kiosk.i18n import Texts
 from kiosk.uplink import UplinkState
+
+log = logging.getLogger(__name__)
+
+PIN_IDLE_S = 30.0
+STAFF_IDLE_S = 120.0
+MAX_PIN_TRIES = 3
+REFRESH_S = 1.0
 
 
 def staff_text(t: Texts, *, kiosk_id: str, location_id: str, state: UplinkState, pending: int | None,
@@ -33,3 +50,70 @@ def staff_text(t: Texts, *, kiosk_id: str, location_id: str, state: UplinkState,
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("[", "&bl;").replace("]", "&br;")[:160]
+
+
+class StaffFlow:
+    """The PIN pad and the staff panel, mixed into :class:`kiosk.app.KioskApp` (uses its screens and timers)."""
+
+    sm: Any
+    ui: Any
+    t: Any
+    kiosk_config: Any
+    recorder: Any
+    clock: Any
+    uplink_state: UplinkState
+    language: str
+    last_error: str
+    pin_entered: str
+    pin_message: str
+    staff_text: str
+    is_fullscreen: bool
+    _pin_tries: int
+
+    def open_pin(self) -> None:
+        """The corner was held: ask for the PIN (never in the middle of a shopper's follow-up)."""
+        if self.sm.current not in ("home", "thanks"):
+            return
+        self.pin_entered = ""
+        self.pin_message = ""
+        self._pin_tries = 0
+        self._show("pin", PIN_IDLE_S, self.go_home)  # type: ignore[attr-defined]
+
+    def pin_key(self, key: str) -> None:
+        if key == "cancel":
+            self.go_home()  # type: ignore[attr-defined]
+        elif key == "ok":
+            if self.pin_entered == self.ui.staff_pin:
+                self._show("staff", STAFF_IDLE_S, self.go_home)  # type: ignore[attr-defined]
+                self.refresh_staff()
+                return
+            self._pin_tries += 1
+            log.warning("staff panel: wrong PIN (%d of %d)", self._pin_tries, MAX_PIN_TRIES)
+            self.pin_entered = ""
+            self.pin_message = self.t["pin_wrong"]
+            if self._pin_tries >= MAX_PIN_TRIES:
+                self.go_home()  # type: ignore[attr-defined]
+        elif len(self.pin_entered) < 8:
+            self.pin_entered += key
+
+    def refresh_staff(self, *_: Any) -> None:
+        """Update the facts every second while the panel shows (the pending count comes off the UI thread)."""
+        if self.sm.current != "staff":
+            return
+        counts = self.recorder.counts()
+        counts.add_done_callback(lambda f: Clock.schedule_once(lambda _dt: self._show_staff(f)))
+        Clock.schedule_once(self.refresh_staff, REFRESH_S)
+
+    def _show_staff(self, counts: Future[Any]) -> None:
+        pending = None if counts.exception() else counts.result().pending
+        self.staff_text = staff_text(
+            Texts(self.language, self.ui), kiosk_id=self.kiosk_config.kiosk_id,
+            location_id=self.kiosk_config.location_id, state=self.uplink_state, pending=pending,
+            now=datetime.now().astimezone(), is_ntp_synced=self.clock.is_ntp_synced(), version=__version__,
+            last_error=self.last_error or self.uplink_state.last_error)
+
+    def toggle_fullscreen(self) -> None:
+        from kivy.core.window import Window
+
+        Window.fullscreen = False if self.is_fullscreen else "auto"
+        self.is_fullscreen = not self.is_fullscreen

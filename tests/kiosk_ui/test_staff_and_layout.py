@@ -1,0 +1,97 @@
+"""Staff panel, live config changes and layouts at the screen sizes kiosks ship with."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from kivy.core.window import Window
+from kivy.tests.common import UnitTestTouch
+
+from tests.kiosk_ui.conftest import KIOSK_ID, SHOTS
+
+
+def hold_corner(k: Any) -> None:
+    corner = k.app.root.ids.corner
+    k.quiet()
+    touch = UnitTestTouch(*corner.to_window(corner.x + 5, corner.top - 5))
+    touch.touch_down()
+    k.wait_screen("pin", timeout=5)
+    touch.touch_up()
+
+
+def enter_pin(k: Any, pin: str) -> None:
+    keys = k.app.sm.get_screen("pin").key_buttons()
+    for digit in pin:
+        k.touch(keys[digit])
+    k.touch(keys["ok"])
+
+
+def test_staff_panel_opens_only_with_the_right_pin(kiosk_ui: Any) -> None:
+    """A short corner tap does nothing; a long press asks for the PIN; a wrong PIN is refused, the right one opens."""
+    k = kiosk_ui
+    corner = k.app.root.ids.corner
+    k.touch(corner)
+    k.frames(2)
+    assert k.screen == "home"
+    hold_corner(k)
+    k.screenshot(SHOTS / "staff-pin.png")
+    enter_pin(k, "1357")
+    assert k.screen == "pin"
+    assert k.app.pin_message == "Fel PIN-kod" and k.app.pin_entered == ""
+    enter_pin(k, "2468")
+    assert k.screen == "staff"
+    k.until(lambda: KIOSK_ID in k.app.staff_text and "Väntande betyg:[/b] …" not in k.app.staff_text,
+             message="staff facts with the pending count")
+    text = k.app.staff_text
+    assert "ui-store" in text and "Broker:[/b] ansluten" in text and "0.1.0" in text
+    k.screenshot(SHOTS / "staff-panel.png")
+    k.touch(k.app.sm.get_screen("staff").ids.close)
+    k.wait_screen("home")
+
+
+def test_three_wrong_pins_send_the_pad_home(kiosk_ui: Any) -> None:
+    """Guessing is limited: after three wrong PINs the pad closes."""
+    k = kiosk_ui
+    hold_corner(k)
+    for _ in range(3):
+        enter_pin(k, "0000")
+    k.wait_screen("home")
+
+
+def test_remote_ui_config_from_another_thread_swaps_faces_and_texts(kiosk_ui: Any) -> None:
+    """apply_ui_config from the uplink's thread switches to 5 faces and new questions without a restart."""
+    import dataclasses
+
+    k = kiosk_ui
+    ui = dataclasses.replace(k.base_ui, faces=5, questions={"sv": "Hur nöjd är du med kassan?",
+                                                            "en": "How happy are you with the checkout?"})
+    worker = threading.Thread(target=k.app.apply_ui_config, args=(ui,))
+    worker.start()
+    worker.join()
+    k.until(lambda: len(k.home().face_buttons()) == 5, message="five faces")
+    assert k.home().ids.question.text == "Hur nöjd är du med kassan?"
+    k.screenshot(SHOTS / "home-sv-5-faces.png")
+    start = k.last_seq()
+    k.touch(k.face(4))
+    rows = k.wait_rows(start, 1)
+    assert (rows[0]["face"], rows[0]["scale"]) == (4, 5)
+
+
+def test_layout_fits_a_7_inch_screen_and_full_hd_portrait(kiosk_ui: Any) -> None:
+    """At 800×480 and 1080×1920 every face is a big round target inside the window, none overlapping."""
+    k = kiosk_ui
+    for w, h, name in ((800, 480, "home-800x480.png"), (1080, 1920, "home-1080x1920-portrait.png"),
+                       (1920, 1080, "home-1920x1080.png")):
+        Window.size = (w, h)
+        k.until(lambda w=w, h=h: tuple(Window.size) == (w, h), message=f"window {w}x{h}")
+        k.frames(3)
+        faces = k.home().face_buttons()
+        sizes = [min(f.size) for f in faces]
+        assert min(sizes) >= 0.15 * min(w, h), sizes  # ≥ 72 px at 800×480: a thumb, not a fingertip
+        boxes = [(f.x, f.right) for f in faces]
+        assert all(a[1] <= b[0] for a, b in zip(boxes, boxes[1:], strict=False))
+        assert faces[0].x >= 0 and faces[-1].right <= w
+        question = k.home().ids.question
+        assert question.texture_size[0] <= w
+        k.screenshot(SHOTS / name)
