@@ -2,9 +2,10 @@
 
 A config message from the hub holds only the settings the hub sets; they are laid over the config file's
 own ``[ui]`` and the result must pass :func:`kiosk.config.parse_ui` — the same rules as the file. A good
-config is written to ``remote-config.json`` in the data dir (atomically, fsync'd) *before* it is applied,
-so a kiosk that boots offline starts with the last good config. A bad one is refused with the reason
-reported to the hub, and the kiosk keeps what it runs.
+config is written to ``remote-config.json`` in the data dir (atomically, fsync'd), so a kiosk that boots
+offline starts with the last good config. A bad one is refused with the reason reported to the hub,
+and the kiosk keeps what it runs. The app's ``apply`` may refuse too (raising :class:`ConfigError`, e.g.
+for a language it has no texts for); only a config both accept is saved.
 """
 
 from __future__ import annotations
@@ -94,13 +95,18 @@ class RemoteConfig:
                     self._refused_version = msg.version
                     self._send(ConfigReport(msg.version, False, str(exc)))
                 return None
-            self._save(msg.version, msg.ui)
-            self.version, self.ui = msg.version, ui
             if self.apply is not None:
                 try:
                     self.apply(ui)
-                except Exception:  # the UI's trouble must not stop the uplink; the config stays saved
+                except ConfigError as exc:  # e.g. a language this kiosk has no texts for
+                    log.error("kiosk %s: refused config v%d: %s", self.config.kiosk_id, msg.version, exc)
+                    self._refused_version = msg.version
+                    self._send(ConfigReport(msg.version, False, str(exc)))
+                    return None
+                except Exception:  # the UI's trouble must not stop the uplink; the config is valid
                     log.exception("kiosk %s: applying config v%d", self.config.kiosk_id, msg.version)
+            self._save(msg.version, msg.ui)
+            self.version, self.ui = msg.version, ui
             log.info("kiosk %s: applied config v%d", self.config.kiosk_id, msg.version)
             self._send(ConfigReport(msg.version, True))
             return msg.version
