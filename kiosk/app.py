@@ -20,22 +20,26 @@ from typing import Any
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")  # Kivy parses argv at import otherwise
 os.environ.setdefault("KIVY_LOG_MODE", "MIXED")  # leave the root logger to our CLI
+# Kivy's own chatter follows our --log-level, and goes to the journal (stderr), not files on the SD card
+os.environ.setdefault("KCFG_KIVY_LOG_LEVEL", logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower())
+os.environ.setdefault("KCFG_KIVY_LOG_ENABLE", "0")
 
-from kivy.app import App  # noqa: E402
-from kivy.clock import Clock  # noqa: E402
-from kivy.config import Config  # noqa: E402
-from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty  # noqa: E402
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.config import Config
+from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
 
-from kiosk import screens, widgets  # noqa: E402,F401  (registers the classes kiosk.kv names)
-from kiosk.clock import DeviceClock  # noqa: E402
-from kiosk.config import ConfigError, KioskConfig, UiConfig  # noqa: E402
-from kiosk.i18n import Texts, check_languages  # noqa: E402
-from kiosk.outbox import Outbox  # noqa: E402
-from kiosk.recorder import Recorder  # noqa: E402
-from kiosk.remote_config import RemoteConfig  # noqa: E402
-from kiosk.staff import PIN_IDLE_S, STAFF_IDLE_S, StaffFlow  # noqa: E402
-from kiosk.taps import Tap, TapGate  # noqa: E402
-from kiosk.uplink import Uplink, UplinkState  # noqa: E402
+from kiosk import screens, widgets  # noqa: F401  (registers the classes kiosk.kv names)
+from kiosk.clock import DeviceClock
+from kiosk.config import ConfigError, KioskConfig, UiConfig
+from kiosk.i18n import Texts, check_languages
+from kiosk.outbox import Outbox
+from kiosk.recorder import Recorder
+from kiosk.remote_config import RemoteConfig
+from kiosk.staff import PIN_IDLE_S, STAFF_IDLE_S, StaffFlow
+from kiosk.taps import Tap, TapGate
+from kiosk.uplink import Uplink, UplinkState
+from kiosk.watchdog import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +109,7 @@ class KioskApp(StaffFlow, App):  # type: ignore[misc]
         self.recorder = Recorder(config.outbox_path, kiosk_id=config.kiosk_id, on_written=self._wake_uplink,
                                  on_error=self._report_error)
         self.uplink: Uplink | None = None
+        self.notifier = Notifier.from_environ()
         self.uplink_state = UplinkState()
         self.chosen_face = 0
         self._held: Future[Any] | None = None
@@ -112,6 +117,7 @@ class KioskApp(StaffFlow, App):  # type: ignore[misc]
         self._timer: Any = None
         self._pin_tries = 0
         self._stopped = False
+        self._online_logged: bool | None = None
         self.language = self.ui.language
         self._refresh_texts()
 
@@ -149,6 +155,16 @@ class KioskApp(StaffFlow, App):  # type: ignore[misc]
                 log.exception("uplink did not start")
                 self._report_error(f"uplink did not start: {exc}")
         self.go_home()
+        self._start_watchdog()
+        log.info("kiosk %s ready: %d faces, languages %s", self.kiosk_config.kiosk_id, self.ui.faces,
+                 list(self.ui.languages))
+
+    def _start_watchdog(self) -> None:
+        """systemd: READY once the faces show, then WATCHDOG pings from the UI thread (kiosk/watchdog.py)."""
+        interval = self.notifier.ping_interval_s
+        if interval:
+            Clock.schedule_interval(lambda _dt: self.notifier.ping(), interval)
+        self.notifier.ready()
 
     def _start_uplink(self) -> None:
         hook, version = self.on_config_hook, None
@@ -165,6 +181,7 @@ class KioskApp(StaffFlow, App):  # type: ignore[misc]
         if self._stopped:  # App.stop() and the end of App.async_run() both dispatch on_stop
             return
         self._stopped = True
+        self.notifier.stopping()
         if self._held is not None:
             self.recorder.release(self._held, reason=None)
             self._held = None
@@ -302,8 +319,16 @@ class KioskApp(StaffFlow, App):  # type: ignore[misc]
 
     def _uplink_changed(self, state: UplinkState) -> None:  # uplink pump thread
         self.uplink_state = state
-        Clock.schedule_once(lambda _dt: setattr(self, "is_online", state.is_connected and state.is_hub_online
-                                                is not False))
+        Clock.schedule_once(lambda _dt: self._show_online(state))
+
+    def _show_online(self, state: UplinkState) -> None:
+        is_online = state.is_connected and state.is_hub_online is not False
+        if is_online != self.is_online or self._online_logged is None:
+            log.info("kiosk %s is %s (broker connected: %s, hub online: %s, last error: %s)",
+                     self.kiosk_config.kiosk_id, "online" if is_online else "offline", state.is_connected,
+                     state.is_hub_online, state.last_error)
+            self._online_logged = is_online
+        self.is_online = is_online
 
     # ------------------------------------------------------------------------------------------ timers
     def _show(self, screen: str, timeout_s: float, then: Callable[[], None]) -> None:

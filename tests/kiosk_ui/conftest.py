@@ -73,17 +73,19 @@ def kiosk(xvfb: Xvfb, ui_hub: tuple[HubProcess, Path], tmp_path_factory: pytest.
     os.environ["KIVY_NO_ARGS"] = "1"
     from kiosk.app import KioskApp, configure_kivy
     from kiosk.config import load_config
+    from kiosk.remote_config import RemoteConfig
 
     config = load_config(ui_hub[1], data_dir=tmp_path_factory.mktemp("kiosk-data"))
     configure_kivy(fullscreen=False, size=(1280, 800))
     from tests.kiosk_ui.driver import KioskDriver  # imports the Window: after configure_kivy
 
     loop = asyncio.new_event_loop()
-    app = KioskApp(config)
+    app = KioskApp(config, remote=RemoteConfig(config))  # wired as run_app wires it
     task = loop.create_task(app.async_run(async_lib="asyncio"))
     driver = KioskDriver(app, loop, task)
     driver.until(lambda: app.root is not None and driver.screen == "home", timeout=30, message="app started")
     driver.base_ui = config.ui
+    driver.hub = ui_hub[0]
     yield driver
     app.stop()
     driver.until(lambda: task.done(), timeout=15, message="app stopped")

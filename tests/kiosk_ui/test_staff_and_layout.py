@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from typing import Any
 
@@ -90,7 +91,7 @@ def test_layout_fits_a_7_inch_screen_and_full_hd_portrait(kiosk_ui: Any) -> None
         sizes = [min(f.size) for f in faces]
         assert min(sizes) >= 0.15 * min(w, h), sizes  # ≥ 72 px at 800×480: a thumb, not a fingertip
         boxes = [(f.x, f.right) for f in faces]
-        assert all(a[1] <= b[0] for a, b in zip(boxes, boxes[1:], strict=False))
+        assert all(a[1] <= b[0] for a, b in itertools.pairwise(boxes))
         assert faces[0].x >= 0 and faces[-1].right <= w
         question = k.home().ids.question
         assert question.texture_size[0] <= w

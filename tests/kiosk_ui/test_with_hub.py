@@ -1,0 +1,60 @@
+"""The app against the real hub and broker: taps arrive, the broker may vanish, the hub pushes config."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.harness import hub_cmd, hub_db_count
+from tests.kiosk_ui.conftest import KIOSK_ID
+
+
+def pending(k: Any) -> int:
+    return sum(1 for r in k.rows() if r["acked_at_ms"] is None)
+
+
+def test_a_tap_reaches_the_hub(kiosk_ui: Any) -> None:
+    """A tap on the glass is acknowledged by the hub (pending → 0) and stored there once; staff see online."""
+    k = kiosk_ui
+    k.until(lambda: k.app.is_online, timeout=30, message="uplink online")
+    start = k.last_seq()
+    k.touch(k.face(3))
+    seq = k.wait_rows(start, 1)[0]["seq"]
+    k.until(lambda: pending(k) == 0, timeout=30, message="outbox drained by the hub's ack")
+    assert hub_db_count(k.hub.data_dir, "SELECT count(*) FROM ratings WHERE kiosk_id = ? AND seq = ?",
+                        KIOSK_ID, seq) == 1
+
+
+def test_broker_outage_is_invisible_to_shoppers_and_catches_up(kiosk_ui: Any) -> None:
+    """With the hub and broker down the shopper flow is unchanged, staff see offline; all arrives after."""
+    k = kiosk_ui
+    k.until(lambda: k.app.is_online, timeout=30, message="uplink online")
+    k.hub.stop()
+    try:
+        k.until(lambda: not k.app.is_online, timeout=30, message="staff dot offline")
+        start = k.last_seq()
+        for face in (2, 3):
+            k.wait_screen("home")
+            k.touch(k.face(face))
+            assert k.screen == "thanks"
+        rows = k.wait_rows(start, 2)
+        assert [r["face"] for r in rows] == [2, 3] and pending(k) >= 2
+        assert not k.app.root.ids.dot.is_online
+    finally:
+        k.hub.start()
+    k.until(lambda: pending(k) == 0, timeout=60, message="backlog acknowledged after the hub came back")
+    k.until(lambda: k.app.is_online, timeout=30, message="staff dot online again")
+
+
+def test_hub_pushed_config_changes_the_screen_live(kiosk_ui: Any) -> None:
+    """`hub config set` for this kiosk reaches the running app: five faces and a new question, no restart."""
+    k = kiosk_ui
+    data = str(k.hub.data_dir)
+    k.until(lambda: k.app.is_online, timeout=30, message="uplink online")
+    hub_cmd("config", "set", "--kiosk", KIOSK_ID, "--set", "faces=5", "--set",
+            'questions.sv="Hittade du det du sökte?"', "--data-dir", data)
+    try:
+        k.until(lambda: len(k.home().face_buttons()) == 5, timeout=30, message="five faces pushed by the hub")
+        assert k.home().ids.question.text == "Hittade du det du sökte?"
+    finally:
+        hub_cmd("config", "set", "--kiosk", KIOSK_ID, "--replace", "--data-dir", data)
+    k.until(lambda: len(k.home().face_buttons()) == 4, timeout=30, message="back to the file's four faces")
