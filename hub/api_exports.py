@@ -10,7 +10,7 @@ import csv
 import io
 import sqlite3
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from itertools import groupby
 from pathlib import Path
 from typing import Any
@@ -20,8 +20,7 @@ from fastapi.responses import StreamingResponse
 
 from feedback.scores import score
 from hub.api import CurrentPrincipal, DbDep
-from hub.api_reports import FromQ, IdsQ, MisuseQ, RangeQ, RegionQ, ToQ, period_for, reference_today, \
-    selected_locations
+from hub.api_reports import FromQ, IdsQ, MisuseQ, RangeQ, RegionQ, ToQ, period_for, reference_today, selected_locations
 from hub.localtime import day_bounds_ms, zone
 from hub.ranges import Period
 from hub.registry import Location
@@ -48,10 +47,8 @@ def _lines(rows: Iterator[list[Any]], header: list[str]) -> Iterator[str]:
     buf = io.StringIO()
     out = csv.writer(buf, lineterminator="\r\n")
     out.writerow(header)
-    n = 0
-    for row in rows:
+    for n, row in enumerate(rows, start=1):
         out.writerow(row)
-        n += 1
         if n % CHUNK_ROWS == 0:
             yield buf.getvalue()
             buf.seek(0)
@@ -75,8 +72,8 @@ def rating_rows(db_path: Path, locations: list[Location], period: Period, *,
                 (loc.id, start, end, period.days.first.isoformat(), period.days.last.isoformat()),
             )
             for kid, seq, day, hour, t, face, scale, question, reason, misuse, m_dev, flag, rec in cursor:
-                yield [loc.id, kid, seq, day, hour, _iso(t, tz), _iso(t, timezone.utc), face, scale,
-                       safe_cell(question), safe_cell(reason), misuse, m_dev, flag or "", _iso(rec, timezone.utc)]
+                yield [loc.id, kid, seq, day, hour, _iso(t, tz), _iso(t, UTC), face, scale,
+                       safe_cell(question), safe_cell(reason), misuse, m_dev, flag or "", _iso(rec, UTC)]
     finally:
         conn.close()
 

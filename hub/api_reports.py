@@ -6,6 +6,7 @@ not exist. Date ranges are presets or custom ``from``/``to`` local days; bad one
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import date
 from typing import Annotated, Any
@@ -140,18 +141,25 @@ def _skew_ms(db: sqlite_utils.Database) -> dict[str, int]:
     return {r[0]: r[1] for r in rows}
 
 
+def _last_online(db: sqlite_utils.Database) -> dict[str, dict[str, Any]]:
+    return {r[0]: json.loads(r[1]) for r in db.conn.execute("SELECT kiosk_id, status_json FROM kiosk_last_online")}
+
+
 @router.get("/fleet")
 def fleet(request: Request, db: DbDep, who: CurrentPrincipal) -> dict[str, Any]:
-    """Every permitted kiosk: online/offline (offline too when silent for 5 minutes), last seen, outbox backlog,
-    version and clock skew (kiosk clock minus hub clock, ms, from its latest live status); offline first."""
+    """Every permitted kiosk: online/offline (offline too when silent for 5 minutes), last seen, outbox backlog
+    and version (from its last online status), clock skew (kiosk clock minus hub clock, ms, from its latest
+    live status); offline first."""
     now = request.app.state.now_ms()
     names = {loc.id: loc.name for loc in Registry(db).locations()}
     skews = _skew_ms(db)
+    last_online = _last_online(db)
     out = []
     for k in Registry(db).kiosks():
         if not who.may_see(k["location_id"]):
             continue
-        status = k["status"] or {}
+        # an offline kiosk's own status is its will (state only): show what it last said while online
+        status = {**last_online.get(k["id"], {}), **(k["status"] or {})}
         seen = k["last_seen_ms"]
         is_online = k["is_online"] and seen is not None and now - seen <= STALE_AFTER_MS and not k["is_disabled"]
         out.append({

@@ -110,6 +110,22 @@ CREATE TRIGGER IF NOT EXISTS rollup_daily_on_delete AFTER DELETE ON rollup_hourl
         f2 = f2 - (OLD.face = 2) * OLD.n, f3 = f3 - (OLD.face = 3) * OLD.n, f4 = f4 - (OLD.face = 4) * OLD.n
     WHERE location_id = OLD.location_id AND local_day = OLD.local_day AND scale = OLD.scale AND misuse = OLD.misuse;
 END;
+-- the fleet page shows backlog and version from a kiosk's last "online" status, which its will replaces
+CREATE TABLE IF NOT EXISTS kiosk_last_online (
+    kiosk_id TEXT PRIMARY KEY, status_json TEXT NOT NULL, seen_ms INTEGER
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS kiosk_last_online_on_insert AFTER INSERT ON kiosk_state
+WHEN CASE WHEN json_valid(NEW.status_json) THEN json_extract(NEW.status_json, '$.state') END = 'online' BEGIN
+    INSERT INTO kiosk_last_online (kiosk_id, status_json, seen_ms) VALUES (NEW.kiosk_id, NEW.status_json,
+        NEW.last_seen_ms)
+    ON CONFLICT DO UPDATE SET status_json = excluded.status_json, seen_ms = excluded.seen_ms;
+END;
+CREATE TRIGGER IF NOT EXISTS kiosk_last_online_on_update AFTER UPDATE OF status_json ON kiosk_state
+WHEN CASE WHEN json_valid(NEW.status_json) THEN json_extract(NEW.status_json, '$.state') END = 'online' BEGIN
+    INSERT INTO kiosk_last_online (kiosk_id, status_json, seen_ms) VALUES (NEW.kiosk_id, NEW.status_json,
+        NEW.last_seen_ms)
+    ON CONFLICT DO UPDATE SET status_json = excluded.status_json, seen_ms = excluded.seen_ms;
+END;
 -- devices in the field (issue 4): remote kiosk settings per scope, and what each kiosk was sent / applied
 CREATE TABLE IF NOT EXISTS config_settings (
     scope TEXT NOT NULL, scope_id TEXT NOT NULL, settings_json TEXT NOT NULL, updated_ms INTEGER NOT NULL,

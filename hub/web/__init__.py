@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -28,7 +29,7 @@ def install_dashboard(app: FastAPI, config: HubConfig, *, now_ms: Callable[[], i
 
     async def to_login(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, pages.LoginRequired)
-        return RedirectResponse(f"/login?next={pages.quote(exc.next_path, safe='')}", status_code=303)
+        return RedirectResponse(f"/login?next={quote(exc.next_path, safe='')}", status_code=303)
 
     app.add_exception_handler(pages.LoginRequired, to_login)
     app.add_exception_handler(RequestValidationError, validation_failed)

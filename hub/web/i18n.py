@@ -40,6 +40,7 @@ _PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
     "vs_previous": ("mot föregående period", "vs previous period"),
     "previous_period": ("Föregående period", "Previous period"),
     "location": ("Butik", "Store"),
+    "stores": ("Butiker", "Stores"),
     "region": ("Region", "Region"),
     "few_answers": ("Få svar", "Few answers"),
     "few_answers_hint": ("Färre än {n} svar: läs med försiktighet", "Fewer than {n} answers: read with care"),

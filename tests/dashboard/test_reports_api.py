@@ -186,3 +186,17 @@ def test_daily_rollup_matches_hourly_after_ingest_and_is_rebuilt_for_an_old_data
     store.db.conn.execute("DELETE FROM meta WHERE key = 'rollup_daily'")
     reopened = open_db(store.data_dir / "hub.db")
     assert reopened.conn.execute("SELECT sum(f0 + f1 + f2 + f3 + f4) FROM rollup_daily").fetchone()[0] == 38
+
+
+def test_fleet_keeps_backlog_and_version_from_the_last_online_status_after_the_will(store: Store,
+                                                                                   client: TestClient) -> None:
+    """A kiosk that went offline still shows the backlog and version it reported while online."""
+    from feedback import protocol as p
+    from hub.ledger import store_status
+
+    store_status(store.db.conn, "gbg-1", p.Status("online", version="2.0.0", pending=17), received_ms=NOW_MS - 9_000,
+                 is_retained=False)
+    store_status(store.db.conn, "gbg-1", p.Status("offline", kind="will"), received_ms=NOW_MS - 5_000,
+                 is_retained=False)
+    row = next(k for k in get_json(client, "/api/fleet", bearer(store, "admin"))["kiosks"] if k["id"] == "gbg-1")
+    assert (row["state"], row["version"], row["backlog"], row["last_seen_age_s"]) == ("offline", "2.0.0", 17, 5)

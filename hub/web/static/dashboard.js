@@ -199,7 +199,7 @@
         kpi(t.happy_index, fmt(a.happy_index, 1), [change(a.change_index), " ", t.vs_previous]),
         kpi(t.pct_positive, a.pct_positive === null ? "–" : fmt(a.pct_positive, 0) + " %"),
         kpi(t.responses, fmt(a.total), `${t.previous_period}: ${fmt(a.previous.total)}`),
-        kpi(t.location, fmt(data.locations.length), data.locations.some((r) => r.is_low_n) ? lowBadge() : null),
+        kpi(t.stores, fmt(data.locations.length), data.locations.some((r) => r.is_low_n) ? lowBadge() : null),
       );
       const rows = data.locations.slice().sort((x, y) => {
         const vx = x[sortKey], vy = y[sortKey];
@@ -214,12 +214,12 @@
         el("td", {}, el("a", { href: `/locations/${encodeURIComponent(r.id)}?${query()}`, text: r.name }), r.is_low_n ? lowBadge() : null),
         el("td", { class: "num", "data-field": "happy_index", text: fmt(r.happy_index, 1) }),
         el("td", { class: "num" }, change(r.change_index)),
-        el("td", { class: "num", text: r.pct_positive === null ? "–" : fmt(r.pct_positive, 0) + " %" }),
+        el("td", { class: "num hide-narrow", text: r.pct_positive === null ? "–" : fmt(r.pct_positive, 0) + " %" }),
         el("td", { class: "num", "data-field": "total", text: fmt(r.total) }),
         el("td", { class: "dist-cell" }, distBar(r.counts, r.scale)),
       )));
       if (!rows.length) body.append(el("tr", {}, el("td", { colspan: 6, class: "empty", text: t.no_data })));
-      $("#low-n-hint").textContent = t.few_answers_hint.replace("{n}", data.min_n);
+      $("#low-n-hint").textContent = rows.some((r) => r.is_low_n) ? t.few_answers_hint.replace("{n}", data.min_n) : "";
       $("#csv-ratings").href = "/api/exports/ratings.csv?" + query();
       $("#csv-daily").href = "/api/exports/daily.csv?" + query();
     }

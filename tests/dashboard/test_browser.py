@@ -1,0 +1,210 @@
+"""A store manager in real headless Chromium against a running hub fed by simulated kiosks through MQTT."""
+
+from __future__ import annotations
+
+import csv
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from tests.harness import OUTPUT, ROOT, HubProcess, KioskRun, child_env, hub_cmd, hub_db_count, provision, wait_until
+
+SHOTS = OUTPUT / "dashboard"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PASSWORD = "a long manager password"
+TAPS = {"k-sto-1": 260, "k-sto-2": 180, "k-gbg-1": 220}
+
+
+def add_user(data_dir: Path, name: str, *args: str) -> None:
+    r = subprocess.run([sys.executable, "-m", "hub", "user", "add", name, *args, "--password-stdin", "--data-dir",
+                        str(data_dir)], input=PASSWORD + "\n", capture_output=True, text=True, env=child_env(),
+                       cwd=ROOT, timeout=60)
+    assert r.returncode == 0, r.stderr
+
+
+def local_days_ago(days: int) -> str:
+    return (datetime.now(UTC).astimezone(ZoneInfo("Europe/Stockholm")).date() - timedelta(days=days)).isoformat()
+
+
+def stored(data_dir: Path, location: str, first_day: str, *, misuse: bool = False) -> int:
+    """Ratings in the hub's own table for a location since a local day (independent of the report code)."""
+    return hub_db_count(data_dir, "SELECT count(*) FROM ratings WHERE location_id = ? AND local_day >= ?"
+                        + ("" if misuse else " AND misuse = 0"), location, first_day)
+
+
+@dataclass
+class Fed:
+    hub: HubProcess
+    configs: dict[str, Path]
+    tmp: Path
+
+    @property
+    def url(self) -> str:
+        return self.hub.url
+
+    @property
+    def data_dir(self) -> Path:
+        return self.hub.data_dir
+
+
+@pytest.fixture(scope="module")
+def fed_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fed]:
+    """A hub with two stores (three kiosks) and four weeks of ratings sent through the real pipeline."""
+    tmp = tmp_path_factory.mktemp("dash")
+    hub = HubProcess(tmp / "hub")
+    configs = provision(hub.data_dir, location="sto", kiosks=["k-sto-1", "k-sto-2"], broker_url=hub.broker_url,
+                        out_dir=tmp)
+    configs |= provision(hub.data_dir, location="gbg", kiosks=["k-gbg-1"], broker_url=hub.broker_url, out_dir=tmp)
+    hub_cmd("location", "set", "sto", "--region", "east", "--opening-hours", "mon-fri 8-21, sat 9-18, sun 10-17",
+            "--data-dir", str(hub.data_dir))
+    add_user(hub.data_dir, "anna", "--role", "manager", "--location", "sto")
+    add_user(hub.data_dir, "boss", "--role", "admin")
+    hub.start()
+    runs = [KioskRun(configs[k], tmp / f"{k}-data", "--taps", str(n), "--backfill-days", "27", "--seed", str(i),
+                     "--mood", str(0.4 - 0.5 * i), "--wait-acked", "90") for i, (k, n) in enumerate(TAPS.items())]
+    assert [r.wait() for r in runs] == [0, 0, 0]
+    yield Fed(hub, configs, tmp)
+    hub.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def sign_in(page: Page, url: str, user: str) -> None:
+    page.goto(url + "/")
+    assert "/login" in page.url
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(url + "/")
+
+
+def cell_number(page: Page, selector: str) -> int | None:
+    node = page.query_selector(selector)
+    if node is None:
+        return None
+    digits = re.sub(r"\D", "", node.inner_text())
+    return int(digits) if digits else None
+
+
+def watch_errors(page: Page) -> list[str]:
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
+def test_manager_sees_ingested_numbers_changes_range_opens_store_and_downloads_csv(
+        fed_hub: Fed, browser: Browser) -> None:
+    """anna logs in, sees her store's stored counts, switches range and misuse, opens it, exports, is refused gbg."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE", accept_downloads=True)
+    page = ctx.new_page()
+    errors = watch_errors(page)
+    page.goto(fed_hub.url + "/")
+    page.screenshot(path=str(SHOTS / "login.png"))
+    sign_in(page, fed_hub.url, "anna")
+
+    row = "tr[data-location=sto] td[data-field=total]"
+    week = stored(fed_hub.data_dir, "sto", local_days_ago(6))
+    wait_until(lambda: cell_number(page, row) == week, message=f"overview shows {week} answers this week")
+    assert page.query_selector("tr[data-location=gbg]") is None
+    assert "Översikt" in page.inner_text("h1")
+    page.screenshot(path=str(SHOTS / "overview.png"), full_page=True)
+
+    page.select_option("#range-preset", "last_30_days")
+    month = stored(fed_hub.data_dir, "sto", local_days_ago(29))
+    wait_until(lambda: cell_number(page, row) == month, message=f"30-day total {month}")
+    assert "range=last_30_days" in page.url
+    page.check("#include-misuse")
+    wait_until(lambda: cell_number(page, row) == TAPS["k-sto-1"] + TAPS["k-sto-2"], message="every tap with misuse")
+    page.uncheck("#include-misuse")
+    wait_until(lambda: cell_number(page, row) == month, message="misuse excluded again")
+
+    page.click("tr[data-location=sto] a")
+    page.wait_for_url(re.compile(r".*/locations/sto\?range=last_30_days.*"))
+    page.wait_for_selector("#heatmap td[data-total]")
+    cells = page.eval_on_selector_all("#heatmap td[data-total]", "tds => tds.map(td => +td.dataset.total)")
+    assert sum(cells) == month
+    assert page.eval_on_selector_all("#kiosk-table tbody tr", "rows => rows.length") == 2
+    page.wait_for_function("document.querySelectorAll('#trend-chart').length && Chart.getChart('trend-chart')")
+    page.screenshot(path=str(SHOTS / "location.png"), full_page=True)
+
+    with page.expect_download() as download:
+        page.click("#csv-ratings")
+    path = Path(download.value.path())
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    assert len(rows) == month and {r["location_id"] for r in rows} == {"sto"}
+    assert {r["kiosk_id"] for r in rows} == {"k-sto-1", "k-sto-2"} and all(r["misuse"] == "0" for r in rows)
+
+    assert errors == [], errors  # (the 404 below logs one by design)
+    response = page.goto(fed_hub.url + "/locations/gbg")
+    assert response is not None and response.status == 404
+    assert "Göteborg" not in page.content() and page.query_selector("#error-text") is not None
+    page.screenshot(path=str(SHOTS / "other-store-404.png"))
+    ctx.close()
+
+
+def test_pages_update_live_without_reload_when_new_ratings_arrive(fed_hub: Fed, browser: Browser) -> None:
+    """New taps from a kiosk appear on the open overview within seconds, on the same page instance."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
+    page = ctx.new_page()
+    sign_in(page, fed_hub.url, "anna")
+    page.goto(fed_hub.url + "/?range=today&include_misuse=true")
+    row = "tr[data-location=sto] td[data-field=total]"
+    before = stored(fed_hub.data_dir, "sto", local_days_ago(0), misuse=True)
+    wait_until(lambda: cell_number(page, row) == before, message="today's count")
+    page.evaluate("window.__same_page = 42")
+    run = KioskRun(fed_hub.configs["k-sto-2"], fed_hub.tmp / "k-sto-2-data", "--taps", "7", "--wait-acked", "30")
+    assert run.wait() == 0
+    wait_until(lambda: cell_number(page, row) == before + 7, timeout=15, message="live update of the count")
+    assert page.evaluate("window.__same_page") == 42
+    assert ">Overview<" in page.content()
+    ctx.close()
+
+
+def test_compare_fleet_and_phone_layout_for_an_admin(fed_hub: Fed, browser: Browser) -> None:
+    """An admin sees both stores ranked with intervals and every kiosk in the fleet; pages fit a phone."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = ctx.new_page()
+    errors = watch_errors(page)
+    sign_in(page, fed_hub.url, "boss")
+    page.goto(fed_hub.url + "/compare?range=last_30_days")
+    page.wait_for_selector("#compare-table tbody tr[data-location=gbg]")
+    ranks = page.eval_on_selector_all("#compare-table tbody tr", "rows => rows.map(r => r.dataset.location)")
+    assert sorted(ranks) == ["gbg", "sto"]
+    page.screenshot(path=str(SHOTS / "compare.png"), full_page=True)
+    page.goto(fed_hub.url + "/fleet")
+    page.wait_for_selector("#fleet-table tbody tr[data-kiosk]")
+    kiosks = page.eval_on_selector_all("#fleet-table tbody tr", "rows => rows.map(r => r.dataset.kiosk)")
+    assert sorted(kiosks) == sorted(TAPS)
+    page.screenshot(path=str(SHOTS / "fleet.png"), full_page=True)
+    assert errors == [], errors
+    ctx.close()
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                has_touch=True, locale="sv-SE")
+    page = phone.new_page()
+    sign_in(page, fed_hub.url, "anna")
+    page.wait_for_selector("tr[data-location=sto] td[data-field=total]")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(SHOTS / "phone-overview.png"), full_page=True)
+    page.goto(fed_hub.url + "/locations/sto?range=last_30_days")
+    page.wait_for_selector("#heatmap td[data-total]")
+    page.wait_for_function("Chart.getChart('trend-chart') !== undefined")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(SHOTS / "phone-location.png"), full_page=True)
+    phone.close()
