@@ -21,6 +21,7 @@ import os
 import resource
 import signal
 import socket
+import sqlite3
 import ssl
 import struct
 import subprocess
@@ -47,10 +48,16 @@ def io_counters() -> dict[str, int]:
 
 
 # ---------------------------------------------------------------------------------------------- 1. taps
-def bytes_per_tap(taps: int, work: Path, *, ack_every: int) -> dict[str, float]:
+def bytes_per_tap(taps: int, work: Path, *, ack_every: int, page_size: int | None = None) -> dict[str, float]:
     """Record ``taps`` taps (held + released with a reason on every 4th, as the follow-up screen does) and
-    acknowledge every ``ack_every`` taps (0: never, i.e. offline)."""
-    path = work / f"outbox-{ack_every}.db"
+    acknowledge every ``ack_every`` taps (0: never, i.e. offline). ``page_size``: create the outbox file
+    with this SQLite page size first (a WAL frame is one page, so smaller pages mean fewer bytes)."""
+    path = work / f"outbox-{ack_every}-{page_size}.db"
+    if page_size is not None:
+        conn = sqlite3.connect(path)
+        conn.execute(f"PRAGMA page_size={int(page_size)}")
+        conn.execute("VACUUM")
+        conn.close()
     ob = Outbox(path, kiosk_id="bench")
     boot = str(uuid.uuid4())
     before = io_counters()
@@ -234,10 +241,11 @@ def main() -> int:
         work = Path(tmp)
         print(f"== 1. kiosk storage writes per tap ({args.taps} taps, SQLite WAL + synchronous=FULL)")
         base = jsonl_baseline(args.taps, work)
-        for label, ack_every in (("offline (no acks)", 0), ("online, ack per 10 taps", 10),
-                                 ("online, ack per tap", 1)):
-            f = bytes_per_tap(args.taps, work, ack_every=ack_every)
-            print(f"  {label:26} wchar {f['wchar']:8.0f} B/tap  write_bytes {f['write_bytes']:8.0f} B/tap  "
+        for label, ack_every, page in (("offline (no acks)", 0, None), ("online, ack per 10 taps", 10, None),
+                                       ("online, ack per tap", 1, None),
+                                       ("idea: page_size 1024, ack/10", 10, 1024)):
+            f = bytes_per_tap(args.taps, work, ack_every=ack_every, page_size=page)
+            print(f"  {label:29} wchar {f['wchar']:8.0f} B/tap  write_bytes {f['write_bytes']:8.0f} B/tap  "
                   f"db file {f['db_bytes']:5.0f} B/tap  {f['taps_per_s']:6.0f} taps/s  "
                   f"(x{f['write_bytes'] / base['write_bytes']:.1f} of the fsync'd JSON-lines baseline)")
         print(f"  baseline: JSON line + fsync  wchar {base['wchar']:8.0f} B/tap  write_bytes "
