@@ -7,6 +7,7 @@ Restricted to ``[a-z0-9-]``: ``+``, ``#`` or ``/`` in a username could subvert p
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _ID = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62})$")
 
@@ -25,5 +26,10 @@ def check_id(value: object, *, what: str = "id") -> str:
     return value
 
 
+@lru_cache(maxsize=65_536)
+def _matches(value: str) -> bool:
+    return bool(_ID.match(value))
+
+
 def is_valid_id(value: object) -> bool:
-    return isinstance(value, str) and bool(_ID.match(value))
+    return isinstance(value, str) and _matches(value)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import uuid as uuid_module
+import re
 from dataclasses import dataclass
 
-from feedback.ids import check_id
+from feedback.ids import is_valid_id
 
 MIN_FACES = 2
 MAX_FACES = 5
 MAX_SEQ = 2**63 - 1
 MAX_REASON_LEN = 64
 MAX_QUESTION_LEN = 63
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 
 class InvalidRating(ValueError):
@@ -40,33 +41,30 @@ class Rating:
     is_misuse: bool = False
 
     def __post_init__(self) -> None:
-        check_id(self.kiosk_id, what="kiosk id")
-        _require_int(self.seq, "seq", 1, MAX_SEQ)
-        _require_int(self.scale, "scale", MIN_FACES, MAX_FACES)
-        _require_int(self.face, "face", 0, self.scale - 1)
-        _require_int(self.time_ms, "time_ms", 0, MAX_SEQ)
-        _require_int(self.mono_ms, "mono_ms", 0, MAX_SEQ)
-        if not isinstance(self.uuid, str):
-            raise InvalidRating("uuid must be a string")
-        try:
-            uuid_module.UUID(self.uuid)
-        except ValueError:
-            raise InvalidRating(f"uuid {self.uuid!r} is not a UUID") from None
-        if not isinstance(self.boot_id, str) or not 1 <= len(self.boot_id) <= 64:
+        # Hot path at the hub (every rating received): inline checks, no per-field function calls.
+        # ``type(x) is int`` also refuses bool, since a JSON ``true`` is not a face.
+        if not is_valid_id(self.kiosk_id):
+            raise InvalidRating(f"kiosk id {self.kiosk_id!r} is not valid")
+        for name in ("seq", "scale", "face", "time_ms", "mono_ms"):
+            if type(getattr(self, name)) is not int:
+                raise InvalidRating(f"{name} must be an integer, got {type(getattr(self, name)).__name__}")
+        if not 1 <= self.seq <= MAX_SEQ:
+            raise InvalidRating(f"seq {self.seq} is out of range 1..{MAX_SEQ}")
+        if not MIN_FACES <= self.scale <= MAX_FACES:
+            raise InvalidRating(f"scale {self.scale} is out of range {MIN_FACES}..{MAX_FACES}")
+        if not 0 <= self.face < self.scale:
+            raise InvalidRating(f"face {self.face} is out of range 0..{self.scale - 1}")
+        if not 0 <= self.time_ms <= MAX_SEQ:
+            raise InvalidRating(f"time_ms {self.time_ms} is out of range 0..{MAX_SEQ}")
+        if not 0 <= self.mono_ms <= MAX_SEQ:
+            raise InvalidRating(f"mono_ms {self.mono_ms} is out of range 0..{MAX_SEQ}")
+        if type(self.uuid) is not str or not _UUID.match(self.uuid):
+            raise InvalidRating(f"uuid {self.uuid!r} is not a UUID")
+        if type(self.boot_id) is not str or not 1 <= len(self.boot_id) <= 64:
             raise InvalidRating("boot_id must be a string of 1-64 characters")
-        if not isinstance(self.question_id, str) or not 1 <= len(self.question_id) <= MAX_QUESTION_LEN:
+        if type(self.question_id) is not str or not 1 <= len(self.question_id) <= MAX_QUESTION_LEN:
             raise InvalidRating("question must be a string of 1-63 characters")
-        if self.reason is not None and (
-            not isinstance(self.reason, str) or not 1 <= len(self.reason) <= MAX_REASON_LEN
-        ):
+        if self.reason is not None and (type(self.reason) is not str or not 1 <= len(self.reason) <= MAX_REASON_LEN):
             raise InvalidRating("reason must be null or a string of 1-64 characters")
-        if not isinstance(self.is_misuse, bool):
+        if type(self.is_misuse) is not bool:
             raise InvalidRating("misuse must be true or false")
-
-
-def _require_int(value: object, name: str, low: int, high: int) -> None:
-    # bool is an int subclass; a JSON ``true`` is not a face.
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise InvalidRating(f"{name} must be an integer, got {type(value).__name__}")
-    if not low <= value <= high:
-        raise InvalidRating(f"{name} {value} is out of range {low}..{high}")

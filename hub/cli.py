@@ -36,6 +36,8 @@ def _data_dir(p: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m hub", description="Feedback hub: ingest, store, API.")
     sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo", help="run a demo: hub, managed broker, demo fleet with a month of history (see --help)",
+                   add_help=False)
 
     s = sub.add_parser("serve", help="run the hub (HTTP API + MQTT ingest, with a managed broker by default)")
     _data_dir(s)
@@ -104,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["demo"]:  # its own parser: it only orchestrates the commands below
+        from hub.demo import main as demo_main
+
+        return demo_main(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return int(_run(args) or 0)

@@ -8,6 +8,7 @@ busy or failing is retried, never acknowledged early; one that trips a bug is ke
 
 from __future__ import annotations
 
+import gc
 import logging
 import queue
 import sqlite3
@@ -133,6 +134,9 @@ class Ingest:
 
     # ------------------------------------------------------------------------------------------ worker
     def _work(self) -> None:
+        # Decoding creates many short-lived objects; the default gen-0 threshold (700) runs the collector
+        # every few messages. Nothing here builds reference cycles worth chasing that often.
+        gc.set_threshold(50_000, 20, 20)
         db = open_db(self.db_path)
         conn = db.conn
         while not self._stopping.is_set():

@@ -129,9 +129,9 @@ def simulate(config: KioskConfig, args: argparse.Namespace) -> int:
         pending = outbox.pending_count()
         next_line = 0.0
         while time.monotonic() < deadline:
-            pending = outbox.pending_count()
-            hub_through = uplink.state.hub_through
-            if pending == 0 and hub_through is not None and hub_through >= last_seq:
+            state = uplink.state  # no outbox query here: it would compete with the uplink for the GIL
+            pending = max(0, last_seq - state.acked_through)
+            if pending == 0 and state.hub_through is not None and state.hub_through >= last_seq:
                 break  # everything acknowledged, and the hub confirmed since this start that it holds it
             if time.monotonic() >= next_line:
                 _progress(f"{config.kiosk_id}: recorded {done}, waiting for hub: {pending} pending", interactive)

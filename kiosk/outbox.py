@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -160,6 +161,21 @@ class Outbox:
                     time_ms=t, boot_id=boot, mono_ms=mono, reason=reason, is_misuse=bool(misuse),
                 )
             )
+        return out
+
+    def sendable_wire(self, *, after_seq: int, limit: int) -> list[dict[str, Any]]:
+        """Like :meth:`sendable`, in wire form: the rows were validated when recorded, so no re-validation."""
+        rows = self.db.conn.execute(
+            "SELECT seq, uuid, face, scale, question, reason, time_ms, boot_id, mono_ms, misuse, held"
+            " FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after_seq, limit),
+        ).fetchall()
+        out: list[dict[str, Any]] = []
+        for seq, rid, face, scale, q, reason, t, boot, mono, misuse, held in rows:
+            if held:
+                break
+            out.append({"seq": seq, "uuid": rid, "face": face, "scale": scale, "question": q, "reason": reason,
+                        "time_ms": t, "boot_id": boot, "mono_ms": mono, "misuse": bool(misuse)})
         return out
 
     def mark_acked_through(self, seq: int, *, now_ms: int, rejected: dict[int, str] | None = None) -> int:

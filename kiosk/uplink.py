@@ -347,16 +347,16 @@ class _Pump:
         window = u.window_batches * u.batch_size
         topic = p.kiosk_topic(self.kid, p.RATINGS)
         while self.cursor - self.hub_through < window:
-            batch = self.outbox.sendable(after_seq=self.cursor, limit=u.batch_size)
+            batch = self.outbox.sendable_wire(after_seq=self.cursor, limit=u.batch_size)
             if not batch:
                 return
-            payload = p.encode_ratings(self.kid, batch)
+            payload = p.encode_wire_ratings(self.kid, batch)
             while len(payload) > p.MAX_PAYLOAD_BYTES and len(batch) > 1:
                 batch = batch[: len(batch) // 2]
-                payload = p.encode_ratings(self.kid, batch)
+                payload = p.encode_wire_ratings(self.kid, batch)
             info = self.up._client.publish(topic, payload, qos=1)
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 return  # not connected after all; the reconnect restarts replay
             if self.cursor <= self.hub_through:
                 self.last_progress = now
-            self.cursor = batch[-1].seq
+            self.cursor = int(batch[-1]["seq"])
