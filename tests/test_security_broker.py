@@ -4,7 +4,9 @@ with client certificates from the hub's kiosk CA, per-kiosk passwords, pattern A
 from __future__ import annotations
 
 import json
+import socket
 import ssl
+import subprocess
 import time
 import tomllib
 import uuid
@@ -14,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from feedback import protocol as p
-from tests.harness import KioskRun, hub_cmd, hub_db_count, wait_until
+from tests.harness import HubProcess, KioskRun, free_port, hub_cmd, hub_db_count, require_binary, wait_until
 from tests.tls_fleet import KioskClient, TlsHub, foreign_cert_files, pem_files, provision_tls
 
 NOT_AUTHORIZED = 0x87
@@ -59,7 +61,7 @@ def test_kiosk_publishing_on_another_kiosks_topic_gets_0x87_and_nothing_is_store
     before = hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE kiosk_id = 'b'")
     status_before = hub_db_count(hub.data_dir, "SELECT count(*) FROM kiosk_state WHERE kiosk_id = 'b'"
                                  " AND status_json LIKE '%forged%'")
-    a = KioskClient.as_kiosk(hub, configs["a"], root / "pems", client_id=f"raw-a-{kind}")
+    a = KioskClient.as_kiosk(hub.tls_port, configs["a"], root / "pems", client_id=f"raw-a-{kind}")
     try:
         assert not a.connect().is_failure
         forged = one_rating(10_000) if kind == p.RATINGS else json.dumps(
@@ -92,8 +94,8 @@ def test_kiosk_subscribed_to_another_kiosks_topics_or_to_all_ratings_receives_no
     wait_until(lambda: hub_db_count(hub.data_dir, "SELECT count(*) FROM kiosk_config WHERE kiosk_id = 'b'"
                                                   " AND published_version = version") == 1,
                message="b's retained config published")
-    a = KioskClient.as_kiosk(hub, configs["a"], root / "pems", client_id="raw-a-sub")
-    b = KioskClient.as_kiosk(hub, configs["b"], root / "pems", client_id="raw-b-sub")
+    a = KioskClient.as_kiosk(hub.tls_port, configs["a"], root / "pems", client_id="raw-a-sub")
+    b = KioskClient.as_kiosk(hub.tls_port, configs["b"], root / "pems", client_id="raw-b-sub")
     try:
         assert not a.connect().is_failure and not b.connect().is_failure
         for topic in (p.kiosk_topic("b", p.ACK), p.kiosk_topic("b", p.CONFIG), p.kiosk_topic("b", p.COMMAND),
@@ -124,9 +126,9 @@ def test_anonymous_wrong_password_and_foreign_or_missing_certificates_are_refuse
     hub, configs, root = fleet
     tls = pem_files(configs["a"], root / "pems")
     cases = {
-        "anonymous": KioskClient(hub, username=None, password=None, tls=tls),
-        "wrong password": KioskClient(hub, username="a", password="not-the-password", tls=tls),
-        "b's password with a's cert": KioskClient(hub, username="b", password="guess", tls=tls),
+        "anonymous": KioskClient(hub.tls_port, username=None, password=None, tls=tls),
+        "wrong password": KioskClient(hub.tls_port, username="a", password="not-the-password", tls=tls),
+        "b's password with a's cert": KioskClient(hub.tls_port, username="b", password="guess", tls=tls),
     }
     for what, client in cases.items():
         try:
@@ -136,7 +138,7 @@ def test_anonymous_wrong_password_and_foreign_or_missing_certificates_are_refuse
     a_password = tomllib.loads(configs["a"].read_text())["broker"]["password"]
     for what, files in {"foreign CA": {**tls, **foreign_cert_files(root, "a")},
                         "no client certificate": {"ca_certs": tls["ca_certs"]}}.items():
-        client = KioskClient(hub, username="a", password=a_password, tls=files)
+        client = KioskClient(hub.tls_port, username="a", password=a_password, tls=files)
         try:
             client.client.connect("localhost", hub.tls_port)
         except (ssl.SSLError, OSError):
@@ -152,7 +154,7 @@ def test_anonymous_wrong_password_and_foreign_or_missing_certificates_are_refuse
 
 
 def is_admitted(hub: TlsHub, config: Path, pems: Path, client_id: str) -> bool:
-    client = KioskClient.as_kiosk(hub, config, pems, client_id=client_id)
+    client = KioskClient.as_kiosk(hub.tls_port, config, pems, client_id=client_id)
     try:
         return not client.connect().is_failure
     finally:
@@ -167,8 +169,8 @@ def test_disable_drops_a_connected_kiosk_at_once_and_enable_restores_it(
     configs = provision_tls(hub, location="sto", kiosks=["c"], out_dir=root)
     wait_until(lambda: is_admitted(hub, configs["c"], pems, "raw-c-probe"), timeout=10,
                message="new kiosk admitted after the broker reload")
-    victim = KioskClient.as_kiosk(hub, configs["c"], pems, client_id="raw-c")
-    bystander = KioskClient.as_kiosk(hub, root / "b.toml", pems, client_id="raw-b-bystander")
+    victim = KioskClient.as_kiosk(hub.tls_port, configs["c"], pems, client_id="raw-c")
+    bystander = KioskClient.as_kiosk(hub.tls_port, root / "b.toml", pems, client_id="raw-b-bystander")
     try:
         assert not victim.connect().is_failure
         assert not bystander.connect().is_failure
@@ -203,3 +205,38 @@ def test_moving_a_kiosk_counts_later_ratings_for_the_new_location_with_the_same_
                                                     " AND location_id = ?", loc) for loc in ("sto", "gbg")}
     assert by_location == {"sto": 4, "gbg": 6}
     assert hub.api("/api/locations/gbg/summary", include_misuse="true")["total"] == 6
+
+
+def test_broker_config_with_tls_runs_an_external_mosquitto_for_hub_and_tls_kiosks(tmp_path: Path) -> None:
+    """`broker-config --tls-port` output runs a real Mosquitto: the hub on loopback, a --tls kiosk over TLS."""
+    data = tmp_path / "hub"
+    port, tls_port = free_port(), free_port()
+    hub_cmd("location", "add", "sto", "--name", "Sto", "--timezone", "Europe/Stockholm", "--data-dir", str(data))
+    config = tmp_path / "ext1.toml"
+    hub_cmd("kiosk", "add", "ext1", "--location", "sto", "--tls", "--broker-url", f"mqtts://localhost:{tls_port}",
+            "--out", str(config), "--data-dir", str(data))
+    out = tmp_path / "broker"
+    hub_cmd("broker-config", "--out", str(out), "--mqtt-port", str(port), "--tls-port", str(tls_port),
+            "--tls-bind", "127.0.0.1", "--public-host", "localhost", "--data-dir", str(data))
+    assert {p.name for p in (out / "tls").iterdir()} == {"ca.crt", "server.crt", "server.key"}
+    log = open(out / "mosquitto.log", "ab")  # noqa: SIM115 - the child writes to it
+    broker = subprocess.Popen([require_binary("mosquitto"), "-c", str(out / "mosquitto.conf")], stdout=log,
+                              stderr=log)
+    log.close()
+    secret = json.loads((data / "secrets.json").read_text())["hub_mqtt_password"]
+    hub = HubProcess(data, mqtt_url=f"mqtt://hub:{secret}@127.0.0.1:{port}")
+    try:
+        wait_until(lambda: socket.create_connection(("127.0.0.1", tls_port), timeout=1).close() is None,
+                   timeout=10, message="external mosquitto's TLS listener")
+        hub.start()
+        assert KioskRun(config, tmp_path / "ext1-data", "--taps", "5", "--wait-acked", "30").wait() == 0
+        assert hub_db_count(data, "SELECT count(*) FROM ratings WHERE kiosk_id = 'ext1'") == 5
+        anonymous = KioskClient(tls_port, username=None, password=None, tls=pem_files(config, tmp_path / "pems"))
+        try:
+            assert anonymous.connect().is_failure
+        finally:
+            anonymous.close()
+    finally:
+        hub.stop()
+        broker.terminate()
+        broker.wait(10)

@@ -79,18 +79,18 @@ def foreign_cert_files(out_dir: Path, kiosk_id: str) -> dict[str, str]:
 class KioskClient(RawClient):
     """A raw client over the TLS listener that also records when the broker drops it."""
 
-    def __init__(self, hub: TlsHub, *, username: str | None, password: str | None, tls: dict[str, str],
+    def __init__(self, port: int, *, username: str | None, password: str | None, tls: dict[str, str],
                  client_id: str = "") -> None:
-        super().__init__(hub.tls_port, username=username, password=password, client_id=client_id,
-                         host="localhost", tls=tls)
+        super().__init__(port, username=username, password=password, client_id=client_id, host="localhost",
+                         tls=tls)
         self.disconnected = threading.Event()
         self.client.on_disconnect = lambda *a: self.disconnected.set()
         self.client.reconnect_delay_set(30, 60)  # stay down once dropped: the test looks at the first drop
 
     @classmethod
-    def as_kiosk(cls, hub: TlsHub, config: Path, out_dir: Path, **over: Any) -> KioskClient:
+    def as_kiosk(cls, port: int, config: Path, out_dir: Path, **over: Any) -> KioskClient:
         b = tomllib.loads(config.read_text())["broker"]
         args: dict[str, Any] = {"username": b["username"], "password": b["password"],
                                 "tls": pem_files(config, out_dir), "client_id": f"raw-{config.stem}"}
         args.update(over)
-        return cls(hub, **args)
+        return cls(port, **args)
