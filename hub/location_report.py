@@ -13,6 +13,7 @@ from typing import Any
 import sqlite_utils
 
 from feedback.scores import score
+from hub.opening_hours import from_kiosk_settings
 from hub.reports import MIN_RESPONSES, DayRange, main_scale, period_counts, scored
 
 GRANULARITIES = ("day", "week")
@@ -116,6 +117,20 @@ def opening_hours(raw: str | None) -> dict[str, list[int] | None]:
     return doc if isinstance(doc, dict) else {}
 
 
+def configured_hours(db: sqlite_utils.Database, location_id: str) -> dict[str, list[int] | None]:
+    """Opening hours from the kiosks' remote settings (location scope over organisation scope), if any."""
+    rows = db.conn.execute(
+        "SELECT scope, settings_json FROM config_settings WHERE (scope = 'location' AND scope_id = ?)"
+        " OR scope = 'all' ORDER BY scope = 'location'", (location_id,)).fetchall()
+    found: object = None
+    for _, doc in rows:
+        try:
+            found = json.loads(doc).get("opening_hours", found)
+        except (ValueError, AttributeError):
+            continue
+    return from_kiosk_settings(found)
+
+
 def report(db: sqlite_utils.Database, location: Any, days: DayRange, previous: DayRange, *,
            granularity: str = "day", include_misuse: bool = False) -> dict[str, Any]:
     """Everything the location page shows, in one document."""
@@ -124,10 +139,11 @@ def report(db: sqlite_utils.Database, location: Any, days: DayRange, previous: D
     before, _ = counts.get((location.id, False), ({}, 0))
     cur, prev = scored(now), scored(before)
     hours = db.conn.execute("SELECT opening_hours FROM locations WHERE id = ?", (location.id,)).fetchone()
+    shown_hours = opening_hours(hours[0] if hours else None) or configured_hours(db, location.id)
     return {
         "location": {"id": location.id, "name": location.name, "timezone": location.timezone,
                      "region_id": location.region_id, "response_interval_s": location.response_interval_s,
-                     "opening_hours": opening_hours(hours[0] if hours else None)},
+                     "opening_hours": shown_hours},
         "min_n": MIN_RESPONSES, "include_misuse": include_misuse, "granularity": granularity,
         "summary": {**cur, "misuse_excluded": excluded, "scale": main_scale(now),
                     "previous": {k: prev[k] for k in ("total", "happy_index", "pct_positive")},

@@ -45,3 +45,26 @@ def parse_opening_hours(text: str) -> dict[str, list[int] | None]:
 
 def opening_hours_json(text: str) -> str:
     return json.dumps(parse_opening_hours(text))
+
+
+def from_kiosk_settings(hours: object) -> dict[str, list[int] | None]:
+    """Kiosk settings' ``{"mon": "08:00-21:00", "sun": "closed"}`` in the stored form (partial hours widen).
+
+    A day the settings do not name is taken as open all day; anything unreadable yields ``{}`` (the heatmap
+    then greys nothing out).
+    """
+    if not isinstance(hours, dict) or not hours:
+        return {}
+    out: dict[str, list[int] | None] = {str(d): [0, 24] for d in range(1, 8)}
+    for name, value in hours.items():
+        if name not in DAYS or not isinstance(value, str):
+            return {}
+        m = re.fullmatch(r"(\d{2}):(\d{2})-(\d{2}):(\d{2})", value)
+        if value == "closed":
+            out[str(DAYS.index(name) + 1)] = None
+            continue
+        if m is None:
+            return {}
+        opens, closes = int(m[1]), int(m[3]) + (1 if int(m[4]) else 0)
+        out[str(DAYS.index(name) + 1)] = [opens, min(24, closes)] if opens < closes else None
+    return out

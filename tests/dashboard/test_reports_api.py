@@ -200,3 +200,16 @@ def test_fleet_keeps_backlog_and_version_from_the_last_online_status_after_the_w
                  is_retained=False)
     row = next(k for k in get_json(client, "/api/fleet", bearer(store, "admin"))["kiosks"] if k["id"] == "gbg-1")
     assert (row["state"], row["version"], row["backlog"], row["last_seen_age_s"]) == ("offline", "2.0.0", 17, 5)
+
+
+def test_heatmap_hours_fall_back_to_the_kiosks_remote_opening_hours(store: Store, client: TestClient) -> None:
+    """Without hours of its own a store shows its kiosks' configured opening hours (unnamed days: open)."""
+    from hub.remote_config import RemoteSettings
+
+    RemoteSettings(store.db).set("location", "gbg", changes={"opening_hours": {
+        "mon": "08:00-20:30", "sat": "10:00-16:00", "sun": "closed"}}, now_ms=NOW_MS)
+    hours = get_json(client, "/api/locations/gbg/report", bearer(store, "admin"))["location"]["opening_hours"]
+    assert hours["1"] == [8, 21] and hours["6"] == [10, 16] and hours["7"] is None and hours["2"] == [0, 24]
+    store.registry.set_location_details("gbg", opening_hours_json='{"1": [9, 17]}')
+    own = get_json(client, "/api/locations/gbg/report", bearer(store, "admin"))["location"]["opening_hours"]
+    assert own == {"1": [9, 17]}

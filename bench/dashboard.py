@@ -1,0 +1,299 @@
+"""Dashboard reads at chain scale: 10 million ratings, 1,000 locations, 3,000 kiosks, one year.
+
+Data: ratings are written by bulk SQL straight into the hub's ``ratings`` table (same schema, local day and hour
+from ``hub.localtime.local_bucket``, about 2 % flagged as misuse, reasons on half the unhappy answers); the
+rollups are then built by ``hub.rollups.rebuild_rollups`` — the code a misuse-rule recompute runs — and
+``rollup_daily`` follows through its triggers. Generation takes a few minutes at full size; ``--reuse`` keeps
+the database for another run.
+
+Measured in one run, through the real FastAPI app (ASGI, JSON encoding included), as an admin seeing every
+location: p50/p95 of ``/api/overview`` (the default last 7 days + previous 7, and last 30 + previous 30),
+``/api/locations/{id}/report`` (30 days) and ``/api/compare`` (30 days); the same figures computed from the
+raw ``ratings`` table (its ``(location_id, time_ms)`` index, local-day bounds per zone) and the ratio; the CSV
+export rate of ``/api/exports/ratings.csv`` in rows/s.
+
+    .venv/bin/python -m bench.dashboard [--ratings 10000000] [--locations 1000] [--kiosks 3000] [--reuse]
+    .venv/bin/python -m bench.dashboard --ratings 300000 --locations 100 --kiosks 300   # quick run
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import statistics
+import sys
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from feedback.scores import score
+from hub import location_report, reports
+from hub.app import create_app
+from hub.auth import create_token
+from hub.config import HubConfig
+from hub.db import open_db
+from hub.localtime import day_bounds_ms, local_bucket, today
+from hub.registry import Registry
+from hub.reports import DayRange
+from hub.rollups import rebuild_rollups
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
+NOW_MS = int(NOW.timestamp() * 1000)
+ZONES = ["Europe/Stockholm"] * 8 + ["Europe/Helsinki", "Europe/London"]
+REASONS = ["queue", "staff", "cleanliness", "selection", "price"]
+HOUR_WEIGHTS = [0, 0, 0, 0, 0, 0, 0, 0, 2, 4, 6, 8, 12, 11, 7, 6, 8, 12, 13, 9, 5, 2, 0, 0]
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def generate(db_path: Path, *, ratings: int, locations: int, kiosks: int, days: int, seed: int = 7) -> None:
+    """Registry through ``Registry``; ratings by bulk insert; rollups by ``rebuild_rollups``."""
+    db = open_db(db_path)
+    reg = Registry(db)
+    rng = random.Random(seed)
+    locs = []
+    for i in range(locations):
+        loc_id = f"loc-{i:04d}"
+        reg.add_location(loc_id, name=f"Store {i:04d}", timezone=ZONES[i % len(ZONES)], now_ms=NOW_MS,
+                         region_id=f"region-{i % 20:02d}")
+        locs.append((loc_id, ZONES[i % len(ZONES)], rng.uniform(-0.6, 0.6)))
+    kiosk_list = []
+    for k in range(kiosks):
+        loc_id, tz, mood = locs[k % locations]
+        kid = f"k-{k:05d}"
+        db.conn.execute("INSERT INTO kiosks (id, location_id, password_hash, created_ms) VALUES (?, ?, 'x', ?)",
+                        (kid, loc_id, NOW_MS))
+        kiosk_list.append((kid, loc_id, tz, mood))
+    conn = db.conn
+    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute("DROP INDEX IF EXISTS ratings_location_time")  # rebuilt by open_db below, faster than growing it
+    per_kiosk = ratings // kiosks
+    start_ms = NOW_MS - days * 86_400_000
+    hours = [h for h, w in enumerate(HOUR_WEIGHTS) for _ in range(w)]
+    started = time.perf_counter()
+    done = 0
+    for n_kiosk, (kid, loc_id, tz, mood) in enumerate(kiosk_list):
+        n = per_kiosk + (1 if n_kiosk < ratings - per_kiosk * kiosks else 0)
+        rows = []
+        times = sorted(start_ms + rng.randrange(days) * 86_400_000 + (rng.choice(hours) - 1) * 3_600_000
+                       + rng.randrange(3_600_000) for _ in range(n))
+        previous = -10**12
+        for seq, t in enumerate(times, start=1):
+            misuse = rng.random() < 0.02
+            if misuse:  # a quick repeat, flagged as the kiosk would
+                t = previous + rng.randrange(500, 4_000)
+            previous = t
+            centre = 2.0 + 0.5 * mood
+            face = min(3, max(0, int(rng.gauss(centre, 0.9) + 0.5)))
+            reason = rng.choice(REASONS) if face <= 1 and rng.random() < 0.5 else None
+            day, hour, _ = local_bucket(tz, t)
+            rows.append((kid, seq, f"{n_kiosk:08x}-0000-4000-8000-{seq:012x}", loc_id, face, 4, "visit", reason,
+                         t, t, None, "bench", seq, int(misuse), int(misuse), t, day, hour))
+        conn.execute("BEGIN")
+        conn.executemany(
+            "INSERT INTO ratings (kiosk_id, seq, uuid, location_id, face, scale, question, reason, device_time_ms,"
+            " time_ms, time_flag, boot_id, mono_ms, misuse_device, misuse, received_ms, local_day, local_hour)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        conn.execute("COMMIT")
+        done += n
+        if n_kiosk % 300 == 299:
+            log(f"  ratings: {done:,} ({done / (time.perf_counter() - started):,.0f}/s)")
+    log("  index (location_id, time_ms) ...")
+    db = open_db(db_path)  # recreates the index from the schema
+    conn = db.conn
+    conn.execute("PRAGMA synchronous=OFF")
+    started = time.perf_counter()
+    for i in range(0, locations, 50):
+        conn.execute("BEGIN")
+        for loc_id, _, _ in locs[i:i + 50]:
+            rebuild_rollups(conn, loc_id)
+        conn.execute("COMMIT")
+        log(f"  rollups: {min(i + 50, locations)}/{locations} locations ({time.perf_counter() - started:.0f} s)")
+    conn.execute("ANALYZE")
+    conn.close()
+
+
+def percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+
+
+def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t0) * 1000)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- raw baseline
+def _raw_counts(conn: sqlite3.Connection, loc_id: str, tz: str, first: date, last: date,
+                split: date | None = None) -> dict[tuple[bool, int], list[int]]:
+    start, end = day_bounds_ms(tz, first, last)
+    split_ms = day_bounds_ms(tz, split, split)[0] if split else start
+    out: dict[tuple[bool, int], list[int]] = {}
+    for is_current, scale, face, n in conn.execute(
+            "SELECT time_ms >= ?, scale, face, count(*) FROM ratings WHERE location_id = ? AND time_ms >= ?"
+            " AND time_ms < ? AND misuse = 0 GROUP BY 1, 2, 3", (split_ms, loc_id, start, end)):
+        out.setdefault((bool(is_current), scale), [0] * scale)[face] += n
+    return out
+
+
+def raw_overview(conn: sqlite3.Connection, locs: list[tuple[str, str]], days: int) -> dict[str, int]:
+    totals = {}
+    for loc_id, tz in locs:
+        last = today(tz, NOW_MS)
+        first = last - timedelta(days=days - 1)
+        counts = _raw_counts(conn, loc_id, tz, first - timedelta(days=days), last, split=first)
+        now = {sc: c for (cur, sc), c in counts.items() if cur}
+        before = {sc: c for (cur, sc), c in counts.items() if not cur}
+        totals[loc_id] = score(now).total
+        score(before)
+    return totals
+
+
+def raw_location(conn: sqlite3.Connection, loc_id: str, tz: str, days: int) -> int:
+    last = today(tz, NOW_MS)
+    first = last - timedelta(days=days - 1)
+    start, end = day_bounds_ms(tz, first, last)
+    where = "location_id = ? AND time_ms >= ? AND time_ms < ? AND misuse = 0"
+    args = (loc_id, start, end)
+    _raw_counts(conn, loc_id, tz, first - timedelta(days=days), last, split=first)
+    conn.execute(f"SELECT local_day, scale, face, count(*) FROM ratings WHERE {where} GROUP BY 1, 2, 3",
+                 args).fetchall()
+    conn.execute("SELECT (CAST(strftime('%w', local_day) AS INTEGER) + 6) % 7 + 1, local_hour, scale, face,"
+                 f" count(*) FROM ratings WHERE {where} GROUP BY 1, 2, 3, 4", args).fetchall()
+    conn.execute(f"SELECT kiosk_id, scale, face, count(*) FROM ratings WHERE {where} GROUP BY 1, 2, 3",
+                 args).fetchall()
+    conn.execute(f"SELECT reason, count(*) FROM ratings WHERE {where} AND reason IS NOT NULL AND face * 2 < scale - 1"
+                 " GROUP BY 1", args).fetchall()
+    total = conn.execute(f"SELECT count(*) FROM ratings WHERE {where}", args).fetchone()[0]
+    return int(total)
+
+
+# ---------------------------------------------------------------------------------------------- main
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    ap.add_argument("--ratings", type=int, default=10_000_000)
+    ap.add_argument("--locations", type=int, default=1000)
+    ap.add_argument("--kiosks", type=int, default=3000)
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--repeat", type=int, default=40, help="timed calls per API route")
+    ap.add_argument("--raw-repeat", type=int, default=3, help="timed raw-table overview computations (slow)")
+    ap.add_argument("--data-dir", type=Path, default=ROOT / "bench-output" / "dashboard")
+    ap.add_argument("--reuse", action="store_true", help="keep an existing database with the same parameters")
+    args = ap.parse_args(argv)
+    if args.kiosks < args.locations or args.ratings < args.kiosks:
+        ap.error("need kiosks >= locations and ratings >= kiosks")
+
+    tag = f"{args.ratings}-{args.locations}-{args.kiosks}-{args.days}"
+    data_dir = args.data_dir / tag
+    db_path = data_dir / "hub.db"
+    if not (args.reuse and (data_dir / "complete").exists()):
+        for f in data_dir.glob("hub.db*"):
+            f.unlink()
+        data_dir.mkdir(parents=True, exist_ok=True)
+        log(f"generating {args.ratings:,} ratings, {args.locations} locations, {args.kiosks} kiosks ...")
+        t0 = time.perf_counter()
+        generate(db_path, ratings=args.ratings, locations=args.locations, kiosks=args.kiosks, days=args.days)
+        (data_dir / "complete").touch()
+        log(f"generated in {time.perf_counter() - t0:.0f} s")
+
+    db = open_db(db_path)
+    counts = db.conn.execute("SELECT (SELECT count(*) FROM ratings), (SELECT count(*) FROM rollup_hourly),"
+                             " (SELECT count(*) FROM rollup_daily)").fetchone()
+    locs = [(loc.id, loc.timezone) for loc in Registry(db).locations()]
+    token = create_token(db, role="admin", now_ms=NOW_MS)
+    rng = random.Random(3)
+    sample = [locs[rng.randrange(len(locs))] for _ in range(args.repeat)]
+    raw = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    app = create_app(HubConfig(data_dir=data_dir, ingest_enabled=False), now_ms=lambda: NOW_MS, run_services=False)
+    results: list[tuple[str, list[float], list[float], list[float]]] = []
+    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
+
+        def get(path: str, **params: Any) -> Any:
+            r = client.get(path, params=params)
+            assert r.status_code == 200, r.text[:200]
+            return r
+
+        # correctness first: the API's totals equal the raw table's
+        api_totals = {r["id"]: r["total"] for r in get("/api/overview", range="last_30_days").json()["locations"]}
+        assert api_totals == raw_overview(raw, locs, 30), "rollup and raw totals differ"
+        loc_id, tz = sample[0]
+        assert get(f"/api/locations/{loc_id}/report", range="last_30_days").json()["summary"]["total"] == \
+            raw_location(raw, loc_id, tz, 30)
+        get("/api/overview")  # warm-up
+
+        reg = Registry(db)
+        by_id = {loc.id: loc for loc in reg.locations()}
+        everyone = list(by_id.values())
+
+        def period(days: int) -> tuple[DayRange, DayRange]:
+            last = today("Europe/Stockholm", NOW_MS)
+            first = last - timedelta(days=days - 1)
+            return DayRange(first, last), DayRange(first - timedelta(days=days), first - timedelta(days=1))
+
+        for label, days, preset in (("overview, 7 days + previous", 7, "last_7_days"),
+                                    ("overview, 30 days + previous", 30, "last_30_days")):
+            api = timed(lambda preset=preset: get("/api/overview", range=preset), args.repeat)
+            cur, prev = period(days)
+            lib = timed(lambda cur=cur, prev=prev: reports.overview(db, everyone, cur, prev), args.repeat)
+            base = timed(lambda days=days: raw_overview(raw, locs, days), args.raw_repeat)
+            results.append((label, api, lib, base))
+        it = iter(sample * 3)
+        api = timed(lambda: get(f"/api/locations/{next(it)[0]}/report", range="last_30_days"), args.repeat)
+        cur, prev = period(30)
+        lib = timed(lambda: location_report.report(db, by_id[next(it)[0]], cur, prev), args.repeat)
+        base = timed(lambda: raw_location(raw, *next(it), 30), args.repeat)
+        results.append(("location report, 30 days", api, lib, base))
+        api = timed(lambda: get("/api/compare", range="last_30_days"), args.repeat)
+        lib = timed(lambda: reports.compare(db, everyone, cur), args.repeat)
+        base = timed(lambda: raw_overview(raw, locs, 30), args.raw_repeat)
+        results.append(("compare, 30 days", api, lib, base))
+
+        t0 = time.perf_counter()
+        rows = 0
+        with client.stream("GET", "/api/exports/ratings.csv", params={"range": "last_30_days"}) as resp:
+            for line in _lines(resp.iter_text()):
+                rows += 1 if line else 0
+        export_s = time.perf_counter() - t0
+        rows -= 1  # header
+
+    print(f"dashboard bench: {counts[0]:,} ratings, {len(locs)} locations, {args.kiosks} kiosks, {args.days} days;"
+          f" rollup_hourly {counts[1]:,} rows, rollup_daily {counts[2]:,} rows")
+    print("API = through the FastAPI app (ASGI test client, auth, JSON); rollups = the same report computed"
+          " in-process from the rollups; raw = computed from the ratings table (index on location_id, time_ms)")
+    print(f"{'call':30} {'API p50':>8} {'API p95':>8} {'rollups p50':>12} {'raw p50':>9} {'raw/rollups':>12}"
+          f" {'raw/API':>8}   (ms)")
+    for label, api, lib, base in results:
+        p50, p95 = percentiles(api)
+        lib50, _ = percentiles(lib)
+        raw50, _ = percentiles(base)
+        print(f"{label:30} {p50:8.1f} {p95:8.1f} {lib50:12.1f} {raw50:9.1f} {raw50 / lib50:11.1f}x"
+              f" {raw50 / p50:7.1f}x")
+    print(f"CSV export (ratings.csv, every location, 30 days): {rows:,} rows in {export_s:.1f} s ="
+          f" {rows / export_s:,.0f} rows/s")
+    return 0
+
+
+def _lines(chunks: Iterator[str]) -> Iterator[str]:
+    tail = ""
+    for chunk in chunks:
+        parts = (tail + chunk).split("\r\n")
+        tail = parts.pop()
+        yield from parts
+    if tail:
+        yield tail
+
+
+if __name__ == "__main__":
+    sys.exit(main())
