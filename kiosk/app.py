@@ -247,6 +247,7 @@ class KioskApp(StaffFlow, App):  # type: ignore[misc]
         self.language = language
         self._refresh_texts()
         self.sm.get_screen("home").mark_language(language)
+        self._populate_reasons()
 
     def note_activity(self) -> None:
         """Any accepted touch: re-arm the idle timer of screens that wait on the shopper or staff."""
@@ -304,9 +305,12 @@ class KioskApp(StaffFlow, App):  # type: ignore[misc]
         self.t = Texts(self.language, self.ui).all()
 
     def _populate(self) -> None:
-        texts = Texts(self.language, self.ui)
         names = [(lang, Texts(lang, self.ui).language_name()) for lang in self.ui.languages]
         self.sm.get_screen("home").populate(scale=self.ui.faces, languages=names, current=self.language)
+        self._populate_reasons()
+
+    def _populate_reasons(self) -> None:
+        texts = Texts(self.language, self.ui)
         self.sm.get_screen("followup").populate([(r, texts.reason(r)) for r in self.ui.reasons])
 
     # ------------------------------------------------------------------------------------------ threads

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import os
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,8 @@ def ui_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubProces
 @pytest.fixture(scope="session")
 def kiosk(xvfb: Xvfb, ui_hub: tuple[HubProcess, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """The running app and a driver for it."""
+    if "kivy.core.window" in sys.modules:  # a test module imported it at collection: wrong size and KIVY_HOME
+        raise AssertionError("Kivy's window was created before the kiosk fixture; import kivy inside tests")
     os.environ["KIVY_HOME"] = str(SHOTS / "kivy-home")
     os.environ["KIVY_NO_ARGS"] = "1"
     from kiosk.app import KioskApp, configure_kivy

@@ -97,6 +97,7 @@ def test_language_switch_changes_texts(kiosk_ui: Any) -> None:
     k.screenshot(SHOTS / "home-en-4-faces.png")
     k.touch(k.face(0))
     assert "What was it about?" in k.app.t["followup"]
+    assert k.app.sm.get_screen("followup").chip_buttons()["queue"].text == "Queue"
     k.screenshot(SHOTS / "followup-en.png")
     k.touch(k.app.sm.get_screen("followup").chip_buttons()["price"])
     assert k.app.t["thank_you"] == "Thank you!"
@@ -134,3 +135,17 @@ def test_rapid_repeats_are_recorded_but_flagged(kiosk_ui: Any, set_ui: Any) -> N
         assert k.screen == "thanks"  # the same thank-you either way
     rows = k.wait_rows(start, 4)
     assert [(r["face"], r["misuse"]) for r in rows] == [(3, 0), (3, 1), (0, 1), (2, 0)]
+
+
+def test_long_idle_returns_to_the_default_language_and_pulses_the_hint(kiosk_ui: Any, set_ui: Any) -> None:
+    """After attract_after_s without a touch, home goes back to the default language and the hint pulses."""
+    k = kiosk_ui
+    set_ui(attract_after_s=5.0)
+    k.touch(k.home().language_buttons()["en"])
+    k.frames(1)
+    assert k.home().ids.question.text == "How was your visit today?"
+    k.until(lambda: k.app.language == "sv", timeout=15, message="attract state")
+    assert k.home().ids.question.text == "Hur var ditt besök idag?"
+    k.until(lambda: k.home().ids.hint.opacity < 0.9, timeout=5, message="hint pulsing")
+    k.touch(k.face(3))
+    assert k.screen == "thanks" and k.home().ids.hint.opacity == 1.0

@@ -6,13 +6,12 @@ import itertools
 import threading
 from typing import Any
 
-from kivy.core.window import Window
-from kivy.tests.common import UnitTestTouch
-
 from tests.kiosk_ui.conftest import KIOSK_ID, SHOTS
 
 
 def hold_corner(k: Any) -> None:
+    from kivy.tests.common import UnitTestTouch  # Kivy only after the session fixture configured it
+
     corner = k.app.root.ids.corner
     k.quiet()
     touch = UnitTestTouch(*corner.to_window(corner.x + 5, corner.top - 5))
@@ -81,6 +80,8 @@ def test_remote_ui_config_from_another_thread_swaps_faces_and_texts(kiosk_ui: An
 
 def test_layout_fits_a_7_inch_screen_and_full_hd_portrait(kiosk_ui: Any) -> None:
     """At 800×480 and 1080×1920 every face is a big round target inside the window, none overlapping."""
+    from kivy.core.window import Window
+
     k = kiosk_ui
     for w, h, name in ((800, 480, "home-800x480.png"), (1080, 1920, "home-1080x1920-portrait.png"),
                        (1920, 1080, "home-1920x1080.png")):
