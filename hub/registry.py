@@ -164,7 +164,8 @@ class Registry:
 
     def kiosks(self, *, location_id: str | None = None) -> list[dict[str, Any]]:
         sql = (
-            "SELECT k.id, k.location_id, k.is_disabled, s.is_online, s.last_seen_ms, s.acked_through, s.status_json"
+            "SELECT k.id, k.location_id, k.is_disabled, s.is_online, s.last_seen_ms, s.acked_through, s.status_json,"
+            " (SELECT b.skew_ms FROM boots b WHERE b.kiosk_id = k.id ORDER BY b.seen_ms DESC LIMIT 1)"
             " FROM kiosks k LEFT JOIN kiosk_state s ON s.kiosk_id = k.id"
         )
         args: tuple[Any, ...] = ()
@@ -172,11 +173,13 @@ class Registry:
             sql += " WHERE k.location_id = ?"
             args = (location_id,)
         out = []
-        for kid, loc, disabled, online, seen, acked, status in self.db.conn.execute(sql + " ORDER BY k.id", args):
+        rows = self.db.conn.execute(sql + " ORDER BY k.id", args)
+        for kid, loc, disabled, online, seen, acked, status, skew in rows:
             out.append({
                 "id": kid, "location_id": loc, "is_disabled": bool(disabled), "is_online": bool(online),
                 "last_seen_ms": seen, "acked_through": acked or 0,
                 "status": json.loads(status) if status else None,
+                "clock_skew_ms": skew,  # device clock minus hub clock, latest boot seen live (None: unknown)
             })
         return out
 

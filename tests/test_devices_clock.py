@@ -45,6 +45,8 @@ def test_ratings_from_a_kiosk_a_year_off_are_corrected_and_flagged(hub: HubProce
         assert flag == "clock_corrected"
         assert abs(device_ms - (now_ms + offset_s * 1000)) < 5 * MINUTE_MS  # the raw device time is kept
         assert abs(true_ms - now_ms) < 5 * MINUTE_MS and true_ms <= received_ms + 1000
+    listed = {k["id"]: k for k in hub.api("/api/kiosks")}
+    assert abs(listed["skewed"]["clock_skew_ms"] - offset_s * 1000) < MINUTE_MS  # shown to the technician
     summary = hub.api("/api/locations/sto/summary", include_misuse="true")
     assert summary["total"] == 5  # counted today, not a year away
 
