@@ -56,14 +56,19 @@ def _wait_http(url: str, timeout_s: float) -> bool:
     return False
 
 
-def _organise(data: Path, broker_url: str) -> tuple[list[tuple[str, Path, float]], str]:
-    """Create regions, locations, kiosks and a manager on first run; return kiosk configs and the password."""
+def _organise(data: Path, broker_url: str) -> tuple[list[tuple[str, Path, float]], Path, str]:
+    """Create regions, locations, kiosks and users on first run.
+
+    Returns the simulated kiosks' configs, the touchscreen kiosk's config (its own id: one id is one seq
+    space, never shared by two outboxes) and the demo password.
+    """
     dd = ["--data-dir", str(data)]
     configs: list[tuple[str, Path, float]] = []
     marker = data / "demo-organised.json"
     if marker.exists():
         saved = json.loads(marker.read_text())
-        return [(k, Path(p), m) for k, p, m in saved["kiosks"]], saved["manager_password"]
+        return ([(k, Path(p), m) for k, p, m in saved["kiosks"]], Path(saved["window_kiosk"]),
+                saved["manager_password"])
     for region, name in REGIONS.items():
         _run("hub", "region", "add", region, "--name", name, *dd)
     for region, loc, name, n, mood in ORGANISATION:
@@ -74,12 +79,17 @@ def _organise(data: Path, broker_url: str) -> tuple[list[tuple[str, Path, float]
             path = data / "kiosks" / f"{kid}.toml"
             _run("hub", "kiosk", "add", kid, "--location", loc, "--broker-url", broker_url, "--out", str(path), *dd)
             configs.append((kid, path, mood))
+    window_loc = ORGANISATION[0][1]
+    window_cfg = data / "kiosks" / f"{window_loc}-touch.toml"
+    _run("hub", "kiosk", "add", f"{window_loc}-touch", "--location", window_loc, "--broker-url", broker_url,
+         "--out", str(window_cfg), *dd)
     password = secrets.token_urlsafe(9)
     _run("hub", "user", "add", "anna", "--role", "manager", "--region", "stockholm", "--password-stdin", *dd,
          stdin=password + "\n")
     _run("hub", "user", "add", "admin", "--role", "admin", "--password-stdin", *dd, stdin=password + "\n")
-    marker.write_text(json.dumps({"kiosks": [(k, str(p), m) for k, p, m in configs], "manager_password": password}))
-    return configs, password
+    marker.write_text(json.dumps({"kiosks": [(k, str(p), m) for k, p, m in configs], "window_kiosk": str(window_cfg),
+                                  "manager_password": password}))
+    return configs, window_cfg, password
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -115,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        configs, password = _organise(data, broker_url)
+        configs, window_cfg, password = _organise(data, broker_url)
         spawn("hub", "hub", "serve", "--data-dir", str(data), "--http-port", str(args.http_port),
               "--mqtt-port", str(args.mqtt_port))
         url = f"http://127.0.0.1:{args.http_port}"
@@ -139,10 +149,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                   "--rate", str(TRICKLE_RATE_PER_KIOSK), "--mood", str(mood))
         window = ""
         if os.environ.get("DISPLAY") and not args.no_window:
-            kid, path, _ = configs[0]
-            spawn("kiosk-window", "kiosk", "run", "--config", str(path), "--windowed",
-                  "--data-dir", str(data / "kiosk-window-data"))
-            window = f"\n  A kiosk window ({kid}) is open: tap a face. Staff panel: long-press the top-left corner, PIN 0000."
+            kid = window_cfg.stem
+            spawn("kiosk-window", "kiosk", "run", "--config", str(window_cfg), "--windowed")
+            window = (f"\n  A kiosk window ({kid}) is open: tap a face. Staff panel: long-press the top-left corner,"
+                      " PIN 0000.")
         print(f"""
 Demo running. Ctrl-C stops it (data stays in {data}; delete the folder to start over).
 
@@ -157,7 +167,8 @@ Demo running. Ctrl-C stops it (data stays in {data}; delete the folder to start 
               .venv/bin/python -m kiosk status --config {configs[0][1]}
   Logs:       {logs}/{window}
 """, flush=True)
-        while all(c.poll() is None for c in children if c.args[3:4] == ["serve"]):
+        hub_proc = children[0]
+        while hub_proc.poll() is None:
             time.sleep(1)
         print("demo: the hub stopped; see its log", file=sys.stderr)
         return 1

@@ -27,7 +27,7 @@ class SimTap:
 
 def face_weights(scale: int, *, mood: float, rush: float) -> list[float]:
     """Probability weights per face (least happy first); ``mood`` ~ -1..1 per location, ``rush`` 0..1."""
-    centre = (scale - 1) * (0.68 + 0.15 * mood - 0.25 * rush)
+    centre = (scale - 1) * (0.8 + 0.15 * mood - 0.25 * rush)
     return [math.exp(-((f - centre) ** 2) / 1.2) for f in range(scale)]
 
 
