@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 KV_PATH = Path(__file__).resolve().parent / "kiosk.kv"
 DURABLE_POLL_S = 0.02
+DURABLE_WAIT_MAX_S = 10.0  # a hung disk must not freeze the thank-you screen for ever (staff see the error)
 
 ConfigHook = Callable[[bytes], "int | None"]
 
@@ -115,6 +116,7 @@ class KioskApp(StaffFlow, App):  # type: ignore[misc]
         self._held: Future[Any] | None = None
         self._unsettled: list[Future[Any]] = []  # writes that must be durable before the screen goes home
         self._timer: Any = None
+        self._waiting_since: float | None = None  # monotonic s: when go_home began waiting for the disk
         self._pin_tries = 0
         self._stopped = False
         self._online_logged: bool | None = None
@@ -235,8 +237,14 @@ class KioskApp(StaffFlow, App):  # type: ignore[misc]
         self._cancel_timer()
         self._unsettled = [f for f in self._unsettled if not f.done()]
         if self._unsettled:
-            self._timer = Clock.schedule_once(self.go_home, DURABLE_POLL_S)
-            return
+            if self._waiting_since is None:
+                self._waiting_since = time.monotonic()
+            if time.monotonic() - self._waiting_since < DURABLE_WAIT_MAX_S:
+                self._timer = Clock.schedule_once(self.go_home, DURABLE_POLL_S)
+                return
+            log.error("outbox write not finished after %.0f s; showing home anyway", DURABLE_WAIT_MAX_S)
+            self._report_error(f"outbox write slower than {DURABLE_WAIT_MAX_S:.0f} s (disk?)")
+        self._waiting_since = None
         if self.language != self.ui.language:
             self.set_language(self.ui.language)
         self._show("home", self.ui.attract_after_s, self._attract)

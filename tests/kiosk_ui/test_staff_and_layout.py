@@ -97,3 +97,19 @@ def test_layout_fits_a_7_inch_screen_and_full_hd_portrait(kiosk_ui: Any) -> None
         question = k.home().ids.question
         assert question.texture_size[0] <= w
         k.screenshot(SHOTS / name)
+
+
+def test_a_config_with_a_language_without_texts_is_refused_and_nothing_changes(kiosk_ui: Any) -> None:
+    """apply_ui_config raises ConfigError naming ui.languages for a language without a catalogue; the UI stays."""
+    import dataclasses
+
+    import pytest
+
+    from kiosk.config import ConfigError
+
+    k = kiosk_ui
+    bad = dataclasses.replace(k.base_ui, languages=("sv", "xx"), faces=5)
+    with pytest.raises(ConfigError, match=r"ui\.languages.*xx"):
+        k.app.apply_ui_config(bad)
+    k.frames(1)
+    assert len(k.home().face_buttons()) == 4 and k.app.ui == k.base_ui
