@@ -7,6 +7,7 @@ follow-up's ``release`` always runs after its ``record``. Every call returns a `
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import time
@@ -81,10 +82,8 @@ class Recorder:
 
     def _reopen(self) -> None:
         if self._outbox is not None:
-            try:
+            with contextlib.suppress(sqlite3.Error):
                 self._outbox.close()
-            except sqlite3.Error:
-                pass
             self._outbox = None
 
     def _close_outbox(self) -> None:
