@@ -180,10 +180,6 @@ class Ingest:
                     self._count_reject(exc.reason, m.topic, exc)
             elif kind == p.REPORT:
                 self._store_report(conn, kiosk_id, m)
-        if items:
-            outcome = self._store(conn, [inc for _, inc in items])
-            for kiosk_id, ack in outcome.acks.items():
-                self._client.publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(ack), qos=1)
         for m, kiosk_id, status in statuses:
             reply = self._retry(partial(ledger.store_status, conn, kiosk_id, status, received_ms=m.received_ms,
                                         is_retained=m.retain))
@@ -192,6 +188,11 @@ class Ingest:
                 if reply.resend_from is not None:
                     self.metrics.inc("hub_resend_requests_total", help="resend requests sent to kiosks")
                 self._client.publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(reply), qos=1)
+        # statuses first: a live birth fixes its boot's clock before that boot's ratings in the same batch
+        if items:
+            outcome = self._store(conn, [inc for _, inc in items])
+            for kiosk_id, ack in outcome.acks.items():
+                self._client.publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(ack), qos=1)
         for m in to_ack:
             if m.qos > 0:
                 self._client.ack(m.mid, m.qos)

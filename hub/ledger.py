@@ -59,6 +59,12 @@ def _held_seqs(conn: sqlite3.Connection, kiosk_id: str, low: int, high: int) -> 
     return {r[0] for r in rows}
 
 
+def _stored_uuids(conn: sqlite3.Connection, kiosk_id: str, seqs: set[int]) -> dict[int, str]:
+    rows = conn.execute("SELECT seq, uuid FROM ratings WHERE kiosk_id = ? AND seq BETWEEN ? AND ?",
+                        (kiosk_id, min(seqs), max(seqs)))
+    return {seq: uuid for seq, uuid in rows if seq in seqs}
+
+
 def _advance(conn: sqlite3.Connection, kiosk_id: str, through: int, known: set[int]) -> int:
     """Walk the contiguous run of held seqs after ``through``."""
     while True:
@@ -101,6 +107,7 @@ def _store_kiosk(conn: sqlite3.Connection, kiosk_id: str, group: list[Incoming],
     through, last_resend = (state[0], state[1]) if state else (0, None)
 
     ratings = [r for item in group for r in item.ratings]
+    conflicts: list[Rating] = []
     rejections = [(item, rj) for item in group for rj in item.rejections]
     for item in group:
         if item.error is not None:
@@ -109,10 +116,16 @@ def _store_kiosk(conn: sqlite3.Connection, kiosk_id: str, group: list[Incoming],
     held = _held_seqs(conn, kiosk_id, min(seqs), max(seqs)) if seqs else set()
     received = {id(r): item.received_ms for item in group for r in item.ratings}
 
+    stored_uuids = _stored_uuids(conn, kiosk_id, held) if held else {}
     fresh: dict[int, Rating] = {}
     for r in ratings:
         if r.seq in held or r.seq in fresh:
-            out.duplicates += 1
+            known_uuid = stored_uuids.get(r.seq) or (fresh[r.seq].uuid if r.seq in fresh else None)
+            if known_uuid is not None and known_uuid != r.uuid:
+                # same (kiosk, seq), another tap: a device that reused seqs. Keep it, never drop it silently.
+                conflicts.append(r)
+            else:
+                out.duplicates += 1
         else:
             fresh[r.seq] = r
     if row is None:
@@ -135,6 +148,13 @@ def _store_kiosk(conn: sqlite3.Connection, kiosk_id: str, group: list[Incoming],
              json.dumps(rj.raw)[:4000] if rj.raw is not None else item.raw[:4000].decode("utf-8", "replace")),
         )
 
+    for r in conflicts:
+        out.rejected["seq_conflict"] += 1
+        conn.execute(
+            "INSERT INTO rejected (kiosk_id, seq, received_ms, reason, detail, payload) VALUES (?,?,?,?,?,?)",
+            (kiosk_id, None, received[id(r)], "seq_conflict", f"seq {r.seq} already holds another rating",
+             json.dumps(p.rating_to_wire(r))),
+        )
     known = held | set(fresh) | {rj.seq for _, rj in rejections if rj.seq is not None}
     new_through = _advance(conn, kiosk_id, through, known)
     resend_from = None
@@ -148,6 +168,7 @@ def _store_kiosk(conn: sqlite3.Connection, kiosk_id: str, group: list[Incoming],
         (kiosk_id, new_through, now_ms, last_resend),
     )
     refused = tuple((rj.seq, rj.reason) for _, rj in rejections if rj.seq is not None)
+    refused += tuple((r.seq, "seq_conflict") for r in conflicts)
     if not seqs and not refused:
         return p.Ack(new_through) if group else None
     return p.Ack(new_through, resend_from, refused)
@@ -239,10 +260,9 @@ def store_status(conn: sqlite3.Connection, kiosk_id: str, status: p.Status, *, r
                 (kiosk_id, status.boot_id, start, status.clock_ms - received_ms, received_ms),
             )
         ack = None
-        row = conn.execute(
-            "SELECT s.acked_through, s.last_resend_ms FROM kiosk_state s JOIN kiosks k ON k.id = s.kiosk_id"
-            " WHERE s.kiosk_id = ?", (kiosk_id,),
-        ).fetchone()
+        # answered for unknown kiosks too: their ratings are quarantined, and a fresh kiosk waits for this
+        row = conn.execute("SELECT acked_through, last_resend_ms FROM kiosk_state WHERE kiosk_id = ?",
+                           (kiosk_id,)).fetchone()
         if row is not None and not is_retained and status.state == "online":
             through = _advance(conn, kiosk_id, row[0], set())
             kiosk_through = status.acked_through or 0

@@ -129,7 +129,8 @@ def simulate(config: KioskConfig, args: argparse.Namespace) -> int:
         pending = outbox.pending_count()
         next_line = 0.0
         while time.monotonic() < deadline:
-            state = uplink.state  # no outbox query here: it would compete with the uplink for the GIL
+            state = uplink.state  # no count(*) here: it would compete with the uplink for the GIL
+            last_seq = outbox.last_seq()  # one row; it moves if the outbox was renumbered (re-flashed kiosk)
             pending = max(0, last_seq - state.acked_through)
             if pending == 0 and state.hub_through is not None and state.hub_through >= last_seq:
                 break  # everything acknowledged, and the hub confirmed since this start that it holds it

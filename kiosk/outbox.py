@@ -253,6 +253,37 @@ class Outbox:
             (key, value),
         )
 
+    def is_seq_floor_confirmed(self) -> bool:
+        return self.get_meta("seq_floor_confirmed") is not None
+
+    def confirm_seq_floor(self, hub_through: int) -> int | None:
+        """Make sure this outbox never reuses a seq the hub already holds for this kiosk id.
+
+        Called once, with the hub's answer to this outbox's first birth, before anything is sent. A fresh
+        outbox under an id the hub knows (a re-flashed SD card, a replaced device) would otherwise start at
+        seq 1 again and its taps would be taken for duplicates. Its rows, none of them ever sent, are moved to
+        start after ``hub_through``. Returns the shift, or None while a rating is held for a follow-up (its
+        seq is in the UI's hands): call again later.
+        """
+        with self._write() as conn:
+            if conn.execute("SELECT 1 FROM meta WHERE key = 'seq_floor_confirmed'").fetchone():
+                return 0
+            if conn.execute("SELECT 1 FROM outbox WHERE held = 1 LIMIT 1").fetchone():
+                return None
+            low = conn.execute("SELECT min(seq) FROM outbox").fetchone()[0]
+            shift = 0
+            if low is not None and hub_through >= low:
+                shift = hub_through - low + 1
+                conn.execute("UPDATE outbox SET seq = -seq")  # two steps: no transient key collisions
+                conn.execute("UPDATE outbox SET seq = ? - seq", (shift,))
+            last = max(self._last_seq(conn) + shift, hub_through)
+            if conn.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'outbox'", (last,)).rowcount == 0:
+                conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('outbox', ?)", (last,))
+            if hub_through > self._acked_through(conn):
+                self._set_meta(conn, "acked_through", str(hub_through))
+            self._set_meta(conn, "seq_floor_confirmed", str(hub_through))
+        return shift
+
     def next_epoch(self) -> int:
         """Increment and return the connection epoch (one per successful broker connection)."""
         with self._write() as conn:

@@ -219,6 +219,10 @@ class _Pump:
         self.next_heartbeat = 0.0
         self.next_prune = 0.0
         self.config_version: int | None = up._initial_config_version
+        # A fresh outbox sends nothing until the hub has said which seqs it holds for this id.
+        self.is_floor_confirmed = outbox.is_seq_floor_confirmed()
+        self.floor_answer: int | None = None
+        self.last_birth = 0.0
         up._set_state(acked_through=self.acked)
 
     def run(self) -> None:
@@ -233,6 +237,12 @@ class _Pump:
                     break
                 getattr(self, f"on_{kind}")(value)
             now = time.monotonic()
+            if not self.is_floor_confirmed:
+                if self.floor_answer is not None:
+                    self.confirm_floor()
+                elif (self.connected and self.hub_online is not False
+                      and now - self.last_birth > 2 * self.cfg.uplink.ack_timeout_s):
+                    self.publish_status("birth")  # the hub's answer to our birth got lost: ask again
             if self.connected and now >= self.next_heartbeat:
                 self.publish_status("heartbeat")
             if now >= self.next_prune:
@@ -262,12 +272,16 @@ class _Pump:
         self.hub_online = status.state == "online"
         if self.hub_online and (not was_online or status.epoch != self.hub_epoch):
             self.restart_replay()  # a hub (re)birth: send everything unacknowledged again
-            if self.connected and self.hub_epoch is not None:
+            if self.connected:
                 self.publish_status("birth")  # and tell it what we hold, in case it lost data
         self.hub_epoch = status.epoch
         self.up._set_state(is_hub_online=self.hub_online)
 
     def on_ack(self, ack: p.Ack) -> None:
+        if not self.is_floor_confirmed:
+            self.floor_answer = ack.acked_through  # the hub's answer to our first birth
+            if not self.confirm_floor():
+                return
         now_ms = self.up.clock.now_ms()
         rejected = dict(ack.rejected)
         for seq, why in ack.rejected:
@@ -312,6 +326,20 @@ class _Pump:
             log.warning("kiosk %s: unknown command %r", self.kid, cmd["command"])
 
     # actions ------------------------------------------------------------------------------------
+    def confirm_floor(self) -> bool:
+        assert self.floor_answer is not None
+        shift = self.outbox.confirm_seq_floor(self.floor_answer)
+        if shift is None:
+            return False  # a rating is held for a follow-up; try again shortly
+        if shift:
+            log.warning("kiosk %s: the hub already holds seqs through %d for this id (re-flashed or replaced"
+                        " device?); this outbox's ratings were renumbered by +%d", self.kid, self.floor_answer, shift)
+        self.is_floor_confirmed = True
+        self.acked = self.outbox.acked_through()
+        self.hub_through = self.cursor = self.floor_answer
+        self.up._set_state(acked_through=self.acked, hub_through=self.floor_answer)
+        return True
+
     def restart_replay(self) -> None:
         self.cursor = self.hub_through
         self.send_after = time.monotonic() + self.up._rng.uniform(0.0, self.cfg.uplink.replay_jitter_s)
@@ -327,6 +355,8 @@ class _Pump:
         )
         self.up._client.publish(p.kiosk_topic(self.kid, p.STATUS), p.encode_status(status), qos=1, retain=True)
         self.next_heartbeat = time.monotonic() + self.cfg.uplink.heartbeat_s
+        if kind == "birth":
+            self.last_birth = time.monotonic()
 
     def prune(self) -> None:
         keep_ms = self.cfg.uplink.keep_acked_days * 86_400_000
@@ -336,7 +366,8 @@ class _Pump:
         self.next_prune = time.monotonic() + PRUNE_EVERY_S
 
     def send(self, now: float) -> None:
-        if not self.connected or self.hub_online is False or now < self.send_after or now < self.backoff_until:
+        if (not self.connected or not self.is_floor_confirmed or self.hub_online is False or now < self.send_after
+                or now < self.backoff_until):
             return
         u = self.cfg.uplink
         if self.cursor > self.hub_through and now - self.last_progress > u.ack_timeout_s:

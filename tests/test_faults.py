@@ -166,3 +166,46 @@ def test_hub_data_loss_is_refilled_from_the_kiosks_history(hub: HubProcess, tmp_
     rb = KioskRun(kiosks["b"], tmp_path / "b-data", "--taps", "1", "--wait-acked", "60")
     assert (ra.wait(90), rb.wait(90)) == (0, 0)
     assert_counted_exactly_once(hub.data_dir, kiosks, tmp_path)
+
+
+def test_reflashed_kiosk_with_a_fresh_outbox_does_not_reuse_seqs(hub: HubProcess, tmp_path: Path) -> None:
+    """A kiosk whose SD card was wiped starts a new outbox under its old id: its taps are renumbered after
+    what the hub holds instead of being taken for duplicates."""
+    kiosks = provision(hub.data_dir, location="sto", kiosks=["a"], broker_url=hub.broker_url, out_dir=tmp_path)
+    hub.start()
+    cfg = kiosks["a"]
+    assert KioskRun(cfg, tmp_path / "a-data", "--taps", "50", "--wait-acked", "60").wait() == 0
+    shutil.rmtree(tmp_path / "a-data")  # the re-flash
+    assert KioskRun(cfg, tmp_path / "a-data", "--taps", "30", "--offline").wait() == 0
+    assert kiosk_status(cfg, tmp_path / "a-data")["last_seq"] == 30
+    assert KioskRun(cfg, tmp_path / "a-data", "--taps", "5", "--wait-acked", "60").wait() == 0
+    assert kiosk_status(cfg, tmp_path / "a-data")["last_seq"] == 85
+    assert hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings") == 85
+    assert hub_db_count(hub.data_dir, "SELECT max(seq) FROM ratings") == 85
+    assert hub_db_count(hub.data_dir, "SELECT count(*) FROM rejected") == 0
+
+
+def test_a_reused_seq_with_another_tap_is_kept_as_a_conflict(hub: HubProcess, tmp_path: Path) -> None:
+    """Two different ratings under one (kiosk, seq): the second is kept and counted as seq_conflict, not dropped."""
+    kiosks = provision(hub.data_dir, location="sto", kiosks=["a"], broker_url=hub.broker_url, out_dir=tmp_path)
+    hub.start()
+    cfg, data = kiosks["a"], tmp_path / "a-data"
+    assert KioskRun(cfg, data, "--taps", "3", "--offline").wait() == 0
+    from kiosk.outbox import Outbox
+
+    first = Outbox(data / "outbox.db", kiosk_id="a").sendable(after_seq=0, limit=3)
+    shutil.rmtree(data)
+    assert KioskRun(cfg, data, "--taps", "3", "--offline").wait() == 0
+    second = Outbox(data / "outbox.db", kiosk_id="a").sendable(after_seq=0, limit=3)
+    raw = RawClient.for_kiosk(cfg, hub.mqtt_port)
+    try:
+        assert not raw.connect().is_failure
+        raw.subscribe(p.kiosk_topic("a", p.ACK))
+        for batch in (first, first, second):
+            assert not raw.publish(p.kiosk_topic("a", p.RATINGS), p.encode_ratings("a", batch)).is_failure
+        acks = [p.decode_ack(raw.messages.get(timeout=20).payload) for _ in range(3)]
+    finally:
+        raw.close()
+    assert [dict(a.rejected) for a in acks] == [{}, {}, {1: "seq_conflict", 2: "seq_conflict", 3: "seq_conflict"}]
+    assert hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings") == 3
+    assert hub_db_count(hub.data_dir, "SELECT count(*) FROM rejected WHERE reason = 'seq_conflict'") == 3

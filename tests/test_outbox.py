@@ -86,3 +86,26 @@ def test_epoch_increments_per_connection(tmp_path: Path) -> None:
     assert [ob.next_epoch(), ob.next_epoch()] == [1, 2]
     ob.close()
     assert Outbox(tmp_path / "o.db", kiosk_id="k1").next_epoch() == 3
+
+
+def test_fresh_outbox_moves_its_taps_after_what_the_hub_holds(tmp_path: Path) -> None:
+    """Under an id the hub knows through seq 50, a fresh outbox's taps 1..3 become 51..53, and 54 is next."""
+    ob = Outbox(tmp_path / "o.db", kiosk_id="k1")
+    for _ in range(3):
+        _tap(ob)
+    assert not ob.is_seq_floor_confirmed()
+    assert ob.confirm_seq_floor(50) == 50
+    assert [r.seq for r in ob.sendable(after_seq=50, limit=10)] == [51, 52, 53]
+    assert _tap(ob) == 54
+    assert ob.acked_through() == 50 and ob.pending_count() == 4
+    assert ob.confirm_seq_floor(500) == 0, "confirmed once, never again"
+
+
+def test_floor_waits_while_a_tap_is_held_and_is_a_no_op_for_a_new_id(tmp_path: Path) -> None:
+    """A held tap's seq is in the UI's hands, so renumbering waits; a hub that knows nothing changes nothing."""
+    ob = Outbox(tmp_path / "o.db", kiosk_id="k1")
+    seq = _tap(ob, held=True)
+    assert ob.confirm_seq_floor(10) is None
+    ob.release(seq)
+    assert ob.confirm_seq_floor(0) == 0
+    assert [r.seq for r in ob.sendable(after_seq=0, limit=10)] == [1]
