@@ -18,6 +18,10 @@ CREATE TABLE IF NOT EXISTS kiosks (
     id TEXT PRIMARY KEY, location_id TEXT NOT NULL REFERENCES locations(id), password_hash TEXT NOT NULL,
     is_disabled INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL, moved_ms INTEGER
 );
+CREATE TABLE IF NOT EXISTS kiosk_moves (
+    kiosk_id TEXT NOT NULL, from_ms INTEGER NOT NULL, previous_location_id TEXT NOT NULL,
+    location_id TEXT NOT NULL, PRIMARY KEY (kiosk_id, from_ms)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS kiosk_state (
     kiosk_id TEXT PRIMARY KEY, acked_through INTEGER NOT NULL DEFAULT 0, is_online INTEGER,
     last_seen_ms INTEGER, status_json TEXT, last_resend_ms INTEGER
@@ -110,6 +114,69 @@ CREATE TRIGGER IF NOT EXISTS rollup_daily_on_delete AFTER DELETE ON rollup_hourl
         f2 = f2 - (OLD.face = 2) * OLD.n, f3 = f3 - (OLD.face = 3) * OLD.n, f4 = f4 - (OLD.face = 4) * OLD.n
     WHERE location_id = OLD.location_id AND local_day = OLD.local_day AND scale = OLD.scale AND misuse = OLD.misuse;
 END;
+-- cumulative counts per location, scale and local day (everything up to and including that day), kept by
+-- triggers: the counts of any range are two row lookups per location, however long the range. A tap for today
+-- touches one row; a late one for day d also the (few) later days that have rows.
+CREATE TABLE IF NOT EXISTS rollup_cum (
+    location_id TEXT NOT NULL, scale INTEGER NOT NULL, local_day TEXT NOT NULL,
+    f0 INTEGER NOT NULL DEFAULT 0, f1 INTEGER NOT NULL DEFAULT 0, f2 INTEGER NOT NULL DEFAULT 0,
+    f3 INTEGER NOT NULL DEFAULT 0, f4 INTEGER NOT NULL DEFAULT 0, m0 INTEGER NOT NULL DEFAULT 0,
+    m1 INTEGER NOT NULL DEFAULT 0, m2 INTEGER NOT NULL DEFAULT 0, m3 INTEGER NOT NULL DEFAULT 0,
+    m4 INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (location_id, scale, local_day)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rollup_scales (
+    location_id TEXT NOT NULL, scale INTEGER NOT NULL, PRIMARY KEY (location_id, scale)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS rollup_cum_on_insert AFTER INSERT ON rollup_hourly
+WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'rollup_cum_paused') BEGIN
+    INSERT OR IGNORE INTO rollup_scales (location_id, scale) VALUES (NEW.location_id, NEW.scale);
+    INSERT OR IGNORE INTO rollup_cum (location_id, scale, local_day, f0, f1, f2, f3, f4, m0, m1, m2, m3, m4)
+    SELECT NEW.location_id, NEW.scale, NEW.local_day, * FROM (
+        SELECT * FROM (SELECT f0, f1, f2, f3, f4, m0, m1, m2, m3, m4 FROM rollup_cum
+                       WHERE location_id = NEW.location_id AND scale = NEW.scale AND local_day < NEW.local_day
+                       ORDER BY local_day DESC LIMIT 1)
+        UNION ALL SELECT 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 LIMIT 1);
+    UPDATE rollup_cum SET f0 = f0 + (NEW.misuse = 0 AND NEW.face = 0) * (NEW.n),
+        f1 = f1 + (NEW.misuse = 0 AND NEW.face = 1) * (NEW.n),
+        f2 = f2 + (NEW.misuse = 0 AND NEW.face = 2) * (NEW.n),
+        f3 = f3 + (NEW.misuse = 0 AND NEW.face = 3) * (NEW.n),
+        f4 = f4 + (NEW.misuse = 0 AND NEW.face = 4) * (NEW.n),
+        m0 = m0 + (NEW.misuse = 1 AND NEW.face = 0) * (NEW.n),
+        m1 = m1 + (NEW.misuse = 1 AND NEW.face = 1) * (NEW.n),
+        m2 = m2 + (NEW.misuse = 1 AND NEW.face = 2) * (NEW.n),
+        m3 = m3 + (NEW.misuse = 1 AND NEW.face = 3) * (NEW.n),
+        m4 = m4 + (NEW.misuse = 1 AND NEW.face = 4) * (NEW.n)
+    WHERE location_id = NEW.location_id AND scale = NEW.scale AND local_day >= NEW.local_day;
+END;
+CREATE TRIGGER IF NOT EXISTS rollup_cum_on_update AFTER UPDATE OF n ON rollup_hourly
+WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'rollup_cum_paused') BEGIN
+    UPDATE rollup_cum SET f0 = f0 + (NEW.misuse = 0 AND NEW.face = 0) * (NEW.n - OLD.n),
+        f1 = f1 + (NEW.misuse = 0 AND NEW.face = 1) * (NEW.n - OLD.n),
+        f2 = f2 + (NEW.misuse = 0 AND NEW.face = 2) * (NEW.n - OLD.n),
+        f3 = f3 + (NEW.misuse = 0 AND NEW.face = 3) * (NEW.n - OLD.n),
+        f4 = f4 + (NEW.misuse = 0 AND NEW.face = 4) * (NEW.n - OLD.n),
+        m0 = m0 + (NEW.misuse = 1 AND NEW.face = 0) * (NEW.n - OLD.n),
+        m1 = m1 + (NEW.misuse = 1 AND NEW.face = 1) * (NEW.n - OLD.n),
+        m2 = m2 + (NEW.misuse = 1 AND NEW.face = 2) * (NEW.n - OLD.n),
+        m3 = m3 + (NEW.misuse = 1 AND NEW.face = 3) * (NEW.n - OLD.n),
+        m4 = m4 + (NEW.misuse = 1 AND NEW.face = 4) * (NEW.n - OLD.n)
+    WHERE location_id = NEW.location_id AND scale = NEW.scale AND local_day >= NEW.local_day;
+END;
+CREATE TRIGGER IF NOT EXISTS rollup_cum_on_delete AFTER DELETE ON rollup_hourly
+WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'rollup_cum_paused') BEGIN
+    UPDATE rollup_cum SET f0 = f0 + (OLD.misuse = 0 AND OLD.face = 0) * (-OLD.n),
+        f1 = f1 + (OLD.misuse = 0 AND OLD.face = 1) * (-OLD.n),
+        f2 = f2 + (OLD.misuse = 0 AND OLD.face = 2) * (-OLD.n),
+        f3 = f3 + (OLD.misuse = 0 AND OLD.face = 3) * (-OLD.n),
+        f4 = f4 + (OLD.misuse = 0 AND OLD.face = 4) * (-OLD.n),
+        m0 = m0 + (OLD.misuse = 1 AND OLD.face = 0) * (-OLD.n),
+        m1 = m1 + (OLD.misuse = 1 AND OLD.face = 1) * (-OLD.n),
+        m2 = m2 + (OLD.misuse = 1 AND OLD.face = 2) * (-OLD.n),
+        m3 = m3 + (OLD.misuse = 1 AND OLD.face = 3) * (-OLD.n),
+        m4 = m4 + (OLD.misuse = 1 AND OLD.face = 4) * (-OLD.n)
+    WHERE location_id = OLD.location_id AND scale = OLD.scale AND local_day >= OLD.local_day;
+END;
 -- the fleet page shows backlog and version from a kiosk's last "online" status, which its will replaces
 CREATE TABLE IF NOT EXISTS kiosk_last_online (
     kiosk_id TEXT PRIMARY KEY, status_json TEXT NOT NULL, seen_ms INTEGER
@@ -151,7 +218,38 @@ def open_db(path: str | Path) -> sqlite_utils.Database:
     conn.execute("PRAGMA foreign_keys=ON")
     conn.executescript(SCHEMA)
     _fill_daily_rollup(conn)
+    _fill_cumulative_rollup(conn)
     return db
+
+
+CUMULATIVE_FROM_HOURLY = """
+INSERT INTO rollup_cum (location_id, scale, local_day, f0, f1, f2, f3, f4, m0, m1, m2, m3, m4)
+SELECT location_id, scale, local_day,
+    sum(sum((misuse = 0 AND face = 0) * n)) OVER w, sum(sum((misuse = 0 AND face = 1) * n)) OVER w,
+    sum(sum((misuse = 0 AND face = 2) * n)) OVER w, sum(sum((misuse = 0 AND face = 3) * n)) OVER w,
+    sum(sum((misuse = 0 AND face = 4) * n)) OVER w, sum(sum((misuse = 1 AND face = 0) * n)) OVER w,
+    sum(sum((misuse = 1 AND face = 1) * n)) OVER w, sum(sum((misuse = 1 AND face = 2) * n)) OVER w,
+    sum(sum((misuse = 1 AND face = 3) * n)) OVER w, sum(sum((misuse = 1 AND face = 4) * n)) OVER w
+FROM rollup_hourly {where} GROUP BY location_id, scale, local_day
+WINDOW w AS (PARTITION BY location_id, scale ORDER BY local_day)
+"""
+
+
+def _fill_cumulative_rollup(conn: sqlite3.Connection) -> None:
+    """Build ``rollup_cum`` once from ``rollup_hourly`` (same reasoning as ``_fill_daily_rollup``)."""
+    if conn.execute("SELECT 1 FROM meta WHERE key = 'rollup_cum'").fetchone():
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        if not conn.execute("SELECT 1 FROM meta WHERE key = 'rollup_cum'").fetchone():
+            conn.execute("DELETE FROM rollup_cum")
+            conn.execute("INSERT OR IGNORE INTO rollup_scales SELECT DISTINCT location_id, scale FROM rollup_hourly")
+            conn.execute(CUMULATIVE_FROM_HOURLY.format(where=""))
+            conn.execute("INSERT INTO meta (key, value) VALUES ('rollup_cum', '1')")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _fill_daily_rollup(conn: sqlite3.Connection) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,7 +135,7 @@ def _store_kiosk(conn: sqlite3.Connection, kiosk_id: str, group: list[Incoming],
         )
         out.quarantined += len(fresh)
     else:
-        _insert_ratings(conn, row[0], row[1], list(fresh.values()), received, now_ms)
+        _insert_ratings(conn, _locator(conn, kiosk_id, row[0], row[1]), list(fresh.values()), received, now_ms)
         out.stored += len(fresh)
 
     for item, rj in rejections:
@@ -198,7 +198,27 @@ def effective_time(conn: sqlite3.Connection, r: Rating, received_ms: int,
     return r.time_ms, None
 
 
-def _insert_ratings(conn: sqlite3.Connection, location_id: str, tz: str, ratings: list[Rating],
+Locator = Callable[[int], tuple[str, str]]
+
+
+def _locator(conn: sqlite3.Connection, kiosk_id: str, current: str, current_tz: str) -> Locator:
+    """Where the kiosk stood at a given time: ``(location_id, timezone)``, from its move history."""
+    moves = conn.execute("SELECT from_ms, previous_location_id FROM kiosk_moves WHERE kiosk_id = ? ORDER BY from_ms",
+                         (kiosk_id,)).fetchall()
+    if not moves:
+        return lambda t: (current, current_tz)
+    zones = dict(conn.execute("SELECT id, timezone FROM locations").fetchall())
+
+    def locate(t: int) -> tuple[str, str]:
+        for from_ms, previous in moves:
+            if t < from_ms:
+                return previous, zones[previous]
+        return current, current_tz
+
+    return locate
+
+
+def _insert_ratings(conn: sqlite3.Connection, locate: Locator, ratings: list[Rating],
                     received: dict[int, int], now_ms: int) -> None:
     rows: list[tuple[Any, ...]] = []
     hourly: Counter[tuple[Any, ...]] = Counter()
@@ -207,6 +227,7 @@ def _insert_ratings(conn: sqlite3.Connection, location_id: str, tz: str, ratings
     for r in ratings:
         rec = received.get(id(r), now_ms)
         t, flag = effective_time(conn, r, rec, boots)
+        location_id, tz = locate(t)
         day, hour, weekday = local_bucket(tz, t)
         misuse = int(r.is_misuse)
         rows.append((r.kiosk_id, r.seq, r.uuid, location_id, r.face, r.scale, r.question_id, r.reason, r.time_ms,

@@ -136,10 +136,21 @@ class Registry:
         return password
 
     def move_kiosk(self, kiosk_id: str, *, location_id: str, now_ms: int) -> None:
-        self.kiosk(kiosk_id)
+        """Ratings tapped from ``now_ms`` on count for ``location_id``; earlier ones stay where they were,
+        even when they reach the hub after the move (the ledger reads ``kiosk_moves``)."""
+        previous = self.kiosk(kiosk_id).location_id
         self.location(location_id)
-        self.db.conn.execute("UPDATE kiosks SET location_id = ?, moved_ms = ? WHERE id = ?",
-                             (location_id, now_ms, kiosk_id))
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("UPDATE kiosks SET location_id = ?, moved_ms = ? WHERE id = ?",
+                         (location_id, now_ms, kiosk_id))
+            conn.execute("INSERT OR REPLACE INTO kiosk_moves (kiosk_id, from_ms, previous_location_id, location_id)"
+                         " VALUES (?, ?, ?, ?)", (kiosk_id, now_ms, previous, location_id))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def set_disabled(self, kiosk_id: str, *, is_disabled: bool) -> None:
         self.kiosk(kiosk_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.harness import HubProcess, KioskRun, hub_db_count, kiosk_status, provision, wait_until
+from tests.harness import HubProcess, KioskRun, hub_cmd, hub_db_count, kiosk_status, provision, wait_until
 
 
 def test_round_trip_counts_every_tap_once_and_drains_outboxes(hub: HubProcess, tmp_path: Path) -> None:
@@ -35,3 +35,20 @@ def test_kiosk_added_while_hub_runs_is_admitted_by_the_broker(hub: HubProcess, t
     assert run.wait() == 0
     wait_until(lambda: hub.api("/api/locations/sto/summary", include_misuse="true")["total"] == 5,
                message="late kiosk's ratings counted")
+
+
+def test_taps_recorded_before_a_move_count_for_the_old_store_even_if_sent_after(hub: HubProcess,
+                                                                                tmp_path: Path) -> None:
+    """A kiosk offline while it is moved: taps from before the move stay with the old store, later ones go to
+    the new one."""
+    kiosks = provision(hub.data_dir, location="sto", kiosks=["m"], broker_url=hub.broker_url, out_dir=tmp_path)
+    provision(hub.data_dir, location="gbg", kiosks=[], broker_url=hub.broker_url, out_dir=tmp_path)
+    hub.start()
+    cfg, data = kiosks["m"], tmp_path / "m-data"
+    assert KioskRun(cfg, data, "--taps", "4", "--offline").wait() == 0
+    hub_cmd("kiosk", "move", "m", "--location", "gbg", "--data-dir", str(hub.data_dir))
+    assert KioskRun(cfg, data, "--taps", "6", "--wait-acked", "30").wait() == 0
+    by_location = {loc: hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE location_id = ?", loc)
+                   for loc in ("sto", "gbg")}
+    assert by_location == {"sto": 4, "gbg": 6}
+    assert hub_db_count(hub.data_dir, "SELECT sum(n) FROM rollup_hourly WHERE location_id = 'sto'") == 4
