@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import sqlite_utils
 
-from feedback.scores import intervals_overlap, score
+from feedback.scores import Score, intervals_overlap, score, score_many
 
 MAX_RANGE_DAYS = 3660
 
@@ -74,7 +74,7 @@ def summary(db: sqlite_utils.Database, location_id: str, days: DayRange, *,
 
 # ---------------------------------------------------------------------------------------------- dashboard
 MIN_RESPONSES = 30  # below this many answers a score is shown with a "few answers" badge and not ranked
-_FACES = "sum(f0), sum(f1), sum(f2), sum(f3), sum(f4)"
+_COLUMNS = [f"{kind}{face}" for kind in "fm" for face in range(5)]  # rollup_cum: f kept, m flagged as misuse
 
 
 def _marks(n: int) -> str:
@@ -89,37 +89,56 @@ def _add(into: dict[int, list[int]], scale: int, faces: tuple[int, ...]) -> None
 
 def main_scale(by_scale: dict[int, list[int]]) -> int | None:
     """The scale most answers were given on (the one a distribution per face is drawn for)."""
+    if len(by_scale) == 1:
+        return next(iter(by_scale))
     return max(by_scale, key=lambda sc: (sum(by_scale[sc]), sc)) if by_scale else None
 
 
-def scored(by_scale: dict[int, list[int]], *, min_n: int = MIN_RESPONSES) -> dict[str, Any]:
+def scored(by_scale: dict[int, list[int]], *, min_n: int = MIN_RESPONSES, s: Score | None = None) -> dict[str, Any]:
     """Score fields for a count table, with the scale, counts per face and the few-answers flag."""
     main = main_scale(by_scale)
-    s = score(by_scale)
-    return {**s.as_dict(), "scale": main, "counts": by_scale[main] if main is not None else [],
-            "is_low_n": s.total < min_n}
+    s = s or score_many(by_scale)
+    return {"total": s.total, "happy_index": s.happy_index, "pct_positive": s.pct_positive,
+            "ci95": None if s.ci_low is None else [s.ci_low, s.ci_high], "scale": main,
+            "counts": by_scale[main] if main is not None else [], "is_low_n": s.total < min_n}
 
 
 def period_counts(db: sqlite_utils.Database, location_ids: list[str], days: DayRange, previous: DayRange | None,
                   *, include_misuse: bool) -> dict[tuple[str, bool], tuple[dict[int, list[int]], int]]:
-    """``{(location, is_current): ({scale: counts}, misuse_excluded)}`` from the daily rollup, one query."""
+    """``{(location, is_current): ({scale: counts}, misuse_excluded)}`` for the range and the previous one.
+
+    Reads the cumulative rollup: a period's counts are the running totals at its last day minus those at the
+    day before it, so the cost is a few index seeks per location whatever the length of the range.
+    """
     if not location_ids:
         return {}
-    first = (previous or days).first.isoformat()
+    periods = [(True, days)] + ([(False, previous)] if previous is not None else [])
+    points = sorted({d for _, r in periods for d in (r.last, r.first - timedelta(days=1))})
+    diffs = ", ".join(
+        f"sum(CASE x.k WHEN {points.index(r.last)} THEN c.{col} WHEN {points.index(r.first - timedelta(days=1))}"
+        f" THEN -c.{col} ELSE 0 END)" for _, r in periods for col in _COLUMNS)
+    # CROSS JOIN fixes the loop order: per location and scale, per point, one seek for the last day with a row
+    # at or before the point and one for that row (left to itself the planner scans a location's rows)
     rows = db.conn.execute(
-        f"SELECT location_id, local_day >= ?, scale, misuse, {_FACES} FROM rollup_daily"
-        f" WHERE location_id IN ({_marks(len(location_ids))}) AND local_day BETWEEN ? AND ?"
-        " GROUP BY location_id, local_day >= ?, scale, misuse",
-        (days.first.isoformat(), *location_ids, first, days.last.isoformat(), days.first.isoformat()),
+        f"WITH x(k, day) AS (VALUES {', '.join('(?, ?)' for _ in points)})"
+        f" SELECT p.location_id, p.scale, {diffs} FROM rollup_scales p"
+        " CROSS JOIN x CROSS JOIN rollup_cum c ON c.location_id = p.location_id AND c.scale = p.scale"
+        " AND c.local_day = (SELECT d.local_day FROM rollup_cum d WHERE d.location_id = p.location_id"
+        " AND d.scale = p.scale AND d.local_day <= x.day ORDER BY d.local_day DESC LIMIT 1)"
+        f" WHERE p.location_id IN ({_marks(len(location_ids))}) GROUP BY p.location_id, p.scale",
+        (*[v for i, d in enumerate(points) for v in (i, d.isoformat())], *location_ids),
     ).fetchall()
     out: dict[tuple[str, bool], tuple[dict[int, list[int]], int]] = {}
-    for loc, is_current, scale, misuse, *faces in rows:
-        by_scale, excluded = out.get((loc, bool(is_current)), ({}, 0))
-        if misuse and not include_misuse:
-            excluded += sum(faces)
-        else:
-            _add(by_scale, scale, tuple(faces))
-        out[(loc, bool(is_current))] = (by_scale, excluded)
+    for loc, scale, *values in rows:
+        for i, (is_current, _) in enumerate(periods):
+            kept = values[10 * i:10 * i + scale]
+            flagged = values[10 * i + 5:10 * i + 5 + scale]
+            if include_misuse:
+                kept = [a + b for a, b in zip(kept, flagged, strict=True)]
+            by_scale, excluded = out.get((loc, is_current)) or ({}, 0)
+            if any(kept):
+                by_scale[scale] = kept
+            out[(loc, is_current)] = (by_scale, excluded if include_misuse else excluded + sum(flagged))
     return out
 
 
@@ -141,13 +160,13 @@ def overview(db: sqlite_utils.Database, locations: list[Any], days: DayRange, pr
             _add(all_now, sc, tuple(c))
         for sc, c in before.items():
             _add(all_before, sc, tuple(c))
-        cur, prev = scored(now), scored(before)
+        cur, prev = scored(now), score_many(before)
         rows.append({
             "id": loc.id, "name": loc.name, "region_id": loc.region_id, "timezone": loc.timezone, **cur,
             "misuse_excluded": excluded,
-            "previous": {k: prev[k] for k in ("total", "happy_index", "pct_positive")},
-            "change_index": _change(cur["happy_index"], prev["happy_index"]),
-            "change_pct_positive": _change(cur["pct_positive"], prev["pct_positive"]),
+            "previous": {"total": prev.total, "happy_index": prev.happy_index, "pct_positive": prev.pct_positive},
+            "change_index": _change(cur["happy_index"], prev.happy_index),
+            "change_pct_positive": _change(cur["pct_positive"], prev.pct_positive),
         })
     total_now, total_before = scored(all_now), scored(all_before)
     return {"min_n": MIN_RESPONSES, "include_misuse": include_misuse, "locations": rows,
@@ -166,7 +185,8 @@ def compare(db: sqlite_utils.Database, locations: list[Any], days: DayRange, *,
     items = []
     for loc in locations:
         by_scale, _ = counts.get((loc.id, True), ({}, 0))
-        items.append((loc, score(by_scale), scored(by_scale)))
+        s = score_many(by_scale)
+        items.append((loc, s, scored(by_scale, s=s)))
     ranked = sorted((it for it in items if not it[2]["is_low_n"]), key=lambda it: -(it[1].happy_index or 0.0))
     unranked = sorted((it for it in items if it[2]["is_low_n"]), key=lambda it: (-it[1].total, it[0].name))
     rows = []

@@ -2,7 +2,8 @@
 
 Nothing is deleted from ``ratings``: a new response interval re-flags the effective ``misuse`` column from the
 raw taps (each kiosk's device times in seq order, as the kiosk itself judged them), then ``rollup_hourly`` and
-``rollup_reasons`` of that location are rebuilt; ``rollup_daily`` follows through its triggers. All of it is
+``rollup_reasons`` of that location are rebuilt; ``rollup_daily`` follows through its triggers and
+``rollup_cum`` is recomputed. All of it is
 one transaction, so a reader sees either the old or the new numbers, never a mix.
 """
 
@@ -14,6 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from feedback.misuse import flag_misuse
+from hub.db import CUMULATIVE_FROM_HOURLY
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +77,12 @@ def recompute_location(conn: sqlite3.Connection, location_id: str, *, interval_s
 
 
 def rebuild_rollups(conn: sqlite3.Connection, location_id: str) -> None:
-    """Rebuild one location's rollups from ``ratings``; the caller holds the write transaction."""
+    """Rebuild one location's rollups from ``ratings``; the caller holds the write transaction.
+
+    The cumulative rollup's triggers are paused meanwhile (each hourly row would touch every later day) and
+    that location's cumulative rows are computed once at the end; no other connection sees the pause.
+    """
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('rollup_cum_paused', '1')")
     conn.execute("DELETE FROM rollup_hourly WHERE location_id = ?", (location_id,))
     conn.execute("DELETE FROM rollup_reasons WHERE location_id = ?", (location_id,))
     conn.execute(
@@ -93,3 +100,8 @@ def rebuild_rollups(conn: sqlite3.Connection, location_id: str) -> None:
     )
     conn.execute("DELETE FROM rollup_daily WHERE location_id = ? AND f0 = 0 AND f1 = 0 AND f2 = 0 AND f3 = 0"
                  " AND f4 = 0", (location_id,))
+    conn.execute("DELETE FROM rollup_cum WHERE location_id = ?", (location_id,))
+    conn.execute(CUMULATIVE_FROM_HOURLY.format(where="WHERE location_id = ?"), (location_id,))
+    conn.execute("INSERT OR IGNORE INTO rollup_scales SELECT DISTINCT location_id, scale FROM rollup_hourly"
+                 " WHERE location_id = ?", (location_id,))
+    conn.execute("DELETE FROM meta WHERE key = 'rollup_cum_paused'")

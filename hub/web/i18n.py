@@ -42,6 +42,7 @@ _PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
     "location": ("Butik", "Store"),
     "stores": ("Butiker", "Stores"),
     "region": ("Region", "Region"),
+    "all_regions": ("Alla regioner", "All regions"),
     "few_answers": ("Få svar", "Few answers"),
     "few_answers_hint": ("Färre än {n} svar: läs med försiktighet", "Fewer than {n} answers: read with care"),
     "no_data": ("Inga svar i perioden.", "No answers in this range."),

@@ -34,6 +34,17 @@ def test_every_api_route_refuses_anonymous_callers(store: Store, client: TestCli
     assert checked >= 12
 
 
+@pytest.mark.parametrize(("method", "path"), [("get", "/"), ("get", "/compare"), ("get", "/fleet"),
+                                              ("get", "/locations/sto"), ("post", "/locations/sto/response-interval"),
+                                              ("post", "/logout")])
+def test_every_page_sends_anonymous_visitors_to_the_login(store: Store, client: TestClient, method: str,
+                                                          path: str) -> None:
+    """Without a session every dashboard page (and form target) redirects to the login page."""
+    r = client.request(method.upper(), path, data={"csrf": "x", "response_interval_s": "1"} if method == "post"
+                       else None, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
+
+
 def test_every_location_route_hides_another_stores_data_from_a_manager(store: Store, client: TestClient) -> None:
     """For each route taking a location, anna (sto only) gets her store but 404 for gbg — like an unknown id."""
     paths = client.get("/openapi.json").json()["paths"]

@@ -81,6 +81,7 @@
     from: params.get("from") || "",
     to: params.get("to") || "",
     include_misuse: params.get("include_misuse") === "true",
+    region: params.get("region") || "",
     granularity: params.get("granularity") === "week" ? "week" : "day",
   };
 
@@ -88,6 +89,7 @@
     const q = new URLSearchParams();
     if (state.range === "custom") { q.set("from", state.from); q.set("to", state.to); } else q.set("range", state.range);
     if (state.include_misuse) q.set("include_misuse", "true");
+    if (state.region && (D.page === "overview" || D.page === "compare")) q.set("region", state.region);
     for (const [k, v] of Object.entries(extra || {})) q.append(k, v);
     return q.toString();
   }
@@ -124,6 +126,17 @@
     $("#include-misuse").addEventListener("change", (ev) => {
       state.include_misuse = ev.target.checked; rememberState(); reload();
     });
+    const region = $("#region-select");
+    if (region) {
+      api("/api/regions").then((regions) => {
+        const named = regions.filter((r) => r.id);
+        if (named.length < 2) return;
+        region.append(...named.map((r) => el("option", { value: r.id, text: r.name || r.id })));
+        region.value = state.region;
+        $("#region-box").hidden = false;
+      }).catch(showError);
+      region.addEventListener("change", () => { state.region = region.value; rememberState(); reload(); });
+    }
   }
 
   function showPeriod(period) {
