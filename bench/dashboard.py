@@ -180,6 +180,43 @@ def raw_location(conn: sqlite3.Connection, loc_id: str, tz: str, days: int) -> i
     return int(total)
 
 
+# ---------------------------------------------------------------------------------------------- ingest cost
+DASHBOARD_TRIGGERS = ["rollup_daily_on_insert", "rollup_daily_on_update", "rollup_daily_on_delete",
+                      "rollup_cum_on_insert", "rollup_cum_on_update", "rollup_cum_on_delete",
+                      "kiosk_last_online_on_insert", "kiosk_last_online_on_update"]
+
+
+def ingest_rate(path: Path, *, with_triggers: bool, spread_days: int, n: int = 20_000) -> float:
+    """Ratings/s through ``hub.ledger.store_batch`` (200-rating batches from 20 kiosks) into a fresh store."""
+    from feedback.rating import Rating
+    from hub.ledger import Incoming, store_batch
+
+    db = open_db(path)
+    if not with_triggers:
+        for name in DASHBOARD_TRIGGERS:
+            db.conn.execute(f"DROP TRIGGER {name}")
+    reg = Registry(db)
+    reg.add_location("loc", name="Loc", timezone="Europe/Stockholm", now_ms=NOW_MS)
+    kiosks = [f"k{i}" for i in range(20)]
+    for kid in kiosks:
+        reg.add_kiosk(kid, location_id="loc", now_ms=NOW_MS)
+    per = n // len(kiosks)
+    start = NOW_MS - spread_days * 86_400_000
+    batches = []
+    for first in range(0, per, 200):
+        for k, kid in enumerate(kiosks):
+            ratings = [Rating(kid, seq, f"00000000-0000-4000-8000-{k:04d}{seq:08d}", seq % 4, 4, "visit",
+                              start + (NOW_MS - start) * seq // per + k * 1000, "b", seq)
+                       for seq in range(first + 1, first + 201)]
+            batches.append(Incoming(kid, NOW_MS, ratings))
+    t0 = time.perf_counter()
+    for item in batches:
+        store_batch(db.conn, [item], now_ms=NOW_MS)
+    rate = n / (time.perf_counter() - t0)
+    db.conn.close()
+    return rate
+
+
 # ---------------------------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
@@ -282,6 +319,15 @@ def main(argv: list[str] | None = None) -> int:
               f" {raw50 / p50:7.1f}x")
     print(f"CSV export (ratings.csv, every location, 30 days): {rows:,} rows in {export_s:.1f} s ="
           f" {rows / export_s:,.0f} rows/s")
+    for label, spread in (("live taps (today)", 0), ("backfill over 30 days", 30)):
+        rates = []
+        for with_triggers in (False, True):
+            path = data_dir / f"ingest-{spread}-{with_triggers}.db"
+            for f in data_dir.glob(path.name + "*"):
+                f.unlink()
+            rates.append(ingest_rate(path, with_triggers=with_triggers, spread_days=spread))
+        print(f"ingest cost of the dashboard's rollup triggers, {label}: {rates[0]:,.0f} ratings/s without,"
+              f" {rates[1]:,.0f} with ({rates[1] / rates[0]:.2f}x)")
     return 0
 
 

@@ -16,6 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from hub import api_exports, api_reports
 from hub.config import HubConfig
 from hub.web import pages
+from hub.web.login_throttle import LoginThrottle
 from hub.web.session_middleware import SessionMiddleware
 
 
@@ -26,6 +27,7 @@ def install_dashboard(app: FastAPI, config: HubConfig, *, now_ms: Callable[[], i
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(pages.HERE / "static")), name="static")
     app.add_middleware(SessionMiddleware, db_path=config.db_path, now_ms=now_ms)
+    app.state.login_throttle = LoginThrottle()
 
     async def to_login(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, pages.LoginRequired)

@@ -20,6 +20,8 @@ _PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
     "sign_in": ("Logga in", "Sign in"),
     "login_failed": ("Fel användarnamn eller lösenord.", "Wrong user name or password."),
     "login_expired": ("Formuläret hade gått ut. Försök igen.", "The form had expired. Please try again."),
+    "login_locked": ("För många misslyckade försök. Vänta några minuter.",
+                     "Too many failed attempts. Please wait a few minutes."),
     "range": ("Period", "Range"),
     "today": ("Idag", "Today"),
     "yesterday": ("Igår", "Yesterday"),

@@ -22,6 +22,7 @@ from hub.api import get_db, visible_location
 from hub.rollups import BadInterval, recompute_location
 from hub.users import SESSION_TTL_MS, Session, check_password, close_session, csrf_matches, open_session
 from hub.web.i18n import LANGUAGES, STRINGS, pick_language
+from hub.web.login_throttle import LoginThrottle
 from hub.web.session_middleware import SESSION_COOKIE, cookie_value
 
 HERE = Path(__file__).resolve().parent
@@ -93,10 +94,16 @@ def login(request: Request, username: Annotated[str, Form(max_length=200)],
     if not csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf):
         return RedirectResponse(f"/login?failed=2&next={quote(safe_next(next))}", status_code=303)
     db = get_db(request)
+    now = request.app.state.now_ms()
+    throttle: LoginThrottle = request.app.state.login_throttle
+    if throttle.is_locked(username, now_ms=now):
+        return RedirectResponse(f"/login?failed=3&next={quote(safe_next(next))}", status_code=303)
     role = check_password(db, username, password)
     if role is None:
+        throttle.failed(username, now_ms=now)
         return RedirectResponse(f"/login?failed=1&next={quote(safe_next(next))}", status_code=303)
-    token = open_session(db, username, now_ms=request.app.state.now_ms())
+    throttle.succeeded(username)
+    token = open_session(db, username, now_ms=now)
     resp = RedirectResponse(safe_next(next), status_code=303)
     resp.set_cookie(SESSION_COOKIE, token, max_age=SESSION_TTL_MS // 1000, httponly=True, samesite="lax",
                     secure=request.url.scheme == "https", path="/")

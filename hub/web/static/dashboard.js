@@ -232,6 +232,12 @@
         el("td", { class: "dist-cell" }, distBar(r.counts, r.scale)),
       )));
       if (!rows.length) body.append(el("tr", {}, el("td", { colspan: 6, class: "empty", text: t.no_data })));
+      const scale = (rows.find((r) => r.scale) || { scale: 4 }).scale;
+      $("#dist-legend").replaceChildren(...FACE_COLORS[scale].map((color, face) => {
+        const swatch = el("i");
+        swatch.style.background = color;
+        return el("span", {}, swatch, t["face_" + scale + "_" + face]);
+      }));
       $("#low-n-hint").textContent = rows.some((r) => r.is_low_n) ? t.few_answers_hint.replace("{n}", data.min_n) : "";
       $("#csv-ratings").href = "/api/exports/ratings.csv?" + query();
       $("#csv-daily").href = "/api/exports/daily.csv?" + query();
