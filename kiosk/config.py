@@ -41,7 +41,7 @@ class BrokerConfig:
 @dataclass(frozen=True, slots=True)
 class UplinkConfig:
     batch_size: int = 100
-    window_batches: int = 8
+    window_batches: int = 50
     ack_timeout_s: float = 10.0
     heartbeat_s: float = 30.0
     replay_jitter_s: float = 2.0
@@ -129,7 +129,7 @@ def parse_config(doc: dict[str, Any], *, data_dir: str | Path | None = None, bas
     u = doc.get("uplink", {})
     uplink = UplinkConfig(
         batch_size=_get(u, "uplink.batch_size", int, 100, low=1, high=100),
-        window_batches=_get(u, "uplink.window_batches", int, 8, low=1, high=1000),
+        window_batches=_get(u, "uplink.window_batches", int, 50, low=1, high=1000),
         ack_timeout_s=_get(u, "uplink.ack_timeout_s", float, 10.0, low=0.1),
         heartbeat_s=_get(u, "uplink.heartbeat_s", float, 30.0, low=0.1),
         replay_jitter_s=_get(u, "uplink.replay_jitter_s", float, 2.0, low=0.0),
