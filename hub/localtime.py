@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -16,7 +16,7 @@ def zone(name: str) -> ZoneInfo:
 
 @lru_cache(maxsize=262_144)
 def _bucket(tz: str, quarter: int) -> tuple[str, int, int]:
-    local = datetime.fromtimestamp(quarter * 900, tz=timezone.utc).astimezone(zone(tz))
+    local = datetime.fromtimestamp(quarter * 900, tz=UTC).astimezone(zone(tz))
     return local.date().isoformat(), local.hour, local.isoweekday()
 
 
@@ -35,4 +35,4 @@ def day_bounds_ms(tz: str, first: date, last: date) -> tuple[int, int]:
 
 
 def today(tz: str, now_ms: int) -> date:
-    return datetime.fromtimestamp(now_ms / 1000, tz=timezone.utc).astimezone(zone(tz)).date()
+    return datetime.fromtimestamp(now_ms / 1000, tz=UTC).astimezone(zone(tz)).date()

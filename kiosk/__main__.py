@@ -3,6 +3,6 @@ import sys
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")  # Kivy parses argv at import otherwise
 
-from kiosk.cli import main  # noqa: E402
+from kiosk.cli import main
 
 sys.exit(main())
