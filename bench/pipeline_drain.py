@@ -72,7 +72,8 @@ def main() -> None:
         baseline = raw_insert_baseline(tmp, n)
         hub = HubProcess(tmp / "hub")
         cfg = provision(hub.data_dir, location="sto", kiosks=["drain"], broker_url=hub.broker_url, out_dir=tmp,
-                        uplink="replay_jitter_s = 0\n" + (f"window_batches = {args.window}" if args.window else ""))["drain"]
+                        uplink="replay_jitter_s = 0\n" + (f"window_batches = {args.window}" if args.window else ""),
+                        )["drain"]
         fill_outbox(tmp / "drain-data" / "outbox.db", "drain", n)
         hub.start()
         try:
@@ -91,7 +92,8 @@ def main() -> None:
     rate = n / elapsed
     print(f"backlog drain: {n} ratings stored and acknowledged in {elapsed:.2f} s "
           f"(incl. kiosk process start and connect) = {rate:,.0f} ratings/s")
-    print(f"  hub side, first to last rating received: {span_ms / 1000:.2f} s = {n / max(span_ms, 1) * 1000:,.0f} ratings/s")
+    print(f"  hub side, first to last rating received: {span_ms / 1000:.2f} s"
+          f" = {n / max(span_ms, 1) * 1000:,.0f} ratings/s")
     print(f"  batches of up to {p.MAX_BATCH_RATINGS} ratings; ~{messages} distinct receive instants")
     print(f"baseline raw SQLite batched insert (1000/txn, synchronous=FULL): {baseline:,.0f} rows/s")
     print(f"ratio pipeline / raw insert: {rate / baseline:.2f}  (target >= 0.5; target rate >= 100,000/s)")
