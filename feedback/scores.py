@@ -51,35 +51,7 @@ def score(counts_by_scale: Mapping[int, Sequence[int]]) -> Score:
     The 95 % interval is the normal approximation on the mean weight, clamped to 0–100; with fewer than
     two answers there is none.
     """
-    total = 0
-    weight_sum = 0.0
-    weight_sq_sum = 0.0
-    positive = 0
-    for scale, counts in counts_by_scale.items():
-        if len(counts) != scale:
-            raise ValueError(f"{len(counts)} counts given for a {scale}-face scale")
-        for face, n in enumerate(counts):
-            w = face_weight(face, scale)
-            total += n
-            weight_sum += n * w
-            weight_sq_sum += n * w * w
-            if is_positive(face, scale):
-                positive += n
-    if total == 0:
-        return Score(0, None, None, None, None)
-    mean = weight_sum / total
-    ci_low = ci_high = None
-    if total >= 2:
-        variance = max(0.0, (weight_sq_sum - total * mean * mean) / (total - 1))
-        half = 1.96 * math.sqrt(variance / total)
-        ci_low, ci_high = round(max(0.0, mean - half), 1), round(min(100.0, mean + half), 1)
-    return Score(
-        total=total,
-        happy_index=round(mean, 1),
-        pct_positive=round(100.0 * positive / total, 1),
-        ci_low=ci_low,
-        ci_high=ci_high,
-    )
+    return score_many(counts_by_scale)
 
 
 def intervals_overlap(a: Score, b: Score) -> bool:
