@@ -59,7 +59,7 @@ def _lines(rows: Iterator[list[Any]], header: list[str]) -> Iterator[str]:
 def rating_rows(db_path: Path, locations: list[Location], period: Period, *,
                 include_misuse: bool) -> Iterator[list[Any]]:
     """Raw ratings, location by location in time order, read on a connection of the export's own."""
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
+    conn = sqlite3.connect(Path(db_path).resolve().as_uri() + "?mode=ro", uri=True, check_same_thread=False)
     try:
         for loc in locations:
             tz = zone(loc.timezone)
@@ -80,7 +80,7 @@ def rating_rows(db_path: Path, locations: list[Location], period: Period, *,
 
 def daily_rows(db_path: Path, locations: list[Location], period: Period, *,
                include_misuse: bool) -> Iterator[list[Any]]:
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
+    conn = sqlite3.connect(Path(db_path).resolve().as_uri() + "?mode=ro", uri=True, check_same_thread=False)
     try:
         for loc in locations:
             cursor = conn.execute(

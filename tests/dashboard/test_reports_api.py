@@ -246,3 +246,34 @@ def test_range_counts_from_the_cumulative_rollup_equal_the_raw_taps_for_any_rang
             assert row["total"] == sum(n for _, _, n in now), (row["id"], first, last)
             assert row["counts"] == [sum(n for _, f, n in now if f == face) for face in range(row["scale"] or 0)]
             assert row["previous"]["total"] == sum(n for _, _, n in raw(prev_first, prev_last))
+
+
+def test_csv_exports_stream_every_row_with_local_times_and_defused_formulas(store: Store,
+                                                                            client: TestClient) -> None:
+    """ratings.csv has one line per kept tap with local and UTC times; daily.csv sums to the overview."""
+    import csv
+    import io
+
+    store.faces("sto-1", "2026-04-08", [2, 0, 1, 3], hour=23)
+    store.ingest("sto-2", [(local_ms("2026-04-09 08:15"), 0)], reason="=HYPERLINK(\"http://x\")")
+    store.ingest("sto-2", [(local_ms("2026-04-09 08:15") + 1000, 0)], misuse=True)
+    store.faces("gbg-1", "2026-04-09", [0, 0, 0, 4])
+    h = bearer(store, "admin")
+    r = client.get("/api/exports/ratings.csv", params={"range": "last_7_days", "location": "sto"}, headers=h)
+    assert r.headers["content-type"].startswith("text/csv") and "attachment" in r.headers["content-disposition"]
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert len(rows) == 7 and {x["location_id"] for x in rows} == {"sto"}
+    late = next(x for x in rows if x["kiosk_id"] == "sto-1")
+    assert late["local_day"] == "2026-04-08" and late["local_time"].startswith("2026-04-08T23:00:00+02:00")
+    assert late["utc_time"].startswith("2026-04-08T21:00:00")
+    assert next(x for x in rows if x["kiosk_id"] == "sto-2")["reason"] == "'=HYPERLINK(\"http://x\")"
+    with_misuse = client.get("/api/exports/ratings.csv", params={"range": "last_7_days", "location": "sto",
+                                                                 "include_misuse": "true"}, headers=h).text
+    assert len(list(csv.DictReader(io.StringIO(with_misuse)))) == 8
+    daily = list(csv.DictReader(io.StringIO(client.get("/api/exports/daily.csv", params={"range": "last_7_days"},
+                                                       headers=h).text)))
+    overview = {x["id"]: x["total"] for x in get_json(client, "/api/overview", h)["locations"]}
+    for loc in ("sto", "gbg"):
+        assert sum(int(x["responses"]) for x in daily if x["location_id"] == loc) == overview[loc]
+    sto_9th = next(x for x in daily if x["location_id"] == "sto" and x["local_day"] == "2026-04-09")
+    assert [sto_9th[k] for k in ("responses", "face_0", "misuse_excluded", "face_4")] == ["1", "1", "1", ""]
