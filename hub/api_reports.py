@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from feedback.ids import is_valid_id
-from hub import location_report, ranges, reports
+from hub import api_models, location_report, ranges, reports
 from hub.api import AdminPrincipal, CurrentPrincipal, DbDep, visible_location
 from hub.auth import Principal
 from hub.localtime import today
@@ -81,7 +81,8 @@ def selected_locations(db: sqlite_utils.Database, who: Principal, location_ids: 
 router = APIRouter(prefix="/api", tags=["dashboard"])
 # the large reports are plain JSON documents: returned as JSONResponse they skip FastAPI's per-value encoding
 # (jsonable_encoder took 35 ms for a 1,000-store overview, json.dumps 4 ms)
-_JSON: dict[int | str, dict[str, Any]] = {200: {"description": "JSON document, fields as in the description"}}
+def _doc(model: type[api_models.Doc]) -> dict[int | str, dict[str, Any]]:
+    return {200: {"model": model, "description": "the report (a JSON document of this shape)"}}
 
 
 @router.get("/me")
@@ -104,7 +105,7 @@ def list_regions(db: DbDep, who: CurrentPrincipal) -> list[dict[str, Any]]:
     return sorted(out.values(), key=lambda r: (r["id"] is None, r["name"] or ""))
 
 
-@router.get("/overview", response_class=JSONResponse, responses=_JSON)
+@router.get("/overview", response_class=JSONResponse, responses=_doc(api_models.Overview))
 def overview(request: Request, db: DbDep, who: CurrentPrincipal, range_: RangeQ = None, from_: FromQ = None,
              to: ToQ = None, include_misuse: MisuseQ = False, region: RegionQ = None) -> JSONResponse:
     """Every permitted location: Happy Index, % positive, responses, change vs the previous period, few-answers
@@ -115,7 +116,7 @@ def overview(request: Request, db: DbDep, who: CurrentPrincipal, range_: RangeQ 
     return JSONResponse({"period": period.as_dict(), **body})
 
 
-@router.get("/compare", response_class=JSONResponse, responses=_JSON)
+@router.get("/compare", response_class=JSONResponse, responses=_doc(api_models.Compare))
 def compare(request: Request, db: DbDep, who: CurrentPrincipal, range_: RangeQ = None, from_: FromQ = None,
             to: ToQ = None, include_misuse: MisuseQ = False, location: IdsQ = None,
             region: RegionQ = None) -> JSONResponse:
@@ -127,7 +128,8 @@ def compare(request: Request, db: DbDep, who: CurrentPrincipal, range_: RangeQ =
                                                                         include_misuse=include_misuse)})
 
 
-@router.get("/locations/{location_id}/report", response_class=JSONResponse, responses=_JSON)
+@router.get("/locations/{location_id}/report", response_class=JSONResponse,
+            responses=_doc(api_models.Report))
 def location_page(request: Request, location_id: str, db: DbDep, who: CurrentPrincipal, range_: RangeQ = None,
                   from_: FromQ = None, to: ToQ = None, include_misuse: MisuseQ = False,
                   granularity: Annotated[str, Query(pattern="^(day|week)$", description="trend per day or week")]
@@ -150,7 +152,7 @@ def _last_online(db: sqlite_utils.Database) -> dict[str, dict[str, Any]]:
     return {r[0]: json.loads(r[1]) for r in db.conn.execute("SELECT kiosk_id, status_json FROM kiosk_last_online")}
 
 
-@router.get("/fleet", response_class=JSONResponse, responses=_JSON)
+@router.get("/fleet", response_class=JSONResponse, responses=_doc(api_models.Fleet))
 def fleet(request: Request, db: DbDep, who: CurrentPrincipal) -> JSONResponse:
     """Every permitted kiosk: online/offline (offline too when silent for 5 minutes), last seen, outbox backlog
     and version (from its last online status), clock skew (kiosk clock minus hub clock, ms, from its latest

@@ -277,3 +277,22 @@ def test_csv_exports_stream_every_row_with_local_times_and_defused_formulas(stor
         assert sum(int(x["responses"]) for x in daily if x["location_id"] == loc) == overview[loc]
     sto_9th = next(x for x in daily if x["location_id"] == "sto" and x["local_day"] == "2026-04-09")
     assert [sto_9th[k] for k in ("responses", "face_0", "misuse_excluded", "face_4")] == ["1", "1", "1", ""]
+
+
+def test_responses_match_the_shapes_the_openapi_document_promises(store: Store, client: TestClient) -> None:
+    """Real overview, compare, report and fleet documents validate against the models /docs shows."""
+    from hub import api_models
+
+    store.faces("sto-1", "2026-04-08", [1, 2, 3, 4])
+    store.faces("gbg-1", "2026-04-08", [0, 0, 0, 0, 2], scale=5)
+    store.ingest("sto-2", [(local_ms("2026-04-08 09:00"), 0)], reason="queue")
+    h = bearer(store, "admin")
+    cases = [("/api/overview", api_models.Overview), ("/api/compare", api_models.Compare),
+             ("/api/locations/sto/report", api_models.Report), ("/api/locations/gbg/report", api_models.Report),
+             ("/api/fleet", api_models.Fleet)]
+    spec = client.get("/openapi.json").json()
+    for path, model in cases:
+        model.model_validate(get_json(client, path, h))
+        op = spec["paths"][path.replace("/sto/", "/{location_id}/").replace("/gbg/", "/{location_id}/")]["get"]
+        ref = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+        assert ref.endswith("/" + model.__name__)
