@@ -211,29 +211,38 @@ class Ingest:
     def _store(self, conn: sqlite3.Connection, items: list[ledger.Incoming]) -> ledger.Outcome:
         try:
             outcome = self._retry(lambda: ledger.store_batch(conn, items, now_ms=self.now_ms()))
-        except (sqlite3.OperationalError, ValueError, TypeError, KeyError) as exc:
-            # A bug or an unexpected value in one message: store the messages one by one, keeping any
-            # that still fails raw in ``rejected`` so nothing is lost and the loop goes on.
+        except Exception as exc:  # any failure here: a poison message or a sick store, decided below
             log.exception("hub: batch failed (%s); storing message by message", exc)
-            outcome = ledger.Outcome()
-            for inc in items:
-                try:
-                    one = self._retry(partial(ledger.store_batch, conn, [inc], now_ms=self.now_ms()))
-                except (sqlite3.OperationalError, ValueError, TypeError, KeyError) as exc2:
-                    bad = ledger.Incoming(inc.kiosk_id, inc.received_ms,
-                                          error=p.Rejection("internal_error", str(exc2)[:200]), raw=inc.raw)
-                    one = ledger.store_batch(conn, [bad], now_ms=self.now_ms())
-                outcome.acks.update(one.acks)
-                outcome.stored += one.stored
-                outcome.duplicates += one.duplicates
-                outcome.quarantined += one.quarantined
-                outcome.rejected.update(one.rejected)
+            outcome = self._store_one_by_one(conn, items)
         m = self.metrics
         m.inc("hub_ratings_stored_total", outcome.stored, help="ratings stored (first time)")
         m.inc("hub_ratings_duplicate_total", outcome.duplicates, help="ratings received again and ignored")
         m.inc("hub_ratings_quarantined_total", outcome.quarantined, help="ratings from unknown kiosks kept aside")
         for reason, n in outcome.rejected.items():
             m.inc("hub_rejected_total", n, help="ratings or messages refused, by reason", reason=reason)
+        return outcome
+
+    def _store_one_by_one(self, conn: sqlite3.Connection, items: list[ledger.Incoming]) -> ledger.Outcome:
+        """Isolate a poison message: it is kept raw in ``rejected`` as ``internal_error`` (and acknowledged),
+        but only when other messages of the batch stored fine. When every one fails, the store itself is
+        sick: raise, acknowledge nothing, and let the kiosks resend later (they keep everything)."""
+        outcome = ledger.Outcome()
+        failed: list[tuple[ledger.Incoming, Exception]] = []
+        for inc in items:
+            try:
+                one = self._retry(partial(ledger.store_batch, conn, [inc], now_ms=self.now_ms()))
+            except Exception as exc:  # see the docstring
+                failed.append((inc, exc))
+                continue
+            outcome.merge(one)
+        if failed and len(failed) == len(items):
+            self.metrics.inc("hub_ingest_stalls_total", help="batches left unacknowledged: the store failed")
+            raise failed[0][1]
+        for inc, error in failed:
+            log.error("hub: message from %s kept raw as internal_error: %s", inc.kiosk_id, error)
+            bad = ledger.Incoming(inc.kiosk_id, inc.received_ms,
+                                  error=p.Rejection("internal_error", str(error)[:200]), raw=inc.raw)
+            outcome.merge(ledger.store_batch(conn, [bad], now_ms=self.now_ms()))
         return outcome
 
     def _retry(self, fn: Callable[[], T]) -> T:

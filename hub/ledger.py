@@ -48,6 +48,13 @@ class Outcome:
     quarantined: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
 
+    def merge(self, other: Outcome) -> None:
+        self.acks.update(other.acks)
+        self.stored += other.stored
+        self.duplicates += other.duplicates
+        self.quarantined += other.quarantined
+        self.rejected.update(other.rejected)
+
 
 def _held_seqs(conn: sqlite3.Connection, kiosk_id: str, low: int, high: int) -> set[int]:
     rows = conn.execute(
