@@ -150,6 +150,9 @@ class Ingest:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            self.metrics.set("hub_ingest_queue_depth", self._queue.qsize(),
+                             help="MQTT messages received but not yet stored (after this batch was taken)")
+            self.metrics.inc("hub_ingest_batches_total", help="ingest transactions (each stores what was queued)")
             try:
                 self._process(conn, batch)
             except Exception:

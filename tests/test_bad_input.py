@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from feedback import protocol as p
-from tests.harness import HubProcess, KioskRun, hub_db_count, provision, wait_until
+from tests.harness import HubProcess, KioskRun, hub_db_count, kiosk_status, provision, wait_until
 from tests.mqtt_client import RawClient
 
 
@@ -135,3 +135,22 @@ def test_anonymous_and_wrong_password_are_refused(hub: HubProcess, tmp_path: Pat
     finally:
         anonymous.close()
         wrong.close()
+
+
+def test_uplink_notices_a_denied_publish_and_backs_off(hub: HubProcess, tmp_path: Path) -> None:
+    """A kiosk publishing with credentials that do not match its id sees PUBACK 0x87, logs it loudly, keeps every
+    tap pending and reports failure instead of pretending it was delivered."""
+    kiosks = provision(hub.data_dir, location="sto", kiosks=["a", "b"], broker_url=hub.broker_url, out_dir=tmp_path)
+    hub.start()
+    wrong = tmp_path / "b-with-a-credentials.toml"
+    doc = kiosks["b"].read_text()
+    a_password = next(line for line in kiosks["a"].read_text().splitlines() if line.startswith("password"))
+    doc = "\n".join(a_password if line.startswith("password") else
+                    'username = "a"' if line.startswith("username") else line for line in doc.splitlines())
+    wrong.write_text(doc)
+    run = KioskRun(wrong, tmp_path / "b-data", "--taps", "3", "--wait-acked", "5", "--log-level", "info")
+    assert run.wait(60) == 1
+    log = run.log_path.read_text()
+    assert "broker refused a publish" in log and "0x87" in log
+    assert kiosk_status(wrong, tmp_path / "b-data")["pending"] == 3
+    assert hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings") == 0
