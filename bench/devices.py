@@ -31,7 +31,7 @@ import time
 import uuid
 from pathlib import Path
 
-from hub.broker import BrokerFiles, TlsListener, broker_tls_hosts, wait_for_port, write_broker_files
+from hub.broker import BrokerFiles, TlsListener, broker_tls_hosts, find_mosquitto, wait_for_port, write_broker_files
 from hub.db import open_db
 from hub.pki import KioskCA
 from hub.registry import Registry
@@ -111,7 +111,7 @@ def registry_with(n: int, work: Path) -> tuple[Registry, dict[str, str]]:
 
 def start_broker(files: BrokerFiles, port: int, log: Path) -> subprocess.Popen[bytes]:
     logf = open(log, "ab")  # noqa: SIM115 - handed to the child
-    proc = subprocess.Popen(["mosquitto", "-c", str(files.conf)], stdout=logf, stderr=logf)
+    proc = subprocess.Popen([find_mosquitto(), "-c", str(files.conf)], stdout=logf, stderr=logf)
     logf.close()
     if not wait_for_port("127.0.0.1", port, timeout_s=20):
         raise SystemExit(f"mosquitto did not start; see {log}")

@@ -11,6 +11,7 @@ import ctypes
 import json
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -197,16 +198,21 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child between 
         ctypes.CDLL("libc.so.6").prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+def find_mosquitto() -> str:
+    """The broker binary: on PATH, or where Debian puts it (``/usr/sbin`` is not on every user's PATH)."""
+    return shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin") or "mosquitto"
+
+
 class ManagedBroker:
     """A supervised ``mosquitto`` child: restarted when it dies, SIGHUP'd to reload its files."""
 
     def __init__(self, conf: Path, *, host: str, port: int, log_path: Path,
-                 executable: str = "mosquitto") -> None:
+                 executable: str | None = None) -> None:
         self.conf = conf
         self.host = host
         self.port = port
         self.log_path = log_path
-        self.executable = executable
+        self.executable = executable or find_mosquitto()
         self._proc: subprocess.Popen[bytes] | None = None
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None

@@ -52,7 +52,7 @@ def wait_until(predicate: Callable[[], Any], *, timeout: float = 20.0, interval:
 
 
 def require_binary(name: str) -> str:
-    path = shutil.which(name)
+    path = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/local/sbin")
     if path is None:
         raise AssertionError(f"{name} is not installed: run scripts/setup (tests need the real thing)")
     return path
