@@ -21,8 +21,9 @@ from hub import api_models, location_report, ranges, reports
 from hub.api import AdminPrincipal, CurrentPrincipal, DbDep, visible_location
 from hub.auth import Principal
 from hub.localtime import today
+from hub.misuse_rule import set_response_interval as set_response_interval_everywhere
 from hub.registry import Location, Registry
-from hub.rollups import BadInterval, recompute_location
+from hub.rollups import BadInterval
 from hub.users import csrf_matches
 
 STALE_AFTER_MS = 5 * 60_000  # an "online" kiosk silent for longer (10 missed heartbeats) counts as offline
@@ -190,11 +191,14 @@ class IntervalBody(BaseModel):
 
 
 @router.put("/locations/{location_id}/response-interval", dependencies=[Depends(require_csrf)])
-def set_response_interval(location_id: str, body: IntervalBody, db: DbDep, who: AdminPrincipal) -> dict[str, Any]:
-    """(admin) Set a location's response interval and recompute its scores from the raw taps."""
+def set_response_interval(request: Request, location_id: str, body: IntervalBody, db: DbDep,
+                          who: AdminPrincipal) -> dict[str, Any]:
+    """(admin) Set a location's response interval: its kiosks get it in their remote settings, and its scores
+    are recomputed from the raw taps."""
     loc = visible_location(db, who, location_id)
     try:
-        done = recompute_location(db.conn, loc.id, interval_s=body.response_interval_s)
+        done = set_response_interval_everywhere(db, loc.id, interval_s=body.response_interval_s,
+                                                now_ms=request.app.state.now_ms())
     except BadInterval as exc:
         raise HTTPException(422, str(exc)) from None
     return {"location_id": done.location_id, "response_interval_s": done.response_interval_s,

@@ -130,7 +130,7 @@ def _run(args: argparse.Namespace) -> int | None:
             loc = reg.add_location(args.id, name=args.name, timezone=args.timezone, now_ms=now, region_id=args.region)
             print(f"location {loc.id} added ({loc.timezone})", file=sys.stderr)
         elif args.action == "set":
-            run_location_set(args, db)
+            run_location_set(args, db, now)
         else:
             print(json.dumps([dataclasses.asdict(loc) for loc in reg.locations()], indent=2))
     elif args.command == "kiosk":

@@ -16,9 +16,9 @@ from typing import Any
 import sqlite_utils
 
 from hub.auth import ROLES
+from hub.misuse_rule import set_response_interval
 from hub.opening_hours import opening_hours_json
 from hub.registry import Registry
-from hub.rollups import recompute_location
 from hub.users import AccountError, add_user, list_users
 
 
@@ -51,7 +51,8 @@ def add_location_set_parser(loc: Any, data_dir: Callable[[argparse.ArgumentParse
     ls.add_argument("--region", help="move the location into this region")
     ls.add_argument("--opening-hours", metavar="SPEC", help="e.g. 'mon-fri 8-21, sat 10-18, sun closed'")
     ls.add_argument("--response-interval", type=float, metavar="SECONDS",
-                    help="taps closer than this count as misuse; recomputes the location's scores from raw taps")
+                    help="taps closer than this count as misuse: pushed to the location's kiosks, and the"
+                         " location's scores recomputed from the raw taps")
     data_dir(ls)
 
 
@@ -85,13 +86,13 @@ def run_user(args: argparse.Namespace, db: sqlite_utils.Database, now_ms: int) -
     print(f"user {args.name} saved ({args.role})", file=sys.stderr)
 
 
-def run_location_set(args: argparse.Namespace, db: sqlite_utils.Database) -> None:
+def run_location_set(args: argparse.Namespace, db: sqlite_utils.Database, now_ms: int) -> None:
     reg = Registry(db)
     reg.set_location_details(args.id, region_id=args.region,
                              opening_hours_json=opening_hours_json(args.opening_hours)
                              if args.opening_hours is not None else None)
     if args.response_interval is not None:
-        done = recompute_location(db.conn, args.id, interval_s=args.response_interval)
+        done = set_response_interval(db, args.id, interval_s=args.response_interval, now_ms=now_ms)
         print(f"location {args.id}: response interval {done.response_interval_s:g} s; {done.misuse} of "
               f"{done.ratings} ratings count as misuse ({done.changed} changed)", file=sys.stderr)
     print(f"location {args.id} updated", file=sys.stderr)

@@ -19,7 +19,8 @@ from fastapi.templating import Jinja2Templates
 
 from hub import ranges
 from hub.api import get_db, visible_location
-from hub.rollups import BadInterval, recompute_location
+from hub.misuse_rule import set_response_interval
+from hub.rollups import BadInterval
 from hub.users import SESSION_TTL_MS, Session, check_password, close_session, csrf_matches, open_session
 from hub.web.i18n import LANGUAGES, STRINGS, pick_language
 from hub.web.login_throttle import LoginThrottle
@@ -177,7 +178,7 @@ def set_interval(request: Request, location_id: str, csrf: Annotated[str, Form(m
     if not session.principal.is_admin:
         raise HTTPException(403, "admin role required")
     try:
-        done = recompute_location(db.conn, loc.id, interval_s=response_interval_s)
+        done = set_response_interval(db, loc.id, interval_s=response_interval_s, now_ms=request.app.state.now_ms())
     except BadInterval as exc:
         raise HTTPException(422, str(exc)) from None
     return RedirectResponse(f"/locations/{loc.id}?recomputed={done.misuse}-{done.ratings}", status_code=303)

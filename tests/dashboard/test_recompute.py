@@ -95,3 +95,18 @@ def test_managers_cannot_change_the_rule_and_bad_intervals_are_refused(store: St
                        headers={**h, "Content-Type": "application/json"})
         assert r.status_code == 422, raw
     assert store.registry.location("sto").response_interval_s == 5.0
+
+
+def test_the_new_interval_is_pushed_to_the_locations_kiosks(store: Store, client: TestClient) -> None:
+    """Kiosks of the location get the new response interval in their remote settings, others keep theirs."""
+    from hub.remote_config import RemoteSettings
+
+    h = bearer(store, "admin")
+    assert client.put("/api/locations/sto/response-interval", json={"response_interval_s": 2.5},
+                      headers=h).status_code == 200
+    remote = RemoteSettings(store.db)
+    assert remote.effective("sto-1")["response_interval_s"] == 2.5
+    assert remote.effective("sto-2")["response_interval_s"] == 2.5
+    assert "response_interval_s" not in remote.effective("gbg-1")
+    planned = dict(store.db.conn.execute("SELECT kiosk_id, version FROM kiosk_config").fetchall())
+    assert {"sto-1", "sto-2"} <= set(planned) and "gbg-1" not in planned
