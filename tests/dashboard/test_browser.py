@@ -134,6 +134,16 @@ def test_manager_sees_ingested_numbers_changes_range_opens_store_and_downloads_c
     page.uncheck("#include-misuse")
     wait_until(lambda: cell_number(page, row) == month, message="misuse excluded again")
 
+    page.select_option("#range-preset", "custom")
+    page.fill("#range-from", local_days_ago(20))
+    page.fill("#range-to", local_days_ago(10))
+    page.click("#range-apply")
+    custom = stored(fed_hub.data_dir, "sto", local_days_ago(20)) - stored(fed_hub.data_dir, "sto", local_days_ago(9))
+    wait_until(lambda: cell_number(page, row) == custom, message=f"custom range total {custom}")
+    assert f"from={local_days_ago(20)}" in page.url
+    page.select_option("#range-preset", "last_30_days")
+    wait_until(lambda: cell_number(page, row) == month, message="back to 30 days")
+
     page.click("tr[data-location=sto] a")
     page.wait_for_url(re.compile(r".*/locations/sto\?range=last_30_days.*"))
     page.wait_for_selector("#heatmap td[data-total]")
