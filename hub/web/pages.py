@@ -1,7 +1,8 @@
 """Server-rendered dashboard pages: login, overview, location, compare, fleet.
 
 Pages render the frame (navigation, range picker, forms with their CSRF token) in the chosen language; the
-numbers come from the JSON API, fetched and refreshed by ``static/dashboard.js`` without reloading the page.
+numbers come from the JSON API, fetched and refreshed by ``static/js/`` (``core.js`` + one script per page)
+without reloading the page.
 """
 
 from __future__ import annotations

@@ -1,0 +1,198 @@
+/* Dashboard pages, shared part: formatting, the range picker (kept in the URL), the API and live polling.
+   Each page's own script (overview.js, location.js, compare.js, fleet.js) uses window.Dash. */
+(function () {
+  "use strict";
+  const D = JSON.parse(document.getElementById("page-data").textContent);
+  const t = D.t;
+  const locale = D.lang === "sv" ? "sv-SE" : "en-GB";
+  const FACE_COLORS = {
+    2: ["#c0392b", "#2e8b3e"],
+    3: ["#c0392b", "#e5b00b", "#2e8b3e"],
+    4: ["#c0392b", "#ef8a3c", "#8cc152", "#2e8b3e"],
+    5: ["#c0392b", "#ef8a3c", "#e5c30b", "#8cc152", "#2e8b3e"],
+  };
+  const $ = (sel) => document.querySelector(sel);
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === "class") node.className = v;
+      else if (k === "text") node.textContent = v;
+      else node.setAttribute(k, v);
+    }
+    for (const c of children) if (c !== null && c !== undefined) node.append(c);
+    return node;
+  }
+
+  function fmt(x, digits) {
+    if (x === null || x === undefined) return "–";
+    return new Intl.NumberFormat(locale, { minimumFractionDigits: digits || 0, maximumFractionDigits: digits || 0 }).format(x);
+  }
+
+  function change(x) {
+    if (x === null || x === undefined) return el("span", { class: "flat", text: "–" });
+    const cls = x > 0 ? "up" : x < 0 ? "down" : "flat";
+    const arrow = x > 0 ? "▲ +" : x < 0 ? "▼ " : "";
+    return el("span", { class: cls, title: t.vs_previous, text: arrow + fmt(x, 1) });
+  }
+
+  function day(iso) {
+    const [y, m, d] = iso.split("-").map(Number);
+    return new Intl.DateTimeFormat(locale, { day: "numeric", month: "short", year: "numeric", timeZone: "UTC" })
+      .format(new Date(Date.UTC(y, m - 1, d)));
+  }
+
+  function ago(ms) {
+    if (ms === null || ms === undefined) return t.never;
+    const s = Math.round((ms - Date.now()) / 1000);
+    const rtf = new Intl.RelativeTimeFormat(locale, { numeric: "auto" });
+    if (Math.abs(s) < 60) return rtf.format(s, "second");
+    if (Math.abs(s) < 3600) return rtf.format(Math.round(s / 60), "minute");
+    if (Math.abs(s) < 86400) return rtf.format(Math.round(s / 3600), "hour");
+    return rtf.format(Math.round(s / 86400), "day");
+  }
+
+  function lowBadge() {
+    return el("span", { class: "badge", title: t.few_answers_hint.replace("{n}", D.min_n || 30), text: t.few_answers });
+  }
+
+  function distBar(counts, scale) {
+    const total = counts.reduce((a, b) => a + b, 0);
+    const bar = el("div", { class: "dist", role: "img" });
+    if (!total) return bar;
+    const colors = FACE_COLORS[scale] || FACE_COLORS[4];
+    const parts = [];
+    counts.forEach((n, face) => {
+      const pct = (100 * n) / total;
+      const span = el("span", { title: `${t["face_" + scale + "_" + face]}: ${fmt(pct, 0)} % (${fmt(n)})` });
+      span.style.width = pct + "%";
+      span.style.background = colors[face];
+      bar.append(span);
+      parts.push(`${t["face_" + scale + "_" + face]} ${fmt(pct, 0)} %`);
+    });
+    bar.setAttribute("aria-label", parts.join(", "));
+    return bar;
+  }
+
+  // ------------------------------------------------------------------ range state (kept in the URL)
+  const params = new URLSearchParams(location.search);
+  const state = {
+    range: params.get("range") || (params.get("from") ? "custom" : "last_7_days"),
+    from: params.get("from") || "",
+    to: params.get("to") || "",
+    include_misuse: params.get("include_misuse") === "true",
+    region: params.get("region") || "",
+    granularity: params.get("granularity") === "week" ? "week" : "day",
+  };
+
+  function query(extra) {
+    const q = new URLSearchParams();
+    if (state.range === "custom") { q.set("from", state.from); q.set("to", state.to); } else q.set("range", state.range);
+    if (state.include_misuse) q.set("include_misuse", "true");
+    if (state.region && (D.page === "overview" || D.page === "compare")) q.set("region", state.region);
+    for (const [k, v] of Object.entries(extra || {})) q.append(k, v);
+    return q.toString();
+  }
+
+  function rememberState() {
+    const q = new URLSearchParams(query());
+    if (D.page === "location" && state.granularity === "week") q.set("granularity", "week");
+    history.replaceState(null, "", location.pathname + "?" + q.toString());
+  }
+
+  function bindRangebar(reload) {
+    const form = $("#rangebar");
+    if (!form) return;
+    const preset = $("#range-preset"), from = $("#range-from"), to = $("#range-to"), custom = $("#custom-days");
+    preset.value = state.range;
+    from.value = state.from; to.value = state.to;
+    custom.hidden = state.range !== "custom";
+    $("#include-misuse").checked = state.include_misuse;
+    preset.addEventListener("change", () => {
+      state.range = preset.value;
+      custom.hidden = state.range !== "custom";
+      if (state.range === "custom") {
+        if (!from.value && D.period) { from.value = D.period.from; to.value = D.period.to; }
+        return;
+      }
+      rememberState(); reload();
+    });
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      if (!from.value || !to.value) return;
+      state.range = "custom"; state.from = from.value; state.to = to.value;
+      rememberState(); reload();
+    });
+    $("#include-misuse").addEventListener("change", (ev) => {
+      state.include_misuse = ev.target.checked; rememberState(); reload();
+    });
+    const region = $("#region-select");
+    if (region) {
+      api("/api/regions").then((regions) => {
+        const named = regions.filter((r) => r.id);
+        if (named.length < 2) return;
+        region.append(...named.map((r) => el("option", { value: r.id, text: r.name || r.id })));
+        region.value = state.region;
+        $("#region-box").hidden = false;
+      }).catch(showError);
+      region.addEventListener("change", () => { state.region = region.value; rememberState(); reload(); });
+    }
+  }
+
+  function showPeriod(period) {
+    D.period = period;
+    const node = $("#period-text");
+    if (node) node.textContent = `${day(period.from)} – ${day(period.to)} · ${t.previous_period}: ${day(period.previous_from)} – ${day(period.previous_to)}`;
+  }
+
+  async function api(path) {
+    const resp = await fetch(path, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (resp.status === 401) { location.href = "/login?next=" + encodeURIComponent(location.pathname + location.search); throw new Error("login"); }
+    if (!resp.ok) {
+      let detail = resp.statusText;
+      try { detail = (await resp.json()).detail; } catch (e) { /* not JSON */ }
+      throw new Error(typeof detail === "string" ? detail : JSON.stringify(detail));
+    }
+    return resp.json();
+  }
+
+  function markUpdated(ok) {
+    const dot = $("#live-dot"), at = $("#updated-at");
+    if (!dot) return;
+    dot.classList.toggle("stale", !ok);
+    at.textContent = `${t.updated} ${new Date().toLocaleTimeString(locale)}`;
+  }
+
+  function live(load) {
+    let busy = false;
+    const run = async () => {
+      if (busy) return;
+      busy = true;
+      try { await load(); markUpdated(true); } catch (e) { markUpdated(false); showError(e); } finally { busy = false; }
+    };
+    run();
+    setInterval(() => { if (!document.hidden) run(); }, D.poll_ms);
+    document.addEventListener("visibilitychange", () => { if (!document.hidden) run(); });
+    return run;
+  }
+
+  function showError(e) {
+    if (e.message === "login") return;
+    let box = $("#load-error");
+    if (!box) {
+      box = el("p", { id: "load-error", class: "error", role: "alert" });
+      $("main").prepend(box);
+    }
+    box.textContent = `${t.error}: ${e.message}`;
+  }
+
+  function clearError() { const box = $("#load-error"); if (box) box.remove(); }
+
+  function kpi(label, value, sub, extraClass) {
+    return el("div", { class: "kpi " + (extraClass || "") }, el("div", { class: "label", text: label }),
+      el("div", { class: "value" }, value), sub ? el("div", { class: "sub" }, ...[].concat(sub)) : null);
+  }
+
+  window.Dash = { D, t, locale, FACE_COLORS, $, el, fmt, change, day, ago, lowBadge, distBar, state, query, rememberState, bindRangebar, showPeriod, api, live, showError, clearError, kpi };
+})();

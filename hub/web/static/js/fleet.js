@@ -1,0 +1,37 @@
+/* Kiosks page: online/offline, last seen, backlog, version, clock skew. */
+(function () {
+  "use strict";
+  const { D, t, locale, FACE_COLORS, $, el, fmt, change, day, ago, lowBadge, distBar, state, query, rememberState, bindRangebar, showPeriod, api, live, showError, clearError, kpi } = window.Dash;
+
+  // ------------------------------------------------------------------ fleet
+  function skew(ms) {
+    if (ms === null || ms === undefined) return "–";
+    const a = Math.abs(ms), sign = ms > 0 ? "+" : ms < 0 ? "−" : "±";
+    if (a < 1000) return `${sign}${fmt(a)} ms`;
+    if (a < 120000) return `${sign}${fmt(a / 1000, 1)} s`;
+    if (a < 7200000) return `${sign}${fmt(a / 60000, 0)} min`;
+    return `${sign}${fmt(a / 3600000, 1)} h`;
+  }
+
+  function fleetPage() {
+    live(async () => {
+      const data = await api("/api/fleet");
+      clearError();
+      $("#fleet-kpis").replaceChildren(
+        kpi(t.online, fmt(data.online)),
+        kpi(t.offline, fmt(data.offline), null, data.offline ? "offline" : ""),
+      );
+      $("#fleet-table").tBodies[0].replaceChildren(...data.kiosks.map((k) => el("tr", { class: k.is_online ? "" : "offline", "data-kiosk": k.id },
+        el("td", { text: k.id }),
+        el("td", {}, el("a", { href: `/locations/${encodeURIComponent(k.location_id)}`, text: k.location_name || k.location_id })),
+        el("td", {}, el("span", { class: "badge " + (k.is_online ? "on" : "off"), text: t[k.state] || k.state })),
+        el("td", { title: k.last_seen_ms ? new Date(k.last_seen_ms).toLocaleString(locale) : "", text: ago(k.last_seen_ms) }),
+        el("td", { class: "num", text: fmt(k.backlog) }),
+        el("td", { text: k.version || "–" }),
+        el("td", { class: "num", text: skew(k.clock_skew_ms) }))));
+      if (!data.kiosks.length) $("#fleet-table").tBodies[0].append(el("tr", {}, el("td", { colspan: 7, class: "empty", text: t.no_data })));
+    });
+  }
+
+  if (D.page === "fleet") fleetPage();
+})();
