@@ -79,7 +79,8 @@ def score_many(counts_by_scale: Mapping[int, Sequence[int]]) -> Score:
         weights = _WEIGHTS.get(scale)
         if weights is None or len(counts) != scale:
             raise ValueError(f"{len(counts)} counts given for a {scale}-face scale")
-        for w, n in zip(weights, counts, strict=True):
+        for face, n in enumerate(counts):
+            w = weights[face]
             weight_sum += n * w
             weight_sq_sum += n * w * w
         total += sum(counts)
@@ -87,9 +88,9 @@ def score_many(counts_by_scale: Mapping[int, Sequence[int]]) -> Score:
     if total == 0:
         return Score(0, None, None, None, None)
     mean = weight_sum / total
-    ci_low = ci_high = None
-    if total >= 2:
-        variance = max(0.0, (weight_sq_sum - total * mean * mean) / (total - 1))
-        half = 1.96 * math.sqrt(variance / total)
-        ci_low, ci_high = round(max(0.0, mean - half), 1), round(min(100.0, mean + half), 1)
-    return Score(total, round(mean, 1), round(100.0 * positive / total, 1), ci_low, ci_high)
+    if total < 2:
+        return Score(total, round(mean, 1), round(100.0 * positive / total, 1), None, None)
+    half = 1.96 * math.sqrt(max(0.0, (weight_sq_sum - total * mean * mean) / (total - 1)) / total)
+    low, high = mean - half, mean + half
+    return Score(total, round(mean, 1), round(100.0 * positive / total, 1), round(low if low > 0.0 else 0.0, 1),
+                 round(high if high < 100.0 else 100.0, 1))
