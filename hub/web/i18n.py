@@ -90,8 +90,10 @@ _PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
     "rank": ("Plats", "Rank"),
     "ci95": ("95 % konfidensintervall", "95 % confidence interval"),
     "not_significant": ("Ej signifikant", "Not significant"),
-    "not_significant_hint": ("Intervallen överlappar nästa plats: skillnaden kan vara slump.",
-                             "Intervals overlap the next rank: the difference may be chance."),
+    "not_significant_hint": ("≈ inte signifikant: butikens intervall överlappar nästa plats, skillnaden kan"
+                             " vara slump.",
+                             "≈ not significant: the store's interval overlaps the next rank's; the difference may be"
+                             " chance."),
     "unranked": ("För få svar för att rangordnas", "Too few answers to rank"),
     "state": ("Status", "State"),
     "backlog": ("Kö", "Backlog"),
