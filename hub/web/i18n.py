@@ -114,6 +114,11 @@ _PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
     "wd_1": ("mån", "Mon"), "wd_2": ("tis", "Tue"), "wd_3": ("ons", "Wed"), "wd_4": ("tor", "Thu"),
     "wd_5": ("fre", "Fri"), "wd_6": ("lör", "Sat"), "wd_7": ("sön", "Sun"),
     "switch_language": ("In English", "På svenska"),
+    # the kiosks' built-in follow-up reasons (kiosk/locales); other codes are shown as configured
+    "reason_queue": ("Kö", "Queue"), "reason_staff": ("Personal", "Staff"),
+    "reason_cleanliness": ("Renlighet", "Cleanliness"), "reason_selection": ("Sortiment", "Selection"),
+    "reason_price": ("Pris", "Price"), "reason_service": ("Service", "Service"),
+    "reason_waiting": ("Väntetid", "Waiting time"),
 }
 
 STRINGS: dict[str, dict[str, str]] = {

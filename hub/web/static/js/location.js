@@ -95,13 +95,15 @@
       });
     }
 
+    const reasonLabel = (code) => t["reason_" + code] || code;
+
     function drawReasons(data) {
       const r = data.reasons;
       $("#reasons-hint").textContent = t.reasons_hint.replace("{given}", fmt(r.with_reason)).replace("{unhappy}", fmt(r.unhappy_answers));
       $("#reasons-table").tBodies[0].replaceChildren(...r.reasons.map((x) => el("tr", {},
-        el("td", { text: x.reason }), el("td", { class: "num", text: fmt(x.n) }), el("td", { class: "num", text: fmt(x.pct, 0) + " %" }))));
+        el("td", { text: reasonLabel(x.reason) }), el("td", { class: "num", text: fmt(x.n) }), el("td", { class: "num", text: fmt(x.pct, 0) + " %" }))));
       if (!r.reasons.length) $("#reasons-table").tBodies[0].append(el("tr", {}, el("td", { colspan: 3, class: "empty", text: t.no_reasons })));
-      const labels = r.reasons.slice(0, 8).map((x) => x.reason);
+      const labels = r.reasons.slice(0, 8).map((x) => reasonLabel(x.reason));
       const values = r.reasons.slice(0, 8).map((x) => x.n);
       if (reasonsChart) { reasonsChart.data.labels = labels; reasonsChart.data.datasets[0].data = values; reasonsChart.update("none"); return; }
       reasonsChart = new Chart($("#reasons-chart"), {
