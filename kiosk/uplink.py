@@ -103,13 +103,7 @@ class Uplink:
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
-        try:
-            if self._client.is_connected():
-                info = self._client.publish(
-                    p.kiosk_topic(self.config.kiosk_id, p.STATUS),
-                    p.encode_status(p.Status("offline", kind="shutdown")), qos=1, retain=True,
-                )
-                info.wait_for_publish(timeout=2.0)
+        try:  # the pump published the orderly offline status, with its last figures, as it finished
             self._client.disconnect()
         except (RuntimeError, ValueError, OSError) as exc:
             log.warning("uplink stop: %s", exc)
@@ -226,6 +220,15 @@ class _Pump:
         up._set_state(acked_through=self.acked)
 
     def run(self) -> None:
+        self.loop()
+        if self.connected:
+            info = self.publish_status("shutdown", state="offline")
+            try:
+                info.wait_for_publish(timeout=2.0)
+            except (RuntimeError, ValueError) as exc:
+                log.warning("kiosk %s: shutdown status not confirmed: %s", self.kid, exc)
+
+    def loop(self) -> None:
         up = self.up
         while not up._stopping.is_set():
             up._wake.wait(timeout=0.5)
@@ -345,18 +348,20 @@ class _Pump:
         self.send_after = time.monotonic() + self.up._rng.uniform(0.0, self.cfg.uplink.replay_jitter_s)
         self.last_progress = time.monotonic()
 
-    def publish_status(self, kind: str) -> None:
+    def publish_status(self, kind: str, *, state: str = "online") -> mqtt.MQTTMessageInfo:
         clock = self.up.clock
         c = self.outbox.counts()
         status = p.Status(
-            "online", epoch=self.epoch, version=__version__, pending=c.pending, last_seq=c.last_seq,
+            state, epoch=self.epoch, version=__version__, pending=c.pending, last_seq=c.last_seq,
             acked_through=self.acked, clock_ms=clock.now_ms(), boot_id=clock.boot_id, mono_ms=clock.mono_ms(),
             ntp_synced=clock.is_ntp_synced(), config_version=self.config_version, kind=kind,
         )
-        self.up._client.publish(p.kiosk_topic(self.kid, p.STATUS), p.encode_status(status), qos=1, retain=True)
+        info = self.up._client.publish(p.kiosk_topic(self.kid, p.STATUS), p.encode_status(status), qos=1,
+                                       retain=True)
         self.next_heartbeat = time.monotonic() + self.cfg.uplink.heartbeat_s
         if kind == "birth":
             self.last_birth = time.monotonic()
+        return info
 
     def prune(self) -> None:
         keep_ms = self.cfg.uplink.keep_acked_days * 86_400_000

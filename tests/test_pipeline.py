@@ -24,6 +24,9 @@ def test_round_trip_counts_every_tap_once_and_drains_outboxes(hub: HubProcess, t
     assert sum(summary["counts"]) == 750
     assert hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings") == 750
     assert hub_db_count(hub.data_dir, "SELECT sum(n) FROM rollup_hourly") == 750
+    statuses = {k["id"]: k["status"] for k in hub.api("/api/kiosks")}
+    assert {kid: (st["state"], st["pending"]) for kid, st in statuses.items()} == {
+        "k1": ("offline", 0), "k2": ("offline", 0), "k3": ("offline", 0)}, "an orderly stop reports its last figures"
 
 
 def test_kiosk_added_while_hub_runs_is_admitted_by_the_broker(hub: HubProcess, tmp_path: Path) -> None:
