@@ -13,7 +13,9 @@ from typing import Any
 
 import sqlite_utils
 
+from hub.registry import Registry
 from hub.remote_config import InvalidSettings, RemoteSettings, merge, parse_assignments
+from hub.rollups import recompute_location
 
 
 def _scope(p: argparse.ArgumentParser) -> None:
@@ -51,6 +53,19 @@ def _scope_of(args: argparse.Namespace) -> tuple[str, str]:
     return "kiosk", args.kiosk
 
 
+def _recompute_misuse(db: sqlite_utils.Database, scope: str, scope_id: str | None, interval_s: float) -> None:
+    """The hub's reports follow the same rule as the kiosks: re-flag stored taps (hub/rollups.py)."""
+    if scope == "kiosk":
+        print("note: reports use each location's interval; set it for the location to re-flag stored taps",
+              file=sys.stderr)
+        return
+    ids = [scope_id] if scope == "location" and scope_id else [loc.id for loc in Registry(db).locations()]
+    for location_id in ids:
+        done = recompute_location(db.conn, location_id, interval_s=interval_s)
+        print(f"location {location_id}: {done.ratings} stored taps re-flagged under {interval_s:g} s"
+              f" ({done.misuse} misuse, {done.changed} changed)", file=sys.stderr)
+
+
 def run_config(args: argparse.Namespace, db: sqlite_utils.Database, now_ms: int) -> None:
     remote = RemoteSettings(db)
     if args.action == "status":
@@ -71,6 +86,8 @@ def run_config(args: argparse.Namespace, db: sqlite_utils.Database, now_ms: int)
         affected = [s for s in remote.status() if scope == "all" or s[f"{scope}_id"] == scope_id]
         print(f"{scope} {scope_id} settings saved; {len(affected)} kiosk(s) affected".replace("  ", " "),
               file=sys.stderr)
+        if "response_interval_s" in changes:
+            _recompute_misuse(db, scope, scope_id, float(changes["response_interval_s"]))
         return
     out: dict[str, Any] = {"scope": scope, "id": scope_id, "settings": remote.settings(scope, scope_id)}
     if scope == "kiosk":
