@@ -30,6 +30,16 @@ def assert_counted_exactly_once(hub_dir: Path, kiosks: dict[str, Path], tmp_path
     assert hub_db_count(hub_dir, "SELECT sum(n) FROM rollup_hourly") == expected
 
 
+def restart_and_check(hub: HubProcess, run: KioskRun, kiosks: dict[str, Path], tmp_path: Path) -> None:
+    """Bring the hub back, let the kiosk finish, and check nothing was lost or counted twice."""
+    hub.start()
+    try:
+        assert run.wait(150) == 0
+        assert_counted_exactly_once(hub.data_dir, kiosks, tmp_path)
+    finally:
+        hub.stop()
+
+
 def hub_ratings(hub_dir: Path) -> int:
     try:
         return hub_db_count(hub_dir, "SELECT count(*) FROM ratings")
@@ -73,12 +83,7 @@ def test_hub_sigkill_mid_batch_and_restart_loses_nothing(tmp_path: Path, externa
     wait_until(lambda: hub_ratings(hub_dir) >= 2000, timeout=60, message="backlog draining")
     hub.kill()
     assert hub_ratings(hub_dir) < 20010, "the kill should land mid-drain"
-    hub.start()
-    try:
-        assert run.wait(150) == 0
-        assert_counted_exactly_once(hub_dir, kiosks, tmp_path)
-    finally:
-        hub.stop()
+    restart_and_check(hub, run, kiosks, tmp_path)
 
 
 def test_kiosk_sigkill_mid_run_and_rerun_loses_nothing(hub: HubProcess, tmp_path: Path) -> None:
@@ -109,12 +114,7 @@ def test_hub_offline_longer_than_a_broker_queue_then_back(tmp_path: Path, extern
     run = KioskRun(cfg, tmp_path / "a-data", "--taps", "1500", "--rate", "500", "--wait-acked", "120")
     wait_until(lambda: kiosk_status(cfg, tmp_path / "a-data")["last_seq"] >= 1500, timeout=60,
                message="1500 taps recorded while the hub is down")
-    hub.start()
-    try:
-        assert run.wait(150) == 0
-        assert_counted_exactly_once(hub_dir, kiosks, tmp_path)
-    finally:
-        hub.stop()
+    restart_and_check(hub, run, kiosks, tmp_path)
 
 
 def test_same_batch_replayed_three_times_counts_once(hub: HubProcess, tmp_path: Path) -> None:
