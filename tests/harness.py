@@ -10,6 +10,7 @@ import contextlib
 import io
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -28,10 +29,32 @@ ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"
 
 
+_rng = random.Random()
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free port *below* the kernel's ephemeral range.
+
+    Port 0 hands out an ephemeral port, and the many outgoing client connections of this suite draw from the
+    same range, so one of them could take the port before the server binds it ("address already in use").
+    """
+    high = min(_ephemeral_low(), 32768)
+    for _ in range(200):
+        port = _rng.randrange(20000, high)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError("no free port found below the ephemeral range")
 
 
 def wait_until(predicate: Callable[[], Any], *, timeout: float = 20.0, interval: float = 0.05,
@@ -87,6 +110,7 @@ class HubProcess:
         self.log_path = data_dir / f"{log_name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
         self.token: str | None = None
+        self._retries = 0
 
     @property
     def url(self) -> str:
@@ -105,21 +129,36 @@ class HubProcess:
         self.proc = subprocess.Popen(args, stdout=log, stderr=log, env=child_env(), cwd=ROOT)
         log.close()
         if wait:
-            self.wait_ready()
+            try:
+                self.wait_ready()
+            except AssertionError:
+                if "address already in use" not in self.log_tail() or self._retries >= 3:
+                    raise
+                self._retries += 1  # a port chosen as free was taken meanwhile: try fresh ports
+                self.stop()
+                self.http_port = free_port()
+                if self.mqtt_url is None:
+                    self.mqtt_port = free_port()
+                return self.start(wait=wait)
         return self
 
     def wait_ready(self, timeout: float = 30.0) -> None:
+        exited: list[int] = []
+
         def ready() -> bool:
             assert self.proc is not None
             if self.proc.poll() is not None:
-                raise AssertionError(f"hub exited with {self.proc.returncode}; log:\n{self.log_tail()}")
+                exited.append(self.proc.returncode)
+                return True  # stop polling: a dead hub never becomes ready
             r = httpx.get(self.url + "/healthz", timeout=1.0)
-            return r.status_code == 200 and r.json()["mqtt_connected"]
+            return r.status_code == 200 and bool(r.json()["mqtt_connected"])
 
         try:
             wait_until(ready, timeout=timeout, message="hub /healthz with MQTT connected")
         except AssertionError as exc:
             raise AssertionError(f"{exc}\n{self.log_tail()}") from None
+        if exited:
+            raise AssertionError(f"hub exited with {exited[0]}; log:\n{self.log_tail()}")
 
     def log_tail(self, lines: int = 40) -> str:
         try:
