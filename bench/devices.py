@@ -243,7 +243,7 @@ def main() -> int:
         base = jsonl_baseline(args.taps, work)
         for label, ack_every, page in (("offline (no acks)", 0, None), ("online, ack per 10 taps", 10, None),
                                        ("online, ack per tap", 1, None),
-                                       ("idea: page_size 1024, ack/10", 10, 1024)):
+                                       ("old default: 4 KiB pages, ack/10", 10, 4096)):
             f = bytes_per_tap(args.taps, work, ack_every=ack_every, page_size=page)
             print(f"  {label:29} wchar {f['wchar']:8.0f} B/tap  write_bytes {f['write_bytes']:8.0f} B/tap  "
                   f"db file {f['db_bytes']:5.0f} B/tap  {f['taps_per_s']:6.0f} taps/s  "

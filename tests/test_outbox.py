@@ -27,11 +27,12 @@ def test_seqs_are_consecutive_persisted_and_never_reused_after_prune(tmp_path: P
     assert ob.counts().as_dict() == {"recorded": 4, "pending": 1, "acked": 0, "last_seq": 4, "acked_through": 3}
 
 
-def test_outbox_uses_wal_and_full_sync(tmp_path: Path) -> None:
-    """Durability settings: WAL journal and synchronous=FULL (2)."""
+def test_outbox_uses_wal_full_sync_and_small_pages(tmp_path: Path) -> None:
+    """Durability settings: WAL journal and synchronous=FULL (2); 1 KiB pages to spare the SD card."""
     ob = Outbox(tmp_path / "o.db", kiosk_id="k1")
     assert ob.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert ob.db.execute("PRAGMA synchronous").fetchone()[0] == 2
+    assert ob.db.execute("PRAGMA page_size").fetchone()[0] == 1024
 
 
 def test_invalid_tap_writes_nothing(tmp_path: Path) -> None:
