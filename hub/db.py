@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
@@ -239,17 +241,12 @@ def _fill_cumulative_rollup(conn: sqlite3.Connection) -> None:
     """Build ``rollup_cum`` once from ``rollup_hourly`` (same reasoning as ``_fill_daily_rollup``)."""
     if conn.execute("SELECT 1 FROM meta WHERE key = 'rollup_cum'").fetchone():
         return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(conn):
         if not conn.execute("SELECT 1 FROM meta WHERE key = 'rollup_cum'").fetchone():
             conn.execute("DELETE FROM rollup_cum")
             conn.execute("INSERT OR IGNORE INTO rollup_scales SELECT DISTINCT location_id, scale FROM rollup_hourly")
             conn.execute(CUMULATIVE_FROM_HOURLY.format(where=""))
             conn.execute("INSERT INTO meta (key, value) VALUES ('rollup_cum', '1')")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def _fill_daily_rollup(conn: sqlite3.Connection) -> None:
@@ -260,8 +257,7 @@ def _fill_daily_rollup(conn: sqlite3.Connection) -> None:
     """
     if conn.execute("SELECT 1 FROM meta WHERE key = 'rollup_daily'").fetchone():
         return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(conn):
         if not conn.execute("SELECT 1 FROM meta WHERE key = 'rollup_daily'").fetchone():
             conn.execute("DELETE FROM rollup_daily")
             conn.execute(
@@ -271,6 +267,15 @@ def _fill_daily_rollup(conn: sqlite3.Connection) -> None:
                 " GROUP BY location_id, local_day, scale, misuse"
             )
             conn.execute("INSERT INTO meta (key, value) VALUES ('rollup_daily', '1')")
+
+
+@contextmanager
+def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction (``BEGIN IMMEDIATE`` takes the write lock up front): commit, or roll back on any
+    exception. The connections here run in autocommit mode (``isolation_level=None``)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
     except BaseException:
         conn.execute("ROLLBACK")
         raise

@@ -18,6 +18,7 @@ from typing import Any
 
 from feedback import protocol as p
 from feedback.rating import Rating
+from hub.db import immediate
 from hub.localtime import local_bucket
 
 FUTURE_TOLERANCE_MS = 10 * 60_000
@@ -90,16 +91,11 @@ def store_batch(conn: sqlite3.Connection, items: Iterable[Incoming], *, now_ms: 
     by_kiosk: dict[str, list[Incoming]] = {}
     for item in items:
         by_kiosk.setdefault(item.kiosk_id, []).append(item)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(conn):
         for kiosk_id, group in by_kiosk.items():
             ack = _store_kiosk(conn, kiosk_id, group, now_ms, out)
             if ack is not None:
                 out.acks[kiosk_id] = ack
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
     return out
 
 
@@ -270,8 +266,7 @@ def store_status(conn: sqlite3.Connection, kiosk_id: str, status: p.Status, *, r
     A live (not retained) status with a clock reading fixes the boot's start in hub time, from which
     rating times of that boot can be corrected.
     """
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(conn):
         conn.execute(
             "INSERT INTO kiosk_state (kiosk_id, is_online, last_seen_ms, status_json) VALUES (?,?,?,?)"
             " ON CONFLICT(kiosk_id) DO UPDATE SET is_online = excluded.is_online,"
@@ -301,10 +296,6 @@ def store_status(conn: sqlite3.Connection, kiosk_id: str, status: p.Status, *, r
                              (through, received_ms, kiosk_id))
             elif status.kind == "birth":
                 ack = p.Ack(through)  # tell a (re)connected kiosk what the hub holds
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
     return ack
 
 
@@ -318,12 +309,7 @@ def promote_quarantine(conn: sqlite3.Connection, kiosk_id: str, *, now_ms: int) 
     for received_ms, doc in rows:
         batch = p.decode_ratings(kiosk_id, json.dumps({"v": p.VERSION, "ratings": [json.loads(doc)]}).encode())
         items.append(Incoming(kiosk_id, received_ms, batch.ratings, batch.rejections))
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(conn):
         conn.execute("DELETE FROM quarantine WHERE kiosk_id = ?", (kiosk_id,))
         _store_kiosk(conn, kiosk_id, items, now_ms, Outcome())
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
     return len(rows)

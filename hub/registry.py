@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlite_utils
 
 from feedback.ids import check_id
+from hub.db import immediate
 from hub.passwords import mosquitto_hash, new_secret
 
 
@@ -141,16 +142,11 @@ class Registry:
         previous = self.kiosk(kiosk_id).location_id
         self.location(location_id)
         conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(conn):
             conn.execute("UPDATE kiosks SET location_id = ?, moved_ms = ? WHERE id = ?",
                          (location_id, now_ms, kiosk_id))
             conn.execute("INSERT OR REPLACE INTO kiosk_moves (kiosk_id, from_ms, previous_location_id, location_id)"
                          " VALUES (?, ?, ?, ?)", (kiosk_id, now_ms, previous, location_id))
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     def set_disabled(self, kiosk_id: str, *, is_disabled: bool) -> None:
         self.kiosk(kiosk_id)

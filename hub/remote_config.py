@@ -20,6 +20,7 @@ import sqlite_utils
 
 from feedback.ids import check_id
 from feedback.remote_config import ConfigReport, unknown_settings
+from hub.db import immediate
 from hub.registry import Registry, RegistryError
 from kiosk.config import ConfigError, parse_ui
 
@@ -154,8 +155,7 @@ class RemoteSettings:
     def plan(self, *, now_ms: int) -> int:
         """Give every kiosk whose effective settings changed a new version; return how many changed."""
         conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(conn):
             changed = 0
             sent = dict(conn.execute("SELECT kiosk_id, settings_json FROM kiosk_config").fetchall())
             for kid, loc in conn.execute("SELECT id, location_id FROM kiosks ORDER BY id").fetchall():
@@ -172,10 +172,6 @@ class RemoteSettings:
                     (kid, version, doc, now_ms),
                 )
                 changed += 1
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
         return changed
 
     def publications(self, *, only_unpublished: bool) -> list[Publication]:

@@ -15,7 +15,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from feedback.misuse import flag_misuse
-from hub.db import CUMULATIVE_FROM_HOURLY
+from hub.db import CUMULATIVE_FROM_HOURLY, immediate
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,7 @@ def check_interval(interval_s: float) -> float:
 def recompute_location(conn: sqlite3.Connection, location_id: str, *, interval_s: float) -> Recomputed:
     """Store ``interval_s`` as the location's rule, re-flag its ratings under it and rebuild its rollups."""
     check_interval(interval_s)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(conn):
         conn.execute("UPDATE locations SET response_interval_s = ? WHERE id = ?", (interval_s, location_id))
         kiosks = [r[0] for r in conn.execute("SELECT DISTINCT kiosk_id FROM ratings WHERE location_id = ?",
                                              (location_id,))]
@@ -67,10 +66,6 @@ def recompute_location(conn: sqlite3.Connection, location_id: str, *, interval_s
             changed += len(flips)
             conn.executemany("UPDATE ratings SET misuse = ? WHERE kiosk_id = ? AND seq = ?", flips)
         rebuild_rollups(conn, location_id)
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
     log.info("recomputed %s under %.1f s: %d ratings, %d misuse, %d changed", location_id, interval_s, total,
              misuse, changed)
     return Recomputed(location_id, interval_s, total, misuse, changed)

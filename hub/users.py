@@ -18,6 +18,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from feedback.ids import check_id
 from hub.auth import ROLES, Principal, manager_locations
+from hub.db import immediate
 from hub.passwords import token_hash
 
 SESSION_TTL_MS = 12 * 3_600_000
@@ -68,8 +69,7 @@ def add_user(db: sqlite_utils.Database, name: str, *, role: str, password: str, 
             raise AccountError(f"no region {reg!r}")
     hashed = _hasher.hash(password)
     conn = db.conn
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with immediate(conn):
         conn.execute(
             "INSERT INTO users (id, password_hash, role, created_ms) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE"
             " SET password_hash = excluded.password_hash, role = excluded.role, is_disabled = 0",
@@ -81,10 +81,6 @@ def add_user(db: sqlite_utils.Database, name: str, *, role: str, password: str, 
         conn.executemany("INSERT OR IGNORE INTO user_locations (user_id, region_id) VALUES (?, ?)",
                          [(name, reg) for reg in regions])
         conn.execute("DELETE FROM sessions WHERE user_id = ?", (name,))  # a changed account logs in afresh
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def list_users(db: sqlite_utils.Database) -> list[dict[str, object]]:
