@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from feedback import protocol as p
-from hub.passwords import mosquitto_hash, new_secret
+from hub.passwords import mosquitto_hash, new_secret, write_private
 
 log = logging.getLogger(__name__)
 
@@ -153,23 +153,13 @@ def write_broker_files(out_dir: Path, *, hub_secret: str, kiosks: list[tuple[str
     files = BrokerFiles(out_dir / "mosquitto.conf", out_dir / "passwd", out_dir / "acl")
     persistence = out_dir / "data"
     persistence.mkdir(exist_ok=True)
-    _write(files.passwd, passwd_text(hub_secret, kiosks))
-    _write(files.acl, acl_text())
+    write_private(files.passwd, passwd_text(hub_secret, kiosks))
+    write_private(files.acl, acl_text())
     if tls is not None:
         tls_listener += tls_listener_text(tls)
-    _write(files.conf, conf_text(files, port=port, bind=bind, persistence_dir=persistence,
+    write_private(files.conf, conf_text(files, port=port, bind=bind, persistence_dir=persistence,
                                  tls_listener=tls_listener))
     return files
-
-
-def _write(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def broker_tls_hosts(public_host: str | None, bind: str) -> list[str]:

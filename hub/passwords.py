@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import os
 import secrets
+from pathlib import Path
 
 MOSQUITTO_ITERATIONS = 101
 
@@ -38,3 +40,15 @@ def mosquitto_verify(password: str, hashed: str) -> bool:
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def write_private(path: Path, data: bytes | str) -> None:
+    """Write a file only its owner may read (mode 0600), atomically: temp file, fsync, rename."""
+    raw = data.encode() if isinstance(data, str) else data
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(raw)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)

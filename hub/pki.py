@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from feedback.ids import check_id
+from hub.passwords import write_private
 
 CA_DAYS = 20 * 365
 SERVER_DAYS = 5 * 365
@@ -45,16 +45,6 @@ class IssuedCert:
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption())
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def _name(common_name: str) -> x509.Name:
@@ -96,8 +86,8 @@ class KioskCA:
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .sign(key, hashes.SHA256())
         )
-        _write_private(self.key_path, _key_pem(key))
-        _write_private(self.cert_path, cert.public_bytes(serialization.Encoding.PEM))
+        write_private(self.key_path, _key_pem(key))
+        write_private(self.cert_path, cert.public_bytes(serialization.Encoding.PEM))
         return self
 
     @property
@@ -150,7 +140,7 @@ class KioskCA:
         out_dir.mkdir(parents=True, exist_ok=True)
         ca_copy, cert_path, key_path = out_dir / "ca.crt", out_dir / "server.crt", out_dir / "server.key"
         if not ca_copy.exists() or ca_copy.read_text() != self.cert_pem:
-            _write_private(ca_copy, self.cert_pem.encode())
+            write_private(ca_copy, self.cert_pem.encode())
         wanted = sorted(set(hosts))
         if cert_path.exists() and key_path.exists():
             current = x509.load_pem_x509_certificate(cert_path.read_bytes())
@@ -165,8 +155,8 @@ class KioskCA:
                 sans.append(x509.DNSName(host))
         issued = self._issue(wanted[0] if wanted else "broker", now=now, days=SERVER_DAYS,
                              usage=ExtendedKeyUsageOID.SERVER_AUTH, sans=sans)
-        _write_private(key_path, issued.key_pem.encode())
-        _write_private(cert_path, issued.cert_pem.encode())
+        write_private(key_path, issued.key_pem.encode())
+        write_private(cert_path, issued.cert_pem.encode())
         return ca_copy, cert_path, key_path
 
 
