@@ -62,15 +62,22 @@ def generate(db_path: Path, *, ratings: int, locations: int, kiosks: int, days: 
     locs = []
     for i in range(locations):
         loc_id = f"loc-{i:04d}"
-        reg.add_location(loc_id, name=f"Store {i:04d}", timezone=ZONES[i % len(ZONES)], now_ms=NOW_MS,
-                         region_id=f"region-{i % 20:02d}")
+        reg.add_location(
+            loc_id,
+            name=f"Store {i:04d}",
+            timezone=ZONES[i % len(ZONES)],
+            now_ms=NOW_MS,
+            region_id=f"region-{i % 20:02d}",
+        )
         locs.append((loc_id, ZONES[i % len(ZONES)], rng.uniform(-0.6, 0.6)))
     kiosk_list = []
     for k in range(kiosks):
         loc_id, tz, mood = locs[k % locations]
         kid = f"k-{k:05d}"
-        db.conn.execute("INSERT INTO kiosks (id, location_id, password_hash, created_ms) VALUES (?, ?, 'x', ?)",
-                        (kid, loc_id, NOW_MS))
+        db.conn.execute(
+            "INSERT INTO kiosks (id, location_id, password_hash, created_ms) VALUES (?, ?, 'x', ?)",
+            (kid, loc_id, NOW_MS),
+        )
         kiosk_list.append((kid, loc_id, tz, mood))
     conn = db.conn
     conn.execute("PRAGMA synchronous=OFF")
@@ -83,9 +90,11 @@ def generate(db_path: Path, *, ratings: int, locations: int, kiosks: int, days: 
     for n_kiosk, (kid, loc_id, tz, mood) in enumerate(kiosk_list):
         n = per_kiosk + (1 if n_kiosk < ratings - per_kiosk * kiosks else 0)
         rows = []
-        times = sorted(start_ms + rng.randrange(days) * 86_400_000 + (rng.choice(hours) - 1) * 3_600_000
-                       + rng.randrange(3_600_000) for _ in range(n))
-        previous = -10**12
+        times = sorted(
+            start_ms + rng.randrange(days) * 86_400_000 + (rng.choice(hours) - 1) * 3_600_000 + rng.randrange(3_600_000)
+            for _ in range(n)
+        )
+        previous = -(10**12)
         for seq, t in enumerate(times, start=1):
             misuse = rng.random() < 0.02
             if misuse:  # a quick repeat, flagged as the kiosk would
@@ -95,13 +104,35 @@ def generate(db_path: Path, *, ratings: int, locations: int, kiosks: int, days: 
             face = min(3, max(0, int(rng.gauss(centre, 0.9) + 0.5)))
             reason = rng.choice(REASONS) if face <= 1 and rng.random() < 0.5 else None
             day, hour, _ = local_bucket(tz, t)
-            rows.append((kid, seq, f"{n_kiosk:08x}-0000-4000-8000-{seq:012x}", loc_id, face, 4, "visit", reason,
-                         t, t, None, "bench", seq, int(misuse), int(misuse), t, day, hour))
+            rows.append(
+                (
+                    kid,
+                    seq,
+                    f"{n_kiosk:08x}-0000-4000-8000-{seq:012x}",
+                    loc_id,
+                    face,
+                    4,
+                    "visit",
+                    reason,
+                    t,
+                    t,
+                    None,
+                    "bench",
+                    seq,
+                    int(misuse),
+                    int(misuse),
+                    t,
+                    day,
+                    hour,
+                )
+            )
         conn.execute("BEGIN")
         conn.executemany(
             "INSERT INTO ratings (kiosk_id, seq, uuid, location_id, face, scale, question, reason, device_time_ms,"
             " time_ms, time_flag, boot_id, mono_ms, misuse_device, misuse, received_ms, local_day, local_hour)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
         conn.execute("COMMIT")
         done += n
         if n_kiosk % 300 == 299:
@@ -113,7 +144,7 @@ def generate(db_path: Path, *, ratings: int, locations: int, kiosks: int, days: 
     started = time.perf_counter()
     for i in range(0, locations, 50):
         conn.execute("BEGIN")
-        for loc_id, _, _ in locs[i:i + 50]:
+        for loc_id, _, _ in locs[i : i + 50]:
             rebuild_rollups(conn, loc_id)
         conn.execute("COMMIT")
         log(f"  rollups: {min(i + 50, locations)}/{locations} locations ({time.perf_counter() - started:.0f} s)")
@@ -136,14 +167,17 @@ def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
 
 
 # ---------------------------------------------------------------------------------------------- raw baseline
-def _raw_counts(conn: sqlite3.Connection, loc_id: str, tz: str, first: date, last: date,
-                split: date | None = None) -> dict[tuple[bool, int], list[int]]:
+def _raw_counts(
+    conn: sqlite3.Connection, loc_id: str, tz: str, first: date, last: date, split: date | None = None
+) -> dict[tuple[bool, int], list[int]]:
     start, end = day_bounds_ms(tz, first, last)
     split_ms = day_bounds_ms(tz, split, split)[0] if split else start
     out: dict[tuple[bool, int], list[int]] = {}
     for is_current, scale, face, n in conn.execute(
-            "SELECT time_ms >= ?, scale, face, count(*) FROM ratings WHERE location_id = ? AND time_ms >= ?"
-            " AND time_ms < ? AND misuse = 0 GROUP BY 1, 2, 3", (split_ms, loc_id, start, end)):
+        "SELECT time_ms >= ?, scale, face, count(*) FROM ratings WHERE location_id = ? AND time_ms >= ?"
+        " AND time_ms < ? AND misuse = 0 GROUP BY 1, 2, 3",
+        (split_ms, loc_id, start, end),
+    ):
         out.setdefault((bool(is_current), scale), [0] * scale)[face] += n
     return out
 
@@ -168,22 +202,35 @@ def raw_location(conn: sqlite3.Connection, loc_id: str, tz: str, days: int) -> i
     where = "location_id = ? AND time_ms >= ? AND time_ms < ? AND misuse = 0"
     args = (loc_id, start, end)
     _raw_counts(conn, loc_id, tz, first - timedelta(days=days), last, split=first)
-    conn.execute(f"SELECT local_day, scale, face, count(*) FROM ratings WHERE {where} GROUP BY 1, 2, 3",
-                 args).fetchall()
-    conn.execute("SELECT (CAST(strftime('%w', local_day) AS INTEGER) + 6) % 7 + 1, local_hour, scale, face,"
-                 f" count(*) FROM ratings WHERE {where} GROUP BY 1, 2, 3, 4", args).fetchall()
-    conn.execute(f"SELECT kiosk_id, scale, face, count(*) FROM ratings WHERE {where} GROUP BY 1, 2, 3",
-                 args).fetchall()
-    conn.execute(f"SELECT reason, count(*) FROM ratings WHERE {where} AND reason IS NOT NULL AND face * 2 < scale - 1"
-                 " GROUP BY 1", args).fetchall()
+    conn.execute(
+        f"SELECT local_day, scale, face, count(*) FROM ratings WHERE {where} GROUP BY 1, 2, 3", args
+    ).fetchall()
+    conn.execute(
+        "SELECT (CAST(strftime('%w', local_day) AS INTEGER) + 6) % 7 + 1, local_hour, scale, face,"
+        f" count(*) FROM ratings WHERE {where} GROUP BY 1, 2, 3, 4",
+        args,
+    ).fetchall()
+    conn.execute(f"SELECT kiosk_id, scale, face, count(*) FROM ratings WHERE {where} GROUP BY 1, 2, 3", args).fetchall()
+    conn.execute(
+        f"SELECT reason, count(*) FROM ratings WHERE {where} AND reason IS NOT NULL AND face * 2 < scale - 1"
+        " GROUP BY 1",
+        args,
+    ).fetchall()
     total = conn.execute(f"SELECT count(*) FROM ratings WHERE {where}", args).fetchone()[0]
     return int(total)
 
 
 # ---------------------------------------------------------------------------------------------- ingest cost
-DASHBOARD_TRIGGERS = ["rollup_daily_on_insert", "rollup_daily_on_update", "rollup_daily_on_delete",
-                      "rollup_cum_on_insert", "rollup_cum_on_update", "rollup_cum_on_delete",
-                      "kiosk_last_online_on_insert", "kiosk_last_online_on_update"]
+DASHBOARD_TRIGGERS = [
+    "rollup_daily_on_insert",
+    "rollup_daily_on_update",
+    "rollup_daily_on_delete",
+    "rollup_cum_on_insert",
+    "rollup_cum_on_update",
+    "rollup_cum_on_delete",
+    "kiosk_last_online_on_insert",
+    "kiosk_last_online_on_update",
+]
 
 
 def ingest_rate(path: Path, *, with_triggers: bool, spread_days: int, n: int = 20_000) -> float:
@@ -205,9 +252,20 @@ def ingest_rate(path: Path, *, with_triggers: bool, spread_days: int, n: int = 2
     batches = []
     for first in range(0, per, 200):
         for k, kid in enumerate(kiosks):
-            ratings = [Rating(kid, seq, f"00000000-0000-4000-8000-{k:04d}{seq:08d}", seq % 4, 4, "visit",
-                              start + (NOW_MS - start) * seq // per + k * 1000, "b", seq)
-                       for seq in range(first + 1, first + 201)]
+            ratings = [
+                Rating(
+                    kid,
+                    seq,
+                    f"00000000-0000-4000-8000-{k:04d}{seq:08d}",
+                    seq % 4,
+                    4,
+                    "visit",
+                    start + (NOW_MS - start) * seq // per + k * 1000,
+                    "b",
+                    seq,
+                )
+                for seq in range(first + 1, first + 201)
+            ]
             batches.append(Incoming(kid, NOW_MS, ratings))
     t0 = time.perf_counter()
     for item in batches:
@@ -246,8 +304,10 @@ def main(argv: list[str] | None = None) -> int:
         log(f"generated in {time.perf_counter() - t0:.0f} s")
 
     db = open_db(db_path)
-    counts = db.conn.execute("SELECT (SELECT count(*) FROM ratings), (SELECT count(*) FROM rollup_hourly),"
-                             " (SELECT count(*) FROM rollup_daily)").fetchone()
+    counts = db.conn.execute(
+        "SELECT (SELECT count(*) FROM ratings), (SELECT count(*) FROM rollup_hourly),"
+        " (SELECT count(*) FROM rollup_daily)"
+    ).fetchone()
     locs = [(loc.id, loc.timezone) for loc in Registry(db).locations()]
     token = create_token(db, role="admin", now_ms=NOW_MS)
     rng = random.Random(3)
@@ -266,8 +326,9 @@ def main(argv: list[str] | None = None) -> int:
         api_totals = {r["id"]: r["total"] for r in get("/api/overview", range="last_30_days").json()["locations"]}
         assert api_totals == raw_overview(raw, locs, 30), "rollup and raw totals differ"
         loc_id, tz = sample[0]
-        assert get(f"/api/locations/{loc_id}/report", range="last_30_days").json()["summary"]["total"] == \
-            raw_location(raw, loc_id, tz, 30)
+        assert get(f"/api/locations/{loc_id}/report", range="last_30_days").json()["summary"]["total"] == raw_location(
+            raw, loc_id, tz, 30
+        )
         get("/api/overview")  # warm-up
 
         reg = Registry(db)
@@ -279,8 +340,10 @@ def main(argv: list[str] | None = None) -> int:
             first = last - timedelta(days=days - 1)
             return DayRange(first, last), DayRange(first - timedelta(days=days), first - timedelta(days=1))
 
-        for label, days, preset in (("overview, 7 days + previous", 7, "last_7_days"),
-                                    ("overview, 30 days + previous", 30, "last_30_days")):
+        for label, days, preset in (
+            ("overview, 7 days + previous", 7, "last_7_days"),
+            ("overview, 30 days + previous", 30, "last_30_days"),
+        ):
             api = timed(lambda preset=preset: get("/api/overview", range=preset), args.repeat)
             cur, prev = period(days)
             lib = timed(lambda cur=cur, prev=prev: reports.overview(db, everyone, cur, prev), args.repeat)
@@ -305,20 +368,27 @@ def main(argv: list[str] | None = None) -> int:
         export_s = time.perf_counter() - t0
         rows -= 1  # header
 
-    print(f"dashboard bench: {counts[0]:,} ratings, {len(locs)} locations, {args.kiosks} kiosks, {args.days} days;"
-          f" rollup_hourly {counts[1]:,} rows, rollup_daily {counts[2]:,} rows")
-    print("API = through the FastAPI app (ASGI test client, auth, JSON); rollups = the same report computed"
-          " in-process from the rollups; raw = computed from the ratings table (index on location_id, time_ms)")
-    print(f"{'call':30} {'API p50':>8} {'API p95':>8} {'rollups p50':>12} {'raw p50':>9} {'raw/rollups':>12}"
-          f" {'raw/API':>8}   (ms)")
+    print(
+        f"dashboard bench: {counts[0]:,} ratings, {len(locs)} locations, {args.kiosks} kiosks, {args.days} days;"
+        f" rollup_hourly {counts[1]:,} rows, rollup_daily {counts[2]:,} rows"
+    )
+    print(
+        "API = through the FastAPI app (ASGI test client, auth, JSON); rollups = the same report computed"
+        " in-process from the rollups; raw = computed from the ratings table (index on location_id, time_ms)"
+    )
+    print(
+        f"{'call':30} {'API p50':>8} {'API p95':>8} {'rollups p50':>12} {'raw p50':>9} {'raw/rollups':>12}"
+        f" {'raw/API':>8}   (ms)"
+    )
     for label, api, lib, base in results:
         p50, p95 = percentiles(api)
         lib50, _ = percentiles(lib)
         raw50, _ = percentiles(base)
-        print(f"{label:30} {p50:8.1f} {p95:8.1f} {lib50:12.1f} {raw50:9.1f} {raw50 / lib50:11.1f}x"
-              f" {raw50 / p50:7.1f}x")
-    print(f"CSV export (ratings.csv, every location, 30 days): {rows:,} rows in {export_s:.1f} s ="
-          f" {rows / export_s:,.0f} rows/s")
+        print(f"{label:30} {p50:8.1f} {p95:8.1f} {lib50:12.1f} {raw50:9.1f} {raw50 / lib50:11.1f}x {raw50 / p50:7.1f}x")
+    print(
+        f"CSV export (ratings.csv, every location, 30 days): {rows:,} rows in {export_s:.1f} s ="
+        f" {rows / export_s:,.0f} rows/s"
+    )
     for label, spread in (("live taps (today)", 0), ("backfill over 30 days", 30)):
         rates = []
         for with_triggers in (False, True):
@@ -326,8 +396,10 @@ def main(argv: list[str] | None = None) -> int:
             for f in data_dir.glob(path.name + "*"):
                 f.unlink()
             rates.append(ingest_rate(path, with_triggers=with_triggers, spread_days=spread))
-        print(f"ingest cost of the dashboard's rollup triggers, {label}: {rates[0]:,.0f} ratings/s without,"
-              f" {rates[1]:,.0f} with ({rates[1] / rates[0]:.2f}x)")
+        print(
+            f"ingest cost of the dashboard's rollup triggers, {label}: {rates[0]:,.0f} ratings/s without,"
+            f" {rates[1]:,.0f} with ({rates[1] / rates[0]:.2f}x)"
+        )
     return 0
 
 

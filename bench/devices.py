@@ -65,8 +65,15 @@ def bytes_per_tap(taps: int, work: Path, *, ack_every: int, page_size: int | Non
     now = int(time.time() * 1000)
     for i in range(taps):
         is_followup = i % 4 == 0
-        r = ob.record(face=i % 4, scale=4, question_id="q1", time_ms=now + i * 7000, boot_id=boot, mono_ms=i * 7000,
-                      held=is_followup)
+        r = ob.record(
+            face=i % 4,
+            scale=4,
+            question_id="q1",
+            time_ms=now + i * 7000,
+            boot_id=boot,
+            mono_ms=i * 7000,
+            held=is_followup,
+        )
         if is_followup:
             ob.release(r.seq, reason="queue")
         if ack_every and (i + 1) % ack_every == 0:
@@ -74,9 +81,12 @@ def bytes_per_tap(taps: int, work: Path, *, ack_every: int, page_size: int | Non
     elapsed = time.perf_counter() - started
     after = io_counters()
     ob.close()
-    return {"wchar": (after["wchar"] - before["wchar"]) / taps,
-            "write_bytes": (after["write_bytes"] - before["write_bytes"]) / taps,
-            "db_bytes": path.stat().st_size / taps, "taps_per_s": taps / elapsed}
+    return {
+        "wchar": (after["wchar"] - before["wchar"]) / taps,
+        "write_bytes": (after["write_bytes"] - before["write_bytes"]) / taps,
+        "db_bytes": path.stat().st_size / taps,
+        "taps_per_s": taps / elapsed,
+    }
 
 
 def jsonl_baseline(taps: int, work: Path) -> dict[str, float]:
@@ -85,13 +95,28 @@ def jsonl_baseline(taps: int, work: Path) -> dict[str, float]:
     before = io_counters()
     with open(path, "a") as f:
         for i in range(taps):
-            f.write(json.dumps({"seq": i + 1, "uuid": str(uuid.uuid4()), "face": i % 4, "scale": 4, "question": "q1",
-                                "time_ms": 1_790_000_000_000 + i, "boot_id": boot, "mono_ms": i}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "seq": i + 1,
+                        "uuid": str(uuid.uuid4()),
+                        "face": i % 4,
+                        "scale": 4,
+                        "question": "q1",
+                        "time_ms": 1_790_000_000_000 + i,
+                        "boot_id": boot,
+                        "mono_ms": i,
+                    }
+                )
+                + "\n"
+            )
             f.flush()
             os.fsync(f.fileno())
     after = io_counters()
-    return {"wchar": (after["wchar"] - before["wchar"]) / taps,
-            "write_bytes": (after["write_bytes"] - before["write_bytes"]) / taps}
+    return {
+        "wchar": (after["wchar"] - before["wchar"]) / taps,
+        "write_bytes": (after["write_bytes"] - before["write_bytes"]) / taps,
+    }
 
 
 # ---------------------------------------------------------------------------------------------- 2. fleet
@@ -122,6 +147,7 @@ def mqtt_connect_packet(client_id: str, username: str, password: str, keepalive_
     def s(x: str) -> bytes:
         b = x.encode()
         return struct.pack("!H", len(b)) + b
+
     var = s("MQTT") + bytes([5, 0b11000010]) + struct.pack("!H", keepalive_s) + b"\x00"  # clean start, user, pw
     body = var + s(client_id) + s(username) + s(password)
     return bytes([0x10]) + _varint(len(body)) + body
@@ -167,8 +193,12 @@ def reload_figures(n: int, work: Path, secret: str) -> dict[str, float]:
     finally:
         proc.terminate()
         proc.wait(10)
-    return {"regen_s": regen_s, "plan_s": plan_s, "reload_until_admitted_s": reload_s,
-            "passwd_bytes": files.passwd.stat().st_size}
+    return {
+        "regen_s": regen_s,
+        "plan_s": plan_s,
+        "reload_until_admitted_s": reload_s,
+        "passwd_bytes": files.passwd.stat().st_size,
+    }
 
 
 # ---------------------------------------------------------------------------------------------- 3. memory
@@ -185,8 +215,9 @@ def memory_figures(n_kiosks: int, connections: int, work: Path, secret: str) -> 
     ca = KioskCA(work / "mem" / "pki").ensure(now=now)
     port, tls_port = free_port(), free_port()
     out_dir = work / "mem" / "broker"
-    tls = TlsListener(tls_port, "127.0.0.1", *ca.server_files(out_dir / "tls", broker_tls_hosts(None, "127.0.0.1"),
-                                                             now=now))
+    tls = TlsListener(
+        tls_port, "127.0.0.1", *ca.server_files(out_dir / "tls", broker_tls_hosts(None, "127.0.0.1"), now=now)
+    )
     files = write_broker_files(out_dir, hub_secret=secret, kiosks=reg.broker_users(), port=port, tls=tls)
     cert = ca.issue_client("k00000", now=now)
     (work / "client.pem").write_text(cert.cert_pem + cert.key_pem)
@@ -241,31 +272,44 @@ def main() -> int:
         work = Path(tmp)
         print(f"== 1. kiosk storage writes per tap ({args.taps} taps, SQLite WAL + synchronous=FULL)")
         base = jsonl_baseline(args.taps, work)
-        for label, ack_every, page in (("offline (no acks)", 0, None), ("online, ack per 10 taps", 10, None),
-                                       ("online, ack per tap", 1, None),
-                                       ("old default: 4 KiB pages, ack/10", 10, 4096)):
+        for label, ack_every, page in (
+            ("offline (no acks)", 0, None),
+            ("online, ack per 10 taps", 10, None),
+            ("online, ack per tap", 1, None),
+            ("old default: 4 KiB pages, ack/10", 10, 4096),
+        ):
             f = bytes_per_tap(args.taps, work, ack_every=ack_every, page_size=page)
-            print(f"  {label:29} wchar {f['wchar']:8.0f} B/tap  write_bytes {f['write_bytes']:8.0f} B/tap  "
-                  f"db file {f['db_bytes']:5.0f} B/tap  {f['taps_per_s']:6.0f} taps/s  "
-                  f"(x{f['write_bytes'] / base['write_bytes']:.1f} of the fsync'd JSON-lines baseline)")
-        print(f"  baseline: JSON line + fsync  wchar {base['wchar']:8.0f} B/tap  write_bytes "
-              f"{base['write_bytes']:8.0f} B/tap")
+            print(
+                f"  {label:29} wchar {f['wchar']:8.0f} B/tap  write_bytes {f['write_bytes']:8.0f} B/tap  "
+                f"db file {f['db_bytes']:5.0f} B/tap  {f['taps_per_s']:6.0f} taps/s  "
+                f"(x{f['write_bytes'] / base['write_bytes']:.1f} of the fsync'd JSON-lines baseline)"
+            )
+        print(
+            f"  baseline: JSON line + fsync  wchar {base['wchar']:8.0f} B/tap  write_bytes "
+            f"{base['write_bytes']:8.0f} B/tap"
+        )
         print("== 2. broker config for a fleet (regenerate files, plan remote configs, SIGHUP until admitted)")
         small = reload_figures(10, work, secret)
         big = reload_figures(args.kiosks, work, secret)
         for label, r in (("10 kiosks (baseline)", small), (f"{args.kiosks} kiosks", big)):
-            print(f"  {label:22} regenerate {r['regen_s'] * 1000:7.1f} ms  plan configs {r['plan_s'] * 1000:7.1f} ms"
-                  f"  reload->admitted {r['reload_until_admitted_s'] * 1000:7.1f} ms"
-                  f"  passwd {r['passwd_bytes']:8.0f} B")
-        print(f"  ratio {args.kiosks}/10: regenerate x{big['regen_s'] / small['regen_s']:.0f}, "
-              f"reload x{big['reload_until_admitted_s'] / small['reload_until_admitted_s']:.1f}")
+            print(
+                f"  {label:22} regenerate {r['regen_s'] * 1000:7.1f} ms  plan configs {r['plan_s'] * 1000:7.1f} ms"
+                f"  reload->admitted {r['reload_until_admitted_s'] * 1000:7.1f} ms"
+                f"  passwd {r['passwd_bytes']:8.0f} B"
+            )
+        print(
+            f"  ratio {args.kiosks}/10: regenerate x{big['regen_s'] / small['regen_s']:.0f}, "
+            f"reload x{big['reload_until_admitted_s'] / small['reload_until_admitted_s']:.1f}"
+        )
         print(f"== 3. broker memory with {args.connections} connected kiosks ({args.kiosks} provisioned)")
         m = memory_figures(args.kiosks, args.connections, work, secret)
-        print(f"  idle {m['idle_kb'] / 1024:.1f} MB; TLS + client cert {m['tls_kb'] / 1024:.1f} MB "
-              f"({m['tls_kb_per_conn']:.1f} KB/connection, all connected in {m['tls_connect_s']:.1f} s); "
-              f"plain (baseline) {m['plain_kb'] / 1024:.1f} MB ({m['plain_kb_per_conn']:.1f} KB/connection, "
-              f"{m['plain_connect_s']:.1f} s); TLS/plain per connection "
-              f"x{m['tls_kb_per_conn'] / max(m['plain_kb_per_conn'], 0.1):.1f}")
+        print(
+            f"  idle {m['idle_kb'] / 1024:.1f} MB; TLS + client cert {m['tls_kb'] / 1024:.1f} MB "
+            f"({m['tls_kb_per_conn']:.1f} KB/connection, all connected in {m['tls_connect_s']:.1f} s); "
+            f"plain (baseline) {m['plain_kb'] / 1024:.1f} MB ({m['plain_kb_per_conn']:.1f} KB/connection, "
+            f"{m['plain_connect_s']:.1f} s); TLS/plain per connection "
+            f"x{m['tls_kb_per_conn'] / max(m['plain_kb_per_conn'], 0.1):.1f}"
+        )
     return 0
 
 

@@ -66,8 +66,13 @@ def child_kiosk(out: dict[str, Any], *, taps: int, latency_taps: int) -> None:
         """kivy.tests.common.UnitTestTouch without importing pytest into the measured process."""
 
         def __init__(self, x: float, y: float) -> None:
-            super().__init__("bench", 1, {"x": x / (Window.width - 1.0), "y": y / (Window.height - 1.0)},
-                             is_touch=True, type_id="touch")
+            super().__init__(
+                "bench",
+                1,
+                {"x": x / (Window.width - 1.0), "y": y / (Window.height - 1.0)},
+                is_touch=True,
+                type_id="touch",
+            )
             self.profile = ["pos"]
 
         def depack(self, args: dict[str, float]) -> None:
@@ -78,9 +83,11 @@ def child_kiosk(out: dict[str, Any], *, taps: int, latency_taps: int) -> None:
     from kiosk.config import parse_config
 
     data = Path(tempfile.mkdtemp(prefix="kiosk-bench-"))
-    doc = {"kiosk": {"id": "bench-kiosk", "location": "bench"},
-           "broker": {"url": "mqtt://127.0.0.1:9", "password": "x"},  # nothing listens: the uplink retries
-           "ui": {"followup_faces": [], "response_interval_s": 0.0, "thank_you_s": 600.0, "fullscreen": False}}
+    doc = {
+        "kiosk": {"id": "bench-kiosk", "location": "bench"},
+        "broker": {"url": "mqtt://127.0.0.1:9", "password": "x"},  # nothing listens: the uplink retries
+        "ui": {"followup_faces": [], "response_interval_s": 0.0, "thank_you_s": 600.0, "fullscreen": False},
+    }
     config = parse_config(doc, data_dir=data)
     app = KioskApp(config)
     drawn_ms: list[float] = []
@@ -129,15 +136,30 @@ def child_kiosk(out: dict[str, Any], *, taps: int, latency_taps: int) -> None:
     app.run()
     lat = drawn_ms[:latency_taps]
     dur = durable_ms[:latency_taps]
-    out.update(drawn_p50=pct(lat, 50), drawn_p95=pct(lat, 95), durable_p50=pct(dur, 50), durable_p95=pct(dur, 95),
-               drawn_all_p95=pct(drawn_ms, 95), durable_all_p95=pct(durable_ms, 95), taps=state["n"])
+    out.update(
+        drawn_p50=pct(lat, 50),
+        drawn_p95=pct(lat, 95),
+        durable_p50=pct(dur, 50),
+        durable_p95=pct(dur, 95),
+        drawn_all_p95=pct(drawn_ms, 95),
+        durable_all_p95=pct(durable_ms, 95),
+        taps=state["n"],
+    )
     shutil.rmtree(data, ignore_errors=True)
 
 
 # ---------------------------------------------------------------------------------------------- parent
 def run_child(kind: str, env: dict[str, str], args: argparse.Namespace) -> dict[str, Any]:
-    cmd = [sys.executable, __file__, "--child", kind, "--taps", str(args.taps), "--latency-taps",
-           str(args.latency_taps)]
+    cmd = [
+        sys.executable,
+        __file__,
+        "--child",
+        kind,
+        "--taps",
+        str(args.taps),
+        "--latency-taps",
+        str(args.latency_taps),
+    ]
     proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=1800)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
@@ -160,15 +182,24 @@ def main() -> int:
         print(json.dumps(out))
         return 0
 
-    env = dict(os.environ, KIVY_NO_ARGS="1", KCFG_KIVY_LOG_LEVEL="warning", KCFG_KIVY_LOG_ENABLE="0",
-               KCFG_GRAPHICS_WIDTH=str(SIZE[0]), KCFG_GRAPHICS_HEIGHT=str(SIZE[1]),
-               PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(
+        os.environ,
+        KIVY_NO_ARGS="1",
+        KCFG_KIVY_LOG_LEVEL="warning",
+        KCFG_KIVY_LOG_ENABLE="0",
+        KCFG_GRAPHICS_WIDTH=str(SIZE[0]),
+        KCFG_GRAPHICS_HEIGHT=str(SIZE[1]),
+        PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+    )
     env["KIVY_HOME"] = tempfile.mkdtemp(prefix="kivy-home-")
     xvfb = None
     if not os.environ.get("DISPLAY"):
         number = next(n for n in range(120, 400) if not Path(f"/tmp/.X11-unix/X{n}").exists())
-        xvfb = subprocess.Popen(["Xvfb", f":{number}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        xvfb = subprocess.Popen(
+            ["Xvfb", f":{number}", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 15
         while not Path(f"/tmp/.X11-unix/X{number}").exists():
             if time.monotonic() > deadline:
@@ -183,15 +214,23 @@ def main() -> int:
             xvfb.terminate()
             xvfb.wait()
         shutil.rmtree(env["KIVY_HOME"], ignore_errors=True)
-    print(f"window {SIZE[0]}x{SIZE[1]} under Xvfb (Mesa llvmpipe), {kiosk['taps']} taps, "
-          f"first {args.latency_taps} timed with the real 150 ms duplicate-touch window")
-    print(f"tap -> thank-you drawn   p50 {kiosk['drawn_p50']:6.1f} ms   p95 {kiosk['drawn_p95']:6.1f} ms"
-          f"   (target p95 <= 50 ms; all {kiosk['taps']} taps p95 {kiosk['drawn_all_p95']:.1f} ms)")
-    print(f"tap -> row durable       p50 {kiosk['durable_p50']:6.1f} ms   p95 {kiosk['durable_p95']:6.1f} ms"
-          f"   (target <= 20 ms; all taps p95 {kiosk['durable_all_p95']:.1f} ms; synchronous=FULL)")
+    print(
+        f"window {SIZE[0]}x{SIZE[1]} under Xvfb (Mesa llvmpipe), {kiosk['taps']} taps, "
+        f"first {args.latency_taps} timed with the real 150 ms duplicate-touch window"
+    )
+    print(
+        f"tap -> thank-you drawn   p50 {kiosk['drawn_p50']:6.1f} ms   p95 {kiosk['drawn_p95']:6.1f} ms"
+        f"   (target p95 <= 50 ms; all {kiosk['taps']} taps p95 {kiosk['drawn_all_p95']:.1f} ms)"
+    )
+    print(
+        f"tap -> row durable       p50 {kiosk['durable_p50']:6.1f} ms   p95 {kiosk['durable_p95']:6.1f} ms"
+        f"   (target <= 20 ms; all taps p95 {kiosk['durable_all_p95']:.1f} ms; synchronous=FULL)"
+    )
     ratio = kiosk["rss_mb"] / bare["rss_mb"]
-    print(f"RSS bare Kivy window {bare['rss_mb']:.1f} MB, kiosk after {kiosk['rows']} recorded taps "
-          f"{kiosk['rss_mb']:.1f} MB (at start {kiosk['rss_start_mb']:.1f} MB), ratio {ratio:.2f} (target <= 1.2)")
+    print(
+        f"RSS bare Kivy window {bare['rss_mb']:.1f} MB, kiosk after {kiosk['rows']} recorded taps "
+        f"{kiosk['rss_mb']:.1f} MB (at start {kiosk['rss_start_mb']:.1f} MB), ratio {ratio:.2f} (target <= 1.2)"
+    )
     return 0
 
 

@@ -34,7 +34,9 @@ def fill_outbox(path: Path, kiosk_id: str, n: int) -> None:
         ob.db.conn.execute("BEGIN")
         ob.db.conn.executemany(
             "INSERT INTO outbox (uuid, face, scale, question, reason, time_ms, boot_id, mono_ms, misuse)"
-            " VALUES (?,?,?,?,?,?,?,?,?)", rows)
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            rows,
+        )
         ob.db.conn.execute("COMMIT")
     ob.close()
 
@@ -54,7 +56,7 @@ def raw_insert_baseline(tmp: Path, n: int) -> float:
     started = time.perf_counter()
     for i in range(0, n, 1000):
         conn.execute("BEGIN")
-        conn.executemany("INSERT INTO ratings VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows[i:i + 1000])
+        conn.executemany("INSERT INTO ratings VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", rows[i : i + 1000])
         conn.execute("COMMIT")
     elapsed = time.perf_counter() - started
     conn.close()
@@ -71,16 +73,38 @@ def main() -> None:
         tmp = Path(tmp_name)
         baseline = raw_insert_baseline(tmp, n)
         hub = HubProcess(tmp / "hub")
-        cfg = provision(hub.data_dir, location="sto", kiosks=["drain"], broker_url=hub.broker_url, out_dir=tmp,
-                        uplink="replay_jitter_s = 0\n" + (f"window_batches = {args.window}" if args.window else ""),
-                        )["drain"]
+        cfg = provision(
+            hub.data_dir,
+            location="sto",
+            kiosks=["drain"],
+            broker_url=hub.broker_url,
+            out_dir=tmp,
+            uplink="replay_jitter_s = 0\n" + (f"window_batches = {args.window}" if args.window else ""),
+        )["drain"]
         fill_outbox(tmp / "drain-data" / "outbox.db", "drain", n)
         hub.start()
         try:
             started = time.perf_counter()
             proc = subprocess.run(
-                [sys.executable, "-m", "kiosk", "simulate", "--config", str(cfg), "--data-dir", str(tmp / "drain-data"),
-                 "--taps", "0", "--wait-acked", "600"], env=child_env(), cwd=ROOT, capture_output=True, text=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "kiosk",
+                    "simulate",
+                    "--config",
+                    str(cfg),
+                    "--data-dir",
+                    str(tmp / "drain-data"),
+                    "--taps",
+                    "0",
+                    "--wait-acked",
+                    "600",
+                ],
+                env=child_env(),
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+            )
             elapsed = time.perf_counter() - started
             assert proc.returncode == 0, proc.stderr[-2000:]
             stored = wait_until(lambda: hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings") == n, timeout=5)
@@ -90,10 +114,14 @@ def main() -> None:
         finally:
             hub.stop()
     rate = n / elapsed
-    print(f"backlog drain: {n} ratings stored and acknowledged in {elapsed:.2f} s "
-          f"(incl. kiosk process start and connect) = {rate:,.0f} ratings/s")
-    print(f"  hub side, first to last rating received: {span_ms / 1000:.2f} s"
-          f" = {n / max(span_ms, 1) * 1000:,.0f} ratings/s")
+    print(
+        f"backlog drain: {n} ratings stored and acknowledged in {elapsed:.2f} s "
+        f"(incl. kiosk process start and connect) = {rate:,.0f} ratings/s"
+    )
+    print(
+        f"  hub side, first to last rating received: {span_ms / 1000:.2f} s"
+        f" = {n / max(span_ms, 1) * 1000:,.0f} ratings/s"
+    )
     print(f"  batches of up to {p.MAX_BATCH_RATINGS} ratings; ~{messages} distinct receive instants")
     print(f"baseline raw SQLite batched insert (1000/txn, synchronous=FULL): {baseline:,.0f} rows/s")
     print(f"ratio pipeline / raw insert: {rate / baseline:.2f}  (target >= 0.5; target rate >= 100,000/s)")

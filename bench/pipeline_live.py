@@ -72,9 +72,23 @@ def publish_load(configs: list[str], per_kiosk: int, first_seq: int, port: int, 
             if delay > 0:
                 time.sleep(delay)
         for kid, c in clients:
-            payload = p.encode_wire_ratings(kid, [{
-                "seq": seq, "uuid": str(uuid.uuid4()), "face": seq % 4, "scale": 4, "question": "q1", "reason": None,
-                "time_ms": now_ms, "boot_id": "bench", "mono_ms": seq, "misuse": False}])
+            payload = p.encode_wire_ratings(
+                kid,
+                [
+                    {
+                        "seq": seq,
+                        "uuid": str(uuid.uuid4()),
+                        "face": seq % 4,
+                        "scale": 4,
+                        "question": "q1",
+                        "reason": None,
+                        "time_ms": now_ms,
+                        "boot_id": "bench",
+                        "mono_ms": seq,
+                        "misuse": False,
+                    }
+                ],
+            )
             with lock:
                 sent_at[(kid, seq)] = time.perf_counter()
             infos.append(c.publish(p.kiosk_topic(kid, p.RATINGS), payload, qos=1))
@@ -103,33 +117,82 @@ def c_publish(configs: list[Path], per_kiosk: int, first_seq: int, port: int, tm
         doc = tomllib.loads(cfg.read_text())
         kid = doc["kiosk"]["id"]
         lines = tmp / f"{kid}-{first_seq}.lines"
-        lines.write_bytes(b"\n".join(p.encode_wire_ratings(kid, [{
-            "seq": seq, "uuid": str(uuid.uuid4()), "face": seq % 4, "scale": 4, "question": "q1", "reason": None,
-            "time_ms": now_ms, "boot_id": "bench", "mono_ms": seq, "misuse": False}])
-            for seq in range(first_seq, first_seq + per_kiosk)) + b"\n")
+        lines.write_bytes(
+            b"\n".join(
+                p.encode_wire_ratings(
+                    kid,
+                    [
+                        {
+                            "seq": seq,
+                            "uuid": str(uuid.uuid4()),
+                            "face": seq % 4,
+                            "scale": 4,
+                            "question": "q1",
+                            "reason": None,
+                            "time_ms": now_ms,
+                            "boot_id": "bench",
+                            "mono_ms": seq,
+                            "misuse": False,
+                        }
+                    ],
+                )
+                for seq in range(first_seq, first_seq + per_kiosk)
+            )
+            + b"\n"
+        )
         files.append((kid, doc["broker"]["password"], lines))
     started = time.perf_counter()
     for kid, password, lines in files:
         with open(lines, "rb") as stdin:
-            procs.append(subprocess.Popen(
-                [require_binary("mosquitto_pub"), "-h", "127.0.0.1", "-p", str(port), "-u", kid, "-P", password,
-                 "-i", f"bench-{kid}", "-V", "mqttv5", "-q", "1", "-t", p.kiosk_topic(kid, p.RATINGS), "-l"],
-                stdin=stdin))
+            procs.append(
+                subprocess.Popen(
+                    [
+                        require_binary("mosquitto_pub"),
+                        "-h",
+                        "127.0.0.1",
+                        "-p",
+                        str(port),
+                        "-u",
+                        kid,
+                        "-P",
+                        password,
+                        "-i",
+                        f"bench-{kid}",
+                        "-V",
+                        "mqttv5",
+                        "-q",
+                        "1",
+                        "-t",
+                        p.kiosk_topic(kid, p.RATINGS),
+                        "-l",
+                    ],
+                    stdin=stdin,
+                )
+            )
     for proc in procs:
         assert proc.wait(120) == 0
     return started
 
 
-def run_publishers(configs: list[Path], groups: int, per_kiosk: int, first_seq: int, port: int,
-                   rate: float = 0.0) -> list[dict[str, Any]]:
+def run_publishers(
+    configs: list[Path], groups: int, per_kiosk: int, first_seq: int, port: int, rate: float = 0.0
+) -> list[dict[str, Any]]:
     """Publish from ``groups`` processes; ``rate`` is the total msg/s (0 = as fast as possible)."""
     procs = []
     for g in range(groups):
         mine = [str(c) for c in configs[g::groups]]
-        arg = json.dumps({"configs": mine, "per_kiosk": per_kiosk, "first_seq": first_seq, "port": port,
-                          "rate": rate / groups})
-        procs.append(subprocess.Popen([sys.executable, "-m", "bench.pipeline_live", "--publisher", arg],
-                                      stdout=subprocess.PIPE, env=child_env(), cwd=ROOT, text=True))
+        arg = json.dumps(
+            {"configs": mine, "per_kiosk": per_kiosk, "first_seq": first_seq, "port": port, "rate": rate / groups}
+        )
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "bench.pipeline_live", "--publisher", arg],
+                stdout=subprocess.PIPE,
+                env=child_env(),
+                cwd=ROOT,
+                text=True,
+            )
+        )
     return [json.loads(proc.communicate(timeout=300)[0]) for proc in procs]
 
 
@@ -170,8 +233,9 @@ def main() -> None:
         hub_dir = tmp / "hub"
         broker = ExternalBroker(hub_dir)
         kiosk_ids = [f"k{i:03d}" for i in range(args.kiosks)]
-        configs = list(provision(hub_dir, location="sto", kiosks=kiosk_ids, broker_url="mqtt://127.0.0.1:1",
-                                 out_dir=tmp).values())
+        configs = list(
+            provision(hub_dir, location="sto", kiosks=kiosk_ids, broker_url="mqtt://127.0.0.1:1", out_dir=tmp).values()
+        )
         broker.start()
         try:
             bare = bare_subscriber_rate(broker, configs, per_kiosk, tmp)
@@ -179,25 +243,31 @@ def main() -> None:
             hub.start()
             try:
                 started = c_publish(configs, per_kiosk, 1, broker.port, tmp)
-                wait_until(lambda: hub_db_count(hub_dir, "SELECT count(*) FROM ratings") >= total, timeout=120,
-                           interval=0.01)
+                wait_until(
+                    lambda: hub_db_count(hub_dir, "SELECT count(*) FROM ratings") >= total, timeout=120, interval=0.01
+                )
                 hub_rate = total / (time.perf_counter() - started)
                 paced_per_kiosk = max(1, int(args.paced_rate * 5 / args.kiosks))  # ~5 s of paced traffic
-                paced = run_publishers(configs, args.publishers, paced_per_kiosk, per_kiosk + 1, broker.port,
-                                       rate=args.paced_rate)
+                paced = run_publishers(
+                    configs, args.publishers, paced_per_kiosk, per_kiosk + 1, broker.port, rate=args.paced_rate
+                )
             finally:
                 hub.stop()
         finally:
             broker.stop()
-    print(f"live: {args.kiosks} kiosks, {total} single-rating messages per phase, published by one mosquitto_pub"
-          f" (C) per kiosk; latency phase by {args.publishers} paho publisher processes")
+    print(
+        f"live: {args.kiosks} kiosks, {total} single-rating messages per phase, published by one mosquitto_pub"
+        f" (C) per kiosk; latency phase by {args.publishers} paho publisher processes"
+    )
     print(f"bare paho subscriber (QoS 1, no storage): {bare:,.0f} msg/s")
     print(f"hub (decoded, validated, committed, acknowledged): {hub_rate:,.0f} msg/s")
     print(f"ratio hub / bare subscriber: {hub_rate / bare:.2f}  (target >= 0.8; target >= 10,000 msg/s)")
     paced_lat = sorted(x for r in paced for x in r["latencies"])
-    print(f"tap→committed at a paced {args.paced_rate:,.0f} msg/s (publish → hub ack, sent after the commit): "
-          f"p50 {_pct(paced_lat, 0.5):.1f} ms, p99 {_pct(paced_lat, 0.99):.1f} ms over {len(paced_lat)} messages "
-          "(targets p50 <= 50 ms, p99 <= 300 ms)")
+    print(
+        f"tap→committed at a paced {args.paced_rate:,.0f} msg/s (publish → hub ack, sent after the commit): "
+        f"p50 {_pct(paced_lat, 0.5):.1f} ms, p99 {_pct(paced_lat, 0.99):.1f} ms over {len(paced_lat)} messages "
+        "(targets p50 <= 50 ms, p99 <= 300 ms)"
+    )
 
 
 def _pct(sorted_s: list[float], q: float) -> float:

@@ -20,8 +20,7 @@ def check_id(value: object, *, what: str = "id") -> str:
     """Return ``value`` if it is a safe id, else raise :class:`InvalidId` naming ``what``."""
     if not isinstance(value, str) or not _ID.match(value):
         raise InvalidId(
-            f"{what} {value!r} is not valid: use 1-63 characters of a-z, 0-9 and '-', "
-            "starting with a letter or digit"
+            f"{what} {value!r} is not valid: use 1-63 characters of a-z, 0-9 and '-', starting with a letter or digit"
         )
     return value
 

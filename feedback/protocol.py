@@ -86,6 +86,7 @@ def _dumps(doc: Mapping[str, Any]) -> bytes:
 
 # ---------------------------------------------------------------------------------------------- ratings
 
+
 def rating_to_wire(r: Rating) -> dict[str, Any]:
     return {
         "seq": r.seq,
@@ -183,6 +184,7 @@ def _rating_from_wire(kiosk_id: str, item: Any) -> Rating:
 
 # ---------------------------------------------------------------------------------------------- acks
 
+
 @dataclass(frozen=True, slots=True)
 class Ack:
     """The hub's cumulative acknowledgement, sent only after its commit.
@@ -224,6 +226,7 @@ def decode_ack(payload: bytes) -> Ack:
 
 
 # ---------------------------------------------------------------------------------------------- status
+
 
 @dataclass(frozen=True, slots=True)
 class Status:
@@ -280,6 +283,7 @@ def decode_status(payload: bytes) -> Status:
 
 
 # ---------------------------------------------------------------------------------------------- commands
+
 
 def encode_command(command: str, **args: Any) -> bytes:
     return _dumps({"v": VERSION, "command": command, **args})

@@ -15,11 +15,24 @@ from typing import Any
 from feedback.protocol import VERSION, ProtocolError, _dumps, _load_object
 
 # The store's settings: what a location (or one kiosk) may change without a site visit.
-REMOTE_SETTINGS = frozenset({
-    "faces", "language", "languages", "questions", "question_id", "followup_faces", "reasons",
-    "thank_you", "followup_timeout_s", "thank_you_s", "attract_after_s", "response_interval_s",
-    "opening_hours", "staff_pin",
-})
+REMOTE_SETTINGS = frozenset(
+    {
+        "faces",
+        "language",
+        "languages",
+        "questions",
+        "question_id",
+        "followup_faces",
+        "reasons",
+        "thank_you",
+        "followup_timeout_s",
+        "thank_you_s",
+        "attract_after_s",
+        "response_interval_s",
+        "opening_hours",
+        "staff_pin",
+    }
+)
 MAX_REASON_CHARS = 300
 
 
@@ -57,9 +70,14 @@ def decode_config(payload: bytes) -> ConfigMessage:
 
 
 def encode_report(report: ConfigReport) -> bytes:
-    return _dumps({"v": VERSION, "config_version": report.config_version,
-                   "result": "applied" if report.is_applied else "refused",
-                   "reason": None if report.reason is None else report.reason[:MAX_REASON_CHARS]})
+    return _dumps(
+        {
+            "v": VERSION,
+            "config_version": report.config_version,
+            "result": "applied" if report.is_applied else "refused",
+            "reason": None if report.reason is None else report.reason[:MAX_REASON_CHARS],
+        }
+    )
 
 
 def decode_report(payload: bytes) -> ConfigReport:

@@ -84,7 +84,7 @@ def score_many(counts_by_scale: Mapping[int, Sequence[int]]) -> Score:
             weight_sum += n * w
             weight_sq_sum += n * w * w
         total += sum(counts)
-        positive += sum(counts[_FIRST_POSITIVE[scale]:])
+        positive += sum(counts[_FIRST_POSITIVE[scale] :])
     if total == 0:
         return Score(0, None, None, None, None)
     mean = weight_sum / total
@@ -92,5 +92,10 @@ def score_many(counts_by_scale: Mapping[int, Sequence[int]]) -> Score:
         return Score(total, round(mean, 1), round(100.0 * positive / total, 1), None, None)
     half = 1.96 * math.sqrt(max(0.0, (weight_sq_sum - total * mean * mean) / (total - 1)) / total)
     low, high = mean - half, mean + half
-    return Score(total, round(mean, 1), round(100.0 * positive / total, 1), round(low if low > 0.0 else 0.0, 1),
-                 round(high if high < 100.0 else 100.0, 1))
+    return Score(
+        total,
+        round(mean, 1),
+        round(100.0 * positive / total, 1),
+        round(low if low > 0.0 else 0.0, 1),
+        round(high if high < 100.0 else 100.0, 1),
+    )

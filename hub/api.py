@@ -38,8 +38,9 @@ DbDep = Annotated[sqlite_utils.Database, Depends(get_db)]
 _bearer = HTTPBearer(auto_error=False)
 
 
-def get_principal(request: Request, db: DbDep,
-                  creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+def get_principal(
+    request: Request, db: DbDep, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
     session_principal = getattr(request.state, "principal", None)
     if isinstance(session_principal, Principal):
         return session_principal
@@ -107,11 +108,13 @@ def healthz(request: Request) -> dict[str, Any]:
 
 @router.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
 def metrics(request: Request, db: DbDep) -> str:
-    counts = dict(db.conn.execute(
-        "SELECT 'hub_ratings_total', count(*) FROM ratings UNION ALL SELECT 'hub_rejected_kept', count(*) FROM"
-        " rejected UNION ALL SELECT 'hub_quarantine_kept', count(*) FROM quarantine UNION ALL SELECT"
-        " 'hub_kiosks_online', count(*) FROM kiosk_state WHERE is_online = 1"
-    ).fetchall())
+    counts = dict(
+        db.conn.execute(
+            "SELECT 'hub_ratings_total', count(*) FROM ratings UNION ALL SELECT 'hub_rejected_kept', count(*) FROM"
+            " rejected UNION ALL SELECT 'hub_quarantine_kept', count(*) FROM quarantine UNION ALL SELECT"
+            " 'hub_kiosks_online', count(*) FROM kiosk_state WHERE is_online = 1"
+        ).fetchall()
+    )
     return str(request.app.state.metrics.render(counts))
 
 
@@ -126,7 +129,10 @@ def list_locations(db: DbDep, who: CurrentPrincipal) -> list[dict[str, Any]]:
 
 @router.get("/api/locations/{location_id}/summary", tags=["locations"])
 def location_summary(
-    request: Request, location_id: str, db: DbDep, who: CurrentPrincipal,
+    request: Request,
+    location_id: str,
+    db: DbDep,
+    who: CurrentPrincipal,
     from_: Annotated[str | None, Query(alias="from", description="first local day, YYYY-MM-DD")] = None,
     to: Annotated[str | None, Query(description="last local day, YYYY-MM-DD (inclusive)")] = None,
     include_misuse: bool = False,
@@ -142,8 +148,9 @@ def list_kiosks(db: DbDep, who: CurrentPrincipal) -> list[dict[str, Any]]:
 
 
 @router.get("/api/rejections", tags=["ops"])
-def list_rejections(db: DbDep, who: AdminPrincipal,
-                    limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict[str, Any]:
+def list_rejections(
+    db: DbDep, who: AdminPrincipal, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> dict[str, Any]:
     by_reason = dict(db.conn.execute("SELECT reason, count(*) FROM rejected GROUP BY reason").fetchall())
     rows = db.conn.execute(
         "SELECT kiosk_id, seq, received_ms, reason, detail FROM rejected ORDER BY id DESC LIMIT ?", (limit,)
@@ -157,5 +164,6 @@ def list_quarantine(db: DbDep, who: AdminPrincipal) -> list[dict[str, Any]]:
     rows = db.conn.execute(
         "SELECT kiosk_id, count(*), min(seq), max(seq), max(received_ms) FROM quarantine GROUP BY kiosk_id"
     ).fetchall()
-    return [dict(zip(("kiosk_id", "ratings", "first_seq", "last_seq", "last_received_ms"), r, strict=True))
-            for r in rows]
+    return [
+        dict(zip(("kiosk_id", "ratings", "first_seq", "last_seq", "last_received_ms"), r, strict=True)) for r in rows
+    ]

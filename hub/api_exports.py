@@ -26,10 +26,38 @@ from hub.ranges import Period
 from hub.registry import Location
 
 CHUNK_ROWS = 2000
-RATING_COLUMNS = ["location_id", "kiosk_id", "seq", "local_day", "local_hour", "local_time", "utc_time", "face",
-                  "scale", "question", "reason", "misuse", "misuse_device", "time_flag", "received_utc"]
-DAILY_COLUMNS = ["location_id", "location_name", "local_day", "scale", "responses", "face_0", "face_1", "face_2",
-                 "face_3", "face_4", "happy_index", "pct_positive", "misuse_excluded"]
+RATING_COLUMNS = [
+    "location_id",
+    "kiosk_id",
+    "seq",
+    "local_day",
+    "local_hour",
+    "local_time",
+    "utc_time",
+    "face",
+    "scale",
+    "question",
+    "reason",
+    "misuse",
+    "misuse_device",
+    "time_flag",
+    "received_utc",
+]
+DAILY_COLUMNS = [
+    "location_id",
+    "location_name",
+    "local_day",
+    "scale",
+    "responses",
+    "face_0",
+    "face_1",
+    "face_2",
+    "face_3",
+    "face_4",
+    "happy_index",
+    "pct_positive",
+    "misuse_excluded",
+]
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -56,8 +84,9 @@ def _lines(rows: Iterator[list[Any]], header: list[str]) -> Iterator[str]:
     yield buf.getvalue()
 
 
-def rating_rows(db_path: Path, locations: list[Location], period: Period, *,
-                include_misuse: bool) -> Iterator[list[Any]]:
+def rating_rows(
+    db_path: Path, locations: list[Location], period: Period, *, include_misuse: bool
+) -> Iterator[list[Any]]:
     """Raw ratings, location by location in time order, read on a connection of the export's own."""
     conn = sqlite3.connect(Path(db_path).resolve().as_uri() + "?mode=ro", uri=True, check_same_thread=False)
     try:
@@ -67,19 +96,36 @@ def rating_rows(db_path: Path, locations: list[Location], period: Period, *,
             cursor = conn.execute(
                 "SELECT kiosk_id, seq, local_day, local_hour, time_ms, face, scale, question, reason, misuse,"
                 " misuse_device, time_flag, received_ms FROM ratings WHERE location_id = ? AND time_ms >= ?"
-                " AND time_ms < ? AND local_day BETWEEN ? AND ?" + ("" if include_misuse else " AND misuse = 0")
+                " AND time_ms < ? AND local_day BETWEEN ? AND ?"
+                + ("" if include_misuse else " AND misuse = 0")
                 + " ORDER BY time_ms, kiosk_id, seq",
                 (loc.id, start, end, period.days.first.isoformat(), period.days.last.isoformat()),
             )
             for kid, seq, day, hour, t, face, scale, question, reason, misuse, m_dev, flag, rec in cursor:
-                yield [loc.id, kid, seq, day, hour, _iso(t, tz), _iso(t, UTC), face, scale,
-                       safe_cell(question), safe_cell(reason), misuse, m_dev, flag or "", _iso(rec, UTC)]
+                yield [
+                    loc.id,
+                    kid,
+                    seq,
+                    day,
+                    hour,
+                    _iso(t, tz),
+                    _iso(t, UTC),
+                    face,
+                    scale,
+                    safe_cell(question),
+                    safe_cell(reason),
+                    misuse,
+                    m_dev,
+                    flag or "",
+                    _iso(rec, UTC),
+                ]
     finally:
         conn.close()
 
 
-def daily_rows(db_path: Path, locations: list[Location], period: Period, *,
-               include_misuse: bool) -> Iterator[list[Any]]:
+def daily_rows(
+    db_path: Path, locations: list[Location], period: Period, *, include_misuse: bool
+) -> Iterator[list[Any]]:
     conn = sqlite3.connect(Path(db_path).resolve().as_uri() + "?mode=ro", uri=True, check_same_thread=False)
     try:
         for loc in locations:
@@ -96,42 +142,78 @@ def daily_rows(db_path: Path, locations: list[Location], period: Period, *,
                     else:
                         counts = [a + b for a, b in zip(counts, (f0, f1, f2, f3, f4), strict=False)]
                 s = score({scale: counts})
-                yield [loc.id, safe_cell(loc.name), day, scale, s.total, *counts, *[""] * (5 - scale),
-                       "" if s.happy_index is None else s.happy_index,
-                       "" if s.pct_positive is None else s.pct_positive, excluded]
+                yield [
+                    loc.id,
+                    safe_cell(loc.name),
+                    day,
+                    scale,
+                    s.total,
+                    *counts,
+                    *[""] * (5 - scale),
+                    "" if s.happy_index is None else s.happy_index,
+                    "" if s.pct_positive is None else s.pct_positive,
+                    excluded,
+                ]
     finally:
         conn.close()
 
 
 def _csv_response(lines: Iterator[str], filename: str) -> StreamingResponse:
-    return StreamingResponse(lines, media_type="text/csv; charset=utf-8",
-                             headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return StreamingResponse(
+        lines,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 router = APIRouter(prefix="/api/exports", tags=["exports"])
 
 
-@router.get("/ratings.csv", response_class=StreamingResponse,
-            responses={200: {"content": {"text/csv": {}}, "description": "one line per tap"}})
-def export_ratings(request: Request, db: DbDep, who: CurrentPrincipal, range_: RangeQ = None, from_: FromQ = None,
-                   to: ToQ = None, include_misuse: MisuseQ = False, location: IdsQ = None,
-                   region: RegionQ = None) -> StreamingResponse:
+@router.get(
+    "/ratings.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "one line per tap"}},
+)
+def export_ratings(
+    request: Request,
+    db: DbDep,
+    who: CurrentPrincipal,
+    range_: RangeQ = None,
+    from_: FromQ = None,
+    to: ToQ = None,
+    include_misuse: MisuseQ = False,
+    location: IdsQ = None,
+    region: RegionQ = None,
+) -> StreamingResponse:
     """Raw ratings of the permitted (or chosen) locations in the range, streamed; face 0 = least happy."""
     locs = selected_locations(db, who, location, region)
     period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
     rows = rating_rows(request.app.state.config.db_path, locs, period, include_misuse=include_misuse)
-    return _csv_response(_lines(rows, RATING_COLUMNS),
-                         f"ratings_{period.days.first.isoformat()}_{period.days.last.isoformat()}.csv")
+    return _csv_response(
+        _lines(rows, RATING_COLUMNS), f"ratings_{period.days.first.isoformat()}_{period.days.last.isoformat()}.csv"
+    )
 
 
-@router.get("/daily.csv", response_class=StreamingResponse,
-            responses={200: {"content": {"text/csv": {}}, "description": "one line per location, day and scale"}})
-def export_daily(request: Request, db: DbDep, who: CurrentPrincipal, range_: RangeQ = None, from_: FromQ = None,
-                 to: ToQ = None, include_misuse: MisuseQ = False, location: IdsQ = None,
-                 region: RegionQ = None) -> StreamingResponse:
+@router.get(
+    "/daily.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "one line per location, day and scale"}},
+)
+def export_daily(
+    request: Request,
+    db: DbDep,
+    who: CurrentPrincipal,
+    range_: RangeQ = None,
+    from_: FromQ = None,
+    to: ToQ = None,
+    include_misuse: MisuseQ = False,
+    location: IdsQ = None,
+    region: RegionQ = None,
+) -> StreamingResponse:
     """Daily aggregates (counts per face, Happy Index, % positive, misuse excluded) per location and local day."""
     locs = selected_locations(db, who, location, region)
     period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
     rows = daily_rows(request.app.state.config.db_path, locs, period, include_misuse=include_misuse)
-    return _csv_response(_lines(rows, DAILY_COLUMNS),
-                         f"daily_{period.days.first.isoformat()}_{period.days.last.isoformat()}.csv")
+    return _csv_response(
+        _lines(rows, DAILY_COLUMNS), f"daily_{period.days.first.isoformat()}_{period.days.last.isoformat()}.csv"
+    )

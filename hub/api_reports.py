@@ -29,10 +29,10 @@ from hub.users import csrf_matches
 STALE_AFTER_MS = 5 * 60_000  # an "online" kiosk silent for longer (10 missed heartbeats) counts as offline
 MAX_IDS = 2000
 
-RangeQ = Annotated[str | None, Query(alias="range", description=f"preset: {', '.join(ranges.PRESETS)}",
-                                     max_length=20)]
-FromQ = Annotated[str | None, Query(alias="from", description="first local day YYYY-MM-DD (custom range)",
-                                    max_length=10)]
+RangeQ = Annotated[str | None, Query(alias="range", description=f"preset: {', '.join(ranges.PRESETS)}", max_length=20)]
+FromQ = Annotated[
+    str | None, Query(alias="from", description="first local day YYYY-MM-DD (custom range)", max_length=10)
+]
 ToQ = Annotated[str | None, Query(description="last local day YYYY-MM-DD, inclusive (custom range)", max_length=10)]
 MisuseQ = Annotated[bool, Query(description="count taps flagged as misuse too (excluded by default)")]
 IdsQ = Annotated[list[str] | None, Query(description="restrict to these location ids", max_length=MAX_IDS)]
@@ -47,7 +47,7 @@ def require_csrf(request: Request) -> None:
 
 
 def reference_today(locations: list[Location], now_ms: int) -> date:
-    """"Today" for a range over several locations: in the zone most of them use (UTC when there are none)."""
+    """ "Today" for a range over several locations: in the zone most of them use (UTC when there are none)."""
     zones = Counter(loc.timezone for loc in locations)
     return today(zones.most_common(1)[0][0] if zones else "UTC", now_ms)
 
@@ -59,8 +59,12 @@ def period_for(today_: date, preset: str | None, first: str | None, last: str | 
         raise HTTPException(422, str(exc)) from None
 
 
-def selected_locations(db: sqlite_utils.Database, who: Principal, location_ids: list[str] | None = None,
-                       region_ids: list[str] | None = None) -> list[Location]:
+def selected_locations(
+    db: sqlite_utils.Database,
+    who: Principal,
+    location_ids: list[str] | None = None,
+    region_ids: list[str] | None = None,
+) -> list[Location]:
     """The caller's locations, optionally narrowed to ids and/or regions; unknown or foreign ids → 404."""
     mine = [loc for loc in Registry(db).locations() if who.may_see(loc.id)]
     if location_ids:
@@ -80,6 +84,8 @@ def selected_locations(db: sqlite_utils.Database, who: Principal, location_ids: 
 
 
 router = APIRouter(prefix="/api", tags=["dashboard"])
+
+
 # the large reports are plain JSON documents: returned as JSONResponse they skip FastAPI's per-value encoding
 # (jsonable_encoder took 35 ms for a 1,000-store overview, json.dumps 4 ms)
 def _doc(model: type[api_models.Doc]) -> dict[int | str, dict[str, Any]]:
@@ -89,8 +95,11 @@ def _doc(model: type[api_models.Doc]) -> dict[int | str, dict[str, Any]]:
 @router.get("/me")
 def me(who: CurrentPrincipal) -> dict[str, Any]:
     """Who is asking and which locations they see (``null`` = all)."""
-    return {"name": who.name, "role": who.role,
-            "location_ids": None if who.location_ids is None else sorted(who.location_ids)}
+    return {
+        "name": who.name,
+        "role": who.role,
+        "location_ids": None if who.location_ids is None else sorted(who.location_ids),
+    }
 
 
 @router.get("/regions")
@@ -100,15 +109,24 @@ def list_regions(db: DbDep, who: CurrentPrincipal) -> list[dict[str, Any]]:
     names = dict(Registry(db).regions())
     out: dict[str | None, dict[str, Any]] = {}
     for loc in mine:
-        entry = out.setdefault(loc.region_id, {"id": loc.region_id, "name": names.get(loc.region_id or ""),
-                                               "locations": []})
+        entry = out.setdefault(
+            loc.region_id, {"id": loc.region_id, "name": names.get(loc.region_id or ""), "locations": []}
+        )
         entry["locations"].append({"id": loc.id, "name": loc.name, "timezone": loc.timezone})
     return sorted(out.values(), key=lambda r: (r["id"] is None, r["name"] or ""))
 
 
 @router.get("/overview", response_class=JSONResponse, responses=_doc(api_models.Overview))
-def overview(request: Request, db: DbDep, who: CurrentPrincipal, range_: RangeQ = None, from_: FromQ = None,
-             to: ToQ = None, include_misuse: MisuseQ = False, region: RegionQ = None) -> JSONResponse:
+def overview(
+    request: Request,
+    db: DbDep,
+    who: CurrentPrincipal,
+    range_: RangeQ = None,
+    from_: FromQ = None,
+    to: ToQ = None,
+    include_misuse: MisuseQ = False,
+    region: RegionQ = None,
+) -> JSONResponse:
     """Every permitted location: Happy Index, % positive, responses, change vs the previous period, few-answers
     flag (``is_low_n``, below ``min_n``); ``all`` sums them up."""
     locs = selected_locations(db, who, None, region)
@@ -118,29 +136,45 @@ def overview(request: Request, db: DbDep, who: CurrentPrincipal, range_: RangeQ 
 
 
 @router.get("/compare", response_class=JSONResponse, responses=_doc(api_models.Compare))
-def compare(request: Request, db: DbDep, who: CurrentPrincipal, range_: RangeQ = None, from_: FromQ = None,
-            to: ToQ = None, include_misuse: MisuseQ = False, location: IdsQ = None,
-            region: RegionQ = None) -> JSONResponse:
+def compare(
+    request: Request,
+    db: DbDep,
+    who: CurrentPrincipal,
+    range_: RangeQ = None,
+    from_: FromQ = None,
+    to: ToQ = None,
+    include_misuse: MisuseQ = False,
+    location: IdsQ = None,
+    region: RegionQ = None,
+) -> JSONResponse:
     """Locations ranked by Happy Index with 95 % intervals; ``overlaps_next`` = not significantly different
     from the next rank; locations with fewer than ``min_n`` answers are listed unranked."""
     locs = selected_locations(db, who, location, region)
     period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
-    return JSONResponse({"period": period.as_dict(), **reports.compare(db, locs, period.days,
-                                                                        include_misuse=include_misuse)})
+    return JSONResponse(
+        {"period": period.as_dict(), **reports.compare(db, locs, period.days, include_misuse=include_misuse)}
+    )
 
 
-@router.get("/locations/{location_id}/report", response_class=JSONResponse,
-            responses=_doc(api_models.Report))
-def location_page(request: Request, location_id: str, db: DbDep, who: CurrentPrincipal, range_: RangeQ = None,
-                  from_: FromQ = None, to: ToQ = None, include_misuse: MisuseQ = False,
-                  granularity: Annotated[str, Query(pattern="^(day|week)$", description="trend per day or week")]
-                  = "day") -> JSONResponse:
+@router.get("/locations/{location_id}/report", response_class=JSONResponse, responses=_doc(api_models.Report))
+def location_page(
+    request: Request,
+    location_id: str,
+    db: DbDep,
+    who: CurrentPrincipal,
+    range_: RangeQ = None,
+    from_: FromQ = None,
+    to: ToQ = None,
+    include_misuse: MisuseQ = False,
+    granularity: Annotated[str, Query(pattern="^(day|week)$", description="trend per day or week")] = "day",
+) -> JSONResponse:
     """One location: summary with change, trend with counts per face, hour × weekday heatmap (local time),
     per-kiosk breakdown and follow-up reasons of unhappy answers."""
     loc = visible_location(db, who, location_id)
     period = period_for(today(loc.timezone, request.app.state.now_ms()), range_, from_, to)
-    body = location_report.report(db, loc, period.days, period.previous, granularity=granularity,
-                                  include_misuse=include_misuse)
+    body = location_report.report(
+        db, loc, period.days, period.previous, granularity=granularity, include_misuse=include_misuse
+    )
     return JSONResponse({"period": period.as_dict(), **body})
 
 
@@ -170,37 +204,64 @@ def fleet(request: Request, db: DbDep, who: CurrentPrincipal) -> JSONResponse:
         status = {**last_online.get(k["id"], {}), **(k["status"] or {})}
         seen = k["last_seen_ms"]
         is_online = k["is_online"] and seen is not None and now - seen <= STALE_AFTER_MS and not k["is_disabled"]
-        out.append({
-            "id": k["id"], "location_id": k["location_id"], "location_name": names.get(k["location_id"]),
-            "state": "disabled" if k["is_disabled"] else "online" if is_online else "never" if seen is None
-            else "offline",
-            "is_online": bool(is_online), "last_seen_ms": seen,
-            "last_seen_age_s": None if seen is None else max(0, (now - seen) // 1000),
-            "backlog": status.get("pending"), "version": status.get("version"),
-            "clock_skew_ms": skews.get(k["id"]), "acked_through": k["acked_through"],
-            "last_seq": status.get("last_seq"), "ntp_synced": status.get("ntp_synced"),
-        })
+        out.append(
+            {
+                "id": k["id"],
+                "location_id": k["location_id"],
+                "location_name": names.get(k["location_id"]),
+                "state": "disabled"
+                if k["is_disabled"]
+                else "online"
+                if is_online
+                else "never"
+                if seen is None
+                else "offline",
+                "is_online": bool(is_online),
+                "last_seen_ms": seen,
+                "last_seen_age_s": None if seen is None else max(0, (now - seen) // 1000),
+                "backlog": status.get("pending"),
+                "version": status.get("version"),
+                "clock_skew_ms": skews.get(k["id"]),
+                "acked_through": k["acked_through"],
+                "last_seq": status.get("last_seq"),
+                "ntp_synced": status.get("ntp_synced"),
+            }
+        )
     out.sort(key=lambda r: (r["is_online"], r["location_name"] or "", r["id"]))
-    return JSONResponse({"now_ms": now, "stale_after_ms": STALE_AFTER_MS, "online": sum(r["is_online"] for r in out),
-                         "offline": sum(not r["is_online"] for r in out), "kiosks": out})
+    return JSONResponse(
+        {
+            "now_ms": now,
+            "stale_after_ms": STALE_AFTER_MS,
+            "online": sum(r["is_online"] for r in out),
+            "offline": sum(not r["is_online"] for r in out),
+            "kiosks": out,
+        }
+    )
 
 
 class IntervalBody(BaseModel):
-    response_interval_s: float = Field(ge=0, le=3600, description="taps closer than this to the previous one "
-                                                                  "on the same kiosk count as misuse")
+    response_interval_s: float = Field(
+        ge=0, le=3600, description="taps closer than this to the previous one on the same kiosk count as misuse"
+    )
 
 
 @router.put("/locations/{location_id}/response-interval", dependencies=[Depends(require_csrf)])
-def set_response_interval(request: Request, location_id: str, body: IntervalBody, db: DbDep,
-                          who: AdminPrincipal) -> dict[str, Any]:
+def set_response_interval(
+    request: Request, location_id: str, body: IntervalBody, db: DbDep, who: AdminPrincipal
+) -> dict[str, Any]:
     """(admin) Set a location's response interval: its kiosks get it in their remote settings, and its scores
     are recomputed from the raw taps."""
     loc = visible_location(db, who, location_id)
     try:
-        done = set_response_interval_everywhere(db, loc.id, interval_s=body.response_interval_s,
-                                                now_ms=request.app.state.now_ms())
+        done = set_response_interval_everywhere(
+            db, loc.id, interval_s=body.response_interval_s, now_ms=request.app.state.now_ms()
+        )
     except BadInterval as exc:
         raise HTTPException(422, str(exc)) from None
-    return {"location_id": done.location_id, "response_interval_s": done.response_interval_s,
-            "ratings": done.ratings, "misuse": done.misuse, "changed": done.changed}
-
+    return {
+        "location_id": done.location_id,
+        "response_interval_s": done.response_interval_s,
+        "ratings": done.ratings,
+        "misuse": done.misuse,
+        "changed": done.changed,
+    }

@@ -48,8 +48,9 @@ def create_token(db: sqlite_utils.Database, *, role: str, now_ms: int, user_id: 
 
 
 def principal_for_token(db: sqlite_utils.Database, token: str) -> Principal:
-    row = db.conn.execute("SELECT id, role, user_id FROM api_tokens WHERE token_hash = ?",
-                          (token_hash(token),)).fetchone()
+    row = db.conn.execute(
+        "SELECT id, role, user_id FROM api_tokens WHERE token_hash = ?", (token_hash(token),)
+    ).fetchone()
     if row is None:
         raise InvalidToken("unknown token")
     token_id, role, user_id = row

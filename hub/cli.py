@@ -29,15 +29,20 @@ def _now_ms() -> int:
 
 
 def _data_dir(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", type=Path, default=Path("hub-data"),
-                   help="directory holding hub.db, secrets and broker files (default: ./hub-data)")
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("hub-data"),
+        help="directory holding hub.db, secrets and broker files (default: ./hub-data)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m hub", description="Feedback hub: ingest, store, API.")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("demo", help="run a demo: hub, managed broker, demo fleet with a month of history (see --help)",
-                   add_help=False)
+    sub.add_parser(
+        "demo", help="run a demo: hub, managed broker, demo fleet with a month of history (see --help)", add_help=False
+    )
 
     s = sub.add_parser("serve", help="run the hub (HTTP API + MQTT ingest, with a managed broker by default)")
     _data_dir(s)
@@ -45,12 +50,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--http-port", type=int, default=DEFAULT_HTTP_PORT, help=f"HTTP port (default {DEFAULT_HTTP_PORT})")
     g = s.add_mutually_exclusive_group()
     g.add_argument("--mqtt-url", help="use this external broker (mqtt://user:password@host:port); start none")
-    g.add_argument("--mqtt-port", type=int, default=DEFAULT_MQTT_PORT,
-                   help=f"port of the managed broker (default {DEFAULT_MQTT_PORT}, not 1883)")
+    g.add_argument(
+        "--mqtt-port",
+        type=int,
+        default=DEFAULT_MQTT_PORT,
+        help=f"port of the managed broker (default {DEFAULT_MQTT_PORT}, not 1883)",
+    )
     s.add_argument("--mqtt-bind", default="127.0.0.1", help="managed broker bind address (default 127.0.0.1)")
     s.add_argument("--public-mqtt-host", help="broker host name written into new kiosk configs")
-    s.add_argument("--mqtt-tls-port", type=int,
-                   help="also open a TLS listener for kiosks (client certificate + password) on this port")
+    s.add_argument(
+        "--mqtt-tls-port",
+        type=int,
+        help="also open a TLS listener for kiosks (client certificate + password) on this port",
+    )
     s.add_argument("--mqtt-tls-bind", default="0.0.0.0", help="TLS listener bind address (default 0.0.0.0)")
     s.add_argument("--client-id", default="hub-ingest-1", help="stable MQTT client id of this ingest worker")
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
@@ -72,8 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
     ka.add_argument("--location", required=True)
     ka.add_argument("--out", type=Path, help="write the kiosk config here (default: stdout)")
     ka.add_argument("--broker-url", help="broker address for the kiosk (default: the one `serve` recorded)")
-    ka.add_argument("--tls", action="store_true",
-                    help="issue a client certificate from the hub's kiosk CA and use the TLS listener (mqtts://)")
+    ka.add_argument(
+        "--tls",
+        action="store_true",
+        help="issue a client certificate from the hub's kiosk CA and use the TLS listener (mqtts://)",
+    )
     _data_dir(ka)
     km = k.add_parser("move", help="move a kiosk to another location (same credentials)")
     km.add_argument("id")
@@ -150,10 +165,18 @@ def _run(args: argparse.Namespace) -> int | None:
             ca = KioskCA(args.data_dir / "pki").ensure(now=utc)
             hosts = broker_tls_hosts(args.public_host, args.tls_bind)
             tls = TlsListener(args.tls_port, args.tls_bind, *ca.server_files(args.out / "tls", hosts, now=utc))
-        files = write_broker_files(args.out, hub_secret=hub_password(args.data_dir), kiosks=reg.broker_users(),
-                                   port=args.mqtt_port, bind=args.mqtt_bind, tls=tls)
-        print(f"wrote {files.conf}, {files.passwd}, {files.acl}" + (f" and {args.out / 'tls'}" if tls else ""),
-              file=sys.stderr)
+        files = write_broker_files(
+            args.out,
+            hub_secret=hub_password(args.data_dir),
+            kiosks=reg.broker_users(),
+            port=args.mqtt_port,
+            bind=args.mqtt_bind,
+            tls=tls,
+        )
+        print(
+            f"wrote {files.conf}, {files.passwd}, {files.acl}" + (f" and {args.out / 'tls'}" if tls else ""),
+            file=sys.stderr,
+        )
     return None
 
 
@@ -163,8 +186,10 @@ def _kiosk(args: argparse.Namespace, db: object, reg: Registry, now: int) -> int
             raise RegistryError(f"kiosk id {args.id!r} is reserved")
         url = args.broker_url or get_meta(reg.db, "broker_tls_url" if args.tls else "broker_url")
         if args.tls and not (url or "").startswith("mqtts://"):
-            raise RegistryError("--tls needs the broker's TLS address: pass --broker-url mqtts://HOST:PORT"
-                                " or start `serve --mqtt-tls-port` once so the hub records it")
+            raise RegistryError(
+                "--tls needs the broker's TLS address: pass --broker-url mqtts://HOST:PORT"
+                " or start `serve --mqtt-tls-port` once so the hub records it"
+            )
         ca = KioskCA(args.data_dir / "pki").ensure(now=dt.datetime.now(dt.UTC)) if args.tls else None
         password = reg.add_kiosk(args.id, location_id=args.location, now_ms=now)
         promoted = promote_quarantine(reg.db.conn, args.id, now_ms=now)
@@ -194,8 +219,9 @@ def _kiosk(args: argparse.Namespace, db: object, reg: Registry, now: int) -> int
     return None
 
 
-def kiosk_config_text(kiosk_id: str, location_id: str, broker_url: str, password: str, *,
-                      tls_pems: tuple[str, str, str] | None = None) -> str:
+def kiosk_config_text(
+    kiosk_id: str, location_id: str, broker_url: str, password: str, *, tls_pems: tuple[str, str, str] | None = None
+) -> str:
     """The kiosk's TOML file; with ``tls_pems`` (CA, client cert, client key) the PEMs are embedded."""
     tls = ""
     if tls_pems is not None:
@@ -238,10 +264,14 @@ def _serve(args: argparse.Namespace) -> int:
     check_port(args.http_port, "--http-port")
     check_port(args.mqtt_port, "--mqtt-port")
     config = HubConfig(
-        data_dir=args.data_dir.resolve(), http_host=args.http_host, http_port=args.http_port,
-        mqtt_port=args.mqtt_port, mqtt_bind=args.mqtt_bind,
+        data_dir=args.data_dir.resolve(),
+        http_host=args.http_host,
+        http_port=args.http_port,
+        mqtt_port=args.mqtt_port,
+        mqtt_bind=args.mqtt_bind,
         external_mqtt=parse_mqtt_url(args.mqtt_url) if args.mqtt_url else None,
-        public_mqtt_host=args.public_mqtt_host, client_id=args.client_id,
+        public_mqtt_host=args.public_mqtt_host,
+        client_id=args.client_id,
         mqtt_tls_port=check_port(args.mqtt_tls_port, "--mqtt-tls-port") if args.mqtt_tls_port else None,
         mqtt_tls_bind=args.mqtt_tls_bind,
     )

@@ -63,7 +63,9 @@ def parse_mqtt_url(url: str) -> MqttEndpoint:
     except ValueError:
         raise HubConfigError(f"--mqtt-url {url!r} has an invalid port") from None
     return MqttEndpoint(
-        host=parts.hostname, port=port, tls=parts.scheme == "mqtts",
+        host=parts.hostname,
+        port=port,
+        tls=parts.scheme == "mqtts",
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
     )

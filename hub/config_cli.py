@@ -30,10 +30,21 @@ def add_config_parser(sub: Any, data_dir: Callable[[argparse.ArgumentParser], No
     cs = c.add_subparsers(dest="action", required=True)
     s = cs.add_parser("set", help="change settings for all kiosks, a location or a kiosk")
     _scope(s)
-    s.add_argument("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
-                   help='a setting, value in TOML: faces=5, questions.en="How was it?", language=en')
-    s.add_argument("--unset", action="append", default=[], metavar="KEY",
-                   help="drop a setting at this scope (questions.en drops one language)")
+    s.add_argument(
+        "--set",
+        dest="assignments",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help='a setting, value in TOML: faces=5, questions.en="How was it?", language=en',
+    )
+    s.add_argument(
+        "--unset",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="drop a setting at this scope (questions.en drops one language)",
+    )
     s.add_argument("--file", type=Path, help="TOML file of settings (a [ui]-style table at top level)")
     s.add_argument("--replace", action="store_true", help="replace this scope's settings instead of merging")
     data_dir(s)
@@ -56,14 +67,19 @@ def _scope_of(args: argparse.Namespace) -> tuple[str, str]:
 def _recompute_misuse(db: sqlite_utils.Database, scope: str, scope_id: str | None, interval_s: float) -> None:
     """The hub's reports follow the same rule as the kiosks: re-flag stored taps (hub/rollups.py)."""
     if scope == "kiosk":
-        print("note: reports use each location's interval; set it for the location to re-flag stored taps",
-              file=sys.stderr)
+        print(
+            "note: reports use each location's interval; set it for the location to re-flag stored taps",
+            file=sys.stderr,
+        )
         return
     ids = [scope_id] if scope == "location" and scope_id else [loc.id for loc in Registry(db).locations()]
     for location_id in ids:
         done = recompute_location(db.conn, location_id, interval_s=interval_s)
-        print(f"location {location_id}: {done.ratings} stored taps re-flagged under {interval_s:g} s"
-              f" ({done.misuse} misuse, {done.changed} changed)", file=sys.stderr)
+        print(
+            f"location {location_id}: {done.ratings} stored taps re-flagged under {interval_s:g} s"
+            f" ({done.misuse} misuse, {done.changed} changed)",
+            file=sys.stderr,
+        )
 
 
 def run_config(args: argparse.Namespace, db: sqlite_utils.Database, now_ms: int) -> None:
@@ -84,8 +100,9 @@ def run_config(args: argparse.Namespace, db: sqlite_utils.Database, now_ms: int)
         new = remote.set(scope, scope_id, changes=changes, unset=args.unset, replace=args.replace, now_ms=now_ms)
         print(json.dumps(new, indent=2, ensure_ascii=False))
         affected = [s for s in remote.status() if scope == "all" or s[f"{scope}_id"] == scope_id]
-        print(f"{scope} {scope_id} settings saved; {len(affected)} kiosk(s) affected".replace("  ", " "),
-              file=sys.stderr)
+        print(
+            f"{scope} {scope_id} settings saved; {len(affected)} kiosk(s) affected".replace("  ", " "), file=sys.stderr
+        )
         if "response_interval_s" in changes:
             _recompute_misuse(db, scope, scope_id, float(changes["response_interval_s"]))
         return

@@ -293,5 +293,6 @@ def get_meta(db: sqlite_utils.Database, key: str) -> str | None:
 
 
 def set_meta(db: sqlite_utils.Database, key: str, value: str) -> None:
-    db.conn.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?",
-                    (key, value, value))
+    db.conn.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = ?", (key, value, value)
+    )

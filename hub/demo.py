@@ -67,8 +67,11 @@ def _organise(data: Path, broker_url: str) -> tuple[list[tuple[str, Path, float]
     marker = data / "demo-organised.json"
     if marker.exists():
         saved = json.loads(marker.read_text())
-        return ([(k, Path(p), m) for k, p, m in saved["kiosks"]], Path(saved["window_kiosk"]),
-                saved["manager_password"])
+        return (
+            [(k, Path(p), m) for k, p, m in saved["kiosks"]],
+            Path(saved["window_kiosk"]),
+            saved["manager_password"],
+        )
     for region, name in REGIONS.items():
         _run("hub", "region", "add", region, "--name", name, *dd)
     for region, loc, name, n, mood in ORGANISATION:
@@ -81,14 +84,43 @@ def _organise(data: Path, broker_url: str) -> tuple[list[tuple[str, Path, float]
             configs.append((kid, path, mood))
     window_loc = ORGANISATION[0][1]
     window_cfg = data / "kiosks" / f"{window_loc}-touch.toml"
-    _run("hub", "kiosk", "add", f"{window_loc}-touch", "--location", window_loc, "--broker-url", broker_url,
-         "--out", str(window_cfg), *dd)
+    _run(
+        "hub",
+        "kiosk",
+        "add",
+        f"{window_loc}-touch",
+        "--location",
+        window_loc,
+        "--broker-url",
+        broker_url,
+        "--out",
+        str(window_cfg),
+        *dd,
+    )
     password = secrets.token_urlsafe(9)
-    _run("hub", "user", "add", "anna", "--role", "manager", "--region", "stockholm", "--password-stdin", *dd,
-         stdin=password + "\n")
+    _run(
+        "hub",
+        "user",
+        "add",
+        "anna",
+        "--role",
+        "manager",
+        "--region",
+        "stockholm",
+        "--password-stdin",
+        *dd,
+        stdin=password + "\n",
+    )
     _run("hub", "user", "add", "admin", "--role", "admin", "--password-stdin", *dd, stdin=password + "\n")
-    marker.write_text(json.dumps({"kiosks": [(k, str(p), m) for k, p, m in configs], "window_kiosk": str(window_cfg),
-                                  "manager_password": password}))
+    marker.write_text(
+        json.dumps(
+            {
+                "kiosks": [(k, str(p), m) for k, p, m in configs],
+                "window_kiosk": str(window_cfg),
+                "manager_password": password,
+            }
+        )
+    )
     return configs, window_cfg, password
 
 
@@ -126,8 +158,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         configs, window_cfg, password = _organise(data, broker_url)
-        spawn("hub", "hub", "serve", "--data-dir", str(data), "--http-port", str(args.http_port),
-              "--mqtt-port", str(args.mqtt_port))
+        spawn(
+            "hub",
+            "hub",
+            "serve",
+            "--data-dir",
+            str(data),
+            "--http-port",
+            str(args.http_port),
+            "--mqtt-port",
+            str(args.mqtt_port),
+        )
         url = f"http://127.0.0.1:{args.http_port}"
         if not _wait_http(url + "/healthz", 60):
             raise SystemExit(f"demo: the hub did not come up; see {logs / 'hub.log'}")
@@ -135,25 +176,55 @@ def main(argv: Sequence[str] | None = None) -> int:
         backfilled = data / "demo-backfilled"
         if not backfilled.exists():
             print(f"demo: backfilling a month of ratings on {len(configs)} kiosks …", flush=True)
-            jobs = [spawn(f"backfill-{kid}", "kiosk", "simulate", "--config", str(path), "--taps",
-                          str(BACKFILL_TAPS_PER_KIOSK), "--backfill-days", "30", "--mood", str(mood),
-                          "--seed", str(i), "--wait-acked", "600")
-                    for i, (kid, path, mood) in enumerate(configs)]
+            jobs = [
+                spawn(
+                    f"backfill-{kid}",
+                    "kiosk",
+                    "simulate",
+                    "--config",
+                    str(path),
+                    "--taps",
+                    str(BACKFILL_TAPS_PER_KIOSK),
+                    "--backfill-days",
+                    "30",
+                    "--mood",
+                    str(mood),
+                    "--seed",
+                    str(i),
+                    "--wait-acked",
+                    "600",
+                )
+                for i, (kid, path, mood) in enumerate(configs)
+            ]
             failed = [j for j in jobs if j.wait() != 0]
             if failed:
                 print(f"demo: {len(failed)} backfills did not finish; see {logs}", file=sys.stderr)
             else:
                 backfilled.touch()
         for kid, path, mood in configs:
-            spawn(f"trickle-{kid}", "kiosk", "simulate", "--config", str(path), "--taps", "100000000",
-                  "--rate", str(TRICKLE_RATE_PER_KIOSK), "--mood", str(mood))
+            spawn(
+                f"trickle-{kid}",
+                "kiosk",
+                "simulate",
+                "--config",
+                str(path),
+                "--taps",
+                "100000000",
+                "--rate",
+                str(TRICKLE_RATE_PER_KIOSK),
+                "--mood",
+                str(mood),
+            )
         window = ""
         if os.environ.get("DISPLAY") and not args.no_window:
             kid = window_cfg.stem
             spawn("kiosk-window", "kiosk", "run", "--config", str(window_cfg), "--windowed")
-            window = (f"\n  A kiosk window ({kid}) is open: tap a face. Staff panel: long-press the top-left corner,"
-                      " PIN 0000.")
-        print(f"""
+            window = (
+                f"\n  A kiosk window ({kid}) is open: tap a face. Staff panel: long-press the top-left corner,"
+                " PIN 0000."
+            )
+        print(
+            f"""
 Demo running. Ctrl-C stops it (data stays in {data}; delete the folder to start over).
 
   Dashboard:  {url}/            manager: anna / {password}   (sees the Stockholm region)
@@ -166,7 +237,9 @@ Demo running. Ctrl-C stops it (data stays in {data}; delete the folder to start 
               .venv/bin/python -m hub kiosk list --data-dir {data}
               .venv/bin/python -m kiosk status --config {configs[0][1]}
   Logs:       {logs}/{window}
-""", flush=True)
+""",
+            flush=True,
+        )
         hub_proc = children[0]
         while hub_proc.poll() is None:
             time.sleep(1)

@@ -56,8 +56,15 @@ def _now_ms() -> int:
 
 
 class Ingest:
-    def __init__(self, *, db_path: Path, endpoint: MqttEndpoint, client_id: str, metrics: Metrics,
-                 now_ms: Callable[[], int] = _now_ms) -> None:
+    def __init__(
+        self,
+        *,
+        db_path: Path,
+        endpoint: MqttEndpoint,
+        client_id: str,
+        metrics: Metrics,
+        now_ms: Callable[[], int] = _now_ms,
+    ) -> None:
         self.db_path = db_path
         self.endpoint = endpoint
         self.metrics = metrics
@@ -66,8 +73,9 @@ class Ingest:
         self._stopping = threading.Event()
         self._connected = threading.Event()
         self._worker: threading.Thread | None = None
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
-                                   manual_ack=True)
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=True
+        )
         c = self._client
         if endpoint.username:
             c.username_pw_set(endpoint.username, endpoint.password)
@@ -88,15 +96,17 @@ class Ingest:
         self._worker.start()
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho leaves it unannotated
         props.SessionExpiryInterval = SESSION_EXPIRY_S
-        self._client.connect_async(self.endpoint.host, self.endpoint.port, keepalive=10, clean_start=False,
-                                   properties=props)
+        self._client.connect_async(
+            self.endpoint.host, self.endpoint.port, keepalive=10, clean_start=False, properties=props
+        )
         self._client.loop_start()
 
     def stop(self) -> None:
         try:
             if self._client.is_connected():
-                self._client.publish(p.HUB_STATUS_TOPIC, p.encode_status(p.Status("offline", kind="shutdown")),
-                                     qos=1, retain=True).wait_for_publish(2.0)
+                self._client.publish(
+                    p.HUB_STATUS_TOPIC, p.encode_status(p.Status("offline", kind="shutdown")), qos=1, retain=True
+                ).wait_for_publish(2.0)
         except (RuntimeError, ValueError, OSError) as exc:
             log.warning("hub status on stop: %s", exc)
         self._stopping.set()
@@ -112,12 +122,21 @@ class Ingest:
                 log.error("hub: broker refused connection: %s", rc)
                 self.metrics.inc("hub_mqtt_connect_refused_total")
                 return
-            client.subscribe([(p.ratings_subscription(shared=True), 1), (f"{p.ROOT}/k/+/{p.STATUS}", 1),
-                              (f"{p.ROOT}/k/+/{p.REPORT}", 1)])
+            client.subscribe(
+                [
+                    (p.ratings_subscription(shared=True), 1),
+                    (f"{p.ROOT}/k/+/{p.STATUS}", 1),
+                    (f"{p.ROOT}/k/+/{p.REPORT}", 1),
+                ]
+            )
             self._queue.put(_Msg("$connected", b"", 0, 0, False, self.now_ms()))
             self._connected.set()
-            log.info("hub: connected to %s:%s (session present: %s)", self.endpoint.host, self.endpoint.port,
-                     flags.session_present)
+            log.info(
+                "hub: connected to %s:%s (session present: %s)",
+                self.endpoint.host,
+                self.endpoint.port,
+                flags.session_present,
+            )
         except Exception:  # never raise into paho
             log.exception("hub on_connect")
 
@@ -150,8 +169,11 @@ class Ingest:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
-            self.metrics.set("hub_ingest_queue_depth", self._queue.qsize(),
-                             help="MQTT messages received but not yet stored (after this batch was taken)")
+            self.metrics.set(
+                "hub_ingest_queue_depth",
+                self._queue.qsize(),
+                help="MQTT messages received but not yet stored (after this batch was taken)",
+            )
             self.metrics.inc("hub_ingest_batches_total", help="ingest transactions (each stores what was queued)")
             try:
                 self._process(conn, batch)
@@ -184,8 +206,9 @@ class Ingest:
             elif kind == p.REPORT:
                 self._store_report(conn, kiosk_id, m)
         for m, kiosk_id, status in statuses:
-            reply = self._retry(partial(ledger.store_status, conn, kiosk_id, status, received_ms=m.received_ms,
-                                        is_retained=m.retain))
+            reply = self._retry(
+                partial(ledger.store_status, conn, kiosk_id, status, received_ms=m.received_ms, is_retained=m.retain)
+            )
             self.metrics.inc("hub_status_messages_total", help="kiosk status messages received")
             if reply is not None:
                 if reply.resend_from is not None:
@@ -243,8 +266,9 @@ class Ingest:
             raise failed[0][1]
         for inc, error in failed:
             log.error("hub: message from %s kept raw as internal_error: %s", inc.kiosk_id, error)
-            bad = ledger.Incoming(inc.kiosk_id, inc.received_ms,
-                                  error=p.Rejection("internal_error", str(error)[:200]), raw=inc.raw)
+            bad = ledger.Incoming(
+                inc.kiosk_id, inc.received_ms, error=p.Rejection("internal_error", str(error)[:200]), raw=inc.raw
+            )
             outcome.merge(ledger.store_batch(conn, [bad], now_ms=self.now_ms()))
         return outcome
 
@@ -273,16 +297,21 @@ class Ingest:
         if not report.is_applied:
             log.warning("hub: kiosk %s refused config v%d: %s", kiosk_id, report.config_version, report.reason)
         self._retry(lambda: store_report(conn, kiosk_id, report, received_ms=m.received_ms))
-        self.metrics.inc("hub_config_reports_total", help="config reports from kiosks, by result",
-                         result="applied" if report.is_applied else "refused")
+        self.metrics.inc(
+            "hub_config_reports_total",
+            help="config reports from kiosks, by result",
+            result="applied" if report.is_applied else "refused",
+        )
 
     def _count_reject(self, reason: str, topic: str, exc: Exception) -> None:
         log.warning("hub: refused message on %s: %s", topic[:200], exc)
         self.metrics.inc("hub_rejected_total", help="ratings or messages refused, by reason", reason=reason)
 
     def _publish_birth(self, conn: sqlite3.Connection) -> None:
-        conn.execute("INSERT INTO meta (key, value) VALUES ('hub_epoch', '1')"
-                     " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('hub_epoch', '1')"
+            " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+        )
         epoch = int(conn.execute("SELECT value FROM meta WHERE key = 'hub_epoch'").fetchone()[0])
         status = p.Status("online", epoch=epoch, version=__version__, clock_ms=self.now_ms(), kind="birth")
         self._client.publish(p.HUB_STATUS_TOPIC, p.encode_status(status), qos=1, retain=True)

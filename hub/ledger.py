@@ -68,8 +68,9 @@ def _held_seqs(conn: sqlite3.Connection, kiosk_id: str, low: int, high: int) -> 
 
 
 def _stored_uuids(conn: sqlite3.Connection, kiosk_id: str, seqs: set[int]) -> dict[int, str]:
-    rows = conn.execute("SELECT seq, uuid FROM ratings WHERE kiosk_id = ? AND seq BETWEEN ? AND ?",
-                        (kiosk_id, min(seqs), max(seqs)))
+    rows = conn.execute(
+        "SELECT seq, uuid FROM ratings WHERE kiosk_id = ? AND seq BETWEEN ? AND ?", (kiosk_id, min(seqs), max(seqs))
+    )
     return {seq: uuid for seq, uuid in rows if seq in seqs}
 
 
@@ -99,14 +100,16 @@ def store_batch(conn: sqlite3.Connection, items: Iterable[Incoming], *, now_ms: 
     return out
 
 
-def _store_kiosk(conn: sqlite3.Connection, kiosk_id: str, group: list[Incoming], now_ms: int,
-                 out: Outcome) -> p.Ack | None:
+def _store_kiosk(
+    conn: sqlite3.Connection, kiosk_id: str, group: list[Incoming], now_ms: int, out: Outcome
+) -> p.Ack | None:
     row = conn.execute(
         "SELECT k.location_id, l.timezone FROM kiosks k JOIN locations l ON l.id = k.location_id WHERE k.id = ?",
         (kiosk_id,),
     ).fetchone()
-    state = conn.execute("SELECT acked_through, last_resend_ms FROM kiosk_state WHERE kiosk_id = ?",
-                         (kiosk_id,)).fetchone()
+    state = conn.execute(
+        "SELECT acked_through, last_resend_ms FROM kiosk_state WHERE kiosk_id = ?", (kiosk_id,)
+    ).fetchone()
     through, last_resend = (state[0], state[1]) if state else (0, None)
 
     ratings = [r for item in group for r in item.ratings]
@@ -147,16 +150,28 @@ def _store_kiosk(conn: sqlite3.Connection, kiosk_id: str, group: list[Incoming],
             continue
         conn.execute(
             "INSERT OR IGNORE INTO rejected (kiosk_id, seq, received_ms, reason, detail, payload) VALUES (?,?,?,?,?,?)",
-            (kiosk_id, rj.seq, item.received_ms, rj.reason, rj.detail[:500],
-             json.dumps(rj.raw)[:4000] if rj.raw is not None else item.raw[:4000].decode("utf-8", "replace")),
+            (
+                kiosk_id,
+                rj.seq,
+                item.received_ms,
+                rj.reason,
+                rj.detail[:500],
+                json.dumps(rj.raw)[:4000] if rj.raw is not None else item.raw[:4000].decode("utf-8", "replace"),
+            ),
         )
 
     for r in conflicts:
         out.rejected["seq_conflict"] += 1
         conn.execute(
             "INSERT INTO rejected (kiosk_id, seq, received_ms, reason, detail, payload) VALUES (?,?,?,?,?,?)",
-            (kiosk_id, None, received[id(r)], "seq_conflict", f"seq {r.seq} already holds another rating",
-             json.dumps(p.rating_to_wire(r))),
+            (
+                kiosk_id,
+                None,
+                received[id(r)],
+                "seq_conflict",
+                f"seq {r.seq} already holds another rating",
+                json.dumps(p.rating_to_wire(r)),
+            ),
         )
     known = held | set(fresh) | {rj.seq for _, rj in rejections if rj.seq is not None}
     new_through = _advance(conn, kiosk_id, through, known)
@@ -177,8 +192,9 @@ def _store_kiosk(conn: sqlite3.Connection, kiosk_id: str, group: list[Incoming],
     return p.Ack(new_through, resend_from, refused)
 
 
-def effective_time(conn: sqlite3.Connection, r: Rating, received_ms: int,
-                   boots: dict[tuple[str, str], int | None]) -> tuple[int, str | None]:
+def effective_time(
+    conn: sqlite3.Connection, r: Rating, received_ms: int, boots: dict[tuple[str, str], int | None]
+) -> tuple[int, str | None]:
     """The rating's best-known true time and a flag when it differs from the device's own clock.
 
     When the hub knows the boot's start in hub time (from a live status message), the true time is that
@@ -206,8 +222,9 @@ Locator = Callable[[int], tuple[str, str]]
 
 def _locator(conn: sqlite3.Connection, kiosk_id: str, current: str, current_tz: str) -> Locator:
     """Where the kiosk stood at a given time: ``(location_id, timezone)``, from its move history."""
-    moves = conn.execute("SELECT from_ms, previous_location_id FROM kiosk_moves WHERE kiosk_id = ? ORDER BY from_ms",
-                         (kiosk_id,)).fetchall()
+    moves = conn.execute(
+        "SELECT from_ms, previous_location_id FROM kiosk_moves WHERE kiosk_id = ? ORDER BY from_ms", (kiosk_id,)
+    ).fetchall()
     if not moves:
         return lambda t: (current, current_tz)
     zones = dict(conn.execute("SELECT id, timezone FROM locations").fetchall())
@@ -221,8 +238,9 @@ def _locator(conn: sqlite3.Connection, kiosk_id: str, current: str, current_tz: 
     return locate
 
 
-def _insert_ratings(conn: sqlite3.Connection, locate: Locator, ratings: list[Rating],
-                    received: dict[int, int], now_ms: int) -> None:
+def _insert_ratings(
+    conn: sqlite3.Connection, locate: Locator, ratings: list[Rating], received: dict[int, int], now_ms: int
+) -> None:
     rows: list[tuple[Any, ...]] = []
     hourly: Counter[tuple[Any, ...]] = Counter()
     reasons: Counter[tuple[Any, ...]] = Counter()
@@ -233,8 +251,28 @@ def _insert_ratings(conn: sqlite3.Connection, locate: Locator, ratings: list[Rat
         location_id, tz = locate(t)
         day, hour, weekday = local_bucket(tz, t)
         misuse = int(r.is_misuse)
-        rows.append((r.kiosk_id, r.seq, r.uuid, location_id, r.face, r.scale, r.question_id, r.reason, r.time_ms,
-                     t, flag, r.boot_id, r.mono_ms, misuse, misuse, rec, day, hour))
+        rows.append(
+            (
+                r.kiosk_id,
+                r.seq,
+                r.uuid,
+                location_id,
+                r.face,
+                r.scale,
+                r.question_id,
+                r.reason,
+                r.time_ms,
+                t,
+                flag,
+                r.boot_id,
+                r.mono_ms,
+                misuse,
+                misuse,
+                rec,
+                day,
+                hour,
+            )
+        )
         hourly[(location_id, day, hour, weekday, r.kiosk_id, r.scale, r.face, misuse)] += 1
         if r.reason is not None:
             reasons[(location_id, day, r.reason, r.scale, r.face, misuse)] += 1
@@ -256,8 +294,9 @@ def _insert_ratings(conn: sqlite3.Connection, locate: Locator, ratings: list[Rat
     )
 
 
-def store_status(conn: sqlite3.Connection, kiosk_id: str, status: p.Status, *, received_ms: int,
-                 is_retained: bool) -> p.Ack | None:
+def store_status(
+    conn: sqlite3.Connection, kiosk_id: str, status: p.Status, *, received_ms: int, is_retained: bool
+) -> p.Ack | None:
     """Record a kiosk's presence; returns the ack to send back, if any.
 
     A live birth is answered with the hub's cumulative ack, so a (re)connected kiosk learns what the hub
@@ -273,8 +312,13 @@ def store_status(conn: sqlite3.Connection, kiosk_id: str, status: p.Status, *, r
             " last_seen_ms = max(coalesce(last_seen_ms, 0), excluded.last_seen_ms), status_json = excluded.status_json",
             (kiosk_id, int(status.state == "online"), received_ms, json.dumps(status.to_wire())),
         )
-        if (not is_retained and status.state == "online" and status.boot_id and status.mono_ms is not None
-                and status.clock_ms is not None):
+        if (
+            not is_retained
+            and status.state == "online"
+            and status.boot_id
+            and status.mono_ms is not None
+            and status.clock_ms is not None
+        ):
             start = received_ms - status.mono_ms
             conn.execute(
                 "INSERT INTO boots (kiosk_id, boot_id, start_ms, skew_ms, seen_ms) VALUES (?,?,?,?,?)"
@@ -284,16 +328,19 @@ def store_status(conn: sqlite3.Connection, kiosk_id: str, status: p.Status, *, r
             )
         ack = None
         # answered for unknown kiosks too: their ratings are quarantined, and a fresh kiosk waits for this
-        row = conn.execute("SELECT acked_through, last_resend_ms FROM kiosk_state WHERE kiosk_id = ?",
-                           (kiosk_id,)).fetchone()
+        row = conn.execute(
+            "SELECT acked_through, last_resend_ms FROM kiosk_state WHERE kiosk_id = ?", (kiosk_id,)
+        ).fetchone()
         if row is not None and not is_retained and status.state == "online":
             through = _advance(conn, kiosk_id, row[0], set())
             kiosk_through = status.acked_through or 0
             if kiosk_through > through and (row[1] is None or received_ms - row[1] >= RESEND_INTERVAL_MS):
                 # the kiosk was acknowledged beyond what this hub holds: the hub lost data
                 ack = p.Ack(through, resend_from=through + 1)
-                conn.execute("UPDATE kiosk_state SET acked_through = ?, last_resend_ms = ? WHERE kiosk_id = ?",
-                             (through, received_ms, kiosk_id))
+                conn.execute(
+                    "UPDATE kiosk_state SET acked_through = ?, last_resend_ms = ? WHERE kiosk_id = ?",
+                    (through, received_ms, kiosk_id),
+                )
             elif status.kind == "birth":
                 ack = p.Ack(through)  # tell a (re)connected kiosk what the hub holds
     return ack
@@ -301,8 +348,9 @@ def store_status(conn: sqlite3.Connection, kiosk_id: str, status: p.Status, *, r
 
 def promote_quarantine(conn: sqlite3.Connection, kiosk_id: str, *, now_ms: int) -> int:
     """Move a newly registered kiosk's quarantined ratings into the ratings it is scored by."""
-    rows = conn.execute("SELECT received_ms, rating_json FROM quarantine WHERE kiosk_id = ? ORDER BY seq",
-                        (kiosk_id,)).fetchall()
+    rows = conn.execute(
+        "SELECT received_ms, rating_json FROM quarantine WHERE kiosk_id = ? ORDER BY seq", (kiosk_id,)
+    ).fetchall()
     if not rows:
         return 0
     items = []

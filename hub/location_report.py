@@ -31,8 +31,9 @@ def _bucket(day: str, granularity: str) -> str:
     return f"{year}-W{week:02d}"
 
 
-def trend(db: sqlite_utils.Database, location_id: str, days: DayRange, *, granularity: str,
-          include_misuse: bool) -> list[dict[str, Any]]:
+def trend(
+    db: sqlite_utils.Database, location_id: str, days: DayRange, *, granularity: str, include_misuse: bool
+) -> list[dict[str, Any]]:
     """Per local day (or ISO week, Monday first): total, Happy Index, % positive and counts per face."""
     rows = db.conn.execute(
         f"SELECT local_day, scale, {_FACES} FROM rollup_daily WHERE location_id = ? AND local_day BETWEEN ? AND ?"
@@ -48,8 +49,9 @@ def trend(db: sqlite_utils.Database, location_id: str, days: DayRange, *, granul
     return [{"period": period, **scored(by_scale)} for period, by_scale in buckets.items()]
 
 
-def heatmap(db: sqlite_utils.Database, location_id: str, days: DayRange, *,
-            include_misuse: bool) -> list[dict[str, Any]]:
+def heatmap(
+    db: sqlite_utils.Database, location_id: str, days: DayRange, *, include_misuse: bool
+) -> list[dict[str, Any]]:
     """Cells ``{weekday 1-7 (ISO, Monday first), hour 0-23, total, happy_index}`` that have answers."""
     rows = db.conn.execute(
         "SELECT weekday, local_hour, scale, face, sum(n) FROM rollup_hourly WHERE location_id = ?"
@@ -66,8 +68,9 @@ def heatmap(db: sqlite_utils.Database, location_id: str, days: DayRange, *,
     return out
 
 
-def kiosks(db: sqlite_utils.Database, location_id: str, days: DayRange, *,
-           include_misuse: bool) -> list[dict[str, Any]]:
+def kiosks(
+    db: sqlite_utils.Database, location_id: str, days: DayRange, *, include_misuse: bool
+) -> list[dict[str, Any]]:
     """Per kiosk that answered at this location in the range (a moved kiosk appears where it stood)."""
     rows = db.conn.execute(
         "SELECT kiosk_id, scale, face, sum(n) FROM rollup_hourly WHERE location_id = ? AND local_day BETWEEN ? AND ?"
@@ -77,19 +80,30 @@ def kiosks(db: sqlite_utils.Database, location_id: str, days: DayRange, *,
     per: dict[str, dict[int, list[int]]] = {}
     for kiosk_id, scale, face, n in rows:
         per.setdefault(kiosk_id, {}).setdefault(scale, [0] * scale)[face] += n
-    here = {r[0]: r for r in db.conn.execute(
-        "SELECT k.id, k.location_id, s.is_online, s.last_seen_ms FROM kiosks k"
-        " LEFT JOIN kiosk_state s ON s.kiosk_id = k.id WHERE k.location_id = ?", (location_id,))}
+    here = {
+        r[0]: r
+        for r in db.conn.execute(
+            "SELECT k.id, k.location_id, s.is_online, s.last_seen_ms FROM kiosks k"
+            " LEFT JOIN kiosk_state s ON s.kiosk_id = k.id WHERE k.location_id = ?",
+            (location_id,),
+        )
+    }
     out = []
     for kiosk_id in sorted(set(per) | set(here)):
         state = here.get(kiosk_id)
-        out.append({"id": kiosk_id, **scored(per.get(kiosk_id, {})), "is_here_now": state is not None,
-                    "is_online": bool(state[2]) if state else None, "last_seen_ms": state[3] if state else None})
+        out.append(
+            {
+                "id": kiosk_id,
+                **scored(per.get(kiosk_id, {})),
+                "is_here_now": state is not None,
+                "is_online": bool(state[2]) if state else None,
+                "last_seen_ms": state[3] if state else None,
+            }
+        )
     return out
 
 
-def reasons(db: sqlite_utils.Database, location_id: str, days: DayRange, *,
-            include_misuse: bool) -> dict[str, Any]:
+def reasons(db: sqlite_utils.Database, location_id: str, days: DayRange, *, include_misuse: bool) -> dict[str, Any]:
     """Follow-up reasons given with unhappy answers (faces below the middle of the scale), most frequent first."""
     rows = db.conn.execute(
         "SELECT reason, sum(n) FROM rollup_reasons WHERE location_id = ? AND local_day BETWEEN ? AND ?"
@@ -102,8 +116,11 @@ def reasons(db: sqlite_utils.Database, location_id: str, days: DayRange, *,
         (location_id, days.first.isoformat(), days.last.isoformat()),
     ).fetchone()[0]
     given = sum(n for _, n in rows)
-    return {"unhappy_answers": unhappy, "with_reason": given,
-            "reasons": [{"reason": r, "n": n, "pct": round(100.0 * n / given, 1) if given else None} for r, n in rows]}
+    return {
+        "unhappy_answers": unhappy,
+        "with_reason": given,
+        "reasons": [{"reason": r, "n": n, "pct": round(100.0 * n / given, 1) if given else None} for r, n in rows],
+    }
 
 
 def opening_hours(raw: str | None) -> dict[str, list[int] | None]:
@@ -121,7 +138,9 @@ def configured_hours(db: sqlite_utils.Database, location_id: str) -> dict[str, l
     """Opening hours from the kiosks' remote settings (location scope over organisation scope), if any."""
     rows = db.conn.execute(
         "SELECT scope, settings_json FROM config_settings WHERE (scope = 'location' AND scope_id = ?)"
-        " OR scope = 'all' ORDER BY scope = 'location'", (location_id,)).fetchall()
+        " OR scope = 'all' ORDER BY scope = 'location'",
+        (location_id,),
+    ).fetchall()
     found: object = None
     for _, doc in rows:
         try:
@@ -131,8 +150,15 @@ def configured_hours(db: sqlite_utils.Database, location_id: str) -> dict[str, l
     return from_kiosk_settings(found)
 
 
-def report(db: sqlite_utils.Database, location: Any, days: DayRange, previous: DayRange, *,
-           granularity: str = "day", include_misuse: bool = False) -> dict[str, Any]:
+def report(
+    db: sqlite_utils.Database,
+    location: Any,
+    days: DayRange,
+    previous: DayRange,
+    *,
+    granularity: str = "day",
+    include_misuse: bool = False,
+) -> dict[str, Any]:
     """Everything the location page shows, in one document."""
     counts = period_counts(db, [location.id], days, previous, include_misuse=include_misuse)
     now, excluded = counts.get((location.id, True), ({}, 0))
@@ -141,14 +167,26 @@ def report(db: sqlite_utils.Database, location: Any, days: DayRange, previous: D
     hours = db.conn.execute("SELECT opening_hours FROM locations WHERE id = ?", (location.id,)).fetchone()
     shown_hours = opening_hours(hours[0] if hours else None) or configured_hours(db, location.id)
     return {
-        "location": {"id": location.id, "name": location.name, "timezone": location.timezone,
-                     "region_id": location.region_id, "response_interval_s": location.response_interval_s,
-                     "opening_hours": shown_hours},
-        "min_n": MIN_RESPONSES, "include_misuse": include_misuse, "granularity": granularity,
-        "summary": {**cur, "misuse_excluded": excluded, "scale": main_scale(now),
-                    "previous": {k: prev[k] for k in ("total", "happy_index", "pct_positive")},
-                    "change_index": None if cur["happy_index"] is None or prev["happy_index"] is None
-                    else round(cur["happy_index"] - prev["happy_index"], 1)},
+        "location": {
+            "id": location.id,
+            "name": location.name,
+            "timezone": location.timezone,
+            "region_id": location.region_id,
+            "response_interval_s": location.response_interval_s,
+            "opening_hours": shown_hours,
+        },
+        "min_n": MIN_RESPONSES,
+        "include_misuse": include_misuse,
+        "granularity": granularity,
+        "summary": {
+            **cur,
+            "misuse_excluded": excluded,
+            "scale": main_scale(now),
+            "previous": {k: prev[k] for k in ("total", "happy_index", "pct_positive")},
+            "change_index": None
+            if cur["happy_index"] is None or prev["happy_index"] is None
+            else round(cur["happy_index"] - prev["happy_index"], 1),
+        },
         "trend": trend(db, location.id, days, granularity=granularity, include_misuse=include_misuse),
         "heatmap": heatmap(db, location.id, days, include_misuse=include_misuse),
         "kiosks": kiosks(db, location.id, days, include_misuse=include_misuse),

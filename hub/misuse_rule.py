@@ -13,8 +13,7 @@ from hub.remote_config import InvalidSettings, RemoteSettings
 from hub.rollups import BadInterval, Recomputed, check_interval, recompute_location
 
 
-def set_response_interval(db: sqlite_utils.Database, location_id: str, *, interval_s: float,
-                          now_ms: int) -> Recomputed:
+def set_response_interval(db: sqlite_utils.Database, location_id: str, *, interval_s: float, now_ms: int) -> Recomputed:
     """Push ``interval_s`` to the location's kiosks and recompute its scores under it.
 
     :raises BadInterval: outside 0-3600 s, or the kiosks' settings would not accept it (nothing changed)

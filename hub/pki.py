@@ -43,19 +43,32 @@ class IssuedCert:
 
 
 def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption())
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
 
 
 def _name(common_name: str) -> x509.Name:
-    return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "smileyhub"),
-                      x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "smileyhub"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
 
 
 def _key_usage(*, is_ca: bool) -> x509.KeyUsage:
-    return x509.KeyUsage(digital_signature=not is_ca, content_commitment=False, key_encipherment=False,
-                         data_encipherment=False, key_agreement=not is_ca, key_cert_sign=is_ca,
-                         crl_sign=is_ca, encipher_only=False, decipher_only=False)
+    return x509.KeyUsage(
+        digital_signature=not is_ca,
+        content_commitment=False,
+        key_encipherment=False,
+        data_encipherment=False,
+        key_agreement=not is_ca,
+        key_cert_sign=is_ca,
+        crl_sign=is_ca,
+        encipher_only=False,
+        decipher_only=False,
+    )
 
 
 class KioskCA:
@@ -78,9 +91,13 @@ class KioskCA:
         key = ec.generate_private_key(ec.SECP256R1())
         name = _name("smileyhub kiosk CA")
         cert = (
-            x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(now + dt.timedelta(days=CA_DAYS))
+            .not_valid_before(now - dt.timedelta(hours=1))
+            .not_valid_after(now + dt.timedelta(days=CA_DAYS))
             .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
             .add_extension(_key_usage(is_ca=True), critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
@@ -104,32 +121,45 @@ class KioskCA:
             raise PkiError(f"{self.key_path} is not an EC key")
         return key, cert
 
-    def _issue(self, common_name: str, *, now: dt.datetime, days: int, usage: x509.ObjectIdentifier,
-               sans: list[x509.GeneralName]) -> IssuedCert:
+    def _issue(
+        self,
+        common_name: str,
+        *,
+        now: dt.datetime,
+        days: int,
+        usage: x509.ObjectIdentifier,
+        sans: list[x509.GeneralName],
+    ) -> IssuedCert:
         ca_key, ca_cert = self._load()
         key = ec.generate_private_key(ec.SECP256R1())
         not_after = now + dt.timedelta(days=days)
         builder = (
-            x509.CertificateBuilder().subject_name(_name(common_name)).issuer_name(ca_cert.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(hours=1)).not_valid_after(not_after)
+            x509.CertificateBuilder()
+            .subject_name(_name(common_name))
+            .issuer_name(ca_cert.subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(hours=1))
+            .not_valid_after(not_after)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(_key_usage(is_ca=False), critical=True)
             .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-                           critical=False)
+            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
         )
         if sans:
             builder = builder.add_extension(x509.SubjectAlternativeName(sans), critical=False)
         cert = builder.sign(ca_key, hashes.SHA256())
-        return IssuedCert(cert.public_bytes(serialization.Encoding.PEM).decode(), _key_pem(key).decode(),
-                          cert.serial_number, not_after)
+        return IssuedCert(
+            cert.public_bytes(serialization.Encoding.PEM).decode(),
+            _key_pem(key).decode(),
+            cert.serial_number,
+            not_after,
+        )
 
     def issue_client(self, kiosk_id: str, *, now: dt.datetime) -> IssuedCert:
         """A client certificate whose common name is the kiosk id (= its broker username)."""
         check_id(kiosk_id, what="kiosk id")
-        return self._issue(kiosk_id, now=now, days=CLIENT_DAYS, usage=ExtendedKeyUsageOID.CLIENT_AUTH,
-                           sans=[])
+        return self._issue(kiosk_id, now=now, days=CLIENT_DAYS, usage=ExtendedKeyUsageOID.CLIENT_AUTH, sans=[])
 
     def server_files(self, out_dir: Path, hosts: list[str], *, now: dt.datetime) -> tuple[Path, Path, Path]:
         """Write (or keep) the broker's ``ca.crt``, ``server.crt`` and ``server.key`` in ``out_dir``.
@@ -153,8 +183,13 @@ class KioskCA:
                 sans.append(x509.IPAddress(ipaddress.ip_address(host)))
             except ValueError:
                 sans.append(x509.DNSName(host))
-        issued = self._issue(wanted[0] if wanted else "broker", now=now, days=SERVER_DAYS,
-                             usage=ExtendedKeyUsageOID.SERVER_AUTH, sans=sans)
+        issued = self._issue(
+            wanted[0] if wanted else "broker",
+            now=now,
+            days=SERVER_DAYS,
+            usage=ExtendedKeyUsageOID.SERVER_AUTH,
+            sans=sans,
+        )
         write_private(key_path, issued.key_pem.encode())
         write_private(cert_path, issued.cert_pem.encode())
         return ca_copy, cert_path, key_path
@@ -166,7 +201,8 @@ def _san_hosts(cert: x509.Certificate) -> set[str]:
     except x509.ExtensionNotFound:
         return set()
     return {str(v) for v in ext.get_values_for_type(x509.DNSName)} | {
-        str(v) for v in ext.get_values_for_type(x509.IPAddress)}
+        str(v) for v in ext.get_values_for_type(x509.IPAddress)
+    }
 
 
 def _issued_by(cert: x509.Certificate, ca: KioskCA) -> bool:

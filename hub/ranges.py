@@ -27,8 +27,13 @@ class Period:
     previous: DayRange
 
     def as_dict(self) -> dict[str, str]:
-        return {"preset": self.preset, "from": self.days.first.isoformat(), "to": self.days.last.isoformat(),
-                "previous_from": self.previous.first.isoformat(), "previous_to": self.previous.last.isoformat()}
+        return {
+            "preset": self.preset,
+            "from": self.days.first.isoformat(),
+            "to": self.days.last.isoformat(),
+            "previous_from": self.previous.first.isoformat(),
+            "previous_to": self.previous.last.isoformat(),
+        }
 
 
 def parse_day(value: str, name: str) -> date:
@@ -73,8 +78,14 @@ def previous_of(days: DayRange) -> DayRange:
     return DayRange(days.first - timedelta(days=n), days.first - timedelta(days=1))
 
 
-def resolve(*, today: date, preset: str | None = None, first: str | None = None, last: str | None = None,
-            default: str = "last_7_days") -> Period:
+def resolve(
+    *,
+    today: date,
+    preset: str | None = None,
+    first: str | None = None,
+    last: str | None = None,
+    default: str = "last_7_days",
+) -> Period:
     """The period a request asks for: explicit ``from``/``to`` win (preset "custom"), else the preset.
 
     :raises BadRange: for an unknown preset, malformed or out-of-range days, a reversed or too long range

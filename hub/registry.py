@@ -68,15 +68,18 @@ class Registry:
     # ------------------------------------------------------------------------------------------ regions
     def add_region(self, region_id: str, *, name: str) -> None:
         check_id(region_id, what="region id")
-        self.db.conn.execute("INSERT INTO regions (id, name) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET name = ?",
-                             (region_id, name, name))
+        self.db.conn.execute(
+            "INSERT INTO regions (id, name) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET name = ?",
+            (region_id, name, name),
+        )
 
     def regions(self) -> list[tuple[str, str]]:
         """``(id, name)`` of every region, by name."""
         return [(r[0], r[1]) for r in self.db.conn.execute("SELECT id, name FROM regions ORDER BY name, id")]
 
-    def set_location_details(self, location_id: str, *, region_id: str | None = None,
-                             opening_hours_json: str | None = None) -> None:
+    def set_location_details(
+        self, location_id: str, *, region_id: str | None = None, opening_hours_json: str | None = None
+    ) -> None:
         """Move a location into a region and/or set its opening hours (JSON from hub.opening_hours)."""
         self.location(location_id)
         if region_id is not None:
@@ -84,12 +87,14 @@ class Registry:
             self.db.conn.execute("INSERT OR IGNORE INTO regions (id, name) VALUES (?, ?)", (region_id, region_id))
             self.db.conn.execute("UPDATE locations SET region_id = ? WHERE id = ?", (region_id, location_id))
         if opening_hours_json is not None:
-            self.db.conn.execute("UPDATE locations SET opening_hours = ? WHERE id = ?",
-                                 (opening_hours_json, location_id))
+            self.db.conn.execute(
+                "UPDATE locations SET opening_hours = ? WHERE id = ?", (opening_hours_json, location_id)
+            )
 
     # ------------------------------------------------------------------------------------------ locations
-    def add_location(self, location_id: str, *, name: str, timezone: str, now_ms: int,
-                     region_id: str | None = None) -> Location:
+    def add_location(
+        self, location_id: str, *, name: str, timezone: str, now_ms: int, region_id: str | None = None
+    ) -> Location:
         check_id(location_id, what="location id")
         check_timezone(timezone)
         if region_id is not None:
@@ -143,10 +148,14 @@ class Registry:
         self.location(location_id)
         conn = self.db.conn
         with immediate(conn):
-            conn.execute("UPDATE kiosks SET location_id = ?, moved_ms = ? WHERE id = ?",
-                         (location_id, now_ms, kiosk_id))
-            conn.execute("INSERT OR REPLACE INTO kiosk_moves (kiosk_id, from_ms, previous_location_id, location_id)"
-                         " VALUES (?, ?, ?, ?)", (kiosk_id, now_ms, previous, location_id))
+            conn.execute(
+                "UPDATE kiosks SET location_id = ?, moved_ms = ? WHERE id = ?", (location_id, now_ms, kiosk_id)
+            )
+            conn.execute(
+                "INSERT OR REPLACE INTO kiosk_moves (kiosk_id, from_ms, previous_location_id, location_id)"
+                " VALUES (?, ?, ?, ?)",
+                (kiosk_id, now_ms, previous, location_id),
+            )
 
     def set_disabled(self, kiosk_id: str, *, is_disabled: bool) -> None:
         self.kiosk(kiosk_id)
@@ -159,8 +168,9 @@ class Registry:
         return password
 
     def find_kiosk(self, kiosk_id: str) -> Kiosk | None:
-        row = self.db.conn.execute("SELECT id, location_id, is_disabled FROM kiosks WHERE id = ?",
-                                   (kiosk_id,)).fetchone()
+        row = self.db.conn.execute(
+            "SELECT id, location_id, is_disabled FROM kiosks WHERE id = ?", (kiosk_id,)
+        ).fetchone()
         return Kiosk(row[0], row[1], bool(row[2])) if row else None
 
     def kiosk(self, kiosk_id: str) -> Kiosk:
@@ -182,12 +192,18 @@ class Registry:
         out = []
         rows = self.db.conn.execute(sql + " ORDER BY k.id", args)
         for kid, loc, disabled, online, seen, acked, status, skew in rows:
-            out.append({
-                "id": kid, "location_id": loc, "is_disabled": bool(disabled), "is_online": bool(online),
-                "last_seen_ms": seen, "acked_through": acked or 0,
-                "status": json.loads(status) if status else None,
-                "clock_skew_ms": skew,  # device clock minus hub clock, latest boot seen live (None: unknown)
-            })
+            out.append(
+                {
+                    "id": kid,
+                    "location_id": loc,
+                    "is_disabled": bool(disabled),
+                    "is_online": bool(online),
+                    "last_seen_ms": seen,
+                    "acked_through": acked or 0,
+                    "status": json.loads(status) if status else None,
+                    "clock_skew_ms": skew,  # device clock minus hub clock, latest boot seen live (None: unknown)
+                }
+            )
         return out
 
     def broker_users(self) -> list[tuple[str, str]]:

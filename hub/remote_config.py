@@ -103,15 +103,24 @@ class RemoteSettings:
         kiosk = self.registry.kiosk(kiosk_id)
         return self._effective(kiosk.id, kiosk.location_id, {})
 
-    def _effective(self, kiosk_id: str, location_id: str,
-                   override: Mapping[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
+    def _effective(
+        self, kiosk_id: str, location_id: str, override: Mapping[tuple[str, str], dict[str, Any]]
+    ) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for key in (("all", ""), ("location", location_id), ("kiosk", kiosk_id)):
             out = merge(out, override[key] if key in override else self.settings(*key))
         return out
 
-    def set(self, scope: str, scope_id: str = "", *, changes: Mapping[str, Any] | None = None,
-            unset: Iterable[str] = (), replace: bool = False, now_ms: int) -> dict[str, Any]:
+    def set(
+        self,
+        scope: str,
+        scope_id: str = "",
+        *,
+        changes: Mapping[str, Any] | None = None,
+        unset: Iterable[str] = (),
+        replace: bool = False,
+        now_ms: int,
+    ) -> dict[str, Any]:
         """Change one scope's settings after checking that every kiosk it reaches would accept them.
 
         :raises InvalidSettings: nothing is stored.
@@ -162,8 +171,10 @@ class RemoteSettings:
                 doc = _canonical(self._effective(kid, loc, {}))
                 if sent.get(kid, "{}") == doc:
                     continue
-                conn.execute("INSERT INTO meta (key, value) VALUES ('config_seq', '1')"
-                             " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('config_seq', '1')"
+                    " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1"
+                )
                 version = int(conn.execute("SELECT value FROM meta WHERE key = 'config_seq'").fetchone()[0])
                 conn.execute(
                     "INSERT INTO kiosk_config (kiosk_id, version, settings_json, planned_ms) VALUES (?,?,?,?)"
@@ -175,8 +186,10 @@ class RemoteSettings:
         return changed
 
     def publications(self, *, only_unpublished: bool) -> list[Publication]:
-        sql = ("SELECT c.kiosk_id, c.version, c.settings_json FROM kiosk_config c"
-               " JOIN kiosks k ON k.id = c.kiosk_id WHERE k.is_disabled = 0 AND c.version > 0")
+        sql = (
+            "SELECT c.kiosk_id, c.version, c.settings_json FROM kiosk_config c"
+            " JOIN kiosks k ON k.id = c.kiosk_id WHERE k.is_disabled = 0 AND c.version > 0"
+        )
         if only_unpublished:
             sql += " AND c.published_version IS NOT c.version"
         rows = self.db.conn.execute(sql + " ORDER BY 1")
@@ -185,7 +198,8 @@ class RemoteSettings:
     def mark_published(self, kiosk_id: str, version: int, *, now_ms: int) -> None:
         self.db.conn.execute(
             "UPDATE kiosk_config SET published_version = ?, published_ms = ? WHERE kiosk_id = ?",
-            (version, now_ms, kiosk_id))
+            (version, now_ms, kiosk_id),
+        )
 
     def status(self, *, kiosk_id: str | None = None) -> list[dict[str, Any]]:
         sql = (
@@ -197,19 +211,35 @@ class RemoteSettings:
         if kiosk_id is not None:
             sql += " WHERE k.id = ?"
             args = (kiosk_id,)
-        keys = ("kiosk_id", "location_id", "version", "published_version", "applied_version", "applied_ms",
-                "refused_version", "refused_reason", "refused_ms")
+        keys = (
+            "kiosk_id",
+            "location_id",
+            "version",
+            "published_version",
+            "applied_version",
+            "applied_ms",
+            "refused_version",
+            "refused_reason",
+            "refused_ms",
+        )
         rows = self.db.conn.execute(sql + " ORDER BY k.id", args)
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 def store_report(conn: sqlite3.Connection, kiosk_id: str, report: ConfigReport, *, received_ms: int) -> None:
     """Record what a kiosk did with a config version (called by the ingest, in autocommit)."""
-    conn.execute("INSERT OR IGNORE INTO kiosk_config (kiosk_id, version, settings_json, planned_ms)"
-                 " SELECT id, 0, '{}', ? FROM kiosks WHERE id = ?", (received_ms, kiosk_id))
+    conn.execute(
+        "INSERT OR IGNORE INTO kiosk_config (kiosk_id, version, settings_json, planned_ms)"
+        " SELECT id, 0, '{}', ? FROM kiosks WHERE id = ?",
+        (received_ms, kiosk_id),
+    )
     if report.is_applied:
-        conn.execute("UPDATE kiosk_config SET applied_version = ?, applied_ms = ? WHERE kiosk_id = ?",
-                     (report.config_version, received_ms, kiosk_id))
+        conn.execute(
+            "UPDATE kiosk_config SET applied_version = ?, applied_ms = ? WHERE kiosk_id = ?",
+            (report.config_version, received_ms, kiosk_id),
+        )
     else:
-        conn.execute("UPDATE kiosk_config SET refused_version = ?, refused_reason = ?, refused_ms = ?"
-                     " WHERE kiosk_id = ?", (report.config_version, report.reason, received_ms, kiosk_id))
+        conn.execute(
+            "UPDATE kiosk_config SET refused_version = ?, refused_reason = ?, refused_ms = ? WHERE kiosk_id = ?",
+            (report.config_version, report.reason, received_ms, kiosk_id),
+        )

@@ -33,8 +33,9 @@ def _misuse_filter(include_misuse: bool) -> str:
     return "" if include_misuse else " AND misuse = 0"
 
 
-def counts_by_scale(db: sqlite_utils.Database, location_ids: list[str], days: DayRange, *,
-                    include_misuse: bool = False) -> dict[int, list[int]]:
+def counts_by_scale(
+    db: sqlite_utils.Database, location_ids: list[str], days: DayRange, *, include_misuse: bool = False
+) -> dict[int, list[int]]:
     if not location_ids:
         return {}
     marks = ",".join("?" * len(location_ids))
@@ -49,15 +50,17 @@ def counts_by_scale(db: sqlite_utils.Database, location_ids: list[str], days: Da
     return out
 
 
-def summary(db: sqlite_utils.Database, location_id: str, days: DayRange, *,
-            include_misuse: bool = False) -> dict[str, Any]:
+def summary(
+    db: sqlite_utils.Database, location_id: str, days: DayRange, *, include_misuse: bool = False
+) -> dict[str, Any]:
     """Totals, counts per face, Happy Index, % positive and 95 % interval for one location."""
     by_scale = counts_by_scale(db, [location_id], days, include_misuse=include_misuse)
     s = score(by_scale)
     main = max(by_scale, key=lambda sc: sum(by_scale[sc])) if by_scale else None
     misuse_row = db.conn.execute(
         "SELECT coalesce(sum(n), 0) FROM rollup_hourly WHERE location_id = ? AND local_day BETWEEN ? AND ?"
-        " AND misuse = 1", (location_id, days.first.isoformat(), days.last.isoformat()),
+        " AND misuse = 1",
+        (location_id, days.first.isoformat(), days.last.isoformat()),
     ).fetchone()
     return {
         "location_id": location_id,
@@ -98,13 +101,25 @@ def scored(by_scale: dict[int, list[int]], *, min_n: int = MIN_RESPONSES, s: Sco
     """Score fields for a count table, with the scale, counts per face and the few-answers flag."""
     main = main_scale(by_scale)
     s = s or score_many(by_scale)
-    return {"total": s.total, "happy_index": s.happy_index, "pct_positive": s.pct_positive,
-            "ci95": None if s.ci_low is None else [s.ci_low, s.ci_high], "scale": main,
-            "counts": by_scale[main] if main is not None else [], "is_low_n": s.total < min_n}
+    return {
+        "total": s.total,
+        "happy_index": s.happy_index,
+        "pct_positive": s.pct_positive,
+        "ci95": None if s.ci_low is None else [s.ci_low, s.ci_high],
+        "scale": main,
+        "counts": by_scale[main] if main is not None else [],
+        "is_low_n": s.total < min_n,
+    }
 
 
-def period_counts(db: sqlite_utils.Database, location_ids: list[str], days: DayRange, previous: DayRange | None,
-                  *, include_misuse: bool) -> dict[tuple[str, bool], tuple[dict[int, list[int]], int]]:
+def period_counts(
+    db: sqlite_utils.Database,
+    location_ids: list[str],
+    days: DayRange,
+    previous: DayRange | None,
+    *,
+    include_misuse: bool,
+) -> dict[tuple[str, bool], tuple[dict[int, list[int]], int]]:
     """``{(location, is_current): ({scale: counts}, misuse_excluded)}`` for the range and the previous one.
 
     Reads the cumulative rollup: a period's counts are the running totals at its last day minus those at the
@@ -116,7 +131,10 @@ def period_counts(db: sqlite_utils.Database, location_ids: list[str], days: DayR
     points = sorted({d for _, r in periods for d in (r.last, r.first - timedelta(days=1))})
     diffs = ", ".join(
         f"sum(CASE x.k WHEN {points.index(r.last)} THEN c.{col} WHEN {points.index(r.first - timedelta(days=1))}"
-        f" THEN -c.{col} ELSE 0 END)" for _, r in periods for col in _COLUMNS)
+        f" THEN -c.{col} ELSE 0 END)"
+        for _, r in periods
+        for col in _COLUMNS
+    )
     # CROSS JOIN fixes the loop order: per location and scale, per point, one seek for the last day with a row
     # at or before the point and one for that row (left to itself the planner scans a location's rows)
     rows = db.conn.execute(
@@ -131,8 +149,8 @@ def period_counts(db: sqlite_utils.Database, location_ids: list[str], days: DayR
     out: dict[tuple[str, bool], tuple[dict[int, list[int]], int]] = {}
     for loc, scale, *values in rows:
         for i, (is_current, _) in enumerate(periods):
-            kept = values[10 * i:10 * i + scale]
-            flagged = values[10 * i + 5:10 * i + 5 + scale]
+            kept = values[10 * i : 10 * i + scale]
+            flagged = values[10 * i + 5 : 10 * i + 5 + scale]
             if include_misuse:
                 kept = [a + b for a, b in zip(kept, flagged, strict=True)]
             by_scale, excluded = out.get((loc, is_current)) or ({}, 0)
@@ -146,8 +164,9 @@ def _change(now: float | None, before: float | None) -> float | None:
     return None if now is None or before is None else round(now - before, 1)
 
 
-def overview(db: sqlite_utils.Database, locations: list[Any], days: DayRange, previous: DayRange, *,
-             include_misuse: bool = False) -> dict[str, Any]:
+def overview(
+    db: sqlite_utils.Database, locations: list[Any], days: DayRange, previous: DayRange, *, include_misuse: bool = False
+) -> dict[str, Any]:
     """One row per location: score now and in the previous period, change, few-answers flag; plus totals."""
     counts = period_counts(db, [loc.id for loc in locations], days, previous, include_misuse=include_misuse)
     rows = []
@@ -161,21 +180,35 @@ def overview(db: sqlite_utils.Database, locations: list[Any], days: DayRange, pr
         for sc, c in before.items():
             _add(all_before, sc, tuple(c))
         cur, prev = scored(now), score_many(before)
-        rows.append({
-            "id": loc.id, "name": loc.name, "region_id": loc.region_id, "timezone": loc.timezone, **cur,
-            "misuse_excluded": excluded,
-            "previous": {"total": prev.total, "happy_index": prev.happy_index, "pct_positive": prev.pct_positive},
-            "change_index": _change(cur["happy_index"], prev.happy_index),
-            "change_pct_positive": _change(cur["pct_positive"], prev.pct_positive),
-        })
+        rows.append(
+            {
+                "id": loc.id,
+                "name": loc.name,
+                "region_id": loc.region_id,
+                "timezone": loc.timezone,
+                **cur,
+                "misuse_excluded": excluded,
+                "previous": {"total": prev.total, "happy_index": prev.happy_index, "pct_positive": prev.pct_positive},
+                "change_index": _change(cur["happy_index"], prev.happy_index),
+                "change_pct_positive": _change(cur["pct_positive"], prev.pct_positive),
+            }
+        )
     total_now, total_before = scored(all_now), scored(all_before)
-    return {"min_n": MIN_RESPONSES, "include_misuse": include_misuse, "locations": rows,
-            "all": {**total_now, "previous": {k: total_before[k] for k in ("total", "happy_index", "pct_positive")},
-                    "change_index": _change(total_now["happy_index"], total_before["happy_index"])}}
+    return {
+        "min_n": MIN_RESPONSES,
+        "include_misuse": include_misuse,
+        "locations": rows,
+        "all": {
+            **total_now,
+            "previous": {k: total_before[k] for k in ("total", "happy_index", "pct_positive")},
+            "change_index": _change(total_now["happy_index"], total_before["happy_index"]),
+        },
+    }
 
 
-def compare(db: sqlite_utils.Database, locations: list[Any], days: DayRange, *,
-            include_misuse: bool = False) -> dict[str, Any]:
+def compare(
+    db: sqlite_utils.Database, locations: list[Any], days: DayRange, *, include_misuse: bool = False
+) -> dict[str, Any]:
     """Locations ranked by Happy Index with their 95 % intervals.
 
     Only locations with at least ``MIN_RESPONSES`` answers get a rank; ``overlaps_next`` marks a rank whose
@@ -192,11 +225,18 @@ def compare(db: sqlite_utils.Database, locations: list[Any], days: DayRange, *,
     rows = []
     for i, (loc, s, fields) in enumerate(ranked):
         nxt = ranked[i + 1][1] if i + 1 < len(ranked) else None
-        rows.append({
-            "rank": i + 1, "id": loc.id, "name": loc.name, "region_id": loc.region_id, **fields,
-            "overlaps_next": None if nxt is None else intervals_overlap(s, nxt),
-        })
+        rows.append(
+            {
+                "rank": i + 1,
+                "id": loc.id,
+                "name": loc.name,
+                "region_id": loc.region_id,
+                **fields,
+                "overlaps_next": None if nxt is None else intervals_overlap(s, nxt),
+            }
+        )
     for loc, _, fields in unranked:
-        rows.append({"rank": None, "id": loc.id, "name": loc.name, "region_id": loc.region_id, **fields,
-                     "overlaps_next": None})
+        rows.append(
+            {"rank": None, "id": loc.id, "name": loc.name, "region_id": loc.region_id, **fields, "overlaps_next": None}
+        )
     return {"min_n": MIN_RESPONSES, "include_misuse": include_misuse, "locations": rows}

@@ -47,16 +47,20 @@ def recompute_location(conn: sqlite3.Connection, location_id: str, *, interval_s
     check_interval(interval_s)
     with immediate(conn):
         conn.execute("UPDATE locations SET response_interval_s = ? WHERE id = ?", (interval_s, location_id))
-        kiosks = [r[0] for r in conn.execute("SELECT DISTINCT kiosk_id FROM ratings WHERE location_id = ?",
-                                             (location_id,))]
+        kiosks = [
+            r[0] for r in conn.execute("SELECT DISTINCT kiosk_id FROM ratings WHERE location_id = ?", (location_id,))
+        ]
         total = misuse = changed = 0
         for kiosk_id in kiosks:
             # the whole kiosk history in seq order: a tap's predecessor may have been made at another location
-            rows = conn.execute("SELECT seq, device_time_ms, location_id, misuse FROM ratings WHERE kiosk_id = ?"
-                                " ORDER BY seq", (kiosk_id,)).fetchall()
+            rows = conn.execute(
+                "SELECT seq, device_time_ms, location_id, misuse FROM ratings WHERE kiosk_id = ? ORDER BY seq",
+                (kiosk_id,),
+            ).fetchall()
             flips = []
-            for (seq, _, loc, old), flag in zip(rows, flag_misuse((r[1] for r in rows), interval_s=interval_s),
-                                                strict=True):
+            for (seq, _, loc, old), flag in zip(
+                rows, flag_misuse((r[1] for r in rows), interval_s=interval_s), strict=True
+            ):
                 if loc != location_id:
                     continue
                 total += 1
@@ -66,8 +70,9 @@ def recompute_location(conn: sqlite3.Connection, location_id: str, *, interval_s
             changed += len(flips)
             conn.executemany("UPDATE ratings SET misuse = ? WHERE kiosk_id = ? AND seq = ?", flips)
         rebuild_rollups(conn, location_id)
-    log.info("recomputed %s under %.1f s: %d ratings, %d misuse, %d changed", location_id, interval_s, total,
-             misuse, changed)
+    log.info(
+        "recomputed %s under %.1f s: %d ratings, %d misuse, %d changed", location_id, interval_s, total, misuse, changed
+    )
     return Recomputed(location_id, interval_s, total, misuse, changed)
 
 
@@ -93,10 +98,15 @@ def rebuild_rollups(conn: sqlite3.Connection, location_id: str) -> None:
         " WHERE location_id = ? AND reason IS NOT NULL GROUP BY location_id, local_day, reason, scale, face, misuse",
         (location_id,),
     )
-    conn.execute("DELETE FROM rollup_daily WHERE location_id = ? AND f0 = 0 AND f1 = 0 AND f2 = 0 AND f3 = 0"
-                 " AND f4 = 0", (location_id,))
+    conn.execute(
+        "DELETE FROM rollup_daily WHERE location_id = ? AND f0 = 0 AND f1 = 0 AND f2 = 0 AND f3 = 0 AND f4 = 0",
+        (location_id,),
+    )
     conn.execute("DELETE FROM rollup_cum WHERE location_id = ?", (location_id,))
     conn.execute(CUMULATIVE_FROM_HOURLY.format(where="WHERE location_id = ?"), (location_id,))
-    conn.execute("INSERT OR IGNORE INTO rollup_scales SELECT DISTINCT location_id, scale FROM rollup_hourly"
-                 " WHERE location_id = ?", (location_id,))
+    conn.execute(
+        "INSERT OR IGNORE INTO rollup_scales SELECT DISTINCT location_id, scale FROM rollup_hourly"
+        " WHERE location_id = ?",
+        (location_id,),
+    )
     conn.execute("DELETE FROM meta WHERE key = 'rollup_cum_paused'")

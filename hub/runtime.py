@@ -51,13 +51,18 @@ class HubRuntime:
                 tls_host = cfg.public_mqtt_host or socket.gethostname()
                 set_meta(db, "broker_tls_url", f"mqtts://{tls_host}:{cfg.mqtt_tls_port}")
             self._write_broker_files(db, secret)
-            self.broker = ManagedBroker(cfg.broker_dir / "mosquitto.conf", host=cfg.mqtt_bind,
-                                        port=cfg.mqtt_port, log_path=cfg.broker_dir / "mosquitto.log")
+            self.broker = ManagedBroker(
+                cfg.broker_dir / "mosquitto.conf",
+                host=cfg.mqtt_bind,
+                port=cfg.mqtt_port,
+                log_path=cfg.broker_dir / "mosquitto.log",
+            )
             self.broker.start()
             host = cfg.public_mqtt_host or cfg.mqtt_bind
             set_meta(db, "broker_url", f"mqtt://{host}:{cfg.mqtt_port}")
-            endpoint = MqttEndpoint("127.0.0.1" if cfg.mqtt_bind in ("0.0.0.0", "") else cfg.mqtt_bind,
-                                    cfg.mqtt_port, HUB_USERNAME, secret)
+            endpoint = MqttEndpoint(
+                "127.0.0.1" if cfg.mqtt_bind in ("0.0.0.0", "") else cfg.mqtt_bind, cfg.mqtt_port, HUB_USERNAME, secret
+            )
         else:
             endpoint = cfg.external_mqtt
             set_meta(db, "broker_url", f"{'mqtts' if endpoint.tls else 'mqtt'}://{endpoint.host}:{endpoint.port}")
@@ -65,14 +70,19 @@ class HubRuntime:
         RemoteSettings(db).plan(now_ms=self.now_ms())
         db.conn.close()
         if cfg.ingest_enabled:
-            self.ingest = Ingest(db_path=cfg.db_path, endpoint=endpoint, client_id=cfg.client_id,
-                                 metrics=self.metrics, now_ms=self.now_ms)
+            self.ingest = Ingest(
+                db_path=cfg.db_path,
+                endpoint=endpoint,
+                client_id=cfg.client_id,
+                metrics=self.metrics,
+                now_ms=self.now_ms,
+            )
             self.ingest.start()
-            self.publisher = ConfigPublisher(endpoint=endpoint, client_id=f"{cfg.client_id}-config",
-                                             now_ms=self.now_ms)
+            self.publisher = ConfigPublisher(endpoint=endpoint, client_id=f"{cfg.client_id}-config", now_ms=self.now_ms)
             self.publisher.start()
-        self._watcher = threading.Thread(target=self._watch_registry, args=(seen,), name="registry-watcher",
-                                         daemon=True)
+        self._watcher = threading.Thread(
+            target=self._watch_registry, args=(seen,), name="registry-watcher", daemon=True
+        )
         self._watcher.start()
 
     def stop(self) -> None:
@@ -90,8 +100,14 @@ class HubRuntime:
         from sqlite_utils import Database
 
         assert isinstance(db, Database)
-        write_broker_files(self.config.broker_dir, hub_secret=secret, kiosks=Registry(db).broker_users(),
-                           port=self.config.mqtt_port, bind=self.config.mqtt_bind, tls=self._tls)
+        write_broker_files(
+            self.config.broker_dir,
+            hub_secret=secret,
+            kiosks=Registry(db).broker_users(),
+            port=self.config.mqtt_port,
+            bind=self.config.mqtt_bind,
+            tls=self._tls,
+        )
 
     def _tls_listener(self) -> TlsListener:
         cfg = self.config
@@ -115,8 +131,7 @@ class HubRuntime:
                     if self.broker is not None:
                         self._write_broker_files(db, secret)
                         self.broker.reload()
-                        self.metrics.inc("hub_broker_reloads_total",
-                                         help="broker reloads after registry changes")
+                        self.metrics.inc("hub_broker_reloads_total", help="broker reloads after registry changes")
                         log.info("hub: registry changed (v%d); broker reloaded", version)
                     RemoteSettings(db).plan(now_ms=self.now_ms())
                     seen = version

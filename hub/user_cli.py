@@ -27,10 +27,16 @@ def add_user_parsers(sub: Any, data_dir: Callable[[argparse.ArgumentParser], Non
     ua = u.add_parser("add", help="add a dashboard user (or replace their password, role and locations)")
     ua.add_argument("name", help="user name (a-z, 0-9, -)")
     ua.add_argument("--role", required=True, choices=ROLES)
-    ua.add_argument("--location", action="append", default=[], metavar="ID",
-                    help="a location a manager may see (repeatable)")
-    ua.add_argument("--region", action="append", default=[], metavar="ID",
-                    help="a region whose locations a manager may see (repeatable)")
+    ua.add_argument(
+        "--location", action="append", default=[], metavar="ID", help="a location a manager may see (repeatable)"
+    )
+    ua.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="a region whose locations a manager may see (repeatable)",
+    )
     ua.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
     data_dir(ua)
     ul = u.add_parser("list", help="list users as JSON (no password hashes)")
@@ -50,9 +56,13 @@ def add_location_set_parser(loc: Any, data_dir: Callable[[argparse.ArgumentParse
     ls.add_argument("id")
     ls.add_argument("--region", help="move the location into this region")
     ls.add_argument("--opening-hours", metavar="SPEC", help="e.g. 'mon-fri 8-21, sat 10-18, sun closed'")
-    ls.add_argument("--response-interval", type=float, metavar="SECONDS",
-                    help="taps closer than this count as misuse: pushed to the location's kiosks, and the"
-                         " location's scores recomputed from the raw taps")
+    ls.add_argument(
+        "--response-interval",
+        type=float,
+        metavar="SECONDS",
+        help="taps closer than this count as misuse: pushed to the location's kiosks, and the"
+        " location's scores recomputed from the raw taps",
+    )
     data_dir(ls)
 
 
@@ -81,18 +91,30 @@ def run_user(args: argparse.Namespace, db: sqlite_utils.Database, now_ms: int) -
         raise AccountError("an admin sees every location: --location/--region are for managers")
     if args.role == "manager" and not (args.location or args.region):
         print(f"warning: manager {args.name} has no --location or --region and will see nothing", file=sys.stderr)
-    add_user(db, args.name, role=args.role, password=read_password(from_stdin=args.password_stdin), now_ms=now_ms,
-             location_ids=args.location, region_ids=args.region)
+    add_user(
+        db,
+        args.name,
+        role=args.role,
+        password=read_password(from_stdin=args.password_stdin),
+        now_ms=now_ms,
+        location_ids=args.location,
+        region_ids=args.region,
+    )
     print(f"user {args.name} saved ({args.role})", file=sys.stderr)
 
 
 def run_location_set(args: argparse.Namespace, db: sqlite_utils.Database, now_ms: int) -> None:
     reg = Registry(db)
-    reg.set_location_details(args.id, region_id=args.region,
-                             opening_hours_json=opening_hours_json(args.opening_hours)
-                             if args.opening_hours is not None else None)
+    reg.set_location_details(
+        args.id,
+        region_id=args.region,
+        opening_hours_json=opening_hours_json(args.opening_hours) if args.opening_hours is not None else None,
+    )
     if args.response_interval is not None:
         done = set_response_interval(db, args.id, interval_s=args.response_interval, now_ms=now_ms)
-        print(f"location {args.id}: response interval {done.response_interval_s:g} s; {done.misuse} of "
-              f"{done.ratings} ratings count as misuse ({done.changed} changed)", file=sys.stderr)
+        print(
+            f"location {args.id}: response interval {done.response_interval_s:g} s; {done.misuse} of "
+            f"{done.ratings} ratings count as misuse ({done.changed} changed)",
+            file=sys.stderr,
+        )
     print(f"location {args.id} updated", file=sys.stderr)

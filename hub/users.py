@@ -50,8 +50,16 @@ class Session:
     csrf: str
 
 
-def add_user(db: sqlite_utils.Database, name: str, *, role: str, password: str, now_ms: int,
-             location_ids: Iterable[str] = (), region_ids: Iterable[str] = ()) -> None:
+def add_user(
+    db: sqlite_utils.Database,
+    name: str,
+    *,
+    role: str,
+    password: str,
+    now_ms: int,
+    location_ids: Iterable[str] = (),
+    region_ids: Iterable[str] = (),
+) -> None:
     """Create (or replace the password, role and assignments of) a dashboard user."""
     check_id(name, what="user name")
     if role not in ROLES:
@@ -76,20 +84,28 @@ def add_user(db: sqlite_utils.Database, name: str, *, role: str, password: str, 
             (name, hashed, role, now_ms),
         )
         conn.execute("DELETE FROM user_locations WHERE user_id = ?", (name,))
-        conn.executemany("INSERT OR IGNORE INTO user_locations (user_id, location_id) VALUES (?, ?)",
-                         [(name, loc) for loc in locs])
-        conn.executemany("INSERT OR IGNORE INTO user_locations (user_id, region_id) VALUES (?, ?)",
-                         [(name, reg) for reg in regions])
+        conn.executemany(
+            "INSERT OR IGNORE INTO user_locations (user_id, location_id) VALUES (?, ?)", [(name, loc) for loc in locs]
+        )
+        conn.executemany(
+            "INSERT OR IGNORE INTO user_locations (user_id, region_id) VALUES (?, ?)", [(name, reg) for reg in regions]
+        )
         conn.execute("DELETE FROM sessions WHERE user_id = ?", (name,))  # a changed account logs in afresh
 
 
 def list_users(db: sqlite_utils.Database) -> list[dict[str, object]]:
     out = []
     for uid, role, disabled in db.conn.execute("SELECT id, role, is_disabled FROM users ORDER BY id").fetchall():
-        rows = db.conn.execute("SELECT location_id, region_id FROM user_locations WHERE user_id = ?",
-                               (uid,)).fetchall()
-        out.append({"name": uid, "role": role, "is_disabled": bool(disabled),
-                    "locations": sorted(r[0] for r in rows if r[0]), "regions": sorted(r[1] for r in rows if r[1])})
+        rows = db.conn.execute("SELECT location_id, region_id FROM user_locations WHERE user_id = ?", (uid,)).fetchall()
+        out.append(
+            {
+                "name": uid,
+                "role": role,
+                "is_disabled": bool(disabled),
+                "locations": sorted(r[0] for r in rows if r[0]),
+                "regions": sorted(r[1] for r in rows if r[1]),
+            }
+        )
     return out
 
 
@@ -118,8 +134,10 @@ def open_session(db: sqlite_utils.Database, user_id: str, *, now_ms: int) -> str
     """Start a session; returns the cookie value (only its hash is stored)."""
     token = secrets.token_urlsafe(32)
     db.conn.execute("DELETE FROM sessions WHERE expires_ms < ?", (now_ms,))
-    db.conn.execute("INSERT INTO sessions (id_hash, user_id, csrf, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?)",
-                    (token_hash(token), user_id, secrets.token_urlsafe(24), now_ms, now_ms + SESSION_TTL_MS))
+    db.conn.execute(
+        "INSERT INTO sessions (id_hash, user_id, csrf, created_ms, expires_ms) VALUES (?, ?, ?, ?, ?)",
+        (token_hash(token), user_id, secrets.token_urlsafe(24), now_ms, now_ms + SESSION_TTL_MS),
+    )
     return token
 
 

@@ -94,9 +94,16 @@ class KioskApp(StaffFlow, App):  # type: ignore[misc]
     staff_text = StringProperty("")
     last_error = StringProperty("")
 
-    def __init__(self, config: KioskConfig, *, on_config: ConfigHook | None = None,
-                 remote: RemoteConfig | None = None, clock: DeviceClock | None = None, with_uplink: bool = True,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        config: KioskConfig,
+        *,
+        on_config: ConfigHook | None = None,
+        remote: RemoteConfig | None = None,
+        clock: DeviceClock | None = None,
+        with_uplink: bool = True,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.title = f"Feedback kiosk {config.kiosk_id}"
         self.kv_file = str(KV_PATH)
@@ -107,8 +114,9 @@ class KioskApp(StaffFlow, App):  # type: ignore[misc]
         self.remote = remote
         self.with_uplink = with_uplink
         self.gate = TapGate(response_interval_s=self.ui.response_interval_s)
-        self.recorder = Recorder(config.outbox_path, kiosk_id=config.kiosk_id, on_written=self._wake_uplink,
-                                 on_error=self._report_error)
+        self.recorder = Recorder(
+            config.outbox_path, kiosk_id=config.kiosk_id, on_written=self._wake_uplink, on_error=self._report_error
+        )
         self.uplink: Uplink | None = None
         self.notifier = Notifier.from_environ()
         self.uplink_state = UplinkState()
@@ -158,8 +166,9 @@ class KioskApp(StaffFlow, App):  # type: ignore[misc]
                 self._report_error(f"uplink did not start: {exc}")
         self.go_home()
         self._start_watchdog()
-        log.info("kiosk %s ready: %d faces, languages %s", self.kiosk_config.kiosk_id, self.ui.faces,
-                 list(self.ui.languages))
+        log.info(
+            "kiosk %s ready: %d faces, languages %s", self.kiosk_config.kiosk_id, self.ui.faces, list(self.ui.languages)
+        )
 
     def _start_watchdog(self) -> None:
         """systemd: READY once the faces show, then WATCHDOG pings from the UI thread (kiosk/watchdog.py)."""
@@ -173,8 +182,9 @@ class KioskApp(StaffFlow, App):  # type: ignore[misc]
         if self.remote is not None:
             self.remote.apply = self.apply_ui_config
             hook, version = self.remote.handle, self.remote.version
-        self.uplink = Uplink(self.kiosk_config, clock=self.clock, on_config=hook, on_change=self._uplink_changed,
-                             config_version=version)
+        self.uplink = Uplink(
+            self.kiosk_config, clock=self.clock, on_config=hook, on_change=self._uplink_changed, config_version=version
+        )
         if self.remote is not None:
             self.remote.report = self.uplink.report
         self.uplink.start()
@@ -204,8 +214,15 @@ class KioskApp(StaffFlow, App):  # type: ignore[misc]
         if self.sm.current != "home":
             return
         now_ms = self.clock.now_ms()
-        tap = Tap(face=face, scale=self.ui.faces, question_id=self.ui.question_id, time_ms=now_ms,
-                  boot_id=self.clock.boot_id, mono_ms=self.clock.mono_ms(), is_misuse=self.gate.tap(now_ms))
+        tap = Tap(
+            face=face,
+            scale=self.ui.faces,
+            question_id=self.ui.question_id,
+            time_ms=now_ms,
+            boot_id=self.clock.boot_id,
+            mono_ms=self.clock.mono_ms(),
+            is_misuse=self.gate.tap(now_ms),
+        )
         self.chosen_face = face
         held = face in self.ui.followup_faces and bool(self.ui.reasons)
         header = self.sm.get_screen("followup").ids.face
@@ -336,9 +353,14 @@ class KioskApp(StaffFlow, App):  # type: ignore[misc]
     def _show_online(self, state: UplinkState) -> None:
         is_online = state.is_connected and state.is_hub_online is not False
         if is_online != self.is_online or self._online_logged is None:
-            log.info("kiosk %s is %s (broker connected: %s, hub online: %s, last error: %s)",
-                     self.kiosk_config.kiosk_id, "online" if is_online else "offline", state.is_connected,
-                     state.is_hub_online, state.last_error)
+            log.info(
+                "kiosk %s is %s (broker connected: %s, hub online: %s, last error: %s)",
+                self.kiosk_config.kiosk_id,
+                "online" if is_online else "offline",
+                state.is_connected,
+                state.is_hub_online,
+                state.last_error,
+            )
             self._online_logged = is_online
         self.is_online = is_online
 

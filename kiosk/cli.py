@@ -38,16 +38,30 @@ def build_parser() -> argparse.ArgumentParser:
     common(s)
     s.add_argument("--taps", type=int, required=True, help="how many taps to record")
     s.add_argument("--rate", type=float, default=0.0, help="taps per second (default: as fast as possible)")
-    s.add_argument("--wait-acked", type=float, default=0.0, metavar="SECONDS",
-                   help="then wait up to SECONDS for the hub to acknowledge everything (exit 1 if not)")
-    s.add_argument("--backfill-days", type=int, default=0,
-                   help="give the taps device times spread over the past DAYS days (demo data)")
+    s.add_argument(
+        "--wait-acked",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="then wait up to SECONDS for the hub to acknowledge everything (exit 1 if not)",
+    )
+    s.add_argument(
+        "--backfill-days",
+        type=int,
+        default=0,
+        help="give the taps device times spread over the past DAYS days (demo data)",
+    )
     s.add_argument("--timezone", default="Europe/Stockholm", help="local zone for the backfill rhythm")
     s.add_argument("--mood", type=float, default=0.0, help="-1 (grumpy store) .. 1 (happy store)")
     s.add_argument("--seed", type=int, help="random seed for reproducible taps")
     s.add_argument("--offline", action="store_true", help="record only; do not connect")
-    s.add_argument("--clock-offset-s", type=float, default=0.0, metavar="SECONDS",
-                   help="testing: play a kiosk whose wall clock is off by SECONDS (-31536000: a year behind)")
+    s.add_argument(
+        "--clock-offset-s",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="testing: play a kiosk whose wall clock is off by SECONDS (-31536000: a year behind)",
+    )
 
     st = sub.add_parser("status", help="print the outbox figures as JSON")
     common(st)
@@ -92,8 +106,16 @@ def simulate(config: KioskConfig, args: argparse.Namespace) -> int:
     ui = remote.ui
     taps: Sequence[SimTap] | object
     if args.backfill_days > 0:
-        taps = backfill_taps(args.taps, scale=ui.faces, days=args.backfill_days, end=datetime.now(UTC),
-                             zone=args.timezone, rng=rng, mood=args.mood, reasons=ui.reasons)
+        taps = backfill_taps(
+            args.taps,
+            scale=ui.faces,
+            days=args.backfill_days,
+            end=datetime.now(UTC),
+            zone=args.timezone,
+            rng=rng,
+            mood=args.mood,
+            reasons=ui.reasons,
+        )
         boot_id = f"backfill-{uuid.uuid4()}"  # no live status ever fixes this boot: times stay as given
     else:
         taps = live_taps(args.taps, scale=ui.faces, rng=rng, mood=args.mood, reasons=ui.reasons)
@@ -106,10 +128,19 @@ def simulate(config: KioskConfig, args: argparse.Namespace) -> int:
     try:
         for tap in taps:  # type: ignore[attr-defined]
             now_ms = tap.time_ms if tap.time_ms is not None else clock.now_ms()
-            misuse = is_misuse(None if previous_ms is None else previous_ms / 1000, now_ms / 1000,
-                               interval_s=ui.response_interval_s)
-            outbox.record(face=tap.face, scale=ui.faces, question_id=ui.question_id, time_ms=now_ms, boot_id=boot_id,
-                          mono_ms=clock.mono_ms(), is_misuse=misuse, reason=tap.reason)
+            misuse = is_misuse(
+                None if previous_ms is None else previous_ms / 1000, now_ms / 1000, interval_s=ui.response_interval_s
+            )
+            outbox.record(
+                face=tap.face,
+                scale=ui.faces,
+                question_id=ui.question_id,
+                time_ms=now_ms,
+                boot_id=boot_id,
+                mono_ms=clock.mono_ms(),
+                is_misuse=misuse,
+                reason=tap.reason,
+            )
             previous_ms = now_ms
             done += 1
             if uplink is not None:
@@ -139,8 +170,9 @@ def simulate(config: KioskConfig, args: argparse.Namespace) -> int:
                 next_line = time.monotonic() + (0.2 if interactive else 2.0)
             time.sleep(0.05)
         else:
-            _progress(f"{config.kiosk_id}: recorded {done}, {pending} pending (hub has not confirmed)",
-                      interactive, end=True)
+            _progress(
+                f"{config.kiosk_id}: recorded {done}, {pending} pending (hub has not confirmed)", interactive, end=True
+            )
             return 1
         _progress(f"{config.kiosk_id}: recorded {done}, all acknowledged by the hub", interactive, end=True)
         return 0

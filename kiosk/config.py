@@ -115,12 +115,16 @@ def parse_config(doc: dict[str, Any], *, data_dir: str | Path | None = None, bas
     except ValueError:
         raise ConfigError("broker.url has an invalid port") from None
     broker = BrokerConfig(
-        host=url.hostname, port=port, tls=tls,
+        host=url.hostname,
+        port=port,
+        tls=tls,
         username=_get(b, "broker.username", str, kiosk_id),
         password=_get(b, "broker.password", str),
-        ca_file=_path(b, "broker.ca_file", base), cert_file=_path(b, "broker.cert_file", base),
+        ca_file=_path(b, "broker.ca_file", base),
+        cert_file=_path(b, "broker.cert_file", base),
         key_file=_path(b, "broker.key_file", base),
-        ca_pem=_pem(b, "broker.ca_pem"), cert_pem=_pem(b, "broker.cert_pem"),
+        ca_pem=_pem(b, "broker.ca_pem"),
+        cert_pem=_pem(b, "broker.cert_pem"),
         key_pem=_pem(b, "broker.key_pem"),
     )
     if (broker.cert_pem is None) != (broker.key_pem is None):
@@ -136,8 +140,14 @@ def parse_config(doc: dict[str, Any], *, data_dir: str | Path | None = None, bas
         keepalive_s=_get(u, "uplink.keepalive_s", int, 15, low=2, high=3600),
         keep_acked_days=_get(u, "uplink.keep_acked_days", int, 30, low=0),
     )
-    return KioskConfig(kiosk_id=kiosk_id, location_id=location_id, broker=broker, data_dir=dd,
-                       uplink=uplink, ui=parse_ui(doc.get("ui", {})))
+    return KioskConfig(
+        kiosk_id=kiosk_id,
+        location_id=location_id,
+        broker=broker,
+        data_dir=dd,
+        uplink=uplink,
+        ui=parse_ui(doc.get("ui", {})),
+    )
 
 
 def parse_ui(ui: dict[str, Any], *, prefix: str = "ui") -> UiConfig:
@@ -159,15 +169,22 @@ def parse_ui(ui: dict[str, Any], *, prefix: str = "ui") -> UiConfig:
     if not pin.isdigit() or not 4 <= len(pin) <= 8:
         raise ConfigError(f"{prefix}.staff_pin must be 4-8 digits")
     return UiConfig(
-        faces=faces, language=language, languages=languages,
-        questions=_texts(ui, f"{prefix}.questions"), question_id=_get(ui, f"{prefix}.question_id", str, "q1"),
-        followup_faces=followup, reasons=reasons, thank_you=_texts(ui, f"{prefix}.thank_you"),
+        faces=faces,
+        language=language,
+        languages=languages,
+        questions=_texts(ui, f"{prefix}.questions"),
+        question_id=_get(ui, f"{prefix}.question_id", str, "q1"),
+        followup_faces=followup,
+        reasons=reasons,
+        thank_you=_texts(ui, f"{prefix}.thank_you"),
         followup_timeout_s=_get(ui, f"{prefix}.followup_timeout_s", float, 8.0, low=1.0, high=600.0),
         thank_you_s=_get(ui, f"{prefix}.thank_you_s", float, 3.0, low=0.5, high=600.0),
         attract_after_s=_get(ui, f"{prefix}.attract_after_s", float, 120.0, low=5.0),
-        response_interval_s=_get(ui, f"{prefix}.response_interval_s", float, DEFAULT_RESPONSE_INTERVAL_S,
-                                 low=0.0, high=3600.0),
-        staff_pin=pin, fullscreen=_get(ui, f"{prefix}.fullscreen", bool, True),
+        response_interval_s=_get(
+            ui, f"{prefix}.response_interval_s", float, DEFAULT_RESPONSE_INTERVAL_S, low=0.0, high=3600.0
+        ),
+        staff_pin=pin,
+        fullscreen=_get(ui, f"{prefix}.fullscreen", bool, True),
         opening_hours=_opening_hours(ui, f"{prefix}.opening_hours"),
     )
 
@@ -182,8 +199,15 @@ def _table(doc: dict[str, Any], key: str) -> dict[str, Any]:
 _MISSING: Any = object()
 
 
-def _get(t: dict[str, Any], key: str, kind: type[Any], default: Any = _MISSING, *, low: float | None = None,
-         high: float | None = None) -> Any:
+def _get(
+    t: dict[str, Any],
+    key: str,
+    kind: type[Any],
+    default: Any = _MISSING,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+) -> Any:
     name = key.rsplit(".", 1)[-1]
     if name not in t:
         if default is _MISSING:
@@ -218,7 +242,7 @@ def _opening_hours(t: dict[str, Any], key: str) -> dict[str, str]:
         if day not in WEEKDAYS:
             raise ConfigError(f"{key}.{day}: days are {', '.join(WEEKDAYS)}")
         if span != "closed" and (not _HOURS.match(span) or span[:5] >= span[6:]):
-            raise ConfigError(f"{key}.{day} must be like \"08:00-21:00\" or \"closed\", got {span!r}")
+            raise ConfigError(f'{key}.{day} must be like "08:00-21:00" or "closed", got {span!r}')
     return hours
 
 

@@ -45,7 +45,10 @@ def face_look(face: int, scale: int) -> FaceLook:
         raise ValueError(f"no face {face} on a {scale}-face scale")
     mood = -1.0 + 2.0 * face / (scale - 1)
     return FaceLook(
-        colour=PALETTES[scale][face], mood=mood, mouth_bend=0.32 * mood, is_open_smile=mood > 0.99,
+        colour=PALETTES[scale][face],
+        mood=mood,
+        mouth_bend=0.32 * mood,
+        is_open_smile=mood > 0.99,
         brow_slant=0.18 if mood < -0.99 else 0.0,
     )
 

@@ -63,10 +63,18 @@ class Texts:
     def all(self) -> dict[str, str]:
         """Every text the screens show, by key (the .kv file reads them as ``app.t["key"]``)."""
         keys = {
-            "hint": "Tap a face", "thanks_sub": "Your answer helps us improve.",
-            "followup": "What was it about?", "skip": "Skip", "pin_title": "Staff: enter PIN",
-            "pin_wrong": "Wrong PIN", "cancel": "Cancel", "ok": "OK", "staff_title": "Staff panel",
-            "close": "Close", "exit_fullscreen": "Exit full screen", "fullscreen": "Full screen",
+            "hint": "Tap a face",
+            "thanks_sub": "Your answer helps us improve.",
+            "followup": "What was it about?",
+            "skip": "Skip",
+            "pin_title": "Staff: enter PIN",
+            "pin_wrong": "Wrong PIN",
+            "cancel": "Cancel",
+            "ok": "OK",
+            "staff_title": "Staff panel",
+            "close": "Close",
+            "exit_fullscreen": "Exit full screen",
+            "fullscreen": "Full screen",
         }
         out = {key: self(msgid) for key, msgid in keys.items()}
         out["question"] = self.question()

@@ -134,8 +134,17 @@ class Outbox:
             seq = cur.lastrowid
             assert seq is not None
             rating = Rating(
-                kiosk_id=self.kiosk_id, seq=seq, uuid=rid, face=face, scale=scale, question_id=question_id,
-                time_ms=time_ms, boot_id=boot_id, mono_ms=mono_ms, reason=reason, is_misuse=is_misuse,
+                kiosk_id=self.kiosk_id,
+                seq=seq,
+                uuid=rid,
+                face=face,
+                scale=scale,
+                question_id=question_id,
+                time_ms=time_ms,
+                boot_id=boot_id,
+                mono_ms=mono_ms,
+                reason=reason,
+                is_misuse=is_misuse,
             )  # validates; an invalid tap raises here and the transaction rolls back
         return rating
 
@@ -166,8 +175,17 @@ class Outbox:
                 break
             out.append(
                 Rating(
-                    kiosk_id=self.kiosk_id, seq=seq, uuid=rid, face=face, scale=scale, question_id=q,
-                    time_ms=t, boot_id=boot, mono_ms=mono, reason=reason, is_misuse=bool(misuse),
+                    kiosk_id=self.kiosk_id,
+                    seq=seq,
+                    uuid=rid,
+                    face=face,
+                    scale=scale,
+                    question_id=q,
+                    time_ms=t,
+                    boot_id=boot,
+                    mono_ms=mono,
+                    reason=reason,
+                    is_misuse=bool(misuse),
                 )
             )
         return out
@@ -183,8 +201,20 @@ class Outbox:
         for seq, rid, face, scale, q, reason, t, boot, mono, misuse, held in rows:
             if held:
                 break
-            out.append({"seq": seq, "uuid": rid, "face": face, "scale": scale, "question": q, "reason": reason,
-                        "time_ms": t, "boot_id": boot, "mono_ms": mono, "misuse": bool(misuse)})
+            out.append(
+                {
+                    "seq": seq,
+                    "uuid": rid,
+                    "face": face,
+                    "scale": scale,
+                    "question": q,
+                    "reason": reason,
+                    "time_ms": t,
+                    "boot_id": boot,
+                    "mono_ms": mono,
+                    "misuse": bool(misuse),
+                }
+            )
         return out
 
     def mark_acked_through(self, seq: int, *, now_ms: int, rejected: dict[int, str] | None = None) -> int:
@@ -227,8 +257,9 @@ class Outbox:
             " FROM outbox"
         ).fetchone()
         last = self._last_seq(conn)
-        return OutboxCounts(recorded=last, pending=pending, acked=acked, last_seq=last,
-                            acked_through=self._acked_through(conn))
+        return OutboxCounts(
+            recorded=last, pending=pending, acked=acked, last_seq=last, acked_through=self._acked_through(conn)
+        )
 
     def pending_count(self) -> int:
         return int(self.db.conn.execute("SELECT count(*) FROM outbox WHERE acked_at_ms IS NULL").fetchone()[0])

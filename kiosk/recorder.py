@@ -27,8 +27,14 @@ RETRY_DELAYS_S = (0.05, 0.25, 1.0)  # a busy or briefly failing disk; then the e
 
 
 class Recorder:
-    def __init__(self, path: Path, *, kiosk_id: str, on_written: Callable[[], None] | None = None,
-                 on_error: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        kiosk_id: str,
+        on_written: Callable[[], None] | None = None,
+        on_error: Callable[[str], None] | None = None,
+    ) -> None:
         self.path = path
         self.kiosk_id = kiosk_id
         self._on_written = on_written
@@ -39,15 +45,28 @@ class Recorder:
     # ------------------------------------------------------------------------------------------ API
     def record(self, tap: Tap, *, held: bool = False) -> Future[Rating]:
         """Durably record ``tap``; ``held`` keeps it (and what follows) unsent until :meth:`release`."""
-        return self._pool.submit(self._retrying, "record", lambda ob: ob.record(
-            face=tap.face, scale=tap.scale, question_id=tap.question_id, time_ms=tap.time_ms,
-            boot_id=tap.boot_id, mono_ms=tap.mono_ms, is_misuse=tap.is_misuse, held=held))
+        return self._pool.submit(
+            self._retrying,
+            "record",
+            lambda ob: ob.record(
+                face=tap.face,
+                scale=tap.scale,
+                question_id=tap.question_id,
+                time_ms=tap.time_ms,
+                boot_id=tap.boot_id,
+                mono_ms=tap.mono_ms,
+                is_misuse=tap.is_misuse,
+                held=held,
+            ),
+        )
 
     def release(self, recorded: Future[Rating], *, reason: str | None) -> Future[None]:
         """Let a held rating go with the shopper's reason (or none); a no-op if recording it failed."""
+
         def run(ob: Outbox) -> None:
             if recorded.exception() is None:  # done: the record task ran before this one
                 ob.release(recorded.result().seq, reason=reason)
+
         return self._pool.submit(self._retrying, "release", run)
 
     def counts(self) -> Future[OutboxCounts]:

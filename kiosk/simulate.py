@@ -31,8 +31,17 @@ def face_weights(scale: int, *, mood: float, rush: float) -> list[float]:
     return [math.exp(-((f - centre) ** 2) / 1.2) for f in range(scale)]
 
 
-def backfill_taps(n: int, *, scale: int, days: int, end: datetime, zone: str, rng: random.Random,
-                  mood: float = 0.0, reasons: tuple[str, ...] = ()) -> Iterator[SimTap]:
+def backfill_taps(
+    n: int,
+    *,
+    scale: int,
+    days: int,
+    end: datetime,
+    zone: str,
+    rng: random.Random,
+    mood: float = 0.0,
+    reasons: tuple[str, ...] = (),
+) -> Iterator[SimTap]:
     """``n`` taps over the ``days`` days before ``end`` (aware), in chronological order."""
     tz = ZoneInfo(zone)
     slots: list[tuple[datetime, float]] = []
@@ -59,8 +68,9 @@ def backfill_taps(n: int, *, scale: int, days: int, end: datetime, zone: str, rn
         yield SimTap(face, int(at.timestamp() * 1000), reason)
 
 
-def live_taps(n: int, *, scale: int, rng: random.Random, mood: float = 0.0,
-              reasons: tuple[str, ...] = ()) -> Iterator[SimTap]:
+def live_taps(
+    n: int, *, scale: int, rng: random.Random, mood: float = 0.0, reasons: tuple[str, ...] = ()
+) -> Iterator[SimTap]:
     for _ in range(n):
         face = rng.choices(range(scale), weights=face_weights(scale, mood=mood, rush=0.0))[0]
         reason = rng.choice(reasons) if reasons and face <= 1 and rng.random() < 0.6 else None

@@ -25,8 +25,18 @@ MAX_PIN_TRIES = 3
 REFRESH_S = 1.0
 
 
-def staff_text(t: Texts, *, kiosk_id: str, location_id: str, state: UplinkState, pending: int | None,
-               now: datetime, is_ntp_synced: bool | None, version: str, last_error: str | None) -> str:
+def staff_text(
+    t: Texts,
+    *,
+    kiosk_id: str,
+    location_id: str,
+    state: UplinkState,
+    pending: int | None,
+    now: datetime,
+    is_ntp_synced: bool | None,
+    version: str,
+    last_error: str | None,
+) -> str:
     """Kivy markup, one fact per line. ``now`` is aware local time."""
     if state.last_ack_ms is None:
         ack = t("never")
@@ -107,10 +117,16 @@ class StaffFlow:
     def _show_staff(self, counts: Future[Any]) -> None:
         pending = None if counts.exception() else counts.result().pending
         self.staff_text = staff_text(
-            Texts(self.language, self.ui), kiosk_id=self.kiosk_config.kiosk_id,
-            location_id=self.kiosk_config.location_id, state=self.uplink_state, pending=pending,
-            now=datetime.now().astimezone(), is_ntp_synced=self.clock.is_ntp_synced(), version=__version__,
-            last_error=self.last_error or self.uplink_state.last_error)
+            Texts(self.language, self.ui),
+            kiosk_id=self.kiosk_config.kiosk_id,
+            location_id=self.kiosk_config.location_id,
+            state=self.uplink_state,
+            pending=pending,
+            now=datetime.now().astimezone(),
+            is_ntp_synced=self.clock.is_ntp_synced(),
+            version=__version__,
+            last_error=self.last_error or self.uplink_state.last_error,
+        )
 
     def toggle_fullscreen(self) -> None:
         from kivy.core.window import Window

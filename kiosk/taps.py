@@ -27,8 +27,13 @@ class Tap:
 class TapGate:
     """Remembers the last accepted touch and the last recorded tap."""
 
-    def __init__(self, *, response_interval_s: float, last_tap_ms: int | None = None,
-                 duplicate_window_s: float = DUPLICATE_TOUCH_S) -> None:
+    def __init__(
+        self,
+        *,
+        response_interval_s: float,
+        last_tap_ms: int | None = None,
+        duplicate_window_s: float = DUPLICATE_TOUCH_S,
+    ) -> None:
         self.response_interval_s = response_interval_s
         self.duplicate_window_s = duplicate_window_s
         self._last_touch_s: float | None = None

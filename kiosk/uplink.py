@@ -116,8 +116,9 @@ class Uplink:
         c.username_pw_set(cfg.broker.username, cfg.broker.password)
         if cfg.broker.tls:
             c.tls_set_context(client_context(cfg.broker))
-        c.will_set(p.kiosk_topic(cfg.kiosk_id, p.STATUS), p.encode_status(p.Status("offline", kind="will")),
-                   qos=1, retain=True)
+        c.will_set(
+            p.kiosk_topic(cfg.kiosk_id, p.STATUS), p.encode_status(p.Status("offline", kind="will")), qos=1, retain=True
+        )
         c.reconnect_delay_set(1, 30)
         c.max_inflight_messages_set(cfg.uplink.window_batches + 8)
         c.on_connect = self._on_connect
@@ -137,8 +138,14 @@ class Uplink:
                 self._post("error", f"connect refused: {rc}")
                 return
             kid = self.config.kiosk_id
-            client.subscribe([(p.kiosk_topic(kid, p.ACK), 1), (p.kiosk_topic(kid, p.COMMAND), 1),
-                              (p.kiosk_topic(kid, p.CONFIG), 1), (p.HUB_STATUS_TOPIC, 1)])
+            client.subscribe(
+                [
+                    (p.kiosk_topic(kid, p.ACK), 1),
+                    (p.kiosk_topic(kid, p.COMMAND), 1),
+                    (p.kiosk_topic(kid, p.CONFIG), 1),
+                    (p.HUB_STATUS_TOPIC, 1),
+                ]
+            )
             self._post("connected")
         except Exception:  # a paho callback must never raise: it would kill the network thread
             log.exception("on_connect")
@@ -243,8 +250,11 @@ class _Pump:
             if not self.is_floor_confirmed:
                 if self.floor_answer is not None:
                     self.confirm_floor()
-                elif (self.connected and self.hub_online is not False
-                      and now - self.last_birth > 2 * self.cfg.uplink.ack_timeout_s):
+                elif (
+                    self.connected
+                    and self.hub_online is not False
+                    and now - self.last_birth > 2 * self.cfg.uplink.ack_timeout_s
+                ):
                     self.publish_status("birth")  # the hub's answer to our birth got lost: ask again
             if self.connected and now >= self.next_heartbeat:
                 self.publish_status("heartbeat")
@@ -335,8 +345,13 @@ class _Pump:
         if shift is None:
             return False  # a rating is held for a follow-up; try again shortly
         if shift:
-            log.warning("kiosk %s: the hub already holds seqs through %d for this id (re-flashed or replaced"
-                        " device?); this outbox's ratings were renumbered by +%d", self.kid, self.floor_answer, shift)
+            log.warning(
+                "kiosk %s: the hub already holds seqs through %d for this id (re-flashed or replaced"
+                " device?); this outbox's ratings were renumbered by +%d",
+                self.kid,
+                self.floor_answer,
+                shift,
+            )
         self.is_floor_confirmed = True
         self.acked = self.outbox.acked_through()
         self.hub_through = self.cursor = self.floor_answer
@@ -352,12 +367,20 @@ class _Pump:
         clock = self.up.clock
         c = self.outbox.counts()
         status = p.Status(
-            state, epoch=self.epoch, version=__version__, pending=c.pending, last_seq=c.last_seq,
-            acked_through=self.acked, clock_ms=clock.now_ms(), boot_id=clock.boot_id, mono_ms=clock.mono_ms(),
-            ntp_synced=clock.is_ntp_synced(), config_version=self.config_version, kind=kind,
+            state,
+            epoch=self.epoch,
+            version=__version__,
+            pending=c.pending,
+            last_seq=c.last_seq,
+            acked_through=self.acked,
+            clock_ms=clock.now_ms(),
+            boot_id=clock.boot_id,
+            mono_ms=clock.mono_ms(),
+            ntp_synced=clock.is_ntp_synced(),
+            config_version=self.config_version,
+            kind=kind,
         )
-        info = self.up._client.publish(p.kiosk_topic(self.kid, p.STATUS), p.encode_status(status), qos=1,
-                                       retain=True)
+        info = self.up._client.publish(p.kiosk_topic(self.kid, p.STATUS), p.encode_status(status), qos=1, retain=True)
         self.next_heartbeat = time.monotonic() + self.cfg.uplink.heartbeat_s
         if kind == "birth":
             self.last_birth = time.monotonic()
@@ -371,13 +394,19 @@ class _Pump:
         self.next_prune = time.monotonic() + PRUNE_EVERY_S
 
     def send(self, now: float) -> None:
-        if (not self.connected or not self.is_floor_confirmed or self.hub_online is False or now < self.send_after
-                or now < self.backoff_until):
+        if (
+            not self.connected
+            or not self.is_floor_confirmed
+            or self.hub_online is False
+            or now < self.send_after
+            or now < self.backoff_until
+        ):
             return
         u = self.cfg.uplink
         if self.cursor > self.hub_through and now - self.last_progress > u.ack_timeout_s:
-            log.warning("kiosk %s: no ack for %.1f s, resending from %d", self.kid, u.ack_timeout_s,
-                        self.hub_through + 1)
+            log.warning(
+                "kiosk %s: no ack for %.1f s, resending from %d", self.kid, u.ack_timeout_s, self.hub_through + 1
+            )
             self.cursor = self.hub_through
             self.last_progress = now
         window = u.window_batches * u.batch_size

@@ -56,8 +56,11 @@ class FaceButton(ButtonBehavior, Widget):  # type: ignore[misc]
                 if look.brow_slant:
                     outer, inner = cx + sx * (ex + r * 0.2), cx + sx * (ex - r * 0.2)
                     by = cy + ey + r * 0.24
-                    Line(points=[outer, by + look.brow_slant * r * 0.5, inner, by - look.brow_slant * r * 0.5],
-                         width=r * 0.055, cap="round")
+                    Line(
+                        points=[outer, by + look.brow_slant * r * 0.5, inner, by - look.brow_slant * r * 0.5],
+                        width=r * 0.055,
+                        cap="round",
+                    )
             my = cy - r * 0.38 + look.mouth_bend * r * 0.5  # keep the curve centred below the eyes
             half = r * 0.42
             lower = [(cx + x, my + y) for x, y in mouth_points(look.mouth_bend * r, half_width=half)]
@@ -67,14 +70,17 @@ class FaceButton(ButtonBehavior, Widget):  # type: ignore[misc]
                 mx = sum(p[0] for p in outline) / len(outline)
                 mcy = sum(p[1] for p in outline) / len(outline)
                 pts = [(mx, mcy), *outline, outline[0]]
-                Mesh(vertices=[v for x, y in pts for v in (x, y, 0, 0)], indices=list(range(len(pts))),
-                     mode="triangle_fan")
+                Mesh(
+                    vertices=[v for x, y in pts for v in (x, y, 0, 0)],
+                    indices=list(range(len(pts))),
+                    mode="triangle_fan",
+                )
             else:
                 Line(points=[v for p in lower for v in p], width=r * 0.07, cap="round", joint="round")
 
 
 class CheckMark(Widget):
-    """"Got it": a white tick in a blue disc, for the thank-you screen (whatever face was chosen)."""
+    """ "Got it": a white tick in a blue disc, for the thank-you screen (whatever face was chosen)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -89,8 +95,12 @@ class CheckMark(Widget):
             Color(*BLUE)
             Ellipse(pos=(cx - r, cy - r), size=(2 * r, 2 * r))
             Color(1, 1, 1)
-            Line(points=[cx - r * 0.45, cy + r * 0.02, cx - r * 0.12, cy - r * 0.32, cx + r * 0.48, cy + r * 0.3],
-                 width=max(1.0, r * 0.12), cap="round", joint="round")
+            Line(
+                points=[cx - r * 0.45, cy + r * 0.02, cx - r * 0.12, cy - r * 0.32, cx + r * 0.48, cy + r * 0.3],
+                width=max(1.0, r * 0.12),
+                cap="round",
+                joint="round",
+            )
 
 
 class Chip(Button):

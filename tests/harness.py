@@ -57,8 +57,9 @@ def free_port() -> int:
     raise AssertionError("no free port found below the ephemeral range")
 
 
-def wait_until(predicate: Callable[[], Any], *, timeout: float = 20.0, interval: float = 0.05,
-               message: str = "condition") -> Any:
+def wait_until(
+    predicate: Callable[[], Any], *, timeout: float = 20.0, interval: float = 0.05, message: str = "condition"
+) -> Any:
     """Poll ``predicate`` until it returns something truthy; fail the test after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
     last_exc: BaseException | None = None
@@ -70,8 +71,9 @@ def wait_until(predicate: Callable[[], Any], *, timeout: float = 20.0, interval:
         except Exception as exc:  # the thing polled may not be up yet
             last_exc = exc
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout} s waiting for {message}" + (f" (last error: {last_exc})"
-                                                                                  if last_exc else ""))
+    raise AssertionError(
+        f"timed out after {timeout} s waiting for {message}" + (f" (last error: {last_exc})" if last_exc else "")
+    )
 
 
 def require_binary(name: str) -> str:
@@ -100,8 +102,15 @@ def child_env() -> dict[str, str]:
 class HubProcess:
     """``python -m hub serve`` as a child process (managed broker unless ``mqtt_url`` is given)."""
 
-    def __init__(self, data_dir: Path, *, mqtt_url: str | None = None, http_port: int | None = None,
-                 mqtt_port: int | None = None, log_name: str = "hub") -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        mqtt_url: str | None = None,
+        http_port: int | None = None,
+        mqtt_port: int | None = None,
+        log_name: str = "hub",
+    ) -> None:
         require_binary("mosquitto")
         self.data_dir = data_dir
         self.mqtt_url = mqtt_url
@@ -122,8 +131,16 @@ class HubProcess:
 
     def start(self, *, wait: bool = True) -> HubProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        args = [sys.executable, "-m", "hub", "serve", "--data-dir", str(self.data_dir),
-                "--http-port", str(self.http_port)]
+        args = [
+            sys.executable,
+            "-m",
+            "hub",
+            "serve",
+            "--data-dir",
+            str(self.data_dir),
+            "--http-port",
+            str(self.http_port),
+        ]
         args += ["--mqtt-url", self.mqtt_url] if self.mqtt_url else ["--mqtt-port", str(self.mqtt_port)]
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it
         self.proc = subprocess.Popen(args, stdout=log, stderr=log, env=child_env(), cwd=ROOT)
@@ -202,7 +219,10 @@ class KioskRun:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "kiosk", "simulate", "--config", str(config), "--data-dir", str(data_dir), *args],
-            stdout=log, stderr=log, env=child_env(), cwd=ROOT,
+            stdout=log,
+            stderr=log,
+            env=child_env(),
+            cwd=ROOT,
         )
         log.close()
 
@@ -218,22 +238,45 @@ class KioskRun:
 def kiosk_status(config: Path, data_dir: Path) -> dict[str, int]:
     out = subprocess.run(
         [sys.executable, "-m", "kiosk", "status", "--config", str(config), "--data-dir", str(data_dir)],
-        capture_output=True, check=True, env=child_env(), cwd=ROOT,
+        capture_output=True,
+        check=True,
+        env=child_env(),
+        cwd=ROOT,
     ).stdout
     return dict(json.loads(out))
 
 
-def provision(data_dir: Path, *, location: str, kiosks: list[str], broker_url: str, out_dir: Path,
-              timezone: str = "Europe/Stockholm", uplink: str = "") -> dict[str, Path]:
+def provision(
+    data_dir: Path,
+    *,
+    location: str,
+    kiosks: list[str],
+    broker_url: str,
+    out_dir: Path,
+    timezone: str = "Europe/Stockholm",
+    uplink: str = "",
+) -> dict[str, Path]:
     """Add a location and kiosks through the hub CLI; return each kiosk's config path."""
     if not (data_dir / "hub.db").exists() or location not in hub_cmd("location", "list", "--data-dir", str(data_dir)):
-        hub_cmd("location", "add", location, "--name", location.title(), "--timezone", timezone,
-                "--data-dir", str(data_dir))
+        hub_cmd(
+            "location", "add", location, "--name", location.title(), "--timezone", timezone, "--data-dir", str(data_dir)
+        )
     paths = {}
     for kid in kiosks:
         path = out_dir / f"{kid}.toml"
-        hub_cmd("kiosk", "add", kid, "--location", location, "--data-dir", str(data_dir), "--broker-url", broker_url,
-                "--out", str(path))
+        hub_cmd(
+            "kiosk",
+            "add",
+            kid,
+            "--location",
+            location,
+            "--data-dir",
+            str(data_dir),
+            "--broker-url",
+            broker_url,
+            "--out",
+            str(path),
+        )
         if uplink:
             path.write_text(path.read_text() + "\n[uplink]\n" + uplink + "\n")
         paths[kid] = path
@@ -269,14 +312,16 @@ class ExternalBroker:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def configure(self) -> None:
-        hub_cmd("broker-config", "--out", str(self.dir), "--mqtt-port", str(self.port),
-                "--data-dir", str(self.hub_data_dir))
+        hub_cmd(
+            "broker-config", "--out", str(self.dir), "--mqtt-port", str(self.port), "--data-dir", str(self.hub_data_dir)
+        )
 
     def start(self) -> ExternalBroker:
         self.configure()
         log = open(self.dir / "mosquitto.log", "ab")  # noqa: SIM115 - the child writes to it
-        self.proc = subprocess.Popen([require_binary("mosquitto"), "-c", str(self.dir / "mosquitto.conf")],
-                                     stdout=log, stderr=log)
+        self.proc = subprocess.Popen(
+            [require_binary("mosquitto"), "-c", str(self.dir / "mosquitto.conf")], stdout=log, stderr=log
+        )
         log.close()
         wait_until(lambda: _port_open(self.port), timeout=10, message="external mosquitto listening")
         return self

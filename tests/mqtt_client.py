@@ -15,8 +15,16 @@ from tests.harness import wait_until
 
 
 class RawClient:
-    def __init__(self, port: int, *, username: str | None = None, password: str | None = None,
-                 client_id: str = "", host: str = "127.0.0.1", tls: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        port: int,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        client_id: str = "",
+        host: str = "127.0.0.1",
+        tls: dict[str, Any] | None = None,
+    ) -> None:
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         if username is not None:
             self.client.username_pw_set(username, password)
@@ -36,8 +44,12 @@ class RawClient:
     @classmethod
     def for_kiosk(cls, config: Path, port: int) -> RawClient:
         doc = tomllib.loads(config.read_text())
-        return cls(port, username=doc["broker"]["username"], password=doc["broker"]["password"],
-                   client_id=f"raw-{doc['kiosk']['id']}")
+        return cls(
+            port,
+            username=doc["broker"]["username"],
+            password=doc["broker"]["password"],
+            client_id=f"raw-{doc['kiosk']['id']}",
+        )
 
     def _on_connect(self, c: Any, u: Any, flags: Any, rc: Any, props: Any) -> None:
         self.connack = rc

@@ -17,9 +17,18 @@ from tests.mqtt_client import RawClient
 
 
 def rating(seq: int, **over: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {"seq": seq, "uuid": str(uuid.uuid4()), "face": 3, "scale": 4, "question": "q1",
-                           "reason": None, "time_ms": int(time.time() * 1000), "boot_id": "raw", "mono_ms": 1,
-                           "misuse": False}
+    doc: dict[str, Any] = {
+        "seq": seq,
+        "uuid": str(uuid.uuid4()),
+        "face": 3,
+        "scale": 4,
+        "question": "q1",
+        "reason": None,
+        "time_ms": int(time.time() * 1000),
+        "boot_id": "raw",
+        "mono_ms": 1,
+        "misuse": False,
+    }
     doc.update(over)
     return doc
 
@@ -42,18 +51,18 @@ def test_bad_input_is_refused_with_reasons_and_valid_ratings_survive(hub: HubPro
         b"\xff\xfe\x00",
         b"[1, 2, 3]",
         json.dumps({"v": 99, "ratings": [rating(1)]}).encode(),
-        message(rating(1), kiosk="b"),                              # a payload naming another kiosk
-        message(),                                                  # no ratings
-        message(rating(1, reason="x" * 70_000)),                    # over 64 KB, under the broker's limit
+        message(rating(1), kiosk="b"),  # a payload naming another kiosk
+        message(),  # no ratings
+        message(rating(1, reason="x" * 70_000)),  # over 64 KB, under the broker's limit
     ]
     for payload in bad_messages:
         assert not raw.publish(topic, payload).is_failure
     mixed = message(
         rating(1),
-        rating(2, face=9),                                          # face out of range
-        rating(3, face="3"),                                        # wrong type
-        rating(4, time_ms=int(time.time() * 1000) + 2 * day_ms),    # in the future
-        rating(5, time_ms=978_307_200_000),                         # 2001: ancient
+        rating(2, face=9),  # face out of range
+        rating(3, face="3"),  # wrong type
+        rating(4, time_ms=int(time.time() * 1000) + 2 * day_ms),  # in the future
+        rating(5, time_ms=978_307_200_000),  # 2001: ancient
         rating(6, uuid="not-a-uuid", scale=4),
         rating(7, misuse=True, reason="queue"),
     )
@@ -72,13 +81,23 @@ def test_bad_input_is_refused_with_reasons_and_valid_ratings_survive(hub: HubPro
 
     stored = hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE kiosk_id = 'a'")
     assert stored == 4  # seqs 1, 4, 5, 7
-    flags = hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE time_flag IN"
-                                       " ('time_in_future', 'time_too_old') AND abs(time_ms - received_ms) < 1000")
+    flags = hub_db_count(
+        hub.data_dir,
+        "SELECT count(*) FROM ratings WHERE time_flag IN"
+        " ('time_in_future', 'time_too_old') AND abs(time_ms - received_ms) < 1000",
+    )
     assert flags == 2, "implausible device times are kept, flagged, and bucketed at the receive time"
 
     rejections = hub.api("/api/rejections")
-    for reason in ("malformed_json", "not_an_object", "unsupported_version", "kiosk_mismatch", "no_ratings",
-                   "payload_too_large", "invalid_rating"):
+    for reason in (
+        "malformed_json",
+        "not_an_object",
+        "unsupported_version",
+        "kiosk_mismatch",
+        "no_ratings",
+        "payload_too_large",
+        "invalid_rating",
+    ):
         assert rejections["by_reason"].get(reason, 0) >= 1, reason
     assert rejections["by_reason"]["invalid_rating"] == 3
     metrics = httpx.get(hub.url + "/metrics").text
@@ -118,8 +137,10 @@ def test_kiosk_cannot_publish_under_another_kiosks_id(hub: HubProcess, tmp_path:
     raw.close()
     assert rc.is_failure and rc.value == 0x87
     assert not own.is_failure
-    wait_until(lambda: hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE kiosk_id = 'a'") == 1,
-               message="a's own rating stored")
+    wait_until(
+        lambda: hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE kiosk_id = 'a'") == 1,
+        message="a's own rating stored",
+    )
     assert hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE kiosk_id = 'b'") == 0
 
 
@@ -145,8 +166,10 @@ def test_uplink_notices_a_denied_publish_and_backs_off(hub: HubProcess, tmp_path
     wrong = tmp_path / "b-with-a-credentials.toml"
     doc = kiosks["b"].read_text()
     a_password = next(line for line in kiosks["a"].read_text().splitlines() if line.startswith("password"))
-    doc = "\n".join(a_password if line.startswith("password") else
-                    'username = "a"' if line.startswith("username") else line for line in doc.splitlines())
+    doc = "\n".join(
+        a_password if line.startswith("password") else 'username = "a"' if line.startswith("username") else line
+        for line in doc.splitlines()
+    )
     wrong.write_text(doc)
     run = KioskRun(wrong, tmp_path / "b-data", "--taps", "3", "--wait-acked", "5", "--log-level", "info")
     assert run.wait(60) == 1

@@ -11,15 +11,27 @@ import pytest
 from tests.harness import ROOT, child_env
 
 COMMANDS = [
-    "hub demo", "hub serve", "hub location add", "hub location list", "hub kiosk add", "hub kiosk move",
-    "hub kiosk disable", "hub kiosk enable", "hub kiosk list", "hub token create", "hub broker-config",
-    "kiosk run", "kiosk simulate", "kiosk status",
+    "hub demo",
+    "hub serve",
+    "hub location add",
+    "hub location list",
+    "hub kiosk add",
+    "hub kiosk move",
+    "hub kiosk disable",
+    "hub kiosk enable",
+    "hub kiosk list",
+    "hub token create",
+    "hub broker-config",
+    "kiosk run",
+    "kiosk simulate",
+    "kiosk status",
 ]
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", *args], capture_output=True, text=True, env=child_env(), cwd=ROOT,
-                          timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", *args], capture_output=True, text=True, env=child_env(), cwd=ROOT, timeout=60
+    )
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -55,8 +67,10 @@ def test_hub_cli_refuses_bad_input_with_one_clean_line(tmp_path: Path, args: lis
         ("[kiosk]\nid = 'k1'\n", "[broker] table is missing"),
         ("[kiosk]\nid = 'K 1'\n[broker]\nurl='mqtt://h:1'\npassword='p'\n", "kiosk.id"),
         ("[kiosk]\nid = 'k1'\n[broker]\nurl='http://h'\npassword='p'\n", "broker.url"),
-        ("[kiosk]\nid = 'k1'\n[broker]\nurl='mqtt://h:1'\npassword='p'\n[uplink]\nbatch_size = 500\n",
-         "uplink.batch_size must be <= 100"),
+        (
+            "[kiosk]\nid = 'k1'\n[broker]\nurl='mqtt://h:1'\npassword='p'\n[uplink]\nbatch_size = 500\n",
+            "uplink.batch_size must be <= 100",
+        ),
         ("[kiosk]\nid = 'k1'\n[broker]\nurl='mqtt://h:1'\npassword='p'\n[ui]\nfaces = 'four'\n", "ui.faces"),
         ("not toml ===", "not valid TOML"),
     ],

@@ -21,11 +21,13 @@ MINUTE_MS = 60_000
 
 
 @pytest.mark.parametrize("offset_s", [-YEAR_S, YEAR_S])
-def test_ratings_from_a_kiosk_a_year_off_are_corrected_and_flagged(hub: HubProcess, tmp_path: Path,
-                                                                   offset_s: int) -> None:
+def test_ratings_from_a_kiosk_a_year_off_are_corrected_and_flagged(
+    hub: HubProcess, tmp_path: Path, offset_s: int
+) -> None:
     """Taps recorded offline and online by a kiosk a year behind/ahead get true times, flag clock_corrected."""
-    cfg = provision(hub.data_dir, location="sto", kiosks=["skewed"], broker_url=hub.broker_url,
-                    out_dir=tmp_path)["skewed"]
+    cfg = provision(hub.data_dir, location="sto", kiosks=["skewed"], broker_url=hub.broker_url, out_dir=tmp_path)[
+        "skewed"
+    ]
     hub.start()
     data = tmp_path / "skewed-data"
     offset = ("--clock-offset-s", str(offset_s))
@@ -33,8 +35,9 @@ def test_ratings_from_a_kiosk_a_year_off_are_corrected_and_flagged(hub: HubProce
     assert KioskRun(cfg, data, "--taps", "2", "--rate", "4", "--wait-acked", "30", *offset).wait() == 0
     conn = sqlite3.connect(hub.data_dir / "hub.db")
     try:
-        rows = conn.execute("SELECT device_time_ms, time_ms, time_flag, received_ms FROM ratings"
-                            " WHERE kiosk_id = 'skewed' ORDER BY seq").fetchall()
+        rows = conn.execute(
+            "SELECT device_time_ms, time_ms, time_flag, received_ms FROM ratings WHERE kiosk_id = 'skewed' ORDER BY seq"
+        ).fetchall()
         skew_ms = conn.execute("SELECT skew_ms FROM boots WHERE kiosk_id = 'skewed'").fetchone()[0]
     finally:
         conn.close()
@@ -58,8 +61,17 @@ def test_a_future_time_from_a_boot_the_hub_never_saw_is_flagged_and_uses_the_rec
     reg.add_location("sto", name="Sto", timezone="Europe/Stockholm", now_ms=0)
     reg.add_kiosk("k1", location_id="sto", now_ms=0)
     received = int(time.time() * 1000)
-    rating = Rating(kiosk_id="k1", seq=1, uuid=str(uuid.uuid4()), face=3, scale=4, question_id="q1",
-                    time_ms=received + YEAR_S * 1000, boot_id="never-seen", mono_ms=1234)
+    rating = Rating(
+        kiosk_id="k1",
+        seq=1,
+        uuid=str(uuid.uuid4()),
+        face=3,
+        scale=4,
+        question_id="q1",
+        time_ms=received + YEAR_S * 1000,
+        boot_id="never-seen",
+        mono_ms=1234,
+    )
     ledger.store_batch(db.conn, [ledger.Incoming("k1", received, [rating])], now_ms=received)
     row = db.conn.execute("SELECT device_time_ms, time_ms, time_flag FROM ratings").fetchone()
     assert row == (received + YEAR_S * 1000, received, "time_in_future")

@@ -44,8 +44,15 @@ def long_run(config: Path, data: Path) -> KioskRun:
 
 
 def wait_online(hub: HubProcess, kiosk_id: str) -> None:
-    wait_until(lambda: hub_db_count(hub.data_dir, "SELECT count(*) FROM kiosk_state WHERE kiosk_id = ?"
-                                                  " AND is_online = 1", kiosk_id) == 1, message=f"{kiosk_id} online")
+    wait_until(
+        lambda: (
+            hub_db_count(
+                hub.data_dir, "SELECT count(*) FROM kiosk_state WHERE kiosk_id = ? AND is_online = 1", kiosk_id
+            )
+            == 1
+        ),
+        message=f"{kiosk_id} online",
+    )
 
 
 def test_a_change_reaches_an_online_kiosk_within_seconds(hub: HubProcess, tmp_path: Path) -> None:
@@ -54,22 +61,35 @@ def test_a_change_reaches_an_online_kiosk_within_seconds(hub: HubProcess, tmp_pa
     run = long_run(cfg["on1"], tmp_path / "on1-data")
     try:
         wait_online(hub, "on1")
-        version = set_config(hub, "location", "sto", "faces=5", 'questions.en="How was your visit?"',
-                             "language=en")
-        wait_until(lambda: config_state(hub, "on1")["applied_version"] == version, timeout=10,
-                   message="config applied and reported")
+        version = set_config(hub, "location", "sto", "faces=5", 'questions.en="How was your visit?"', "language=en")
+        wait_until(
+            lambda: config_state(hub, "on1")["applied_version"] == version,
+            timeout=10,
+            message="config applied and reported",
+        )
         assert json.loads((tmp_path / "on1-data" / "remote-config.json").read_text()) == {
-            "version": version, "ui": {"faces": 5, "language": "en", "questions": {"en": "How was your visit?"}}}
-        wait_until(lambda: hub.api("/api/kiosks") and any(
-            k["id"] == "on1" and (k["status"] or {}).get("config_version") == version for k in hub.api("/api/kiosks")),
-            timeout=10, message="config version in the kiosk's status")
+            "version": version,
+            "ui": {"faces": 5, "language": "en", "questions": {"en": "How was your visit?"}},
+        }
+        wait_until(
+            lambda: (
+                hub.api("/api/kiosks")
+                and any(
+                    k["id"] == "on1" and (k["status"] or {}).get("config_version") == version
+                    for k in hub.api("/api/kiosks")
+                )
+            ),
+            timeout=10,
+            message="config version in the kiosk's status",
+        )
     finally:
         run.kill()
         hub_cmd("config", "set", "--location", "sto", "--replace", "--data-dir", str(hub.data_dir))
 
 
 def test_an_offline_kiosk_gets_the_change_on_reconnect_and_keeps_it_for_offline_boots(
-        hub: HubProcess, tmp_path: Path) -> None:
+    hub: HubProcess, tmp_path: Path
+) -> None:
     """A kiosk offline during a change applies it when it reconnects, then boots offline with it."""
     cfg = provision(hub.data_dir, location="sto", kiosks=["off1"], broker_url=hub.broker_url, out_dir=tmp_path)
     data = tmp_path / "off1-data"
@@ -79,8 +99,11 @@ def test_an_offline_kiosk_gets_the_change_on_reconnect_and_keeps_it_for_offline_
     assert kiosk_status(cfg["off1"], data)["config_version"] is None
     run = long_run(cfg["off1"], data)
     try:
-        wait_until(lambda: kiosk_status(cfg["off1"], data)["config_version"] == version, timeout=15,
-                   message="config applied on reconnect")
+        wait_until(
+            lambda: kiosk_status(cfg["off1"], data)["config_version"] == version,
+            timeout=15,
+            message="config applied on reconnect",
+        )
         wait_until(lambda: config_state(hub, "off1")["applied_version"] == version, message="applied reported")
     finally:
         run.kill()
@@ -94,8 +117,7 @@ def test_an_offline_kiosk_gets_the_change_on_reconnect_and_keeps_it_for_offline_
     assert first == 4 and scales == [3, 3, 3]
 
 
-def test_an_invalid_config_is_refused_and_reported_and_the_last_good_one_kept(
-        hub: HubProcess, tmp_path: Path) -> None:
+def test_an_invalid_config_is_refused_and_reported_and_the_last_good_one_kept(hub: HubProcess, tmp_path: Path) -> None:
     """A config the kiosk cannot run is refused with its reason at the hub; the kiosk keeps the good one."""
     cfg = provision(hub.data_dir, location="sto", kiosks=["bad1"], broker_url=hub.broker_url, out_dir=tmp_path)
     data = tmp_path / "bad1-data"
@@ -107,8 +129,7 @@ def test_an_invalid_config_is_refused_and_reported_and_the_last_good_one_kept(
         # The hub's own CLI refuses it with one clean line ...
         err = io.StringIO()
         with contextlib.redirect_stderr(err):
-            rc = hub_cli.main(["config", "set", "--kiosk", "bad1", "--set", "faces=9", "--data-dir",
-                               str(hub.data_dir)])
+            rc = hub_cli.main(["config", "set", "--kiosk", "bad1", "--set", "faces=9", "--data-dir", str(hub.data_dir)])
         assert rc == 2 and err.getvalue().startswith("error: ") and "faces" in err.getvalue()
         # ... so play a newer hub that sends one this kiosk does not accept
         secret = json.loads((hub.data_dir / "secrets.json").read_text())["hub_mqtt_password"]
@@ -120,8 +141,11 @@ def test_an_invalid_config_is_refused_and_reported_and_the_last_good_one_kept(
             assert not raw.publish("fb/v1/k/bad1/config", payload, retain=True).is_failure
         finally:
             raw.close()
-        state = wait_until(lambda: (s := config_state(hub, "bad1"))["refused_version"] == bad and s,
-                           timeout=10, message="refusal reported")
+        state = wait_until(
+            lambda: (s := config_state(hub, "bad1"))["refused_version"] == bad and s,
+            timeout=10,
+            message="refusal reported",
+        )
         assert "faces" in state["refused_reason"] and state["applied_version"] == good
         assert kiosk_status(cfg["bad1"], data)["config_version"] == good
         # the hub's next valid config is taken again
@@ -133,10 +157,23 @@ def test_an_invalid_config_is_refused_and_reported_and_the_last_good_one_kept(
 
 def test_config_cli_reads_toml_values_and_refuses_unknown_settings(hub: HubProcess) -> None:
     """`config set --set` parses TOML values (strings without quotes too); unknown keys get one error line."""
-    hub_cmd("location", "add", "cli", "--name", "Cli", "--timezone", "Europe/Stockholm",
-            "--data-dir", str(hub.data_dir))
-    out = hub_cmd("config", "set", "--location", "cli", "--set", "language=en", "--set", "reasons=['queue','price']",
-                  "--set", 'opening_hours.sun="closed"', "--data-dir", str(hub.data_dir))
+    hub_cmd(
+        "location", "add", "cli", "--name", "Cli", "--timezone", "Europe/Stockholm", "--data-dir", str(hub.data_dir)
+    )
+    out = hub_cmd(
+        "config",
+        "set",
+        "--location",
+        "cli",
+        "--set",
+        "language=en",
+        "--set",
+        "reasons=['queue','price']",
+        "--set",
+        'opening_hours.sun="closed"',
+        "--data-dir",
+        str(hub.data_dir),
+    )
     assert json.loads(out) == {"language": "en", "reasons": ["queue", "price"], "opening_hours": {"sun": "closed"}}
     for bad in ("wifi_password=x", "opening_hours.mon=25:00-26:00", "faces=true"):
         err = io.StringIO()

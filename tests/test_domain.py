@@ -65,8 +65,17 @@ def test_ids_refuse_anything_outside_the_safe_alphabet(bad: object) -> None:
 
 
 def _rating(**over: object) -> Rating:
-    fields: dict[str, object] = dict(kiosk_id="k1", seq=1, uuid=str(uuid.uuid4()), face=2, scale=4, question_id="q1",
-                                     time_ms=1_790_000_000_000, boot_id="b", mono_ms=5)
+    fields: dict[str, object] = dict(
+        kiosk_id="k1",
+        seq=1,
+        uuid=str(uuid.uuid4()),
+        face=2,
+        scale=4,
+        question_id="q1",
+        time_ms=1_790_000_000_000,
+        boot_id="b",
+        mono_ms=5,
+    )
     fields.update(over)
     return Rating(**fields)  # type: ignore[arg-type]
 

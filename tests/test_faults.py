@@ -56,11 +56,19 @@ def external(tmp_path: Path) -> Iterator[ExternalBroker]:
 
 def test_broker_sigkill_mid_stream_loses_nothing(hub: HubProcess, tmp_path: Path) -> None:
     """SIGKILL the managed Mosquitto while two kiosks stream; the hub restarts it and every tap counts once."""
-    kiosks = provision(hub.data_dir, location="sto", kiosks=["a", "b"], broker_url=hub.broker_url, out_dir=tmp_path,
-                       uplink="batch_size = 10\nreplay_jitter_s = 0.2")
+    kiosks = provision(
+        hub.data_dir,
+        location="sto",
+        kiosks=["a", "b"],
+        broker_url=hub.broker_url,
+        out_dir=tmp_path,
+        uplink="batch_size = 10\nreplay_jitter_s = 0.2",
+    )
     hub.start()
-    runs = [KioskRun(cfg, tmp_path / f"{kid}-data", "--taps", "1200", "--rate", "300", "--wait-acked", "90")
-            for kid, cfg in kiosks.items()]
+    runs = [
+        KioskRun(cfg, tmp_path / f"{kid}-data", "--taps", "1200", "--rate", "300", "--wait-acked", "90")
+        for kid, cfg in kiosks.items()
+    ]
     wait_until(lambda: hub_ratings(hub.data_dir) >= 300, timeout=30, message="ratings flowing")
     first_pid = hub.broker_pid()
     os.kill(first_pid, signal.SIGKILL)
@@ -72,8 +80,14 @@ def test_broker_sigkill_mid_stream_loses_nothing(hub: HubProcess, tmp_path: Path
 def test_hub_sigkill_mid_batch_and_restart_loses_nothing(tmp_path: Path, external: ExternalBroker) -> None:
     """SIGKILL the hub (external broker keeps its session) while a kiosk replays a backlog; restart; all count once."""
     hub_dir = tmp_path / "hub"
-    kiosks = provision(hub_dir, location="sto", kiosks=["a"], broker_url=external.kiosk_url, out_dir=tmp_path,
-                       uplink="replay_jitter_s = 0.2\nack_timeout_s = 3")
+    kiosks = provision(
+        hub_dir,
+        location="sto",
+        kiosks=["a"],
+        broker_url=external.kiosk_url,
+        out_dir=tmp_path,
+        uplink="replay_jitter_s = 0.2\nack_timeout_s = 3",
+    )
     external.start()
     hub = HubProcess(hub_dir, mqtt_url=external.hub_url())
     cfg = kiosks["a"]
@@ -104,16 +118,25 @@ def test_kiosk_sigkill_mid_run_and_rerun_loses_nothing(hub: HubProcess, tmp_path
 def test_hub_offline_longer_than_a_broker_queue_then_back(tmp_path: Path, external: ExternalBroker) -> None:
     """With the hub down, a kiosk sends >1000 single-rating messages; when the hub returns all count once."""
     hub_dir = tmp_path / "hub"
-    kiosks = provision(hub_dir, location="sto", kiosks=["a"], broker_url=external.kiosk_url, out_dir=tmp_path,
-                       uplink="batch_size = 1\nwindow_batches = 1000\nreplay_jitter_s = 0.2")
+    kiosks = provision(
+        hub_dir,
+        location="sto",
+        kiosks=["a"],
+        broker_url=external.kiosk_url,
+        out_dir=tmp_path,
+        uplink="batch_size = 1\nwindow_batches = 1000\nreplay_jitter_s = 0.2",
+    )
     external.start()
     hub = HubProcess(hub_dir, mqtt_url=external.hub_url())
     hub.start()  # the hub's persistent session and subscription now exist at the broker
-    hub.kill()   # no orderly offline status: kiosks learn of it only from the broker's will, later
+    hub.kill()  # no orderly offline status: kiosks learn of it only from the broker's will, later
     cfg = kiosks["a"]
     run = KioskRun(cfg, tmp_path / "a-data", "--taps", "1500", "--rate", "500", "--wait-acked", "120")
-    wait_until(lambda: kiosk_status(cfg, tmp_path / "a-data")["last_seq"] >= 1500, timeout=60,
-               message="1500 taps recorded while the hub is down")
+    wait_until(
+        lambda: kiosk_status(cfg, tmp_path / "a-data")["last_seq"] >= 1500,
+        timeout=60,
+        message="1500 taps recorded while the hub is down",
+    )
     restart_and_check(hub, run, kiosks, tmp_path)
 
 

@@ -29,14 +29,19 @@ def unit_settings(path: Path) -> dict[str, list[str]]:
 def test_unit_files_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     """Both units verify cleanly (ExecStart pointed at a real interpreter) and keep the promised settings."""
     analyze = require_binary("systemd-analyze")
-    for name, venv in (("smiley-kiosk.service", "/opt/smiley-kiosk/venv/bin/python"),
-                       ("smiley-hub.service", "/opt/smiley-hub/venv/bin/python")):
+    for name, venv in (
+        ("smiley-kiosk.service", "/opt/smiley-kiosk/venv/bin/python"),
+        ("smiley-hub.service", "/opt/smiley-hub/venv/bin/python"),
+    ):
         text = (FIRMWARE / name).read_text()
         assert venv in text
         (tmp_path / name).write_text(text.replace(venv, sys.executable))
-    result = subprocess.run([analyze, "verify", *(str(tmp_path / n) for n in ("smiley-kiosk.service",
-                                                                              "smiley-hub.service"))],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [analyze, "verify", *(str(tmp_path / n) for n in ("smiley-kiosk.service", "smiley-hub.service"))],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0 and result.stderr == "" and result.stdout == "", result.stderr
     kiosk = unit_settings(FIRMWARE / "smiley-kiosk.service")
     assert kiosk["Restart"] == ["always"] and kiosk["Type"] == ["notify"] and int(kiosk["WatchdogSec"][0]) > 0
@@ -55,9 +60,24 @@ def build_wheel(out: Path) -> Path:
         shutil.copy(ROOT / part, src / part)
     for package in ("feedback", "kiosk", "hub"):
         shutil.copytree(ROOT / package, src / package, ignore=shutil.ignore_patterns("__pycache__"))
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation",
-                    "--disable-pip-version-check", "-w", str(out / "dist"), f"{src}/"],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "-q",
+            "--no-deps",
+            "--no-build-isolation",
+            "--disable-pip-version-check",
+            "-w",
+            str(out / "dist"),
+            f"{src}/",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     return next((out / "dist").glob("smileyhub-*.whl"))
 
 
@@ -85,14 +105,36 @@ def test_provisioning_twice_into_a_temp_root_yields_identical_trees(tmp_path: Pa
     hub_dir = tmp_path / "hub"
     hub_cmd("location", "add", "sto", "--name", "Sto", "--timezone", "Europe/Stockholm", "--data-dir", str(hub_dir))
     config = tmp_path / "k7.toml"
-    hub_cmd("kiosk", "add", "k7", "--location", "sto", "--tls", "--broker-url", "mqtts://hub.example:8883",
-            "--out", str(config), "--data-dir", str(hub_dir))
+    hub_cmd(
+        "kiosk",
+        "add",
+        "k7",
+        "--location",
+        "sto",
+        "--tls",
+        "--broker-url",
+        "mqtts://hub.example:8883",
+        "--out",
+        str(config),
+        "--data-dir",
+        str(hub_dir),
+    )
     wheel = build_wheel(tmp_path / "build")
     root = tmp_path / "root"
     (root / "boot" / "firmware").mkdir(parents=True)
     (root / "boot" / "firmware" / "cmdline.txt").write_text("console=tty1 root=PARTUUID=0a rootwait\n")
-    args = ["--config", str(config), "--root", str(root), "--wheel", str(wheel), "--python", sys.executable,
-            "--pip-args", "--no-deps --no-index"]
+    args = [
+        "--config",
+        str(config),
+        "--root",
+        str(root),
+        "--wheel",
+        str(wheel),
+        "--python",
+        sys.executable,
+        "--pip-args",
+        "--no-deps --no-index",
+    ]
 
     first = provision(*args)
     assert first.returncode == 0, first.stderr
@@ -105,12 +147,17 @@ def test_provisioning_twice_into_a_temp_root_yields_identical_trees(tmp_path: Pa
     installed = root / "etc" / "smiley-kiosk" / "kiosk.toml"
     assert installed.read_bytes() == config.read_bytes() and tree["etc/smiley-kiosk/kiosk.toml"][1] == "0o640"
     assert os.readlink(root / "etc/systemd/system/multi-user.target.wants/smiley-kiosk.service").endswith(
-        "/etc/systemd/system/smiley-kiosk.service")
+        "/etc/systemd/system/smiley-kiosk.service"
+    )
     assert (root / "boot/firmware/cmdline.txt").read_text().count("consoleblank=0") == 1
     assert "smiley-kiosk:" in (root / "etc" / "passwd").read_text()
     venv_python = root / "opt" / "smiley-kiosk" / "venv" / "bin" / "python"
-    check = subprocess.run([str(venv_python), "-c", "import kiosk.config, kiosk.watchdog; print('ok')"],
-                           capture_output=True, text=True, timeout=60)
+    check = subprocess.run(
+        [str(venv_python), "-c", "import kiosk.config, kiosk.watchdog; print('ok')"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert check.stdout.strip() == "ok", check.stderr
 
     bad = tmp_path / "bad.toml"
@@ -131,7 +178,11 @@ def test_watchdog_notifications_reach_a_real_notify_socket(tmp_path: Path) -> No
         assert n.ready() and n.ping() and n.stopping()
         got = [server.recv(4096).decode() for _ in range(3)]
     assert got[0].splitlines()[0] == "READY=1" and got[1:] == ["WATCHDOG=1", "STOPPING=1"]
-    assert Notifier.from_environ({"NOTIFY_SOCKET": str(path), "WATCHDOG_USEC": "30000000",
-                                  "WATCHDOG_PID": "1"}, pid=2).ping_interval_s is None
+    assert (
+        Notifier.from_environ(
+            {"NOTIFY_SOCKET": str(path), "WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}, pid=2
+        ).ping_interval_s
+        is None
+    )
     outside = Notifier.from_environ({})
     assert not outside.is_enabled and not outside.ping()

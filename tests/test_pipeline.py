@@ -9,11 +9,14 @@ from tests.harness import HubProcess, KioskRun, hub_cmd, hub_db_count, kiosk_sta
 
 def test_round_trip_counts_every_tap_once_and_drains_outboxes(hub: HubProcess, tmp_path: Path) -> None:
     """N taps on three kiosks arrive once each; the summary total equals the taps; every outbox drains."""
-    configs = provision(hub.data_dir, location="sto", kiosks=["k1", "k2", "k3"], broker_url=hub.broker_url,
-                        out_dir=tmp_path)
+    configs = provision(
+        hub.data_dir, location="sto", kiosks=["k1", "k2", "k3"], broker_url=hub.broker_url, out_dir=tmp_path
+    )
     hub.start()
-    runs = [KioskRun(cfg, tmp_path / f"{kid}-data", "--taps", str(200 + 50 * i), "--wait-acked", "60")
-            for i, (kid, cfg) in enumerate(configs.items())]
+    runs = [
+        KioskRun(cfg, tmp_path / f"{kid}-data", "--taps", str(200 + 50 * i), "--wait-acked", "60")
+        for i, (kid, cfg) in enumerate(configs.items())
+    ]
     assert [r.wait() for r in runs] == [0, 0, 0]
 
     for kid, cfg in configs.items():
@@ -26,7 +29,10 @@ def test_round_trip_counts_every_tap_once_and_drains_outboxes(hub: HubProcess, t
     assert hub_db_count(hub.data_dir, "SELECT sum(n) FROM rollup_hourly") == 750
     statuses = {k["id"]: k["status"] for k in hub.api("/api/kiosks")}
     assert {kid: (st["state"], st["pending"]) for kid, st in statuses.items()} == {
-        "k1": ("offline", 0), "k2": ("offline", 0), "k3": ("offline", 0)}, "an orderly stop reports its last figures"
+        "k1": ("offline", 0),
+        "k2": ("offline", 0),
+        "k3": ("offline", 0),
+    }, "an orderly stop reports its last figures"
 
 
 def test_kiosk_added_while_hub_runs_is_admitted_by_the_broker(hub: HubProcess, tmp_path: Path) -> None:
@@ -36,12 +42,15 @@ def test_kiosk_added_while_hub_runs_is_admitted_by_the_broker(hub: HubProcess, t
     late = provision(hub.data_dir, location="sto", kiosks=["late"], broker_url=hub.broker_url, out_dir=tmp_path)
     run = KioskRun(late["late"], tmp_path / "late-data", "--taps", "5", "--wait-acked", "30")
     assert run.wait() == 0
-    wait_until(lambda: hub.api("/api/locations/sto/summary", include_misuse="true")["total"] == 5,
-               message="late kiosk's ratings counted")
+    wait_until(
+        lambda: hub.api("/api/locations/sto/summary", include_misuse="true")["total"] == 5,
+        message="late kiosk's ratings counted",
+    )
 
 
-def test_taps_recorded_before_a_move_count_for_the_old_store_even_if_sent_after(hub: HubProcess,
-                                                                                tmp_path: Path) -> None:
+def test_taps_recorded_before_a_move_count_for_the_old_store_even_if_sent_after(
+    hub: HubProcess, tmp_path: Path
+) -> None:
     """A kiosk offline while it is moved: taps from before the move stay with the old store, later ones go to
     the new one."""
     kiosks = provision(hub.data_dir, location="sto", kiosks=["m"], broker_url=hub.broker_url, out_dir=tmp_path)
@@ -51,7 +60,9 @@ def test_taps_recorded_before_a_move_count_for_the_old_store_even_if_sent_after(
     assert KioskRun(cfg, data, "--taps", "4", "--offline").wait() == 0
     hub_cmd("kiosk", "move", "m", "--location", "gbg", "--data-dir", str(hub.data_dir))
     assert KioskRun(cfg, data, "--taps", "6", "--wait-acked", "30").wait() == 0
-    by_location = {loc: hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE location_id = ?", loc)
-                   for loc in ("sto", "gbg")}
+    by_location = {
+        loc: hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE location_id = ?", loc)
+        for loc in ("sto", "gbg")
+    }
     assert by_location == {"sto": 4, "gbg": 6}
     assert hub_db_count(hub.data_dir, "SELECT sum(n) FROM rollup_hourly WHERE location_id = 'sto'") == 4

@@ -29,9 +29,24 @@ class TlsHub(HubProcess):
 
     def start(self, *, wait: bool = True) -> TlsHub:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        args = [sys.executable, "-m", "hub", "serve", "--data-dir", str(self.data_dir), "--http-port",
-                str(self.http_port), "--mqtt-port", str(self.mqtt_port), "--mqtt-tls-port", str(self.tls_port),
-                "--mqtt-tls-bind", "127.0.0.1", "--public-mqtt-host", "localhost"]
+        args = [
+            sys.executable,
+            "-m",
+            "hub",
+            "serve",
+            "--data-dir",
+            str(self.data_dir),
+            "--http-port",
+            str(self.http_port),
+            "--mqtt-port",
+            str(self.mqtt_port),
+            "--mqtt-tls-port",
+            str(self.tls_port),
+            "--mqtt-tls-bind",
+            "127.0.0.1",
+            "--public-mqtt-host",
+            "localhost",
+        ]
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it
         self.proc = subprocess.Popen(args, stdout=log, stderr=log, env=child_env(), cwd=ROOT)
         log.close()
@@ -43,13 +58,34 @@ class TlsHub(HubProcess):
 def provision_tls(hub: TlsHub, *, location: str, kiosks: list[str], out_dir: Path) -> dict[str, Path]:
     """Add the location (once) and TLS kiosks through the hub CLI; return each kiosk's config path."""
     if location not in hub_cmd("location", "list", "--data-dir", str(hub.data_dir)):
-        hub_cmd("location", "add", location, "--name", location.title(), "--timezone", "Europe/Stockholm",
-                "--data-dir", str(hub.data_dir))
+        hub_cmd(
+            "location",
+            "add",
+            location,
+            "--name",
+            location.title(),
+            "--timezone",
+            "Europe/Stockholm",
+            "--data-dir",
+            str(hub.data_dir),
+        )
     paths = {}
     for kid in kiosks:
         path = out_dir / f"{kid}.toml"
-        hub_cmd("kiosk", "add", kid, "--location", location, "--tls", "--broker-url", hub.tls_url,
-                "--out", str(path), "--data-dir", str(hub.data_dir))
+        hub_cmd(
+            "kiosk",
+            "add",
+            kid,
+            "--location",
+            location,
+            "--tls",
+            "--broker-url",
+            hub.tls_url,
+            "--out",
+            str(path),
+            "--data-dir",
+            str(hub.data_dir),
+        )
         paths[kid] = path
     return paths
 
@@ -79,10 +115,10 @@ def foreign_cert_files(out_dir: Path, kiosk_id: str) -> dict[str, str]:
 class KioskClient(RawClient):
     """A raw client over the TLS listener that also records when the broker drops it."""
 
-    def __init__(self, port: int, *, username: str | None, password: str | None, tls: dict[str, str],
-                 client_id: str = "") -> None:
-        super().__init__(port, username=username, password=password, client_id=client_id, host="localhost",
-                         tls=tls)
+    def __init__(
+        self, port: int, *, username: str | None, password: str | None, tls: dict[str, str], client_id: str = ""
+    ) -> None:
+        super().__init__(port, username=username, password=password, client_id=client_id, host="localhost", tls=tls)
         self.disconnected = threading.Event()
         self.client.on_disconnect = lambda *a: self.disconnected.set()
         self.client.reconnect_delay_set(30, 60)  # stay down once dropped: the test looks at the first drop
@@ -90,7 +126,11 @@ class KioskClient(RawClient):
     @classmethod
     def as_kiosk(cls, port: int, config: Path, out_dir: Path, **over: Any) -> KioskClient:
         b = tomllib.loads(config.read_text())["broker"]
-        args: dict[str, Any] = {"username": b["username"], "password": b["password"],
-                                "tls": pem_files(config, out_dir), "client_id": f"raw-{config.stem}"}
+        args: dict[str, Any] = {
+            "username": b["username"],
+            "password": b["password"],
+            "tls": pem_files(config, out_dir),
+            "client_id": f"raw-{config.stem}",
+        }
         args.update(over)
         return cls(port, **args)

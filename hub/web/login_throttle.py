@@ -14,8 +14,7 @@ MAX_NAMES = 10_000  # bounded memory under a spray of made-up names
 
 
 class LoginThrottle:
-    def __init__(self, *, max_failures: int = MAX_FAILURES, window_ms: int = WINDOW_MS,
-                 lock_ms: int = LOCK_MS) -> None:
+    def __init__(self, *, max_failures: int = MAX_FAILURES, window_ms: int = WINDOW_MS, lock_ms: int = LOCK_MS) -> None:
         self.max_failures, self.window_ms, self.lock_ms = max_failures, window_ms, lock_ms
         self._failures: dict[str, deque[int]] = {}
         self._locked_until: dict[str, int] = {}

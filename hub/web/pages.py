@@ -63,16 +63,41 @@ def session_of(request: Request) -> Session:
     return session
 
 
-def render(request: Request, template: str, *, status_code: int = 200, page: str = "",
-           data: dict[str, Any] | None = None, **context: Any) -> Response:
+def render(
+    request: Request,
+    template: str,
+    *,
+    status_code: int = 200,
+    page: str = "",
+    data: dict[str, Any] | None = None,
+    **context: Any,
+) -> Response:
     lang = language(request)
     session = getattr(request.state, "session", None)
-    page_data = {"page": page, "lang": lang, "t": STRINGS[lang], "poll_ms": POLL_INTERVAL_MS,
-                 "presets": list(ranges.PRESETS), "csrf": session.csrf if session else None, **(data or {})}
-    return templates.TemplateResponse(request, template, {
-        "t": STRINGS[lang], "lang": lang, "other_lang": next(x for x in LANGUAGES if x != lang),
-        "session": session, "page": page, "page_data": page_data, "here": quote(request.url.path), **context,
-    }, status_code=status_code)
+    page_data = {
+        "page": page,
+        "lang": lang,
+        "t": STRINGS[lang],
+        "poll_ms": POLL_INTERVAL_MS,
+        "presets": list(ranges.PRESETS),
+        "csrf": session.csrf if session else None,
+        **(data or {}),
+    }
+    return templates.TemplateResponse(
+        request,
+        template,
+        {
+            "t": STRINGS[lang],
+            "lang": lang,
+            "other_lang": next(x for x in LANGUAGES if x != lang),
+            "session": session,
+            "page": page,
+            "page_data": page_data,
+            "here": quote(request.url.path),
+            **context,
+        },
+        status_code=status_code,
+    )
 
 
 def not_found(request: Request) -> Response:
@@ -82,17 +107,27 @@ def not_found(request: Request) -> Response:
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request, next: str | None = None, failed: int = 0) -> Response:
     token = secrets.token_urlsafe(24)
-    resp = render(request, "login.html", page="login", login_csrf=token, next_path=safe_next(next),
-                  failed=failed)
-    resp.set_cookie(LOGIN_CSRF_COOKIE, token, max_age=3600, httponly=True, samesite="strict", path="/login",
-                    secure=request.url.scheme == "https")
+    resp = render(request, "login.html", page="login", login_csrf=token, next_path=safe_next(next), failed=failed)
+    resp.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        max_age=3600,
+        httponly=True,
+        samesite="strict",
+        path="/login",
+        secure=request.url.scheme == "https",
+    )
     return resp
 
 
 @router.post("/login")
-def login(request: Request, username: Annotated[str, Form(max_length=200)],
-          password: Annotated[str, Form(max_length=1000)], csrf: Annotated[str, Form(max_length=200)],
-          next: Annotated[str, Form(max_length=1000)] = "/") -> Response:
+def login(
+    request: Request,
+    username: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1000)],
+    csrf: Annotated[str, Form(max_length=200)],
+    next: Annotated[str, Form(max_length=1000)] = "/",
+) -> Response:
     if not csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf):
         return RedirectResponse(f"/login?failed=2&next={quote(safe_next(next))}", status_code=303)
     db = get_db(request)
@@ -107,8 +142,15 @@ def login(request: Request, username: Annotated[str, Form(max_length=200)],
     throttle.succeeded(username)
     token = open_session(db, username, now_ms=now)
     resp = RedirectResponse(safe_next(next), status_code=303)
-    resp.set_cookie(SESSION_COOKIE, token, max_age=SESSION_TTL_MS // 1000, httponly=True, samesite="lax",
-                    secure=request.url.scheme == "https", path="/")
+    resp.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=SESSION_TTL_MS // 1000,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
     resp.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return resp
 
@@ -160,14 +202,24 @@ def location_page(request: Request, location_id: str, recomputed: str | None = N
     except HTTPException:
         return not_found(request)
     done = re.fullmatch(r"(\d{1,12})-(\d{1,12})", recomputed or "")
-    return render(request, "location.html", page="location", location=loc, is_admin=session.principal.is_admin,
-                  recomputed={"misuse": int(done[1]), "ratings": int(done[2])} if done else None,
-                  data={"location_id": loc.id, "timezone": loc.timezone})
+    return render(
+        request,
+        "location.html",
+        page="location",
+        location=loc,
+        is_admin=session.principal.is_admin,
+        recomputed={"misuse": int(done[1]), "ratings": int(done[2])} if done else None,
+        data={"location_id": loc.id, "timezone": loc.timezone},
+    )
 
 
 @router.post("/locations/{location_id}/response-interval")
-def set_interval(request: Request, location_id: str, csrf: Annotated[str, Form(max_length=200)],
-                 response_interval_s: Annotated[float, Form(ge=0, le=3600)]) -> Response:
+def set_interval(
+    request: Request,
+    location_id: str,
+    csrf: Annotated[str, Form(max_length=200)],
+    response_interval_s: Annotated[float, Form(ge=0, le=3600)],
+) -> Response:
     session = session_of(request)
     if not csrf_matches(session.csrf, csrf):
         raise HTTPException(403, "wrong CSRF token")
@@ -188,7 +240,10 @@ def set_interval(request: Request, location_id: str, csrf: Annotated[str, Form(m
 @router.get("/docs", response_class=HTMLResponse)
 def api_docs() -> Response:
     """Swagger UI from the hub's own copy (no CDN)."""
-    return get_swagger_ui_html(openapi_url="/openapi.json", title="Feedback hub API",
-                               swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
-                               swagger_css_url=f"{SWAGGER}/swagger-ui.css",
-                               swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png")
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="Feedback hub API",
+        swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+        swagger_css_url=f"{SWAGGER}/swagger-ui.css",
+        swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
+    )

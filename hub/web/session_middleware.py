@@ -18,10 +18,15 @@ from hub.db import open_db
 from hub.users import find_session
 
 SESSION_COOKIE = "hub_session"
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-       "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
-            (b"referrer-policy", b"same-origin")]
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
+_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

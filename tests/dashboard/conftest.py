@@ -43,26 +43,62 @@ class Store:
         self._seq: dict[str, int] = {}
         self.tokens: dict[str, str] = {}
 
-    def location(self, location_id: str, name: str, *, tz: str = "Europe/Stockholm", region: str | None = None,
-                 kiosks: tuple[str, ...] = ()) -> None:
+    def location(
+        self,
+        location_id: str,
+        name: str,
+        *,
+        tz: str = "Europe/Stockholm",
+        region: str | None = None,
+        kiosks: tuple[str, ...] = (),
+    ) -> None:
         self.registry.add_location(location_id, name=name, timezone=tz, now_ms=NOW_MS, region_id=region)
         for kid in kiosks:
             self.registry.add_kiosk(kid, location_id=location_id, now_ms=NOW_MS)
 
-    def ingest(self, kiosk_id: str, taps: list[tuple[int, int]], *, scale: int = 4, reason: str | None = None,
-               misuse: bool = False, received_ms: int = NOW_MS) -> list[int]:
+    def ingest(
+        self,
+        kiosk_id: str,
+        taps: list[tuple[int, int]],
+        *,
+        scale: int = 4,
+        reason: str | None = None,
+        misuse: bool = False,
+        received_ms: int = NOW_MS,
+    ) -> list[int]:
         """Store taps ``(time_ms, face)`` in one batch received at ``received_ms``; returns their seqs."""
         ratings = []
         for time_ms, face in taps:
             seq = self._seq[kiosk_id] = self._seq.get(kiosk_id, 0) + 1
-            ratings.append(Rating(kiosk_id, seq, str(uuid.uuid4()), face, scale, "visit", time_ms, "boot-1",
-                                  seq * 1000, reason=reason, is_misuse=misuse))
+            ratings.append(
+                Rating(
+                    kiosk_id,
+                    seq,
+                    str(uuid.uuid4()),
+                    face,
+                    scale,
+                    "visit",
+                    time_ms,
+                    "boot-1",
+                    seq * 1000,
+                    reason=reason,
+                    is_misuse=misuse,
+                )
+            )
         out = store_batch(self.db.conn, [Incoming(kiosk_id, received_ms, ratings)], now_ms=received_ms)
         assert out.stored == len(ratings)
         return [r.seq for r in ratings]
 
-    def faces(self, kiosk_id: str, day_local: str, counts: list[int], *, hour: int = 12, scale: int = 4,
-              reason: str | None = None) -> None:
+    def faces(
+        self,
+        kiosk_id: str,
+        day_local: str,
+        counts: list[int],
+        *,
+        hour: int = 12,
+        scale: int = 4,
+        reason: str | None = None,
+    ) -> None:
         """``counts[f]`` taps of face ``f`` at ``hour`` local time, one minute apart (none is misuse)."""
         t0 = local_ms(f"{day_local} {hour:02d}:00")
         taps = []
@@ -95,8 +131,9 @@ def store(tmp_path: Path) -> Store:
 
 
 def make_client(store: Store) -> TestClient:
-    app = create_app(HubConfig(data_dir=store.data_dir, ingest_enabled=False), now_ms=lambda: NOW_MS,
-                     run_services=False)
+    app = create_app(
+        HubConfig(data_dir=store.data_dir, ingest_enabled=False), now_ms=lambda: NOW_MS, run_services=False
+    )
     return TestClient(app)
 
 
@@ -115,8 +152,9 @@ def login(client: TestClient, user: str, password: str = PASSWORD) -> httpx.Resp
     """Sign in through the login form (with its CSRF cookie); the client keeps the session cookie."""
     client.get("/login")
     csrf = client.cookies.get("hub_login_csrf")
-    return client.post("/login", data={"username": user, "password": password, "csrf": csrf or "", "next": "/"},
-                       follow_redirects=False)
+    return client.post(
+        "/login", data={"username": user, "password": password, "csrf": csrf or "", "next": "/"}, follow_redirects=False
+    )
 
 
 def page_csrf(client: TestClient, path: str = "/") -> str:

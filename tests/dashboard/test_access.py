@@ -34,14 +34,27 @@ def test_every_api_route_refuses_anonymous_callers(store: Store, client: TestCli
     assert checked >= 12
 
 
-@pytest.mark.parametrize(("method", "path"), [("get", "/"), ("get", "/compare"), ("get", "/fleet"),
-                                              ("get", "/locations/sto"), ("post", "/locations/sto/response-interval"),
-                                              ("post", "/logout")])
-def test_every_page_sends_anonymous_visitors_to_the_login(store: Store, client: TestClient, method: str,
-                                                          path: str) -> None:
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/"),
+        ("get", "/compare"),
+        ("get", "/fleet"),
+        ("get", "/locations/sto"),
+        ("post", "/locations/sto/response-interval"),
+        ("post", "/logout"),
+    ],
+)
+def test_every_page_sends_anonymous_visitors_to_the_login(
+    store: Store, client: TestClient, method: str, path: str
+) -> None:
     """Without a session every dashboard page (and form target) redirects to the login page."""
-    r = client.request(method.upper(), path, data={"csrf": "x", "response_interval_s": "1"} if method == "post"
-                       else None, follow_redirects=False)
+    r = client.request(
+        method.upper(),
+        path,
+        data={"csrf": "x", "response_interval_s": "1"} if method == "post" else None,
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
 
 
@@ -61,8 +74,20 @@ def test_every_location_route_hides_another_stores_data_from_a_manager(store: St
     assert foreign.status_code == unknown.status_code == 404
 
 
-@pytest.mark.parametrize("path", ["/api/overview", "/api/compare", "/api/regions", "/api/fleet", "/api/kiosks",
-                                  "/api/locations", "/api/me", "/api/exports/ratings.csv", "/api/exports/daily.csv"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/overview",
+        "/api/compare",
+        "/api/regions",
+        "/api/fleet",
+        "/api/kiosks",
+        "/api/locations",
+        "/api/me",
+        "/api/exports/ratings.csv",
+        "/api/exports/daily.csv",
+    ],
+)
 def test_list_routes_show_a_manager_only_their_locations(store: Store, client: TestClient, path: str) -> None:
     """Lists, rankings, fleet and exports mention only the manager's locations and kiosks."""
     store.faces("sto-1", "2026-04-08", [1, 2, 3, 4])
@@ -71,8 +96,9 @@ def test_list_routes_show_a_manager_only_their_locations(store: Store, client: T
     from hub.ledger import store_status
 
     for kid in ("sto-1", "gbg-1"):
-        store_status(store.db.conn, kid, p.Status("online"), received_ms=local_ms("2026-04-10 11:00"),
-                     is_retained=False)
+        store_status(
+            store.db.conn, kid, p.Status("online"), received_ms=local_ms("2026-04-10 11:00"), is_retained=False
+        )
     for user, mine, other in (("anna", "sto", "gbg"), ("erik", "gbg", "sto")):
         text = client.get(path, headers=bearer(store, "manager", user)).text
         assert mine in text and other not in text, f"{user}: {text[:300]}"
@@ -116,11 +142,17 @@ def test_login_sets_a_hardened_session_cookie_and_the_api_accepts_it(store: Stor
     assert stored.startswith("$argon2id$") and "horse" not in stored
 
 
-@pytest.mark.parametrize(("user", "password", "csrf", "failed"), [
-    ("anna", "wrong password", True, "1"), ("ghost", "correct horse battery", True, "1"),
-    ("anna", "correct horse battery", False, "2")])
-def test_bad_logins_get_no_session(store: Store, client: TestClient, user: str, password: str, csrf: bool,
-                                   failed: str) -> None:
+@pytest.mark.parametrize(
+    ("user", "password", "csrf", "failed"),
+    [
+        ("anna", "wrong password", True, "1"),
+        ("ghost", "correct horse battery", True, "1"),
+        ("anna", "correct horse battery", False, "2"),
+    ],
+)
+def test_bad_logins_get_no_session(
+    store: Store, client: TestClient, user: str, password: str, csrf: bool, failed: str
+) -> None:
     """Wrong password, unknown user or a missing login CSRF token all end on the login page without a session."""
     client.get("/login")
     token = client.cookies.get("hub_login_csrf") if csrf else "forged"
@@ -134,12 +166,19 @@ def test_pages_redirect_to_login_and_back_but_never_off_site(store: Store, clien
     """Pages need a session; after login the user lands where they wanted, never on another host."""
     r = client.get("/compare?range=today", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/login?next=%2Fcompare%3Frange%3Dtoday"
-    for target, lands in (("/compare?range=today", "/compare?range=today"), ("//evil.example/x", "/"),
-                          ("https://evil.example", "/"), ("/\\evil.example", "/")):
+    for target, lands in (
+        ("/compare?range=today", "/compare?range=today"),
+        ("//evil.example/x", "/"),
+        ("https://evil.example", "/"),
+        ("/\\evil.example", "/"),
+    ):
         client.get("/login")
         csrf = client.cookies.get("hub_login_csrf")
-        r = client.post("/login", data={"username": "anna", "password": "correct horse battery", "csrf": csrf,
-                                        "next": target}, follow_redirects=False)
+        r = client.post(
+            "/login",
+            data={"username": "anna", "password": "correct horse battery", "csrf": csrf, "next": target},
+            follow_redirects=False,
+        )
         assert r.headers["location"] == lands
 
 
@@ -162,8 +201,10 @@ def test_session_writes_need_the_csrf_token_but_bearer_writes_do_not(store: Stor
     ok = client.put("/api/locations/sto/response-interval", json=body, headers={"X-CSRF-Token": csrf})
     assert ok.status_code == 200
     with TestClient(client.app) as other:
-        assert other.put("/api/locations/sto/response-interval", json=body,
-                         headers=bearer(store, "admin")).status_code == 200
+        assert (
+            other.put("/api/locations/sto/response-interval", json=body, headers=bearer(store, "admin")).status_code
+            == 200
+        )
 
 
 def test_logout_needs_csrf_and_ends_the_session(store: Store, client: TestClient) -> None:
@@ -192,8 +233,9 @@ def test_repeated_wrong_passwords_lock_the_name_for_a_while(store: Store) -> Non
     from tests.dashboard.conftest import NOW_MS
 
     clock = [NOW_MS]
-    app = create_app(HubConfig(data_dir=store.data_dir, ingest_enabled=False), now_ms=lambda: clock[0],
-                     run_services=False)
+    app = create_app(
+        HubConfig(data_dir=store.data_dir, ingest_enabled=False), now_ms=lambda: clock[0], run_services=False
+    )
     with TestClient(app) as c:
         for _ in range(5):
             assert "failed=1" in login(c, "anna", "wrong password").headers["location"]

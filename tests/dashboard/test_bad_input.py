@@ -18,16 +18,39 @@ from schemathesis.checks import not_a_server_error
 from hub.reports import MAX_RANGE_DAYS
 from tests.dashboard.conftest import Store, bearer, make_client
 
-INJECTIONS = ["' OR 1=1 --", "sto'; DROP TABLE ratings; --", "<script>alert(1)</script>", "../../etc/passwd",
-              "%00", "sto\x00", "😀", "a" * 5000, "{{7*7}}", "${jndi:ldap://x}"]
-ROUTES = ["/api/overview", "/api/compare", "/api/locations/sto/report", "/api/locations/sto/summary",
-          "/api/exports/ratings.csv", "/api/exports/daily.csv"]
+INJECTIONS = [
+    "' OR 1=1 --",
+    "sto'; DROP TABLE ratings; --",
+    "<script>alert(1)</script>",
+    "../../etc/passwd",
+    "%00",
+    "sto\x00",
+    "😀",
+    "a" * 5000,
+    "{{7*7}}",
+    "${jndi:ldap://x}",
+]
+ROUTES = [
+    "/api/overview",
+    "/api/compare",
+    "/api/locations/sto/report",
+    "/api/locations/sto/summary",
+    "/api/exports/ratings.csv",
+    "/api/exports/daily.csv",
+]
 BAD_RANGES: list[dict[str, Any]] = [
-    {"from": "2026-13-01", "to": "2026-12-31"}, {"from": "2026-02-30", "to": "2026-03-01"},
-    {"from": "yesterday", "to": "2026-03-01"}, {"from": "2026-03-02", "to": "2026-03-01"},
-    {"from": "1000-01-01", "to": "2026-01-01"}, {"from": "0001-01-01", "to": "0001-01-02"},
-    {"from": "9999-12-30", "to": "9999-12-31"}, {"from": "2026-01-01"}, {"to": "2026-01-01"},
-    {"range": "last_century"}, {"range": "custom"}, {"include_misuse": "maybe"},
+    {"from": "2026-13-01", "to": "2026-12-31"},
+    {"from": "2026-02-30", "to": "2026-03-01"},
+    {"from": "yesterday", "to": "2026-03-01"},
+    {"from": "2026-03-02", "to": "2026-03-01"},
+    {"from": "1000-01-01", "to": "2026-01-01"},
+    {"from": "0001-01-01", "to": "0001-01-02"},
+    {"from": "9999-12-30", "to": "9999-12-31"},
+    {"from": "2026-01-01"},
+    {"to": "2026-01-01"},
+    {"range": "last_century"},
+    {"range": "custom"},
+    {"include_misuse": "maybe"},
     {"from": "2026-1-1", "to": "2026-01-02"},
 ]
 
@@ -86,8 +109,9 @@ def test_schemathesis_finds_no_server_error(store: Store) -> None:
         for operation, mode in product(operations, GenerationMode):
 
             @given(case=operation.as_strategy(mode))
-            @settings(max_examples=10, deadline=None, derandomize=True, database=None,
-                      suppress_health_check=list(HealthCheck))
+            @settings(
+                max_examples=10, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+            )
             def no_server_error(case: Any) -> None:
                 response = case.call_and_validate(headers=auth, checks=[not_a_server_error])
                 statuses[response.status_code] += 1

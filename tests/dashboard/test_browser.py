@@ -24,9 +24,15 @@ TAPS = {"k-sto-1": 260, "k-sto-2": 180, "k-gbg-1": 220}
 
 
 def add_user(data_dir: Path, name: str, *args: str) -> None:
-    r = subprocess.run([sys.executable, "-m", "hub", "user", "add", name, *args, "--password-stdin", "--data-dir",
-                        str(data_dir)], input=PASSWORD + "\n", capture_output=True, text=True, env=child_env(),
-                       cwd=ROOT, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "hub", "user", "add", name, *args, "--password-stdin", "--data-dir", str(data_dir)],
+        input=PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        cwd=ROOT,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
 
 
@@ -36,8 +42,12 @@ def local_days_ago(days: int) -> str:
 
 def stored(data_dir: Path, location: str, first_day: str, *, misuse: bool = False) -> int:
     """Ratings in the hub's own table for a location since a local day (independent of the report code)."""
-    return hub_db_count(data_dir, "SELECT count(*) FROM ratings WHERE location_id = ? AND local_day >= ?"
-                        + ("" if misuse else " AND misuse = 0"), location, first_day)
+    return hub_db_count(
+        data_dir,
+        "SELECT count(*) FROM ratings WHERE location_id = ? AND local_day >= ?" + ("" if misuse else " AND misuse = 0"),
+        location,
+        first_day,
+    )
 
 
 @dataclass
@@ -60,16 +70,41 @@ def fed_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fed]:
     """A hub with two stores (three kiosks) and four weeks of ratings sent through the real pipeline."""
     tmp = tmp_path_factory.mktemp("dash")
     hub = HubProcess(tmp / "hub")
-    configs = provision(hub.data_dir, location="sto", kiosks=["k-sto-1", "k-sto-2"], broker_url=hub.broker_url,
-                        out_dir=tmp)
+    configs = provision(
+        hub.data_dir, location="sto", kiosks=["k-sto-1", "k-sto-2"], broker_url=hub.broker_url, out_dir=tmp
+    )
     configs |= provision(hub.data_dir, location="gbg", kiosks=["k-gbg-1"], broker_url=hub.broker_url, out_dir=tmp)
-    hub_cmd("location", "set", "sto", "--region", "east", "--opening-hours", "mon-fri 8-21, sat 9-18, sun 10-17",
-            "--data-dir", str(hub.data_dir))
+    hub_cmd(
+        "location",
+        "set",
+        "sto",
+        "--region",
+        "east",
+        "--opening-hours",
+        "mon-fri 8-21, sat 9-18, sun 10-17",
+        "--data-dir",
+        str(hub.data_dir),
+    )
     add_user(hub.data_dir, "anna", "--role", "manager", "--location", "sto")
     add_user(hub.data_dir, "boss", "--role", "admin")
     hub.start()
-    runs = [KioskRun(configs[k], tmp / f"{k}-data", "--taps", str(n), "--backfill-days", "27", "--seed", str(i),
-                     "--mood", str(0.4 - 0.5 * i), "--wait-acked", "90") for i, (k, n) in enumerate(TAPS.items())]
+    runs = [
+        KioskRun(
+            configs[k],
+            tmp / f"{k}-data",
+            "--taps",
+            str(n),
+            "--backfill-days",
+            "27",
+            "--seed",
+            str(i),
+            "--mood",
+            str(0.4 - 0.5 * i),
+            "--wait-acked",
+            "90",
+        )
+        for i, (k, n) in enumerate(TAPS.items())
+    ]
     assert [r.wait() for r in runs] == [0, 0, 0]
     yield Fed(hub, configs, tmp)
     hub.stop()
@@ -108,7 +143,8 @@ def watch_errors(page: Page) -> list[str]:
 
 
 def test_manager_sees_ingested_numbers_changes_range_opens_store_and_downloads_csv(
-        fed_hub: Fed, browser: Browser) -> None:
+    fed_hub: Fed, browser: Browser
+) -> None:
     """anna logs in, sees her store's stored counts, switches range and misuse, opens it, exports, is refused gbg."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE", accept_downloads=True)
@@ -205,8 +241,9 @@ def test_compare_fleet_and_phone_layout_for_an_admin(fed_hub: Fed, browser: Brow
     assert errors == [], errors
     ctx.close()
 
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
-                                has_touch=True, locale="sv-SE")
+    phone = browser.new_context(
+        viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True, locale="sv-SE"
+    )
     page = phone.new_page()
     sign_in(page, fed_hub.url, "anna")
     page.wait_for_selector("tr[data-location=sto] td[data-field=total]")

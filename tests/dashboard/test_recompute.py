@@ -21,12 +21,17 @@ def _burst(store: Store, kiosk_id: str, start: str, gaps_s: list[float], face: i
 def _rollup_matches_raw(store: Store, location_id: str) -> bool:
     raw = store.db.conn.execute(
         "SELECT local_day, local_hour, kiosk_id, face, misuse, count(*) FROM ratings WHERE location_id = ?"
-        " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5", (location_id,)).fetchall()
+        " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5",
+        (location_id,),
+    ).fetchall()
     rolled = store.db.conn.execute(
         "SELECT local_day, local_hour, kiosk_id, face, misuse, n FROM rollup_hourly WHERE location_id = ?"
-        " ORDER BY 1, 2, 3, 4, 5", (location_id,)).fetchall()
-    daily = store.db.conn.execute("SELECT sum(f0 + f1 + f2 + f3 + f4) FROM rollup_daily WHERE location_id = ?",
-                                  (location_id,)).fetchone()[0]
+        " ORDER BY 1, 2, 3, 4, 5",
+        (location_id,),
+    ).fetchall()
+    daily = store.db.conn.execute(
+        "SELECT sum(f0 + f1 + f2 + f3 + f4) FROM rollup_daily WHERE location_id = ?", (location_id,)
+    ).fetchone()[0]
     return raw == rolled and daily == sum(r[5] for r in raw)
 
 
@@ -73,8 +78,11 @@ def test_admin_changes_the_interval_through_the_location_page_form(store: Store,
     login(client, "boss")
     page = client.get("/locations/sto")
     assert 'name="response_interval_s"' in page.text
-    r = client.post("/locations/sto/response-interval", data={"csrf": page_csrf(client, "/locations/sto"),
-                                                              "response_interval_s": "1"}, follow_redirects=False)
+    r = client.post(
+        "/locations/sto/response-interval",
+        data={"csrf": page_csrf(client, "/locations/sto"), "response_interval_s": "1"},
+        follow_redirects=False,
+    )
     assert r.status_code == 303 and r.headers["location"] == "/locations/sto?recomputed=0-3"
     assert "0 av 3 tryck" in client.get(r.headers["location"]).text
     forged = client.post("/locations/sto/response-interval", data={"csrf": "x", "response_interval_s": "9"})
@@ -89,10 +97,18 @@ def test_managers_cannot_change_the_rule_and_bad_intervals_are_refused(store: St
     r = client.post("/locations/sto/response-interval", data={"csrf": page_csrf(client), "response_interval_s": "1"})
     assert r.status_code == 403
     h = bearer(store, "admin")
-    for raw in ('{"response_interval_s": -1}', '{"response_interval_s": 1e9}', '{"response_interval_s": "abc"}',
-                '{"response_interval_s": null}', '{"response_interval_s": NaN}', '{}', "not json"):
-        r = client.put("/api/locations/sto/response-interval", content=raw,
-                       headers={**h, "Content-Type": "application/json"})
+    for raw in (
+        '{"response_interval_s": -1}',
+        '{"response_interval_s": 1e9}',
+        '{"response_interval_s": "abc"}',
+        '{"response_interval_s": null}',
+        '{"response_interval_s": NaN}',
+        "{}",
+        "not json",
+    ):
+        r = client.put(
+            "/api/locations/sto/response-interval", content=raw, headers={**h, "Content-Type": "application/json"}
+        )
         assert r.status_code == 422, raw
     assert store.registry.location("sto").response_interval_s == 5.0
 
@@ -102,8 +118,10 @@ def test_the_new_interval_is_pushed_to_the_locations_kiosks(store: Store, client
     from hub.remote_config import RemoteSettings
 
     h = bearer(store, "admin")
-    assert client.put("/api/locations/sto/response-interval", json={"response_interval_s": 2.5},
-                      headers=h).status_code == 200
+    assert (
+        client.put("/api/locations/sto/response-interval", json={"response_interval_s": 2.5}, headers=h).status_code
+        == 200
+    )
     remote = RemoteSettings(store.db)
     assert remote.effective("sto-1")["response_interval_s"] == 2.5
     assert remote.effective("sto-2")["response_interval_s"] == 2.5

@@ -13,8 +13,10 @@ def test_score_many_equals_score_on_random_count_tables() -> None:
     """Over thousands of random tables on mixed scales, both scorers agree field by field."""
     rng = random.Random(11)
     for _ in range(5000):
-        table = {s: [rng.choice([0, 0, 1, 2, 7, 50, 1000]) for _ in range(s)]
-                 for s in rng.sample([2, 3, 4, 5], rng.randint(0, 3))}
+        table = {
+            s: [rng.choice([0, 0, 1, 2, 7, 50, 1000]) for _ in range(s)]
+            for s in rng.sample([2, 3, 4, 5], rng.randint(0, 3))
+        }
         assert score_many(table) == score(table), table
 
 

@@ -13,20 +13,44 @@ from tests.harness import ROOT, child_env
 
 
 def hub(store: Store, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hub", *args, "--data-dir", str(store.data_dir)], input=stdin,
-                          capture_output=True, text=True, env=child_env(), cwd=ROOT, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "hub", *args, "--data-dir", str(store.data_dir)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=child_env(),
+        cwd=ROOT,
+        timeout=60,
+    )
 
 
 def test_user_add_from_stdin_creates_a_manager_who_can_log_in(store: Store, client: TestClient) -> None:
     """A manager added with --password-stdin and a region logs in and sees that region's stores."""
-    r = hub(store, "user", "add", "maja", "--role", "manager", "--region", "east", "--location", "nyc",
-            "--password-stdin", stdin="maja's long password\n")
+    r = hub(
+        store,
+        "user",
+        "add",
+        "maja",
+        "--role",
+        "manager",
+        "--region",
+        "east",
+        "--location",
+        "nyc",
+        "--password-stdin",
+        stdin="maja's long password\n",
+    )
     assert r.returncode == 0, r.stderr
     assert login(client, "maja", "maja's long password").headers["location"] == "/"
     assert get_json(client, "/api/me")["location_ids"] == ["nyc", "sto", "upp"]
     listed = {u["name"]: u for u in json.loads(hub(store, "user", "list").stdout)}
-    assert listed["maja"] == {"name": "maja", "role": "manager", "is_disabled": False, "locations": ["nyc"],
-                              "regions": ["east"]}
+    assert listed["maja"] == {
+        "name": "maja",
+        "role": "manager",
+        "is_disabled": False,
+        "locations": ["nyc"],
+        "regions": ["east"],
+    }
     assert "argon2" not in hub(store, "user", "list").stdout
 
 
@@ -49,8 +73,18 @@ def test_user_add_refuses_bad_input_with_one_clean_line(store: Store) -> None:
 def test_region_and_location_set_change_what_the_api_shows(store: Store, client: TestClient) -> None:
     """Regions, opening hours and a new response interval set from the CLI show up in the API."""
     assert hub(store, "region", "add", "north", "--name", "Norr").returncode == 0
-    r = hub(store, "location", "set", "nyc", "--region", "north", "--opening-hours", "mon-fri 8-21, sat 10-18",
-            "--response-interval", "3")
+    r = hub(
+        store,
+        "location",
+        "set",
+        "nyc",
+        "--region",
+        "north",
+        "--opening-hours",
+        "mon-fri 8-21, sat 10-18",
+        "--response-interval",
+        "3",
+    )
     assert r.returncode == 0, r.stderr
     report = get_json(client, "/api/locations/nyc/report", bearer(store, "admin"))["location"]
     assert report["region_id"] == "north" and report["response_interval_s"] == 3.0
@@ -66,6 +100,19 @@ def test_session_of_a_user_changed_by_the_cli_ends(store: Store, client: TestCli
     """Re-adding a user (new password or locations) signs their browsers out."""
     login(client, "anna")
     assert client.get("/api/me").status_code == 200
-    assert hub(store, "user", "add", "anna", "--role", "manager", "--location", "gbg", "--password-stdin",
-               stdin="another long password\n").returncode == 0
+    assert (
+        hub(
+            store,
+            "user",
+            "add",
+            "anna",
+            "--role",
+            "manager",
+            "--location",
+            "gbg",
+            "--password-stdin",
+            stdin="another long password\n",
+        ).returncode
+        == 0
+    )
     assert client.get("/api/me").status_code == 401

@@ -58,8 +58,7 @@ def ui_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HubProces
     """A real hub with its managed broker, and the kiosk config it issued (plus a test [ui] table)."""
     base = tmp_path_factory.mktemp("kiosk-ui")
     hub = HubProcess(base / "hub", log_name="hub-kiosk-ui")
-    configs = provision(hub.data_dir, location="ui-store", kiosks=[KIOSK_ID], broker_url=hub.broker_url,
-                        out_dir=base)
+    configs = provision(hub.data_dir, location="ui-store", kiosks=[KIOSK_ID], broker_url=hub.broker_url, out_dir=base)
     cfg = configs[KIOSK_ID]
     cfg.write_text(without_table(cfg.read_text(), "ui") + UI_TOML)
     hub.start()
@@ -117,6 +116,7 @@ def kiosk_ui(kiosk: Any) -> Iterator[Any]:
 @pytest.fixture
 def set_ui(kiosk_ui: Any) -> Callable[..., None]:
     """Apply the session UI config with some fields changed, like the hub's remote config would."""
+
     def apply(**changes: Any) -> None:
         kiosk_ui.app.apply_ui_config(dataclasses.replace(kiosk_ui.base_ui, **changes))
         kiosk_ui.frames(1)

@@ -15,8 +15,11 @@ class Xvfb:
     def __init__(self, log_path: Path) -> None:
         self.binary = require_binary("Xvfb")
         self.log_path = log_path
-        self.number = next(n for n in range(90, 400) if not Path(f"/tmp/.X{n}-lock").exists()
-                           and not Path(f"/tmp/.X11-unix/X{n}").exists())
+        self.number = next(
+            n
+            for n in range(90, 400)
+            if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists()
+        )
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -26,8 +29,9 @@ class Xvfb:
     def start(self) -> Xvfb:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([self.binary, self.display, "-screen", "0", SCREEN, "-nolisten", "tcp"],
-                                         stdout=log, stderr=log)
+            self.proc = subprocess.Popen(
+                [self.binary, self.display, "-screen", "0", SCREEN, "-nolisten", "tcp"], stdout=log, stderr=log
+            )
 
         def up() -> bool:
             assert self.proc is not None

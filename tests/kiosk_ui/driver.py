@@ -31,6 +31,7 @@ class KioskDriver:
     # ------------------------------------------------------------------------------------------ loop
     def until(self, predicate: Callable[[], Any], *, timeout: float = 10.0, message: str = "condition") -> Any:
         """Run the app's main loop until ``predicate()`` is truthy; fail after ``timeout`` seconds."""
+
         async def poll() -> Any:
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
@@ -119,6 +120,7 @@ class KioskDriver:
 
     def wait_rows(self, after_seq: int, n: int, **match: Any) -> list[dict[str, Any]]:
         """Run the app until ``n`` rows after ``after_seq`` exist (and the last matches ``match``)."""
+
         def got() -> list[dict[str, Any]] | None:
             rows = self.rows(after_seq)
             if len(rows) >= n and all(rows[-1][k] == v for k, v in match.items()):

@@ -83,6 +83,7 @@ DEUTAN = ((0.29275, 0.70725, 0.0), (0.29275, 0.70725, 0.0), (-0.02234, 0.02234, 
 @pytest.mark.parametrize("matrix", [PROTAN, DEUTAN], ids=["protan", "deutan"])
 def test_face_colours_stay_apart_for_red_green_colour_blindness(scale: int, matrix: tuple) -> None:  # type: ignore[type-arg]
     """Simulated for protanopia and deuteranopia, every two faces' colours still differ clearly."""
+
     def seen(rgb: tuple[float, float, float]) -> tuple[float, ...]:
         lin = [_linear(c) for c in rgb]
         return tuple(sum(m * c for m, c in zip(row, lin, strict=True)) for row in matrix)

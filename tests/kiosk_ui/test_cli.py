@@ -26,24 +26,46 @@ password = "secret"
 
 def run_kiosk(config: Path, *args: str, log: Path) -> subprocess.Popen[bytes]:
     with open(log, "wb") as out:
-        return subprocess.Popen([sys.executable, "-m", "kiosk", "run", "--config", str(config), *args],
-                                stdout=out, stderr=subprocess.STDOUT, env=child_env(), cwd=ROOT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "kiosk", "run", "--config", str(config), *args],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=child_env(),
+            cwd=ROOT,
+        )
 
 
-@pytest.mark.parametrize(("ui", "key"), [
-    ("faces = 7", "ui.faces"),
-    ('languages = ["sv", "de"]\nlanguage = "sv"', "ui.languages"),
-    ('staff_pin = "12"', "ui.staff_pin"),
-    ("thank_you_s = 0.0", "ui.thank_you_s"),
-    ("followup_faces = [9]", "ui.followup_faces"),
-])
+@pytest.mark.parametrize(
+    ("ui", "key"),
+    [
+        ("faces = 7", "ui.faces"),
+        ('languages = ["sv", "de"]\nlanguage = "sv"', "ui.languages"),
+        ('staff_pin = "12"', "ui.staff_pin"),
+        ("thank_you_s = 0.0", "ui.thank_you_s"),
+        ("followup_faces = [9]", "ui.followup_faces"),
+    ],
+)
 def test_bad_config_fails_at_start_naming_the_key(tmp_path: Path, ui: str, key: str) -> None:
     """A bad [ui] value stops `kiosk run` before any window with one error line naming the key."""
     cfg = tmp_path / "k.toml"
     cfg.write_text(BASE.format(port=1) + "[ui]\n" + ui + "\n")
-    proc = subprocess.run([sys.executable, "-m", "kiosk", "run", "--config", str(cfg), "--data-dir",
-                           str(tmp_path / "data"), "--windowed"], capture_output=True, env=child_env(), cwd=ROOT,
-                          timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kiosk",
+            "run",
+            "--config",
+            str(cfg),
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--windowed",
+        ],
+        capture_output=True,
+        env=child_env(),
+        cwd=ROOT,
+        timeout=60,
+    )
     assert proc.returncode == 2
     err = proc.stderr.decode()
     assert err.startswith("error: ") and key in err and "Traceback" not in err, err
@@ -82,8 +104,11 @@ def test_kiosk_run_windowed_survives_a_broken_broker_and_stops_cleanly(xvfb: Xvf
     log = tmp_path / "kiosk-run.log"
     proc = run_kiosk(cfg, "--data-dir", str(tmp_path / "data"), "--windowed", "--log-level", "info", log=log)
     try:
-        wait_until(lambda: proc.poll() is None and "cli-kiosk ready: 4 faces" in log.read_text(), timeout=60,
-                   message=f"kiosk ready (log: {log})")
+        wait_until(
+            lambda: proc.poll() is None and "cli-kiosk ready: 4 faces" in log.read_text(),
+            timeout=60,
+            message=f"kiosk ready (log: {log})",
+        )
         wait_until(lambda: broker.connections >= 2, timeout=60, message="uplink retried the junk broker")
         wait_until(lambda: "cli-kiosk is offline" in log.read_text(), timeout=30, message="offline logged")
         assert proc.poll() is None, log.read_text()

@@ -41,8 +41,10 @@ def test_staff_panel_opens_only_with_the_right_pin(kiosk_ui: Any) -> None:
     assert k.app.pin_message == "Fel PIN-kod" and k.app.pin_entered == ""
     enter_pin(k, "2468")
     assert k.screen == "staff"
-    k.until(lambda: KIOSK_ID in k.app.staff_text and "Väntande betyg:[/b] …" not in k.app.staff_text,
-             message="staff facts with the pending count")
+    k.until(
+        lambda: KIOSK_ID in k.app.staff_text and "Väntande betyg:[/b] …" not in k.app.staff_text,
+        message="staff facts with the pending count",
+    )
     text = k.app.staff_text
     assert "ui-store" in text and "Broker:[/b] ansluten" in text and "0.1.0" in text
     k.screenshot(SHOTS / "staff-panel.png")
@@ -64,8 +66,9 @@ def test_remote_ui_config_from_another_thread_swaps_faces_and_texts(kiosk_ui: An
     import dataclasses
 
     k = kiosk_ui
-    ui = dataclasses.replace(k.base_ui, faces=5, questions={"sv": "Hur nöjd är du med kassan?",
-                                                            "en": "How happy are you with the checkout?"})
+    ui = dataclasses.replace(
+        k.base_ui, faces=5, questions={"sv": "Hur nöjd är du med kassan?", "en": "How happy are you with the checkout?"}
+    )
     worker = threading.Thread(target=k.app.apply_ui_config, args=(ui,))
     worker.start()
     worker.join()
@@ -83,8 +86,11 @@ def test_layout_fits_a_7_inch_screen_and_full_hd_portrait(kiosk_ui: Any) -> None
     from kivy.core.window import Window
 
     k = kiosk_ui
-    for w, h, name in ((800, 480, "home-800x480.png"), (1080, 1920, "home-1080x1920-portrait.png"),
-                       (1920, 1080, "home-1920x1080.png")):
+    for w, h, name in (
+        (800, 480, "home-800x480.png"),
+        (1080, 1920, "home-1080x1920-portrait.png"),
+        (1920, 1080, "home-1920x1080.png"),
+    ):
         Window.size = (w, h)
         k.until(lambda w=w, h=h: tuple(Window.size) == (w, h), message=f"window {w}x{h}")
         k.frames(3)

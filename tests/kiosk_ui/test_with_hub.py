@@ -20,8 +20,9 @@ def test_a_tap_reaches_the_hub(kiosk_ui: Any) -> None:
     k.touch(k.face(3))
     seq = k.wait_rows(start, 1)[0]["seq"]
     k.until(lambda: pending(k) == 0, timeout=30, message="outbox drained by the hub's ack")
-    assert hub_db_count(k.hub.data_dir, "SELECT count(*) FROM ratings WHERE kiosk_id = ? AND seq = ?",
-                        KIOSK_ID, seq) == 1
+    assert (
+        hub_db_count(k.hub.data_dir, "SELECT count(*) FROM ratings WHERE kiosk_id = ? AND seq = ?", KIOSK_ID, seq) == 1
+    )
 
 
 def test_broker_outage_is_invisible_to_shoppers_and_catches_up(kiosk_ui: Any) -> None:
@@ -50,8 +51,18 @@ def test_hub_pushed_config_changes_the_screen_live(kiosk_ui: Any) -> None:
     k = kiosk_ui
     data = str(k.hub.data_dir)
     k.until(lambda: k.app.is_online, timeout=30, message="uplink online")
-    hub_cmd("config", "set", "--kiosk", KIOSK_ID, "--set", "faces=5", "--set",
-            'questions.sv="Hittade du det du sökte?"', "--data-dir", data)
+    hub_cmd(
+        "config",
+        "set",
+        "--kiosk",
+        KIOSK_ID,
+        "--set",
+        "faces=5",
+        "--set",
+        'questions.sv="Hittade du det du sökte?"',
+        "--data-dir",
+        data,
+    )
     try:
         k.until(lambda: len(k.home().face_buttons()) == 5, timeout=30, message="five faces pushed by the hub")
         assert k.home().ids.question.text == "Hittade du det du sökte?"
