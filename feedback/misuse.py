@@ -10,10 +10,29 @@ Two different things happen to quick repeats:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 
 DUPLICATE_TOUCH_S = 0.150
 DEFAULT_RESPONSE_INTERVAL_S = 5.0
+MIN_RESPONSE_INTERVAL_S = 0.0
+MAX_RESPONSE_INTERVAL_S = 3600.0
+
+
+class BadResponseInterval(ValueError):
+    """A response interval outside 0..3600 s (or not a number)."""
+
+
+def check_response_interval(interval_s: float) -> float:
+    """``interval_s`` as a float, the one rule for kiosks and hub.
+
+    :raises BadResponseInterval: outside ``MIN_RESPONSE_INTERVAL_S..MAX_RESPONSE_INTERVAL_S`` or not finite
+    """
+    if not math.isfinite(interval_s) or not MIN_RESPONSE_INTERVAL_S <= interval_s <= MAX_RESPONSE_INTERVAL_S:
+        raise BadResponseInterval(
+            f"a response interval is {MIN_RESPONSE_INTERVAL_S:g}-{MAX_RESPONSE_INTERVAL_S:g} seconds"
+        )
+    return float(interval_s)
 
 
 def is_duplicate_touch(previous_touch_s: float | None, now_s: float, *, window_s: float = DUPLICATE_TOUCH_S) -> bool:

@@ -3,32 +3,28 @@
 from __future__ import annotations
 
 import gc
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from feedback import __version__
-from hub.api import router
+from hub.api import install_api
+from hub.clock import wall_ms
 from hub.config import HubConfig
-from hub.db import open_db
 from hub.metrics import Metrics
 from hub.runtime import HubRuntime
+from hub.store import open_store
 from hub.web import install_dashboard
 
 
-def _now_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
-def create_app(config: HubConfig, *, now_ms: Callable[[], int] = _now_ms, run_services: bool = True) -> FastAPI:
+def create_app(config: HubConfig, *, now_ms: Callable[[], int] = wall_ms, run_services: bool = True) -> FastAPI:
     """Build the app. ``run_services=False`` serves HTTP only (no broker, no ingest)."""
     metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        open_db(config.db_path).conn.close()  # create/migrate before anything reads
+        open_store(config.db_path).close()  # create/migrate before anything reads
         runtime = HubRuntime(config, metrics=metrics, now_ms=now_ms)
         if run_services:
             runtime.start()
@@ -48,6 +44,6 @@ def create_app(config: HubConfig, *, now_ms: Callable[[], int] = _now_ms, run_se
     app.state.metrics = metrics
     app.state.now_ms = now_ms
     app.state.ingest = None
-    app.include_router(router)
+    install_api(app)
     install_dashboard(app, config, now_ms=now_ms)
     return app

@@ -6,12 +6,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from hub.errors import ConfigError
+
 DEFAULT_HTTP_PORT = 8470
 DEFAULT_MQTT_PORT = 18830  # not 1883: Debian's mosquitto package starts a system broker there
-
-
-class HubConfigError(ValueError):
-    """A command-line or file setting is invalid; the message names it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +55,11 @@ class HubConfig:
 def parse_mqtt_url(url: str) -> MqttEndpoint:
     parts = urlsplit(url)
     if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
-        raise HubConfigError(f"--mqtt-url {url!r} must look like mqtt://[user:password@]host:port")
+        raise ConfigError(f"--mqtt-url {url!r} must look like mqtt://[user:password@]host:port")
     try:
         port = parts.port or (8883 if parts.scheme == "mqtts" else 1883)
     except ValueError:
-        raise HubConfigError(f"--mqtt-url {url!r} has an invalid port") from None
+        raise ConfigError(f"--mqtt-url {url!r} has an invalid port") from None
     return MqttEndpoint(
         host=parts.hostname,
         port=port,
@@ -73,5 +71,5 @@ def parse_mqtt_url(url: str) -> MqttEndpoint:
 
 def check_port(value: int, what: str) -> int:
     if not 0 <= value <= 65535:
-        raise HubConfigError(f"{what} must be 0-65535, got {value}")
+        raise ConfigError(f"{what} must be 0-65535, got {value}")
     return value

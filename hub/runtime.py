@@ -9,7 +9,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from hub.broker import (
+from hub.config import HubConfig, MqttEndpoint
+from hub.fleet.broker import (
     HUB_USERNAME,
     ManagedBroker,
     TlsListener,
@@ -17,14 +18,12 @@ from hub.broker import (
     hub_password,
     write_broker_files,
 )
-from hub.config import HubConfig, MqttEndpoint
-from hub.config_publisher import ConfigPublisher
-from hub.db import open_db, registry_version, set_meta
-from hub.ingest import Ingest
+from hub.fleet.pki import KioskCA
+from hub.fleet.settings import RemoteSettings
 from hub.metrics import Metrics
-from hub.pki import KioskCA
-from hub.registry import Registry
-from hub.remote_config import RemoteSettings
+from hub.mqtt.ingest import Ingest
+from hub.mqtt.publisher import ConfigPublisher
+from hub.store import Store, open_store
 
 log = logging.getLogger(__name__)
 
@@ -43,14 +42,14 @@ class HubRuntime:
 
     def start(self) -> None:
         cfg = self.config
-        db = open_db(cfg.db_path)
+        store = open_store(cfg.db_path)
         if cfg.external_mqtt is None:
             secret = hub_password(cfg.data_dir)
             if cfg.mqtt_tls_port is not None:
                 self._tls = self._tls_listener()
                 tls_host = cfg.public_mqtt_host or socket.gethostname()
-                set_meta(db, "broker_tls_url", f"mqtts://{tls_host}:{cfg.mqtt_tls_port}")
-            self._write_broker_files(db, secret)
+                store.ops.set_meta("broker_tls_url", f"mqtts://{tls_host}:{cfg.mqtt_tls_port}")
+            self._write_broker_files(store, secret)
             self.broker = ManagedBroker(
                 cfg.broker_dir / "mosquitto.conf",
                 host=cfg.mqtt_bind,
@@ -59,19 +58,19 @@ class HubRuntime:
             )
             self.broker.start()
             host = cfg.public_mqtt_host or cfg.mqtt_bind
-            set_meta(db, "broker_url", f"mqtt://{host}:{cfg.mqtt_port}")
+            store.ops.set_meta("broker_url", f"mqtt://{host}:{cfg.mqtt_port}")
             endpoint = MqttEndpoint(
                 "127.0.0.1" if cfg.mqtt_bind in ("0.0.0.0", "") else cfg.mqtt_bind, cfg.mqtt_port, HUB_USERNAME, secret
             )
         else:
             endpoint = cfg.external_mqtt
-            set_meta(db, "broker_url", f"{'mqtts' if endpoint.tls else 'mqtt'}://{endpoint.host}:{endpoint.port}")
-        seen = registry_version(db)
-        RemoteSettings(db).plan(now_ms=self.now_ms())
-        db.conn.close()
+            store.ops.set_meta("broker_url", f"{'mqtts' if endpoint.tls else 'mqtt'}://{endpoint.host}:{endpoint.port}")
+        seen = store.ops.registry_version()
+        RemoteSettings(store).plan(now_ms=self.now_ms())
+        store.close()
         if cfg.ingest_enabled:
             self.ingest = Ingest(
-                db_path=cfg.db_path,
+                open_store=lambda: open_store(cfg.db_path),
                 endpoint=endpoint,
                 client_id=cfg.client_id,
                 metrics=self.metrics,
@@ -96,14 +95,11 @@ class HubRuntime:
         if self.broker is not None:
             self.broker.stop()
 
-    def _write_broker_files(self, db: object, secret: str) -> None:
-        from sqlite_utils import Database
-
-        assert isinstance(db, Database)
+    def _write_broker_files(self, store: Store, secret: str) -> None:
         write_broker_files(
             self.config.broker_dir,
             hub_secret=secret,
-            kiosks=Registry(db).broker_users(),
+            kiosks=store.registry.broker_users(),
             port=self.config.mqtt_port,
             bind=self.config.mqtt_bind,
             tls=self._tls,
@@ -122,24 +118,24 @@ class HubRuntime:
         """When kiosks are added, moved or disabled: regenerate the broker's password file and reload it
         (a removed password disconnects that kiosk at once: measured with Mosquitto 2.0.11), and re-plan
         remote configs (a moved kiosk gets its new location's settings). Publish pending configs."""
-        db = open_db(self.config.db_path)
+        store = open_store(self.config.db_path)
         secret = hub_password(self.config.data_dir) if self.broker is not None else ""
         while not self._stopping.wait(0.5):
             try:
-                version = registry_version(db)
+                version = store.ops.registry_version()
                 if version != seen:
                     if self.broker is not None:
-                        self._write_broker_files(db, secret)
+                        self._write_broker_files(store, secret)
                         self.broker.reload()
                         self.metrics.inc("hub_broker_reloads_total", help="broker reloads after registry changes")
                         log.info("hub: registry changed (v%d); broker reloaded", version)
-                    RemoteSettings(db).plan(now_ms=self.now_ms())
+                    RemoteSettings(store).plan(now_ms=self.now_ms())
                     seen = version
                 if self.publisher is not None:
-                    n = self.publisher.sync(db)
+                    n = self.publisher.sync(store)
                     if n:
                         self.metrics.inc("hub_configs_published_total", n, help="kiosk configs published")
             except Exception:
                 log.exception("registry watcher")
                 time.sleep(1.0)
-        db.conn.close()
+        store.close()

@@ -14,6 +14,7 @@ import random
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -24,6 +25,7 @@ from typing import Any
 import httpx
 
 from hub import cli as hub_cli
+from hub.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"
@@ -283,14 +285,31 @@ def provision(
     return paths
 
 
-def hub_db_count(data_dir: Path, sql: str, *args: Any) -> int:
-    import sqlite3
+def hub_store(data_dir: Path) -> Store:
+    """The hub's store in ``data_dir``, for checking what it holds through its public reads."""
+    return open_store(data_dir / "hub.db")
 
+
+def stored(data_dir: Path, **where: Any) -> int:
+    """Ratings the hub stored (``kiosk_id=``, ``location_id=``, ``seq=``, ``misuse=`` narrow it down)."""
+    with hub_store(data_dir) as store:
+        return store.ops.rating_counts(**where).ratings
+
+
+def oracle_count(data_dir: Path, sql: str, *args: Any) -> int:
+    """A count straight from the hub's tables, for the few checks that must not trust the store's own read code
+    (it is what they check); everything else reads through ``hub_store``."""
     conn = sqlite3.connect(str(data_dir / "hub.db"), timeout=30)
     try:
         return int(conn.execute(sql, args).fetchone()[0])
     finally:
         conn.close()
+
+
+def rolled_up(data_dir: Path, **where: Any) -> int:
+    """Taps counted in the hub's hourly rollup under the same filters (exactly once: equal to ``stored``)."""
+    with hub_store(data_dir) as store:
+        return store.ops.rating_counts(**where).rolled_up
 
 
 @contextlib.contextmanager

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from feedback import protocol as p
-from tests.harness import HubProcess, KioskRun, hub_db_count, kiosk_status, provision, wait_until
+from tests.harness import HubProcess, KioskRun, kiosk_status, oracle_count, provision, stored, wait_until
 from tests.mqtt_client import RawClient
 
 
@@ -79,9 +79,9 @@ def test_bad_input_is_refused_with_reasons_and_valid_ratings_survive(hub: HubPro
     raw.close()
     assert {seq for seq, _ in ack.rejected} == {2, 3, 6}
 
-    stored = hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE kiosk_id = 'a'")
-    assert stored == 4  # seqs 1, 4, 5, 7
-    flags = hub_db_count(
+    n_stored = stored(hub.data_dir, kiosk_id="a")
+    assert n_stored == 4  # seqs 1, 4, 5, 7
+    flags = oracle_count(
         hub.data_dir,
         "SELECT count(*) FROM ratings WHERE time_flag IN"
         " ('time_in_future', 'time_too_old') AND abs(time_ms - received_ms) < 1000",
@@ -106,7 +106,7 @@ def test_bad_input_is_refused_with_reasons_and_valid_ratings_survive(hub: HubPro
 
     # the ingest loop is alive: a well-behaved kiosk is still counted
     assert KioskRun(kiosks["b"], tmp_path / "b-data", "--taps", "20", "--wait-acked", "30").wait() == 0
-    assert hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE kiosk_id = 'b'") == 20
+    assert stored(hub.data_dir, kiosk_id="b") == 20
 
 
 def test_ratings_from_unknown_kiosks_are_quarantined_then_promoted(hub: HubProcess, tmp_path: Path) -> None:
@@ -120,9 +120,9 @@ def test_ratings_from_unknown_kiosks_are_quarantined_then_promoted(hub: HubProce
     raw.close()
     quarantine = wait_until(lambda: hub.api("/api/quarantine"), message="quarantine listed")
     assert quarantine[0]["kiosk_id"] == "ghost" and quarantine[0]["ratings"] == 2
-    assert hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings") == 0
+    assert stored(hub.data_dir) == 0
     provision(hub.data_dir, location="sto", kiosks=["ghost"], broker_url=hub.broker_url, out_dir=tmp_path)
-    assert hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE kiosk_id = 'ghost'") == 2
+    assert stored(hub.data_dir, kiosk_id="ghost") == 2
     assert hub.api("/api/quarantine") == []
 
 
@@ -138,10 +138,10 @@ def test_kiosk_cannot_publish_under_another_kiosks_id(hub: HubProcess, tmp_path:
     assert rc.is_failure and rc.value == 0x87
     assert not own.is_failure
     wait_until(
-        lambda: hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE kiosk_id = 'a'") == 1,
+        lambda: stored(hub.data_dir, kiosk_id="a") == 1,
         message="a's own rating stored",
     )
-    assert hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE kiosk_id = 'b'") == 0
+    assert stored(hub.data_dir, kiosk_id="b") == 0
 
 
 def test_anonymous_and_wrong_password_are_refused(hub: HubProcess, tmp_path: Path) -> None:
@@ -176,4 +176,4 @@ def test_uplink_notices_a_denied_publish_and_backs_off(hub: HubProcess, tmp_path
     log = run.log_path.read_text()
     assert "broker refused a publish" in log and "0x87" in log
     assert kiosk_status(wrong, tmp_path / "b-data")["pending"] == 3
-    assert hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings") == 0
+    assert stored(hub.data_dir) == 0

@@ -92,17 +92,17 @@ def test_config_set_response_interval_also_reflags_stored_taps(tmp_path: Path) -
     import uuid
 
     from feedback.rating import Rating
-    from hub import ledger
-    from hub.db import open_db
-    from tests.harness import hub_cmd, hub_db_count
+    from hub.store import open_store
+    from hub.store.records import Incoming
+    from tests.harness import hub_cmd, rolled_up, stored
 
     hub_cmd("location", "add", "sto", "--name", "Sto", "--timezone", "Europe/Stockholm", "--data-dir", str(tmp_path))
     hub_cmd("kiosk", "add", "k1", "--location", "sto", "--data-dir", str(tmp_path), "--out", str(tmp_path / "k1.toml"))
     t0 = int(time.time() * 1000) - 3_600_000
     ratings = [Rating("k1", i + 1, str(uuid.uuid4()), 3, 4, "q1", t0 + i * 10_000, "b", i) for i in range(6)]
-    db = open_db(tmp_path / "hub.db")
-    ledger.store_batch(db.conn, [ledger.Incoming("k1", t0, ratings)], now_ms=t0)
-    assert hub_db_count(tmp_path, "SELECT count(*) FROM ratings WHERE misuse = 1") == 0
+    with open_store(tmp_path / "hub.db") as store:
+        store.ledger.store_batch([Incoming("k1", t0, ratings)], now_ms=t0)
+    assert stored(tmp_path, misuse=True) == 0
     hub_cmd("config", "set", "--location", "sto", "--set", "response_interval_s=30", "--data-dir", str(tmp_path))
-    assert hub_db_count(tmp_path, "SELECT count(*) FROM ratings WHERE misuse = 1") == 5  # 10 s apart, rule 30 s
-    assert hub_db_count(tmp_path, "SELECT sum(n) FROM rollup_hourly WHERE misuse = 1") == 5
+    assert stored(tmp_path, misuse=True) == 5  # 10 s apart, rule 30 s
+    assert rolled_up(tmp_path, misuse=True) == 5

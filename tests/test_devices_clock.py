@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from feedback.rating import Rating
-from hub import ledger
-from hub.db import open_db
-from hub.registry import Registry
+from hub.fleet.kiosks import register_kiosk
+from hub.store import open_store
+from hub.store.records import Incoming
 from tests.harness import HubProcess, KioskRun, provision
 
 YEAR_S = 365 * 86_400
@@ -56,10 +56,9 @@ def test_ratings_from_a_kiosk_a_year_off_are_corrected_and_flagged(
 
 def test_a_future_time_from_a_boot_the_hub_never_saw_is_flagged_and_uses_the_receive_time(tmp_path: Path) -> None:
     """Without a live status for the rating's boot, a time a year ahead is flagged and replaced by receipt."""
-    db = open_db(tmp_path / "hub.db")
-    reg = Registry(db)
-    reg.add_location("sto", name="Sto", timezone="Europe/Stockholm", now_ms=0)
-    reg.add_kiosk("k1", location_id="sto", now_ms=0)
+    db = open_store(tmp_path / "hub.db")
+    db.registry.add_location("sto", name="Sto", timezone="Europe/Stockholm", now_ms=0)
+    register_kiosk(db, "k1", location_id="sto", now_ms=0)
     received = int(time.time() * 1000)
     rating = Rating(
         kiosk_id="k1",
@@ -72,6 +71,6 @@ def test_a_future_time_from_a_boot_the_hub_never_saw_is_flagged_and_uses_the_rec
         boot_id="never-seen",
         mono_ms=1234,
     )
-    ledger.store_batch(db.conn, [ledger.Incoming("k1", received, [rating])], now_ms=received)
+    db.ledger.store_batch([Incoming("k1", received, [rating])], now_ms=received)
     row = db.conn.execute("SELECT device_time_ms, time_ms, time_flag FROM ratings").fetchone()
     assert row == (received + YEAR_S * 1000, received, "time_in_future")

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from hub import cli as hub_cli
-from tests.harness import HubProcess, KioskRun, hub_cmd, hub_db_count, kiosk_status, provision, wait_until
+from tests.harness import HubProcess, KioskRun, hub_cmd, hub_store, kiosk_status, provision, wait_until
 from tests.mqtt_client import RawClient
 
 
@@ -36,7 +36,8 @@ def set_config(hub: HubProcess, scope: str, scope_id: str, *assignments: str) ->
     """Change settings through the CLI; return the version the kiosk ``scope_id`` (or any kiosk) now has."""
     args = [a for pair in assignments for a in ("--set", pair)]
     hub_cmd("config", "set", f"--{scope}", scope_id, *args, "--data-dir", str(hub.data_dir))
-    return int(hub_db_count(hub.data_dir, "SELECT max(version) FROM kiosk_config"))
+    with hub_store(hub.data_dir) as store:
+        return store.settings.latest_version()
 
 
 def long_run(config: Path, data: Path) -> KioskRun:
@@ -45,12 +46,7 @@ def long_run(config: Path, data: Path) -> KioskRun:
 
 def wait_online(hub: HubProcess, kiosk_id: str) -> None:
     wait_until(
-        lambda: (
-            hub_db_count(
-                hub.data_dir, "SELECT count(*) FROM kiosk_state WHERE kiosk_id = ? AND is_online = 1", kiosk_id
-            )
-            == 1
-        ),
+        lambda: any(k["id"] == kiosk_id and k["is_online"] for k in hub.api("/api/kiosks")),
         message=f"{kiosk_id} online",
     )
 

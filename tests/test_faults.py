@@ -12,7 +12,17 @@ from pathlib import Path
 import pytest
 
 from feedback import protocol as p
-from tests.harness import ExternalBroker, HubProcess, KioskRun, hub_db_count, kiosk_status, provision, wait_until
+from tests.harness import (
+    ExternalBroker,
+    HubProcess,
+    KioskRun,
+    hub_store,
+    kiosk_status,
+    provision,
+    rolled_up,
+    stored,
+    wait_until,
+)
 from tests.mqtt_client import RawClient
 
 
@@ -23,11 +33,12 @@ def assert_counted_exactly_once(hub_dir: Path, kiosks: dict[str, Path], tmp_path
         st = kiosk_status(cfg, tmp_path / f"{kid}-data")
         assert st["pending"] == 0, f"{kid} still has {st['pending']} pending"
         expected += st["last_seq"]
-        held = hub_db_count(hub_dir, "SELECT count(*) FROM ratings WHERE kiosk_id = ?", kid)
-        top = hub_db_count(hub_dir, "SELECT coalesce(max(seq), 0) FROM ratings WHERE kiosk_id = ?", kid)
+        held = stored(hub_dir, kiosk_id=kid)
+        with hub_store(hub_dir) as store:
+            top = store.ops.max_seq(kid)
         assert (held, top) == (st["last_seq"], st["last_seq"]), f"{kid}: hub holds {held} (max seq {top})"
-    assert hub_db_count(hub_dir, "SELECT count(*) FROM ratings") == expected
-    assert hub_db_count(hub_dir, "SELECT sum(n) FROM rollup_hourly") == expected
+    assert stored(hub_dir) == expected
+    assert rolled_up(hub_dir) == expected
 
 
 def restart_and_check(hub: HubProcess, run: KioskRun, kiosks: dict[str, Path], tmp_path: Path) -> None:
@@ -42,7 +53,7 @@ def restart_and_check(hub: HubProcess, run: KioskRun, kiosks: dict[str, Path], t
 
 def hub_ratings(hub_dir: Path) -> int:
     try:
-        return hub_db_count(hub_dir, "SELECT count(*) FROM ratings")
+        return stored(hub_dir)
     except sqlite3.OperationalError:
         return 0
 
@@ -160,8 +171,8 @@ def test_same_batch_replayed_three_times_counts_once(hub: HubProcess, tmp_path: 
     finally:
         raw.close()
     assert [a.acked_through for a in acks] == [50, 50, 50]
-    assert hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings") == 50
-    assert hub_db_count(hub.data_dir, "SELECT sum(n) FROM rollup_hourly") == 50
+    assert stored(hub.data_dir) == 50
+    assert rolled_up(hub.data_dir) == 50
 
 
 def test_hub_data_loss_is_refilled_from_the_kiosks_history(hub: HubProcess, tmp_path: Path) -> None:
@@ -203,9 +214,10 @@ def test_reflashed_kiosk_with_a_fresh_outbox_does_not_reuse_seqs(hub: HubProcess
     assert kiosk_status(cfg, tmp_path / "a-data")["last_seq"] == 30
     assert KioskRun(cfg, tmp_path / "a-data", "--taps", "5", "--wait-acked", "60").wait() == 0
     assert kiosk_status(cfg, tmp_path / "a-data")["last_seq"] == 85
-    assert hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings") == 85
-    assert hub_db_count(hub.data_dir, "SELECT max(seq) FROM ratings") == 85
-    assert hub_db_count(hub.data_dir, "SELECT count(*) FROM rejected") == 0
+    assert stored(hub.data_dir) == 85
+    with hub_store(hub.data_dir) as store:
+        assert store.ops.max_seq() == 85
+        assert store.ops.rejected_count() == 0
 
 
 def test_a_reused_seq_with_another_tap_is_kept_as_a_conflict(hub: HubProcess, tmp_path: Path) -> None:
@@ -230,5 +242,6 @@ def test_a_reused_seq_with_another_tap_is_kept_as_a_conflict(hub: HubProcess, tm
     finally:
         raw.close()
     assert [dict(a.rejected) for a in acks] == [{}, {}, {1: "seq_conflict", 2: "seq_conflict", 3: "seq_conflict"}]
-    assert hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings") == 3
-    assert hub_db_count(hub.data_dir, "SELECT count(*) FROM rejected WHERE reason = 'seq_conflict'") == 3
+    assert stored(hub.data_dir) == 3
+    with hub_store(hub.data_dir) as store:
+        assert store.ops.rejected_count(reason="seq_conflict") == 3

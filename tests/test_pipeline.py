@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.harness import HubProcess, KioskRun, hub_cmd, hub_db_count, kiosk_status, provision, wait_until
+from tests.harness import HubProcess, KioskRun, hub_cmd, kiosk_status, provision, rolled_up, stored, wait_until
 
 
 def test_round_trip_counts_every_tap_once_and_drains_outboxes(hub: HubProcess, tmp_path: Path) -> None:
@@ -25,8 +25,8 @@ def test_round_trip_counts_every_tap_once_and_drains_outboxes(hub: HubProcess, t
     summary = hub.api("/api/locations/sto/summary", include_misuse="true")
     assert summary["total"] == 200 + 250 + 300
     assert sum(summary["counts"]) == 750
-    assert hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings") == 750
-    assert hub_db_count(hub.data_dir, "SELECT sum(n) FROM rollup_hourly") == 750
+    assert stored(hub.data_dir) == 750
+    assert rolled_up(hub.data_dir) == 750
     statuses = {k["id"]: k["status"] for k in hub.api("/api/kiosks")}
     assert {kid: (st["state"], st["pending"]) for kid, st in statuses.items()} == {
         "k1": ("offline", 0),
@@ -60,9 +60,6 @@ def test_taps_recorded_before_a_move_count_for_the_old_store_even_if_sent_after(
     assert KioskRun(cfg, data, "--taps", "4", "--offline").wait() == 0
     hub_cmd("kiosk", "move", "m", "--location", "gbg", "--data-dir", str(hub.data_dir))
     assert KioskRun(cfg, data, "--taps", "6", "--wait-acked", "30").wait() == 0
-    by_location = {
-        loc: hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE location_id = ?", loc)
-        for loc in ("sto", "gbg")
-    }
+    by_location = {loc: stored(hub.data_dir, location_id=loc) for loc in ("sto", "gbg")}
     assert by_location == {"sto": 4, "gbg": 6}
-    assert hub_db_count(hub.data_dir, "SELECT sum(n) FROM rollup_hourly WHERE location_id = 'sto'") == 4
+    assert rolled_up(hub.data_dir, location_id="sto") == 4

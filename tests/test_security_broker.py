@@ -12,11 +12,12 @@ import tomllib
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from feedback import protocol as p
-from tests.harness import HubProcess, KioskRun, free_port, hub_cmd, hub_db_count, require_binary, wait_until
+from tests.harness import HubProcess, KioskRun, free_port, hub_cmd, hub_store, require_binary, stored, wait_until
 from tests.tls_fleet import KioskClient, TlsHub, foreign_cert_files, pem_files, provision_tls
 
 NOT_AUTHORIZED = 0x87
@@ -31,6 +32,16 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[TlsHub, di
     hub.start()
     yield hub, configs, root
     hub.stop()
+
+
+def forged_statuses(hub: HubProcess) -> int:
+    """How many of b's stored statuses carry the forger's mark."""
+    return sum("forged" in json.dumps(k["status"]) for k in hub.api("/api/kiosks") if k["id"] == "b")
+
+
+def config_status(data_dir: Path, kiosk_id: str) -> list[dict[str, Any]]:
+    with hub_store(data_dir) as store:
+        return store.settings.status(kiosk_id=kiosk_id)
 
 
 def one_rating(seq: int) -> bytes:
@@ -68,8 +79,8 @@ def test_hub_and_two_tls_kiosks_deliver_through_the_generated_config(
         for k, n in (("a", 12), ("b", 7))
     ]
     assert [r.wait() for r in runs] == [0, 0]
-    assert hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE kiosk_id = 'a'") == 12
-    assert hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE kiosk_id = 'b'") == 7
+    assert stored(hub.data_dir, kiosk_id="a") == 12
+    assert stored(hub.data_dir, kiosk_id="b") == 7
 
 
 @pytest.mark.parametrize("kind", [p.RATINGS, p.STATUS, p.REPORT])
@@ -78,10 +89,8 @@ def test_kiosk_publishing_on_another_kiosks_topic_gets_0x87_and_nothing_is_store
 ) -> None:
     """Kiosk a publishing on b's ratings/status/report topic gets PUBACK 0x87; the hub stores nothing for b."""
     hub, configs, root = fleet
-    before = hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE kiosk_id = 'b'")
-    status_before = hub_db_count(
-        hub.data_dir, "SELECT count(*) FROM kiosk_state WHERE kiosk_id = 'b' AND status_json LIKE '%forged%'"
-    )
+    before = stored(hub.data_dir, kiosk_id="b")
+    status_before = forged_statuses(hub)
     a = KioskClient.as_kiosk(hub.tls_port, configs["a"], root / "pems", client_id=f"raw-a-{kind}")
     try:
         assert not a.connect().is_failure
@@ -99,21 +108,14 @@ def test_kiosk_publishing_on_another_kiosks_topic_gets_0x87_and_nothing_is_store
         seq = 50_000 + hash(kind) % 1000
         assert not a.publish(p.kiosk_topic("a", p.RATINGS), one_rating(seq)).is_failure
         wait_until(
-            lambda: (
-                hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE kiosk_id = 'a' AND seq = ?", seq) == 1
-            ),
+            lambda: stored(hub.data_dir, kiosk_id="a", seq=seq) == 1,
             message="a's own rating stored",
         )
     finally:
         a.close()
-    assert hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE kiosk_id = 'b'") == before
-    assert hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE seq = 10000") == 0
-    assert (
-        hub_db_count(
-            hub.data_dir, "SELECT count(*) FROM kiosk_state WHERE kiosk_id = 'b' AND status_json LIKE '%forged%'"
-        )
-        == status_before
-    )
+    assert stored(hub.data_dir, kiosk_id="b") == before
+    assert stored(hub.data_dir, seq=10000) == 0
+    assert forged_statuses(hub) == status_before
 
 
 def test_kiosk_subscribed_to_another_kiosks_topics_or_to_all_ratings_receives_none_of_them(
@@ -127,12 +129,7 @@ def test_kiosk_subscribed_to_another_kiosks_topics_or_to_all_ratings_receives_no
     hub, configs, root = fleet
     hub_cmd("config", "set", "--kiosk", "b", "--set", 'thank_you.en="Thanks, b"', "--data-dir", str(hub.data_dir))
     wait_until(
-        lambda: (
-            hub_db_count(
-                hub.data_dir, "SELECT count(*) FROM kiosk_config WHERE kiosk_id = 'b' AND published_version = version"
-            )
-            == 1
-        ),
+        lambda: any(s["version"] == s["published_version"] for s in config_status(hub.data_dir, "b")),
         message="b's retained config published",
     )
     a = KioskClient.as_kiosk(hub.tls_port, configs["a"], root / "pems", client_id="raw-a-sub")
@@ -240,7 +237,8 @@ def test_disable_drops_a_connected_kiosk_at_once_and_enable_restores_it(
         assert time.monotonic() - started < 5
         assert not is_admitted(hub, configs["c"], pems, "raw-c-again")
         assert not bystander.disconnected.is_set()
-        assert hub_db_count(hub.data_dir, "SELECT count(*) FROM kiosks WHERE id = 'c' AND is_disabled = 1") == 1
+        with hub_store(hub.data_dir) as store:
+            assert store.registry.kiosk("c").is_disabled
         hub_cmd("kiosk", "enable", "c", "--data-dir", str(hub.data_dir))
         wait_until(
             lambda: is_admitted(hub, configs["c"], pems, "raw-c-back"), timeout=10, message="re-enabled kiosk admitted"
@@ -275,10 +273,7 @@ def test_moving_a_kiosk_counts_later_ratings_for_the_new_location_with_the_same_
     )
     hub_cmd("kiosk", "move", "m", "--location", "gbg", "--data-dir", str(hub.data_dir))
     assert KioskRun(configs["m"], data, "--taps", "6", "--wait-acked", "30").wait() == 0
-    by_location = {
-        loc: hub_db_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE kiosk_id = 'm' AND location_id = ?", loc)
-        for loc in ("sto", "gbg")
-    }
+    by_location = {loc: stored(hub.data_dir, kiosk_id="m", location_id=loc) for loc in ("sto", "gbg")}
     assert by_location == {"sto": 4, "gbg": 6}
     assert hub.api("/api/locations/gbg/summary", include_misuse="true")["total"] == 6
 
@@ -333,7 +328,7 @@ def test_broker_config_with_tls_runs_an_external_mosquitto_for_hub_and_tls_kiosk
         )
         hub.start()
         assert KioskRun(config, tmp_path / "ext1-data", "--taps", "5", "--wait-acked", "30").wait() == 0
-        assert hub_db_count(data, "SELECT count(*) FROM ratings WHERE kiosk_id = 'ext1'") == 5
+        assert stored(data, kiosk_id="ext1") == 5
         anonymous = KioskClient(tls_port, username=None, password=None, tls=pem_files(config, tmp_path / "pems"))
         try:
             assert anonymous.connect().is_failure

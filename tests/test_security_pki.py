@@ -14,7 +14,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from feedback.ids import InvalidId
 from hub import cli as hub_cli
-from hub.pki import KioskCA
+from hub.fleet.pki import KioskCA
 from tests.harness import hub_cmd
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)

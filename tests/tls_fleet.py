@@ -11,7 +11,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-from hub.pki import KioskCA
+from hub.fleet.pki import KioskCA
 from tests.harness import ROOT, HubProcess, child_env, free_port, hub_cmd
 from tests.mqtt_client import RawClient
 

@@ -18,11 +18,12 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from hub import ranges
-from hub.api import get_db, visible_location
-from hub.misuse_rule import set_response_interval
-from hub.rollups import BadInterval
-from hub.users import SESSION_TTL_MS, Session, check_password, close_session, csrf_matches, open_session
+from feedback.misuse import MAX_RESPONSE_INTERVAL_S, MIN_RESPONSE_INTERVAL_S
+from hub.accounts import SESSION_TTL_MS, Session, check_password, close_session, csrf_matches, open_session
+from hub.api.deps import get_store, visible_location
+from hub.errors import NotFound
+from hub.fleet.misuse_rule import set_response_interval
+from hub.reports import ranges
 from hub.web.i18n import LANGUAGES, STRINGS, pick_language
 from hub.web.login_throttle import LoginThrottle
 from hub.web.session_middleware import SESSION_COOKIE, cookie_value
@@ -130,17 +131,17 @@ def login(
 ) -> Response:
     if not csrf_matches(request.cookies.get(LOGIN_CSRF_COOKIE, ""), csrf):
         return RedirectResponse(f"/login?failed=2&next={quote(safe_next(next))}", status_code=303)
-    db = get_db(request)
+    store = get_store(request)
     now = request.app.state.now_ms()
     throttle: LoginThrottle = request.app.state.login_throttle
     if throttle.is_locked(username, now_ms=now):
         return RedirectResponse(f"/login?failed=3&next={quote(safe_next(next))}", status_code=303)
-    role = check_password(db, username, password)
+    role = check_password(store, username, password)
     if role is None:
         throttle.failed(username, now_ms=now)
         return RedirectResponse(f"/login?failed=1&next={quote(safe_next(next))}", status_code=303)
     throttle.succeeded(username)
-    token = open_session(db, username, now_ms=now)
+    token = open_session(store, username, now_ms=now)
     resp = RedirectResponse(safe_next(next), status_code=303)
     resp.set_cookie(
         SESSION_COOKIE,
@@ -162,7 +163,7 @@ def logout(request: Request, csrf: Annotated[str, Form(max_length=200)]) -> Resp
         raise HTTPException(403, "wrong CSRF token")
     token = cookie_value(request.scope, SESSION_COOKIE)
     if token:
-        close_session(get_db(request), token)
+        close_session(get_store(request), token)
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(SESSION_COOKIE, path="/")
     return resp
@@ -198,8 +199,8 @@ def fleet_page(request: Request) -> Response:
 def location_page(request: Request, location_id: str, recomputed: str | None = None) -> Response:
     session = session_of(request)
     try:
-        loc = visible_location(get_db(request), session.principal, location_id)
-    except HTTPException:
+        loc = visible_location(get_store(request), session.principal, location_id)
+    except NotFound:
         return not_found(request)
     done = re.fullmatch(r"(\d{1,12})-(\d{1,12})", recomputed or "")
     return render(
@@ -218,22 +219,19 @@ def set_interval(
     request: Request,
     location_id: str,
     csrf: Annotated[str, Form(max_length=200)],
-    response_interval_s: Annotated[float, Form(ge=0, le=3600)],
+    response_interval_s: Annotated[float, Form(ge=MIN_RESPONSE_INTERVAL_S, le=MAX_RESPONSE_INTERVAL_S)],
 ) -> Response:
     session = session_of(request)
     if not csrf_matches(session.csrf, csrf):
         raise HTTPException(403, "wrong CSRF token")
-    db = get_db(request)
+    store = get_store(request)
     try:
-        loc = visible_location(db, session.principal, location_id)
-    except HTTPException:
+        loc = visible_location(store, session.principal, location_id)
+    except NotFound:
         return not_found(request)
     if not session.principal.is_admin:
         raise HTTPException(403, "admin role required")
-    try:
-        done = set_response_interval(db, loc.id, interval_s=response_interval_s, now_ms=request.app.state.now_ms())
-    except BadInterval as exc:
-        raise HTTPException(422, str(exc)) from None
+    done = set_response_interval(store, loc.id, interval_s=response_interval_s, now_ms=request.app.state.now_ms())
     return RedirectResponse(f"/locations/{loc.id}?recomputed={done.misuse}-{done.ratings}", status_code=303)
 
 

@@ -12,10 +12,8 @@ from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
-from hub.db import open_db
-from hub.users import find_session
+from hub.accounts import find_session
+from hub.store import Store, open_store
 
 SESSION_COOKIE = "hub_session"
 CSP = (
@@ -50,14 +48,14 @@ class SessionMiddleware:
         self.app = app
         self.db_path = db_path
         self.now_ms = now_ms
-        self._db: sqlite_utils.Database | None = None
+        self._store: Store | None = None
         self._lock = threading.Lock()
 
     def _lookup(self, token: str) -> Any:
         with self._lock:
-            if self._db is None:
-                self._db = open_db(self.db_path)
-            return find_session(self._db, token, now_ms=self.now_ms())
+            if self._store is None:
+                self._store = open_store(self.db_path)
+            return find_session(self._store, token, now_ms=self.now_ms())
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":

@@ -14,13 +14,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from feedback.rating import Rating
+from hub.accounts import add_user, create_token
 from hub.app import create_app
-from hub.auth import create_token
 from hub.config import HubConfig
-from hub.db import open_db
-from hub.ledger import Incoming, store_batch
-from hub.registry import Registry
-from hub.users import add_user
+from hub.fleet.kiosks import register_kiosk
+from hub.store import open_store
+from hub.store.records import Incoming
 
 NOW = datetime(2026, 4, 10, 10, 0, tzinfo=UTC)  # a Friday
 NOW_MS = int(NOW.timestamp() * 1000)
@@ -34,12 +33,12 @@ def local_ms(text: str, tz: ZoneInfo = STOCKHOLM, *, fold: int = 0) -> int:
 
 
 class Store:
-    """The hub database of one test, with ratings added through ``hub.ledger.store_batch``."""
+    """The hub store of one test (``db``), with ratings added through its ledger's ``store_batch``."""
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
-        self.db = open_db(data_dir / "hub.db")
-        self.registry = Registry(self.db)
+        self.db = open_store(data_dir / "hub.db")
+        self.registry = self.db.registry
         self._seq: dict[str, int] = {}
         self.tokens: dict[str, str] = {}
 
@@ -54,7 +53,7 @@ class Store:
     ) -> None:
         self.registry.add_location(location_id, name=name, timezone=tz, now_ms=NOW_MS, region_id=region)
         for kid in kiosks:
-            self.registry.add_kiosk(kid, location_id=location_id, now_ms=NOW_MS)
+            register_kiosk(self.db, kid, location_id=location_id, now_ms=NOW_MS)
 
     def ingest(
         self,
@@ -85,7 +84,7 @@ class Store:
                     is_misuse=misuse,
                 )
             )
-        out = store_batch(self.db.conn, [Incoming(kiosk_id, received_ms, ratings)], now_ms=received_ms)
+        out = self.db.ledger.store_batch([Incoming(kiosk_id, received_ms, ratings)], now_ms=received_ms)
         assert out.stored == len(ratings)
         return [r.seq for r in ratings]
 

@@ -93,11 +93,10 @@ def test_list_routes_show_a_manager_only_their_locations(store: Store, client: T
     store.faces("sto-1", "2026-04-08", [1, 2, 3, 4])
     store.faces("gbg-1", "2026-04-08", [4, 3, 2, 1])
     from feedback import protocol as p
-    from hub.ledger import store_status
 
     for kid in ("sto-1", "gbg-1"):
-        store_status(
-            store.db.conn, kid, p.Status("online"), received_ms=local_ms("2026-04-10 11:00"), is_retained=False
+        store.db.ledger.store_status(
+            kid, p.Status("online"), received_ms=local_ms("2026-04-10 11:00"), is_retained=False
         )
     for user, mine, other in (("anna", "sto", "gbg"), ("erik", "gbg", "sto")):
         text = client.get(path, headers=bearer(store, "manager", user)).text

@@ -15,7 +15,7 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from hub.reports import MAX_RANGE_DAYS
+from hub.reports.ranges import MAX_RANGE_DAYS
 from tests.dashboard.conftest import Store, bearer, make_client
 
 INJECTIONS = [

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from tests.harness import OUTPUT, ROOT, HubProcess, KioskRun, child_env, hub_cmd, hub_db_count, provision, wait_until
+from tests.harness import OUTPUT, ROOT, HubProcess, KioskRun, child_env, hub_cmd, oracle_count, provision, wait_until
 
 SHOTS = OUTPUT / "dashboard"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -42,7 +42,7 @@ def local_days_ago(days: int) -> str:
 
 def stored(data_dir: Path, location: str, first_day: str, *, misuse: bool = False) -> int:
     """Ratings in the hub's own table for a location since a local day (independent of the report code)."""
-    return hub_db_count(
+    return oracle_count(
         data_dir,
         "SELECT count(*) FROM ratings WHERE location_id = ? AND local_day >= ?" + ("" if misuse else " AND misuse = 0"),
         location,

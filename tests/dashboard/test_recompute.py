@@ -115,7 +115,7 @@ def test_managers_cannot_change_the_rule_and_bad_intervals_are_refused(store: St
 
 def test_the_new_interval_is_pushed_to_the_locations_kiosks(store: Store, client: TestClient) -> None:
     """Kiosks of the location get the new response interval in their remote settings, others keep theirs."""
-    from hub.remote_config import RemoteSettings
+    from hub.fleet.settings import RemoteSettings
 
     h = bearer(store, "admin")
     assert (

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from feedback.scores import intervals_overlap, score
-from hub.reports import MIN_RESPONSES
+from hub.reports.scoring import MIN_RESPONSES
 from tests.dashboard.conftest import NOW_MS, Store, bearer, get_json, local_ms
 
 
@@ -169,10 +169,8 @@ def test_compare_ranks_by_index_marks_overlaps_and_leaves_few_answers_unranked(
 def test_fleet_shows_state_backlog_version_and_clock_skew(store: Store, client: TestClient) -> None:
     """Fleet rows come from the kiosks' status messages; silent or offline kiosks are listed first."""
     from feedback import protocol as p
-    from hub.ledger import store_status
 
-    store_status(
-        store.db.conn,
+    store.db.ledger.store_status(
         "sto-1",
         p.Status(
             "online",
@@ -186,11 +184,10 @@ def test_fleet_shows_state_backlog_version_and_clock_skew(store: Store, client: 
         received_ms=NOW_MS - 60_000,
         is_retained=False,
     )
-    store_status(
-        store.db.conn, "sto-2", p.Status("offline", kind="will"), received_ms=NOW_MS - 3_600_000, is_retained=False
+    store.db.ledger.store_status(
+        "sto-2", p.Status("offline", kind="will"), received_ms=NOW_MS - 3_600_000, is_retained=False
     )
-    store_status(
-        store.db.conn,
+    store.db.ledger.store_status(
         "upp-1",
         p.Status("online", version="1.2.2", pending=0),
         received_ms=NOW_MS - 3_600_000,
@@ -209,7 +206,7 @@ def test_fleet_shows_state_backlog_version_and_clock_skew(store: Store, client: 
 
 def test_daily_rollup_matches_hourly_after_ingest_and_is_rebuilt_for_an_old_database(store: Store) -> None:
     """The trigger-kept daily rollup sums to the hourly one, and a database without it gets it on open."""
-    from hub.db import open_db
+    from hub.store import open_store
 
     store.faces("sto-1", "2026-04-08", [3, 1, 4, 1])
     store.faces("sto-1", "2026-04-08", [5, 9, 2, 6])  # same hour again: upserts
@@ -225,8 +222,8 @@ def test_daily_rollup_matches_hourly_after_ingest_and_is_rebuilt_for_an_old_data
     rows = sums()
     assert [r[4] for r in rows] == [7, 31] and all(r[4] == r[5] for r in rows)
     store.db.conn.execute("DELETE FROM rollup_daily")
-    store.db.conn.execute("DELETE FROM meta WHERE key = 'rollup_daily'")
-    reopened = open_db(store.data_dir / "hub.db")
+    store.db.conn.execute("PRAGMA user_version = 1")  # as a database from before the daily rollup was
+    reopened = open_store(store.data_dir / "hub.db")
     assert reopened.conn.execute("SELECT sum(f0 + f1 + f2 + f3 + f4) FROM rollup_daily").fetchone()[0] == 38
 
 
@@ -235,17 +232,15 @@ def test_fleet_keeps_backlog_and_version_from_the_last_online_status_after_the_w
 ) -> None:
     """A kiosk that went offline still shows the backlog and version it reported while online."""
     from feedback import protocol as p
-    from hub.ledger import store_status
 
-    store_status(
-        store.db.conn,
+    store.db.ledger.store_status(
         "gbg-1",
         p.Status("online", version="2.0.0", pending=17),
         received_ms=NOW_MS - 9_000,
         is_retained=False,
     )
-    store_status(
-        store.db.conn, "gbg-1", p.Status("offline", kind="will"), received_ms=NOW_MS - 5_000, is_retained=False
+    store.db.ledger.store_status(
+        "gbg-1", p.Status("offline", kind="will"), received_ms=NOW_MS - 5_000, is_retained=False
     )
     row = next(k for k in get_json(client, "/api/fleet", bearer(store, "admin"))["kiosks"] if k["id"] == "gbg-1")
     assert (row["state"], row["version"], row["backlog"], row["last_seen_age_s"]) == ("offline", "2.0.0", 17, 5)
@@ -253,7 +248,7 @@ def test_fleet_keeps_backlog_and_version_from_the_last_online_status_after_the_w
 
 def test_heatmap_hours_fall_back_to_the_kiosks_remote_opening_hours(store: Store, client: TestClient) -> None:
     """Without hours of its own a store shows its kiosks' configured opening hours (unnamed days: open)."""
-    from hub.remote_config import RemoteSettings
+    from hub.fleet.settings import RemoteSettings
 
     RemoteSettings(store.db).set(
         "location",
@@ -346,7 +341,7 @@ def test_csv_exports_stream_every_row_with_local_times_and_defused_formulas(stor
 
 def test_responses_match_the_shapes_the_openapi_document_promises(store: Store, client: TestClient) -> None:
     """Real overview, compare, report and fleet documents validate against the models /docs shows."""
-    from hub import api_models
+    from hub.api import models as api_models
 
     store.faces("sto-1", "2026-04-08", [1, 2, 3, 4])
     store.faces("gbg-1", "2026-04-08", [0, 0, 0, 0, 2], scale=5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.harness import hub_cmd, hub_db_count
+from tests.harness import hub_cmd, stored
 from tests.kiosk_ui.conftest import KIOSK_ID
 
 
@@ -20,9 +20,7 @@ def test_a_tap_reaches_the_hub(kiosk_ui: Any) -> None:
     k.touch(k.face(3))
     seq = k.wait_rows(start, 1)[0]["seq"]
     k.until(lambda: pending(k) == 0, timeout=30, message="outbox drained by the hub's ack")
-    assert (
-        hub_db_count(k.hub.data_dir, "SELECT count(*) FROM ratings WHERE kiosk_id = ? AND seq = ?", KIOSK_ID, seq) == 1
-    )
+    assert stored(k.hub.data_dir, kiosk_id=KIOSK_ID, seq=seq) == 1
 
 
 def test_broker_outage_is_invisible_to_shoppers_and_catches_up(kiosk_ui: Any) -> None:

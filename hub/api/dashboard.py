@@ -1,0 +1,151 @@
+"""JSON routes behind the dashboard pages: who am I, regions, overview, location report, compare, misuse rule.
+
+Every route filters by the caller's locations: an id the caller may not see answers 404, like one that does
+not exist. Date ranges are presets or custom ``from``/``to`` local days; bad ones answer 422 naming the field.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from feedback.misuse import MAX_RESPONSE_INTERVAL_S, MIN_RESPONSE_INTERVAL_S
+from hub.api import models
+from hub.api.deps import (
+    AdminPrincipal,
+    CurrentPrincipal,
+    FromQ,
+    IdsQ,
+    MisuseQ,
+    RangeQ,
+    RegionQ,
+    StoreDep,
+    ToQ,
+    period_for,
+    reference_today,
+    require_csrf,
+    selected_locations,
+    visible_location,
+)
+from hub.fleet.misuse_rule import set_response_interval as set_response_interval_everywhere
+from hub.reports import location as location_report
+from hub.reports import scoring
+from hub.reports.localtime import today
+
+router = APIRouter(prefix="/api", tags=["dashboard"])
+
+
+@router.get("/me")
+def me(who: CurrentPrincipal) -> dict[str, Any]:
+    """Who is asking and which locations they see (``null`` = all)."""
+    return {
+        "name": who.name,
+        "role": who.role,
+        "location_ids": None if who.location_ids is None else sorted(who.location_ids),
+    }
+
+
+@router.get("/regions")
+def list_regions(store: StoreDep, who: CurrentPrincipal) -> list[dict[str, Any]]:
+    """Regions with the caller's locations in them (locations without a region under ``id: null``)."""
+    mine = [loc for loc in store.registry.locations() if who.may_see(loc.id)]
+    names = dict(store.registry.regions())
+    out: dict[str | None, dict[str, Any]] = {}
+    for loc in mine:
+        entry = out.setdefault(
+            loc.region_id, {"id": loc.region_id, "name": names.get(loc.region_id or ""), "locations": []}
+        )
+        entry["locations"].append({"id": loc.id, "name": loc.name, "timezone": loc.timezone})
+    return sorted(out.values(), key=lambda r: (r["id"] is None, r["name"] or ""))
+
+
+@router.get("/overview", response_class=JSONResponse, responses=models.doc(models.Overview))
+def overview(
+    request: Request,
+    store: StoreDep,
+    who: CurrentPrincipal,
+    range_: RangeQ = None,
+    from_: FromQ = None,
+    to: ToQ = None,
+    include_misuse: MisuseQ = False,
+    region: RegionQ = None,
+) -> JSONResponse:
+    """Every permitted location: Happy Index, % positive, responses, change vs the previous period, few-answers
+    flag (``is_low_n``, below ``min_n``); ``all`` sums them up."""
+    locs = selected_locations(store, who, None, region)
+    period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
+    body = scoring.overview(store, locs, period.days, period.previous, include_misuse=include_misuse)
+    return JSONResponse({"period": period.as_dict(), **body})
+
+
+@router.get("/compare", response_class=JSONResponse, responses=models.doc(models.Compare))
+def compare(
+    request: Request,
+    store: StoreDep,
+    who: CurrentPrincipal,
+    range_: RangeQ = None,
+    from_: FromQ = None,
+    to: ToQ = None,
+    include_misuse: MisuseQ = False,
+    location: IdsQ = None,
+    region: RegionQ = None,
+) -> JSONResponse:
+    """Locations ranked by Happy Index with 95 % intervals; ``overlaps_next`` = not significantly different
+    from the next rank; locations with fewer than ``min_n`` answers are listed unranked."""
+    locs = selected_locations(store, who, location, region)
+    period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
+    return JSONResponse(
+        {"period": period.as_dict(), **scoring.compare(store, locs, period.days, include_misuse=include_misuse)}
+    )
+
+
+@router.get("/locations/{location_id}/report", response_class=JSONResponse, responses=models.doc(models.Report))
+def location_page(
+    request: Request,
+    location_id: str,
+    store: StoreDep,
+    who: CurrentPrincipal,
+    range_: RangeQ = None,
+    from_: FromQ = None,
+    to: ToQ = None,
+    include_misuse: MisuseQ = False,
+    granularity: Annotated[str, Query(pattern="^(day|week)$", description="trend per day or week")] = "day",
+) -> JSONResponse:
+    """One location: summary with change, trend with counts per face, hour × weekday heatmap (local time),
+    per-kiosk breakdown and follow-up reasons of unhappy answers."""
+    loc = visible_location(store, who, location_id)
+    period = period_for(today(loc.timezone, request.app.state.now_ms()), range_, from_, to)
+    body = location_report.report(
+        store, loc, period.days, period.previous, granularity=granularity, include_misuse=include_misuse
+    )
+    return JSONResponse({"period": period.as_dict(), **body})
+
+
+class IntervalBody(BaseModel):
+    response_interval_s: float = Field(
+        ge=MIN_RESPONSE_INTERVAL_S,
+        le=MAX_RESPONSE_INTERVAL_S,
+        description="taps closer than this to the previous one on the same kiosk count as misuse",
+    )
+
+
+@router.put("/locations/{location_id}/response-interval", dependencies=[Depends(require_csrf)])
+def set_response_interval(
+    request: Request, location_id: str, body: IntervalBody, store: StoreDep, who: AdminPrincipal
+) -> dict[str, Any]:
+    """(admin) Set a location's response interval: its kiosks get it in their remote settings, and its scores
+    are recomputed from the raw taps."""
+    loc = visible_location(store, who, location_id)
+    done = set_response_interval_everywhere(
+        store, loc.id, interval_s=body.response_interval_s, now_ms=request.app.state.now_ms()
+    )
+    return {
+        "location_id": done.location_id,
+        "response_interval_s": done.response_interval_s,
+        "ratings": done.ratings,
+        "misuse": done.misuse,
+        "changed": done.changed,
+    }

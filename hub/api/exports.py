@@ -1,0 +1,209 @@
+"""CSV exports, streamed row by row from the store (no row cap, constant memory), filtered by permission.
+
+``ratings.csv`` holds one line per stored tap; ``daily.csv`` one line per location, local day and scale.
+Text cells that a spreadsheet would run as a formula (starting with = + - @) are prefixed with ``'``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from itertools import groupby
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import StreamingResponse
+
+from feedback.scores import score
+from hub.api.deps import (
+    CurrentPrincipal,
+    FromQ,
+    IdsQ,
+    MisuseQ,
+    RangeQ,
+    RegionQ,
+    StoreDep,
+    ToQ,
+    period_for,
+    reference_today,
+    selected_locations,
+)
+from hub.reports.localtime import day_bounds_ms, zone
+from hub.reports.ranges import Period
+from hub.store import Store
+from hub.store.records import Location
+
+CHUNK_ROWS = 2000
+RATING_COLUMNS = [
+    "location_id",
+    "kiosk_id",
+    "seq",
+    "local_day",
+    "local_hour",
+    "local_time",
+    "utc_time",
+    "face",
+    "scale",
+    "question",
+    "reason",
+    "misuse",
+    "misuse_device",
+    "time_flag",
+    "received_utc",
+]
+DAILY_COLUMNS = [
+    "location_id",
+    "location_name",
+    "local_day",
+    "scale",
+    "responses",
+    "face_0",
+    "face_1",
+    "face_2",
+    "face_3",
+    "face_4",
+    "happy_index",
+    "pct_positive",
+    "misuse_excluded",
+]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _iso(ms: int, tz: Any) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=tz).isoformat(timespec="seconds")
+
+
+def _lines(rows: Iterator[list[Any]], header: list[str]) -> Iterator[str]:
+    buf = io.StringIO()
+    out = csv.writer(buf, lineterminator="\r\n")
+    out.writerow(header)
+    for n, row in enumerate(rows, start=1):
+        out.writerow(row)
+        if n % CHUNK_ROWS == 0:
+            yield buf.getvalue()
+            buf.seek(0)
+            buf.truncate()
+    yield buf.getvalue()
+
+
+def rating_rows(
+    store: Store, locations: list[Location], period: Period, *, include_misuse: bool
+) -> Iterator[list[Any]]:
+    """Raw ratings, location by location in time order."""
+    first, last = period.days.first, period.days.last
+    for loc in locations:
+        tz = zone(loc.timezone)
+        start, end = day_bounds_ms(loc.timezone, first, last)
+        rows = store.exports.ratings(loc.id, first, last, start_ms=start, end_ms=end, include_misuse=include_misuse)
+        for kid, seq, day, hour, t, face, scale, question, reason, misuse, m_dev, flag, rec in rows:
+            yield [
+                loc.id,
+                kid,
+                seq,
+                day,
+                hour,
+                _iso(t, tz),
+                _iso(t, UTC),
+                face,
+                scale,
+                safe_cell(question),
+                safe_cell(reason),
+                misuse,
+                m_dev,
+                flag or "",
+                _iso(rec, UTC),
+            ]
+
+
+def daily_rows(store: Store, locations: list[Location], period: Period, *, include_misuse: bool) -> Iterator[list[Any]]:
+    for loc in locations:
+        rows = store.exports.daily(loc.id, period.days.first, period.days.last)
+        for (day, scale), group in groupby(rows, key=lambda r: (r[0], r[1])):
+            counts, excluded = [0] * scale, 0
+            for *_, misuse, f0, f1, f2, f3, f4 in group:
+                if misuse and not include_misuse:
+                    excluded += f0 + f1 + f2 + f3 + f4
+                else:
+                    counts = [a + b for a, b in zip(counts, (f0, f1, f2, f3, f4), strict=False)]
+            s = score({scale: counts})
+            yield [
+                loc.id,
+                safe_cell(loc.name),
+                day,
+                scale,
+                s.total,
+                *counts,
+                *[""] * (5 - scale),
+                "" if s.happy_index is None else s.happy_index,
+                "" if s.pct_positive is None else s.pct_positive,
+                excluded,
+            ]
+
+
+def _csv_response(lines: Iterator[str], filename: str) -> StreamingResponse:
+    return StreamingResponse(
+        lines,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+router = APIRouter(prefix="/api/exports", tags=["exports"])
+
+
+@router.get(
+    "/ratings.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "one line per tap"}},
+)
+def export_ratings(
+    request: Request,
+    store: StoreDep,
+    who: CurrentPrincipal,
+    range_: RangeQ = None,
+    from_: FromQ = None,
+    to: ToQ = None,
+    include_misuse: MisuseQ = False,
+    location: IdsQ = None,
+    region: RegionQ = None,
+) -> StreamingResponse:
+    """Raw ratings of the permitted (or chosen) locations in the range, streamed; face 0 = least happy."""
+    locs = selected_locations(store, who, location, region)
+    period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
+    rows = rating_rows(store, locs, period, include_misuse=include_misuse)
+    return _csv_response(
+        _lines(rows, RATING_COLUMNS), f"ratings_{period.days.first.isoformat()}_{period.days.last.isoformat()}.csv"
+    )
+
+
+@router.get(
+    "/daily.csv",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}, "description": "one line per location, day and scale"}},
+)
+def export_daily(
+    request: Request,
+    store: StoreDep,
+    who: CurrentPrincipal,
+    range_: RangeQ = None,
+    from_: FromQ = None,
+    to: ToQ = None,
+    include_misuse: MisuseQ = False,
+    location: IdsQ = None,
+    region: RegionQ = None,
+) -> StreamingResponse:
+    """Daily aggregates (counts per face, Happy Index, % positive, misuse excluded) per location and local day."""
+    locs = selected_locations(store, who, location, region)
+    period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
+    rows = daily_rows(store, locs, period, include_misuse=include_misuse)
+    return _csv_response(
+        _lines(rows, DAILY_COLUMNS), f"daily_{period.days.first.isoformat()}_{period.days.last.isoformat()}.csv"
+    )

@@ -1,0 +1,166 @@
+"""The shapes of the dashboard's JSON documents, for the OpenAPI description (``/docs``).
+
+The routes return plain ``JSONResponse`` documents (fast for a 1,000-store overview); these models document
+them, and a test validates real responses against them so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ScoreFields(Doc):
+    total: int = Field(description="answers counted")
+    happy_index: float | None = Field(description="0-100: mean face weight (4 faces: 0/33.3/66.7/100)")
+    pct_positive: float | None = Field(description="% of answers on the happy half of the scale")
+    ci95: list[float] | None = Field(description="95 % interval of the Happy Index (none below 2 answers)")
+    scale: int | None = Field(description="faces on the scale most answers were given on")
+    counts: list[int] = Field(description="answers per face on that scale, least happy first")
+    is_low_n: bool = Field(description="fewer answers than min_n: shown with a badge, not ranked")
+
+
+class Period(Doc):
+    preset: str
+    from_: str = Field(alias="from", description="first local day")
+    to: str = Field(description="last local day (inclusive)")
+    previous_from: str
+    previous_to: str
+
+
+class PreviousScore(Doc):
+    total: int
+    happy_index: float | None
+    pct_positive: float | None
+
+
+class OverviewRow(ScoreFields):
+    id: str
+    name: str
+    region_id: str | None
+    timezone: str
+    misuse_excluded: int = Field(description="taps flagged as misuse left out")
+    previous: PreviousScore
+    change_index: float | None = Field(description="Happy Index points against the previous period")
+    change_pct_positive: float | None
+
+
+class OverviewAll(ScoreFields):
+    previous: PreviousScore
+    change_index: float | None
+
+
+class Overview(Doc):
+    period: Period
+    min_n: int
+    include_misuse: bool
+    locations: list[OverviewRow]
+    all: OverviewAll
+
+
+class CompareRow(ScoreFields):
+    rank: int | None = Field(description="none below min_n answers")
+    id: str
+    name: str
+    region_id: str | None
+    overlaps_next: bool | None = Field(description="interval overlaps the next rank's: not significant")
+
+
+class Compare(Doc):
+    period: Period
+    min_n: int
+    include_misuse: bool
+    locations: list[CompareRow]
+
+
+class TrendPoint(ScoreFields):
+    period: str = Field(description="local day YYYY-MM-DD or ISO week YYYY-Www")
+
+
+class HeatCell(Doc):
+    weekday: int = Field(description="ISO weekday, 1 = Monday, local time")
+    hour: int = Field(description="local hour 0-23")
+    total: int
+    happy_index: float | None
+
+
+class KioskRow(ScoreFields):
+    id: str
+    is_here_now: bool = Field(description="false: the kiosk answered here but stands elsewhere now")
+    is_online: bool | None
+    last_seen_ms: int | None
+
+
+class Reason(Doc):
+    reason: str
+    n: int
+    pct: float | None
+
+
+class Reasons(Doc):
+    unhappy_answers: int
+    with_reason: int
+    reasons: list[Reason]
+
+
+class LocationInfo(Doc):
+    id: str
+    name: str
+    timezone: str
+    region_id: str | None
+    response_interval_s: float
+    opening_hours: dict[str, list[int] | None] = Field(description="ISO weekday -> [open hour, close hour]")
+
+
+class Summary(ScoreFields):
+    misuse_excluded: int
+    previous: PreviousScore
+    change_index: float | None
+
+
+class Report(Doc):
+    period: Period
+    location: LocationInfo
+    min_n: int
+    include_misuse: bool
+    granularity: str
+    summary: Summary
+    trend: list[TrendPoint]
+    heatmap: list[HeatCell]
+    kiosks: list[KioskRow]
+    reasons: Reasons
+
+
+class FleetKiosk(Doc):
+    id: str
+    location_id: str
+    location_name: str | None
+    state: str = Field(description="online | offline | never | disabled")
+    is_online: bool
+    last_seen_ms: int | None
+    last_seen_age_s: int | None
+    backlog: int | None = Field(description="ratings waiting in the kiosk's outbox (last online status)")
+    version: str | None
+    clock_skew_ms: int | None = Field(description="kiosk clock minus hub clock at its latest live status")
+    acked_through: int
+    last_seq: int | None
+    ntp_synced: bool | None
+
+
+class Fleet(Doc):
+    now_ms: int
+    stale_after_ms: int
+    online: int
+    offline: int
+    kiosks: list[FleetKiosk]
+
+
+# the large reports are plain JSON documents: returned as JSONResponse they skip FastAPI's per-value encoding
+# (jsonable_encoder took 35 ms for a 1,000-store overview, json.dumps 4 ms); this documents their shape
+def doc(model: type[Doc]) -> dict[int | str, dict[str, Any]]:
+    return {200: {"model": model, "description": "the report (a JSON document of this shape)"}}

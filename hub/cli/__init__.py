@@ -1,0 +1,69 @@
+"""``python -m hub``: the hub's command line, one module per command group. It adapts the library: every
+``HubError`` (and a bad id) becomes one ``error: …`` line and exit 2; anything else is a bug and stays loud."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from feedback.ids import InvalidId
+from hub.cli.broker import add_broker_parser, run_broker_config
+from hub.cli.common import add_data_dir, store_of
+from hub.cli.kiosks import add_kiosk_parser, run_kiosk
+from hub.cli.locations import add_location_parser, add_token_parser, run_location, run_token
+from hub.cli.serve import add_serve_parser, run_serve
+from hub.cli.settings import add_config_parser, run_config
+from hub.cli.users import add_user_parsers, run_user
+from hub.clock import wall_ms
+from hub.errors import HubError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m hub", description="Feedback hub: ingest, store, API.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser(
+        "demo", help="run a demo: hub, managed broker, demo fleet with a month of history (see --help)", add_help=False
+    )
+    add_serve_parser(sub)
+    add_location_parser(sub)
+    add_kiosk_parser(sub)
+    add_token_parser(sub)
+    add_user_parsers(sub, add_data_dir)
+    add_broker_parser(sub)
+    add_config_parser(sub, add_data_dir)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["demo"]:  # its own parser: it only orchestrates the commands below
+        from hub.demo import main as demo_main
+
+        return demo_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    try:
+        return _run(args)
+    except (HubError, InvalidId) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "serve":
+        return run_serve(args)
+    with store_of(args) as store:
+        now = wall_ms()
+        if args.command == "location":
+            run_location(args, store, now)
+        elif args.command == "kiosk":
+            run_kiosk(args, store, now)
+        elif args.command == "token":
+            run_token(args, store, now)
+        elif args.command in ("user", "region"):
+            run_user(args, store, now)
+        elif args.command == "config":
+            run_config(args, store, now)
+        elif args.command == "broker-config":
+            run_broker_config(args, store)
+    return 0

@@ -1,0 +1,114 @@
+"""``python -m hub kiosk …``: register, move, disable and list kiosks; a new kiosk's config file."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from hub.cli.common import add_data_dir
+from hub.config import DEFAULT_MQTT_PORT
+from hub.errors import Invalid
+from hub.fleet.kiosks import register_kiosk
+from hub.fleet.pki import KioskCA
+from hub.store import Store
+
+
+def add_kiosk_parser(sub: Any) -> None:
+    k = sub.add_parser("kiosk", help="manage kiosks").add_subparsers(dest="action", required=True)
+    ka = k.add_parser("add", help="register a kiosk and write its config file (with its credentials)")
+    ka.add_argument("id")
+    ka.add_argument("--location", required=True)
+    ka.add_argument("--out", type=Path, help="write the kiosk config here (default: stdout)")
+    ka.add_argument("--broker-url", help="broker address for the kiosk (default: the one `serve` recorded)")
+    ka.add_argument(
+        "--tls",
+        action="store_true",
+        help="issue a client certificate from the hub's kiosk CA and use the TLS listener (mqtts://)",
+    )
+    add_data_dir(ka)
+    km = k.add_parser("move", help="move a kiosk to another location (same credentials)")
+    km.add_argument("id")
+    km.add_argument("--location", required=True)
+    add_data_dir(km)
+    for name, text in (("disable", "revoke a kiosk's broker access (its data stays)"), ("enable", "re-enable")):
+        kd = k.add_parser(name, help=text)
+        kd.add_argument("id")
+        add_data_dir(kd)
+    kl = k.add_parser("list", help="list kiosks as JSON")
+    add_data_dir(kl)
+
+
+def run_kiosk(args: argparse.Namespace, store: Store, now: int) -> None:
+    reg = store.registry
+    if args.action == "add":
+        url = args.broker_url or store.ops.get_meta("broker_tls_url" if args.tls else "broker_url")
+        if args.tls and not (url or "").startswith("mqtts://"):
+            raise Invalid(
+                "--tls needs the broker's TLS address: pass --broker-url mqtts://HOST:PORT"
+                " or start `serve --mqtt-tls-port` once so the hub records it"
+            )
+        ca = KioskCA(args.data_dir / "pki").ensure(now=dt.datetime.now(dt.UTC)) if args.tls else None
+        registered = register_kiosk(store, args.id, location_id=args.location, now_ms=now)
+        if registered.promoted:
+            print(f"moved {registered.promoted} quarantined ratings of {args.id} into its location", file=sys.stderr)
+        url = url or f"mqtt://127.0.0.1:{DEFAULT_MQTT_PORT}"
+        tls_pems = None
+        if ca is not None:
+            issued = ca.issue_client(args.id, now=dt.datetime.now(dt.UTC))
+            tls_pems = (ca.cert_pem, issued.cert_pem, issued.key_pem)
+        text = kiosk_config_text(args.id, args.location, url, registered.password, tls_pems=tls_pems)
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.touch(mode=0o600)
+            args.out.write_text(text)
+            print(f"kiosk {args.id} added; config written to {args.out}", file=sys.stderr)
+        else:
+            sys.stdout.write(text)
+    elif args.action == "move":
+        reg.move_kiosk(args.id, location_id=args.location, now_ms=now)
+        print(f"kiosk {args.id} now counts for {args.location}", file=sys.stderr)
+    elif args.action in ("disable", "enable"):
+        reg.set_disabled(args.id, is_disabled=args.action == "disable")
+        print(f"kiosk {args.id} {args.action}d", file=sys.stderr)
+    else:
+        print(json.dumps(reg.kiosks(), indent=2))
+
+
+def kiosk_config_text(
+    kiosk_id: str, location_id: str, broker_url: str, password: str, *, tls_pems: tuple[str, str, str] | None = None
+) -> str:
+    """The kiosk's TOML file; with ``tls_pems`` (CA, client cert, client key) the PEMs are embedded."""
+    tls = ""
+    if tls_pems is not None:
+        ca_pem, cert_pem, key_pem = (pem.strip() for pem in tls_pems)
+        tls = f"""# TLS: trust only the hub's kiosk CA; this kiosk's client certificate and its private key.
+ca_pem = '''
+{ca_pem}'''
+cert_pem = '''
+{cert_pem}'''
+key_pem = '''
+{key_pem}'''
+"""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"""# Kiosk configuration written by `python -m hub kiosk add` on {stamp}.
+# It holds this kiosk's broker password: keep it readable by the kiosk's user only.
+
+[kiosk]
+id = "{kiosk_id}"
+location = "{location_id}"
+
+[broker]
+url = "{broker_url}"
+username = "{kiosk_id}"
+password = "{password}"
+{tls}
+[ui]
+faces = 4
+language = "sv"
+languages = ["sv", "en"]
+followup_faces = [0, 1]
+"""

@@ -1,0 +1,295 @@
+"""The hub's MQTT ingest: a persistent-session paho client with manual acknowledgements.
+
+paho's thread only queues messages (callbacks never raise). One worker thread takes whatever is queued,
+stores it in one transaction (the store's ``ledger.store_batch``), and only after the commit sends the
+PUBACKs and each kiosk's cumulative application ack. A message that cannot be stored because the store is
+busy or failing is retried, never acknowledged early; one that trips a bug is kept raw in ``rejected``.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from feedback import __version__
+from feedback import protocol as p
+from feedback.remote_config import decode_report
+from hub.config import MqttEndpoint
+from hub.errors import StoreUnavailable
+from hub.metrics import Metrics
+from hub.mqtt.client import hub_client
+from hub.store import Store
+from hub.store.records import Incoming, Outcome
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SESSION_EXPIRY_S = 7 * 86_400
+MAX_MESSAGES_PER_TXN = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class _Msg:
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    retain: bool
+    received_ms: int
+
+
+class Ingest:
+    def __init__(
+        self,
+        *,
+        open_store: Callable[[], Store],
+        endpoint: MqttEndpoint,
+        client_id: str,
+        metrics: Metrics,
+        now_ms: Callable[[], int],
+    ) -> None:
+        self.open_store = open_store
+        self.endpoint = endpoint
+        self.metrics = metrics
+        self.now_ms = now_ms
+        self._queue: queue.Queue[_Msg] = queue.Queue()
+        self._stopping = threading.Event()
+        self._connected = threading.Event()
+        self._worker: threading.Thread | None = None
+        self._client = c = hub_client(endpoint, client_id=client_id, manual_ack=True, with_will=True)
+        c.on_connect = self._on_connect
+        c.on_disconnect = self._on_disconnect
+        c.on_message = self._on_message
+
+    @property
+    def is_connected(self) -> bool:
+        return self._connected.is_set()
+
+    def start(self) -> None:
+        self._worker = threading.Thread(target=self._work, name="ingest-worker", daemon=True)
+        self._worker.start()
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho leaves it unannotated
+        props.SessionExpiryInterval = SESSION_EXPIRY_S
+        self._client.connect_async(
+            self.endpoint.host, self.endpoint.port, keepalive=10, clean_start=False, properties=props
+        )
+        self._client.loop_start()
+
+    def stop(self) -> None:
+        try:
+            if self._client.is_connected():
+                self._client.publish(
+                    p.HUB_STATUS_TOPIC, p.encode_status(p.Status("offline", kind="shutdown")), qos=1, retain=True
+                ).wait_for_publish(2.0)
+        except (RuntimeError, ValueError, OSError) as exc:
+            log.warning("hub status on stop: %s", exc)
+        self._stopping.set()
+        if self._worker is not None:
+            self._worker.join(10)
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    # ------------------------------------------------------------------------------------------ paho
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
+        try:
+            if rc.is_failure:
+                log.error("hub: broker refused connection: %s", rc)
+                self.metrics.inc("hub_mqtt_connect_refused_total")
+                return
+            client.subscribe(
+                [
+                    (p.ratings_subscription(shared=True), 1),
+                    (f"{p.ROOT}/k/+/{p.STATUS}", 1),
+                    (f"{p.ROOT}/k/+/{p.REPORT}", 1),
+                ]
+            )
+            self._queue.put(_Msg("$connected", b"", 0, 0, False, self.now_ms()))
+            self._connected.set()
+            log.info(
+                "hub: connected to %s:%s (session present: %s)",
+                self.endpoint.host,
+                self.endpoint.port,
+                flags.session_present,
+            )
+        except Exception:  # never raise into paho
+            log.exception("hub on_connect")
+
+    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
+        self._connected.clear()
+        if not self._stopping.is_set():
+            log.warning("hub: disconnected from broker: %s", rc)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        try:
+            self._queue.put(_Msg(msg.topic, bytes(msg.payload), msg.mid, msg.qos, bool(msg.retain), self.now_ms()))
+        except Exception:
+            log.exception("hub on_message")
+
+    # ------------------------------------------------------------------------------------------ worker
+    def _work(self) -> None:
+        # Decoding creates many short-lived objects; the default gen-0 threshold (700) runs the collector
+        # every few messages. Nothing here builds reference cycles worth chasing that often.
+        gc.set_threshold(50_000, 20, 20)
+        store = self.open_store()
+        while not self._stopping.is_set():
+            try:
+                first = self._queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            batch = [first]
+            while len(batch) < MAX_MESSAGES_PER_TXN:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self.metrics.set(
+                "hub_ingest_queue_depth",
+                self._queue.qsize(),
+                help="MQTT messages received but not yet stored (after this batch was taken)",
+            )
+            self.metrics.inc("hub_ingest_batches_total", help="ingest transactions (each stores what was queued)")
+            try:
+                self._process(store, batch)
+            except Exception:
+                log.exception("hub ingest: unexpected failure; messages stay unacknowledged")
+                self.metrics.inc("hub_ingest_errors_total")
+        store.close()
+
+    def _process(self, store: Store, batch: list[_Msg]) -> None:
+        items: list[tuple[_Msg, Incoming]] = []
+        statuses: list[tuple[_Msg, str, p.Status]] = []
+        to_ack: list[_Msg] = []
+        for m in batch:
+            if m.topic == "$connected":
+                self._publish_birth(store)
+                continue
+            to_ack.append(m)
+            try:
+                kiosk_id, kind = p.parse_kiosk_topic(m.topic)
+            except p.ProtocolError as exc:
+                self._count_reject(exc.reason, m.topic, exc)
+                continue
+            if kind == p.RATINGS:
+                items.append((m, self._decode(kiosk_id, m)))
+            elif kind == p.STATUS:
+                try:
+                    statuses.append((m, kiosk_id, p.decode_status(m.payload)))
+                except p.ProtocolError as exc:
+                    self._count_reject(exc.reason, m.topic, exc)
+            elif kind == p.REPORT:
+                self._store_report(store, kiosk_id, m)
+        for m, kiosk_id, status in statuses:
+            reply = self._retry(
+                partial(store.ledger.store_status, kiosk_id, status, received_ms=m.received_ms, is_retained=m.retain)
+            )
+            self.metrics.inc("hub_status_messages_total", help="kiosk status messages received")
+            if reply is not None:
+                if reply.resend_from is not None:
+                    self.metrics.inc("hub_resend_requests_total", help="resend requests sent to kiosks")
+                self._client.publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(reply), qos=1)
+        # statuses first: a live birth fixes its boot's clock before that boot's ratings in the same batch
+        if items:
+            outcome = self._store(store, [inc for _, inc in items])
+            for kiosk_id, ack in outcome.acks.items():
+                self._client.publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(ack), qos=1)
+        for m in to_ack:
+            if m.qos > 0:
+                self._client.ack(m.mid, m.qos)
+
+    def _decode(self, kiosk_id: str, m: _Msg) -> Incoming:
+        self.metrics.inc("hub_rating_messages_total", help="ratings messages received")
+        try:
+            batch = p.decode_ratings(kiosk_id, m.payload)
+        except p.ProtocolError as exc:
+            log.warning("hub: refused message from %s: %s", kiosk_id, exc)
+            return Incoming(kiosk_id, m.received_ms, error=p.Rejection(exc.reason, exc.detail), raw=m.payload)
+        for rj in batch.rejections:
+            log.warning("hub: refused rating %s from %s: %s", rj.seq, kiosk_id, rj.detail)
+        return Incoming(kiosk_id, m.received_ms, batch.ratings, batch.rejections, raw=m.payload)
+
+    def _store(self, store: Store, items: list[Incoming]) -> Outcome:
+        try:
+            outcome = self._retry(lambda: store.ledger.store_batch(items, now_ms=self.now_ms()))
+        except Exception as exc:  # any failure here: a poison message or a sick store, decided below
+            log.exception("hub: batch failed (%s); storing message by message", exc)
+            outcome = self._store_one_by_one(store, items)
+        m = self.metrics
+        m.inc("hub_ratings_stored_total", outcome.stored, help="ratings stored (first time)")
+        m.inc("hub_ratings_duplicate_total", outcome.duplicates, help="ratings received again and ignored")
+        m.inc("hub_ratings_quarantined_total", outcome.quarantined, help="ratings from unknown kiosks kept aside")
+        for reason, n in outcome.rejected.items():
+            m.inc("hub_rejected_total", n, help="ratings or messages refused, by reason", reason=reason)
+        return outcome
+
+    def _store_one_by_one(self, store: Store, items: list[Incoming]) -> Outcome:
+        """Isolate a poison message: it is kept raw in ``rejected`` as ``internal_error`` (and acknowledged),
+        but only when other messages of the batch stored fine. When every one fails, the store itself is
+        sick: raise, acknowledge nothing, and let the kiosks resend later (they keep everything)."""
+        outcome = Outcome()
+        failed: list[tuple[Incoming, Exception]] = []
+        for inc in items:
+            try:
+                one = self._retry(partial(store.ledger.store_batch, [inc], now_ms=self.now_ms()))
+            except Exception as exc:  # see the docstring
+                failed.append((inc, exc))
+                continue
+            outcome.merge(one)
+        if failed and len(failed) == len(items):
+            self.metrics.inc("hub_ingest_stalls_total", help="batches left unacknowledged: the store failed")
+            raise failed[0][1]
+        for inc, error in failed:
+            log.error("hub: message from %s kept raw as internal_error: %s", inc.kiosk_id, error)
+            bad = Incoming(
+                inc.kiosk_id, inc.received_ms, error=p.Rejection("internal_error", str(error)[:200]), raw=inc.raw
+            )
+            outcome.merge(store.ledger.store_batch([bad], now_ms=self.now_ms()))
+        return outcome
+
+    def _retry(self, fn: Callable[[], T]) -> T:
+        """Run ``fn``; while the store is busy or failing to write, wait and try again (never ack early)."""
+        delay = 0.05
+        while True:
+            try:
+                return fn()
+            except StoreUnavailable as exc:
+                if self._stopping.is_set():
+                    raise
+                log.warning("hub: database busy or failing (%s); retrying in %.2f s", exc, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    def _store_report(self, store: Store, kiosk_id: str, m: _Msg) -> None:
+        """A kiosk's answer to a remote config: applied, or refused with the reason (hub/remote_config.py)."""
+        try:
+            report = decode_report(m.payload)
+        except p.ProtocolError as exc:
+            self._count_reject(exc.reason, m.topic, exc)
+            return
+        if not report.is_applied:
+            log.warning("hub: kiosk %s refused config v%d: %s", kiosk_id, report.config_version, report.reason)
+        self._retry(lambda: store.ledger.store_config_report(kiosk_id, report, received_ms=m.received_ms))
+        self.metrics.inc(
+            "hub_config_reports_total",
+            help="config reports from kiosks, by result",
+            result="applied" if report.is_applied else "refused",
+        )
+
+    def _count_reject(self, reason: str, topic: str, exc: Exception) -> None:
+        log.warning("hub: refused message on %s: %s", topic[:200], exc)
+        self.metrics.inc("hub_rejected_total", help="ratings or messages refused, by reason", reason=reason)
+
+    def _publish_birth(self, store: Store) -> None:
+        epoch = self._retry(store.ledger.next_hub_epoch)
+        status = p.Status("online", epoch=epoch, version=__version__, clock_ms=self.now_ms(), kind="birth")
+        self._client.publish(p.HUB_STATUS_TOPIC, p.encode_status(status), qos=1, retain=True)

@@ -1,0 +1,1 @@
+"""Pure report logic over the store's counts: ranges, local time, opening hours, scores, the store page."""

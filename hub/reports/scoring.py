@@ -1,0 +1,155 @@
+"""Scores for what managers see: per location, over all of them, ranked. Pure over the store's counts; days are
+each location's local calendar days."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from feedback.scores import Score, intervals_overlap, score, score_many
+from hub.reports.ranges import DayRange
+from hub.store import Store
+
+
+def summary(store: Store, location_id: str, days: DayRange, *, include_misuse: bool = False) -> dict[str, Any]:
+    """Totals, counts per face, Happy Index, % positive and 95 % interval for one location."""
+    by_scale = store.reads.counts_by_scale([location_id], days.first, days.last, include_misuse=include_misuse)
+    s = score(by_scale)
+    main = max(by_scale, key=lambda sc: sum(by_scale[sc])) if by_scale else None
+    misuse = store.reads.misuse_count(location_id, days.first, days.last)
+    return {
+        "location_id": location_id,
+        "from": days.first.isoformat(),
+        "to": days.last.isoformat(),
+        **s.as_dict(),
+        "scale": main,
+        "counts": by_scale[main] if main is not None else [],
+        "counts_by_scale": {str(k): v for k, v in sorted(by_scale.items())},
+        "misuse_excluded": 0 if include_misuse else misuse,
+        "include_misuse": include_misuse,
+    }
+
+
+# ---------------------------------------------------------------------------------------------- dashboard
+MIN_RESPONSES = 30  # below this many answers a score is shown with a "few answers" badge and not ranked
+
+
+def _add(into: dict[int, list[int]], scale: int, faces: tuple[int, ...]) -> None:
+    row = into.setdefault(scale, [0] * scale)
+    for face in range(scale):
+        row[face] += faces[face]
+
+
+def main_scale(by_scale: dict[int, list[int]]) -> int | None:
+    """The scale most answers were given on (the one a distribution per face is drawn for)."""
+    if len(by_scale) == 1:
+        return next(iter(by_scale))
+    return max(by_scale, key=lambda sc: (sum(by_scale[sc]), sc)) if by_scale else None
+
+
+def scored(by_scale: dict[int, list[int]], *, min_n: int = MIN_RESPONSES, s: Score | None = None) -> dict[str, Any]:
+    """Score fields for a count table, with the scale, counts per face and the few-answers flag."""
+    main = main_scale(by_scale)
+    s = s or score_many(by_scale)
+    return {
+        "total": s.total,
+        "happy_index": s.happy_index,
+        "pct_positive": s.pct_positive,
+        "ci95": None if s.ci_low is None else [s.ci_low, s.ci_high],
+        "scale": main,
+        "counts": by_scale[main] if main is not None else [],
+        "is_low_n": s.total < min_n,
+    }
+
+
+def period_counts(
+    store: Store,
+    location_ids: list[str],
+    days: DayRange,
+    previous: DayRange | None,
+    *,
+    include_misuse: bool,
+) -> dict[tuple[str, bool], tuple[dict[int, list[int]], int]]:
+    """``{(location, is_current): ({scale: counts}, misuse_excluded)}`` for the range and the previous one."""
+    periods = [(days.first, days.last)] + ([(previous.first, previous.last)] if previous is not None else [])
+    counts = store.reads.period_counts(location_ids, periods, include_misuse=include_misuse)
+    return {(loc, i == 0): value for (loc, i), value in counts.items()}
+
+
+def _change(now: float | None, before: float | None) -> float | None:
+    return None if now is None or before is None else round(now - before, 1)
+
+
+def overview(
+    store: Store, locations: list[Any], days: DayRange, previous: DayRange, *, include_misuse: bool = False
+) -> dict[str, Any]:
+    """One row per location: score now and in the previous period, change, few-answers flag; plus totals."""
+    counts = period_counts(store, [loc.id for loc in locations], days, previous, include_misuse=include_misuse)
+    rows = []
+    all_now: dict[int, list[int]] = {}
+    all_before: dict[int, list[int]] = {}
+    for loc in locations:
+        now, excluded = counts.get((loc.id, True), ({}, 0))
+        before, _ = counts.get((loc.id, False), ({}, 0))
+        for sc, c in now.items():
+            _add(all_now, sc, tuple(c))
+        for sc, c in before.items():
+            _add(all_before, sc, tuple(c))
+        cur, prev = scored(now), score_many(before)
+        rows.append(
+            {
+                "id": loc.id,
+                "name": loc.name,
+                "region_id": loc.region_id,
+                "timezone": loc.timezone,
+                **cur,
+                "misuse_excluded": excluded,
+                "previous": {"total": prev.total, "happy_index": prev.happy_index, "pct_positive": prev.pct_positive},
+                "change_index": _change(cur["happy_index"], prev.happy_index),
+                "change_pct_positive": _change(cur["pct_positive"], prev.pct_positive),
+            }
+        )
+    total_now, total_before = scored(all_now), scored(all_before)
+    return {
+        "min_n": MIN_RESPONSES,
+        "include_misuse": include_misuse,
+        "locations": rows,
+        "all": {
+            **total_now,
+            "previous": {k: total_before[k] for k in ("total", "happy_index", "pct_positive")},
+            "change_index": _change(total_now["happy_index"], total_before["happy_index"]),
+        },
+    }
+
+
+def compare(store: Store, locations: list[Any], days: DayRange, *, include_misuse: bool = False) -> dict[str, Any]:
+    """Locations ranked by Happy Index with their 95 % intervals.
+
+    Only locations with at least ``MIN_RESPONSES`` answers get a rank; ``overlaps_next`` marks a rank whose
+    interval overlaps the next one's: the difference between the two is not significant.
+    """
+    counts = period_counts(store, [loc.id for loc in locations], days, None, include_misuse=include_misuse)
+    items = []
+    for loc in locations:
+        by_scale, _ = counts.get((loc.id, True), ({}, 0))
+        s = score_many(by_scale)
+        items.append((loc, s, scored(by_scale, s=s)))
+    ranked = sorted((it for it in items if not it[2]["is_low_n"]), key=lambda it: -(it[1].happy_index or 0.0))
+    unranked = sorted((it for it in items if it[2]["is_low_n"]), key=lambda it: (-it[1].total, it[0].name))
+    rows = []
+    for i, (loc, s, fields) in enumerate(ranked):
+        nxt = ranked[i + 1][1] if i + 1 < len(ranked) else None
+        rows.append(
+            {
+                "rank": i + 1,
+                "id": loc.id,
+                "name": loc.name,
+                "region_id": loc.region_id,
+                **fields,
+                "overlaps_next": None if nxt is None else intervals_overlap(s, nxt),
+            }
+        )
+    for loc, _, fields in unranked:
+        rows.append(
+            {"rank": None, "id": loc.id, "name": loc.name, "region_id": loc.region_id, **fields, "overlaps_next": None}
+        )
+    return {"min_n": MIN_RESPONSES, "include_misuse": include_misuse, "locations": rows}

@@ -1,0 +1,91 @@
+"""The embedded SQLite engine: one file (``hub.db`` in the data dir), WAL, synchronous=FULL.
+
+``SqliteStore`` is one connection with the store's parts on it. Open one per thread; several processes may open
+the same file (SQLite serialises writers; every write path takes ``BEGIN IMMEDIATE``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from feedback import protocol as p
+from feedback.remote_config import ConfigReport
+from hub.store.records import Incoming, Outcome, Recomputed
+from hub.store.sqlite import ledger, rollups, statuses
+from hub.store.sqlite.accounts import Accounts
+from hub.store.sqlite.connection import connect, immediate, unavailable_when_busy
+from hub.store.sqlite.exports import Exports
+from hub.store.sqlite.ops import Ops
+from hub.store.sqlite.reads import Reads
+from hub.store.sqlite.registry import Registry
+from hub.store.sqlite.schema import migrate
+from hub.store.sqlite.settings import KioskSettings
+
+
+class Ledger:
+    """The ingest's writes: each call is one transaction, committed (synchronous=FULL) before it returns."""
+
+    def __init__(self, store: SqliteStore) -> None:
+        self._conn = store.conn
+
+    def store_batch(self, items: list[Incoming], *, now_ms: int) -> Outcome:
+        """Store ratings exactly once; the caller acknowledges (PUBACK + app ack) only after it returns.
+
+        :raises StoreUnavailable: busy or failing; nothing was stored
+        """
+        with unavailable_when_busy():
+            return ledger.store_batch(self._conn, items, now_ms=now_ms)
+
+    def store_status(self, kiosk_id: str, status: p.Status, *, received_ms: int, is_retained: bool) -> p.Ack | None:
+        with unavailable_when_busy():
+            return statuses.store_status(self._conn, kiosk_id, status, received_ms=received_ms, is_retained=is_retained)
+
+    def store_config_report(self, kiosk_id: str, report: ConfigReport, *, received_ms: int) -> None:
+        with unavailable_when_busy():
+            statuses.store_report(self._conn, kiosk_id, report, received_ms=received_ms)
+
+    def promote_quarantine(self, kiosk_id: str, *, now_ms: int) -> int:
+        """Move a newly registered kiosk's quarantined ratings into its location; returns how many."""
+        return statuses.promote_quarantine(self._conn, kiosk_id, now_ms=now_ms)
+
+    def next_hub_epoch(self) -> int:
+        with unavailable_when_busy():
+            return statuses.next_hub_epoch(self._conn)
+
+
+class Rollups:
+    def __init__(self, store: SqliteStore) -> None:
+        self._conn = store.conn
+
+    def recompute_location(self, location_id: str, *, interval_s: float) -> Recomputed:
+        """Store ``interval_s`` as the location's rule, re-flag its ratings under it, rebuild its rollups."""
+        return rollups.recompute_location(self._conn, location_id, interval_s=interval_s)
+
+    def rebuild_location(self, location_id: str) -> None:
+        """Rebuild one location's rollups from its raw ratings (one transaction)."""
+        with immediate(self._conn):
+            rollups.rebuild_rollups(self._conn, location_id)
+
+
+class SqliteStore:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.conn = connect(self.path)
+        migrate(self.conn)
+        self.registry = Registry(self.conn)
+        self.accounts = Accounts(self.conn)
+        self.settings = KioskSettings(self.conn)
+        self.ledger = Ledger(self)
+        self.rollups = Rollups(self)
+        self.reads = Reads(self.conn)
+        self.exports = Exports(self.path)
+        self.ops = Ops(self.conn)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> SqliteStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

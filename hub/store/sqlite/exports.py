@@ -1,0 +1,59 @@
+"""Rows for the CSV exports, streamed from a read-only connection of their own (no row cap, constant memory)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from hub.store.sqlite.connection import connect
+
+RATING_FIELDS = (
+    "kiosk_id",
+    "seq",
+    "local_day",
+    "local_hour",
+    "time_ms",
+    "face",
+    "scale",
+    "question",
+    "reason",
+    "misuse",
+    "misuse_device",
+    "time_flag",
+    "received_ms",
+)
+
+
+class Exports:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def ratings(
+        self, location_id: str, first: date, last: date, *, start_ms: int, end_ms: int, include_misuse: bool
+    ) -> Iterator[tuple[Any, ...]]:
+        """One location's raw ratings in the local days (and instants) given, in time order: ``RATING_FIELDS``."""
+        conn = connect(self.path, read_only=True)
+        try:
+            yield from conn.execute(
+                f"SELECT {', '.join(RATING_FIELDS)} FROM ratings WHERE location_id = ? AND time_ms >= ?"
+                " AND time_ms < ? AND local_day BETWEEN ? AND ?"
+                + ("" if include_misuse else " AND misuse = 0")
+                + " ORDER BY time_ms, kiosk_id, seq",
+                (location_id, start_ms, end_ms, first.isoformat(), last.isoformat()),
+            )
+        finally:
+            conn.close()
+
+    def daily(self, location_id: str, first: date, last: date) -> Iterator[tuple[Any, ...]]:
+        """``(local_day, scale, misuse, f0..f4)`` of one location's daily rollup."""
+        conn = connect(self.path, read_only=True)
+        try:
+            yield from conn.execute(
+                "SELECT local_day, scale, misuse, f0, f1, f2, f3, f4 FROM rollup_daily WHERE location_id = ?"
+                " AND local_day BETWEEN ? AND ? ORDER BY local_day, scale, misuse",
+                (location_id, first.isoformat(), last.isoformat()),
+            )
+        finally:
+            conn.close()

@@ -1,0 +1,264 @@
+"""The ingest transaction: store a batch of decoded messages exactly once and compute the acks.
+
+For every kiosk in the batch, within one ``BEGIN IMMEDIATE`` transaction: seqs already present are skipped,
+new ratings are inserted (``INSERT OR IGNORE`` on ``(kiosk_id, seq)``), the hourly and reason rollups are
+incremented for the inserted rows only, refused ratings are kept in ``rejected`` and ratings from unknown
+kiosks in ``quarantine``. Then the highest contiguous seq held is advanced; it is what the hub acknowledges
+(after the commit, by the caller). A gap behind it yields a resend request.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from feedback import protocol as p
+from feedback.rating import Rating
+from hub.reports.localtime import local_bucket
+from hub.store.records import Incoming, Outcome
+from hub.store.sqlite.connection import immediate
+
+FUTURE_TOLERANCE_MS = 10 * 60_000
+MAX_AGE_MS = 400 * 86_400_000
+CLOCK_ERROR_MS = 2 * 60_000
+RESEND_INTERVAL_MS = 5_000
+
+
+def _held_seqs(conn: sqlite3.Connection, kiosk_id: str, low: int, high: int) -> set[int]:
+    rows = conn.execute(
+        "SELECT seq FROM ratings WHERE kiosk_id = ?1 AND seq BETWEEN ?2 AND ?3"
+        " UNION ALL SELECT seq FROM rejected WHERE kiosk_id = ?1 AND seq BETWEEN ?2 AND ?3"
+        " UNION ALL SELECT seq FROM quarantine WHERE kiosk_id = ?1 AND seq BETWEEN ?2 AND ?3",
+        (kiosk_id, low, high),
+    )
+    return {r[0] for r in rows}
+
+
+def _stored_uuids(conn: sqlite3.Connection, kiosk_id: str, seqs: set[int]) -> dict[int, str]:
+    rows = conn.execute(
+        "SELECT seq, uuid FROM ratings WHERE kiosk_id = ? AND seq BETWEEN ? AND ?", (kiosk_id, min(seqs), max(seqs))
+    )
+    return {seq: uuid for seq, uuid in rows if seq in seqs}
+
+
+def advance(conn: sqlite3.Connection, kiosk_id: str, through: int, known: set[int]) -> int:
+    """Walk the contiguous run of held seqs after ``through``."""
+    while True:
+        if through + 1 in known:
+            through += 1
+            continue
+        held = _held_seqs(conn, kiosk_id, through + 1, through + 10_000)
+        if through + 1 not in held:
+            return through
+        known |= held
+
+
+def store_batch(conn: sqlite3.Connection, items: Iterable[Incoming], *, now_ms: int) -> Outcome:
+    """Run the ingest transaction; the caller acknowledges (PUBACK + app ack) only after it returns."""
+    out = Outcome()
+    by_kiosk: dict[str, list[Incoming]] = {}
+    for item in items:
+        by_kiosk.setdefault(item.kiosk_id, []).append(item)
+    with immediate(conn):
+        for kiosk_id, group in by_kiosk.items():
+            ack = store_kiosk(conn, kiosk_id, group, now_ms, out)
+            if ack is not None:
+                out.acks[kiosk_id] = ack
+    return out
+
+
+def store_kiosk(
+    conn: sqlite3.Connection, kiosk_id: str, group: list[Incoming], now_ms: int, out: Outcome
+) -> p.Ack | None:
+    row = conn.execute(
+        "SELECT k.location_id, l.timezone FROM kiosks k JOIN locations l ON l.id = k.location_id WHERE k.id = ?",
+        (kiosk_id,),
+    ).fetchone()
+    state = conn.execute(
+        "SELECT acked_through, last_resend_ms FROM kiosk_state WHERE kiosk_id = ?", (kiosk_id,)
+    ).fetchone()
+    through, last_resend = (state[0], state[1]) if state else (0, None)
+
+    ratings = [r for item in group for r in item.ratings]
+    conflicts: list[Rating] = []
+    rejections = [(item, rj) for item in group for rj in item.rejections]
+    for item in group:
+        if item.error is not None:
+            rejections.append((item, item.error))
+    seqs = [r.seq for r in ratings] + [rj.seq for _, rj in rejections if rj.seq is not None]
+    held = _held_seqs(conn, kiosk_id, min(seqs), max(seqs)) if seqs else set()
+    received = {id(r): item.received_ms for item in group for r in item.ratings}
+
+    stored_uuids = _stored_uuids(conn, kiosk_id, held) if held else {}
+    fresh: dict[int, Rating] = {}
+    for r in ratings:
+        if r.seq in held or r.seq in fresh:
+            known_uuid = stored_uuids.get(r.seq) or (fresh[r.seq].uuid if r.seq in fresh else None)
+            if known_uuid is not None and known_uuid != r.uuid:
+                # same (kiosk, seq), another tap: a device that reused seqs. Keep it, never drop it silently.
+                conflicts.append(r)
+            else:
+                out.duplicates += 1
+        else:
+            fresh[r.seq] = r
+    if row is None:
+        conn.executemany(
+            "INSERT OR IGNORE INTO quarantine (kiosk_id, seq, received_ms, rating_json) VALUES (?,?,?,?)",
+            [(kiosk_id, r.seq, received[id(r)], json.dumps(p.rating_to_wire(r))) for r in fresh.values()],
+        )
+        out.quarantined += len(fresh)
+    else:
+        _insert_ratings(conn, _locator(conn, kiosk_id, row[0], row[1]), list(fresh.values()), received, now_ms)
+        out.stored += len(fresh)
+
+    for item, rj in rejections:
+        out.rejected[rj.reason] += 1
+        if rj.seq is not None and (rj.seq in held or rj.seq in fresh):
+            continue
+        conn.execute(
+            "INSERT OR IGNORE INTO rejected (kiosk_id, seq, received_ms, reason, detail, payload) VALUES (?,?,?,?,?,?)",
+            (
+                kiosk_id,
+                rj.seq,
+                item.received_ms,
+                rj.reason,
+                rj.detail[:500],
+                json.dumps(rj.raw)[:4000] if rj.raw is not None else item.raw[:4000].decode("utf-8", "replace"),
+            ),
+        )
+
+    for r in conflicts:
+        out.rejected["seq_conflict"] += 1
+        conn.execute(
+            "INSERT INTO rejected (kiosk_id, seq, received_ms, reason, detail, payload) VALUES (?,?,?,?,?,?)",
+            (
+                kiosk_id,
+                None,
+                received[id(r)],
+                "seq_conflict",
+                f"seq {r.seq} already holds another rating",
+                json.dumps(p.rating_to_wire(r)),
+            ),
+        )
+    known = held | set(fresh) | {rj.seq for _, rj in rejections if rj.seq is not None}
+    new_through = advance(conn, kiosk_id, through, known)
+    resend_from = None
+    if seqs and max(seqs) > new_through + 1 and (last_resend is None or now_ms - last_resend >= RESEND_INTERVAL_MS):
+        resend_from = new_through + 1
+        last_resend = now_ms
+    conn.execute(
+        "INSERT INTO kiosk_state (kiosk_id, acked_through, last_seen_ms, last_resend_ms) VALUES (?,?,?,?)"
+        " ON CONFLICT(kiosk_id) DO UPDATE SET acked_through = excluded.acked_through,"
+        " last_seen_ms = excluded.last_seen_ms, last_resend_ms = excluded.last_resend_ms",
+        (kiosk_id, new_through, now_ms, last_resend),
+    )
+    refused = tuple((rj.seq, rj.reason) for _, rj in rejections if rj.seq is not None)
+    refused += tuple((r.seq, "seq_conflict") for r in conflicts)
+    if not seqs and not refused:
+        return p.Ack(new_through) if group else None
+    return p.Ack(new_through, resend_from, refused)
+
+
+def effective_time(
+    conn: sqlite3.Connection, r: Rating, received_ms: int, boots: dict[tuple[str, str], int | None]
+) -> tuple[int, str | None]:
+    """The rating's best-known true time and a flag when it differs from the device's own clock.
+
+    When the hub knows the boot's start in hub time (from a live status message), the true time is that
+    start plus the rating's monotonic offset; a device clock off by more than 2 minutes from it is
+    corrected. Without it, a device time in the future or too old is replaced by the receive time.
+    """
+    key = (r.kiosk_id, r.boot_id)
+    if key not in boots:
+        got = conn.execute("SELECT start_ms FROM boots WHERE kiosk_id = ? AND boot_id = ?", key).fetchone()
+        boots[key] = got[0] if got else None
+    start = boots[key]
+    if start is not None:
+        true_ms = start + r.mono_ms
+        if abs(true_ms - r.time_ms) > CLOCK_ERROR_MS and true_ms <= received_ms + FUTURE_TOLERANCE_MS:
+            return true_ms, "clock_corrected"
+    if r.time_ms > received_ms + FUTURE_TOLERANCE_MS:
+        return received_ms, "time_in_future"
+    if r.time_ms < received_ms - MAX_AGE_MS:
+        return received_ms, "time_too_old"
+    return r.time_ms, None
+
+
+Locator = Callable[[int], tuple[str, str]]
+
+
+def _locator(conn: sqlite3.Connection, kiosk_id: str, current: str, current_tz: str) -> Locator:
+    """Where the kiosk stood at a given time: ``(location_id, timezone)``, from its move history."""
+    moves = conn.execute(
+        "SELECT from_ms, previous_location_id FROM kiosk_moves WHERE kiosk_id = ? ORDER BY from_ms", (kiosk_id,)
+    ).fetchall()
+    if not moves:
+        return lambda t: (current, current_tz)
+    zones = dict(conn.execute("SELECT id, timezone FROM locations").fetchall())
+
+    def locate(t: int) -> tuple[str, str]:
+        for from_ms, previous in moves:
+            if t < from_ms:
+                return previous, zones[previous]
+        return current, current_tz
+
+    return locate
+
+
+def _insert_ratings(
+    conn: sqlite3.Connection, locate: Locator, ratings: list[Rating], received: dict[int, int], now_ms: int
+) -> None:
+    rows: list[tuple[Any, ...]] = []
+    hourly: Counter[tuple[Any, ...]] = Counter()
+    reasons: Counter[tuple[Any, ...]] = Counter()
+    boots: dict[tuple[str, str], int | None] = {}
+    for r in ratings:
+        rec = received.get(id(r), now_ms)
+        t, flag = effective_time(conn, r, rec, boots)
+        location_id, tz = locate(t)
+        day, hour, weekday = local_bucket(tz, t)
+        misuse = int(r.is_misuse)
+        rows.append(
+            (
+                r.kiosk_id,
+                r.seq,
+                r.uuid,
+                location_id,
+                r.face,
+                r.scale,
+                r.question_id,
+                r.reason,
+                r.time_ms,
+                t,
+                flag,
+                r.boot_id,
+                r.mono_ms,
+                misuse,
+                misuse,
+                rec,
+                day,
+                hour,
+            )
+        )
+        hourly[(location_id, day, hour, weekday, r.kiosk_id, r.scale, r.face, misuse)] += 1
+        if r.reason is not None:
+            reasons[(location_id, day, r.reason, r.scale, r.face, misuse)] += 1
+    conn.executemany(
+        "INSERT OR IGNORE INTO ratings (kiosk_id, seq, uuid, location_id, face, scale, question, reason,"
+        " device_time_ms, time_ms, time_flag, boot_id, mono_ms, misuse_device, misuse, received_ms, local_day,"
+        " local_hour) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
+    conn.executemany(
+        "INSERT INTO rollup_hourly (location_id, local_day, local_hour, weekday, kiosk_id, scale, face, misuse, n)"
+        " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
+        [(*k, n) for k, n in hourly.items()],
+    )
+    conn.executemany(
+        "INSERT INTO rollup_reasons (location_id, local_day, reason, scale, face, misuse, n)"
+        " VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
+        [(*k, n) for k, n in reasons.items()],
+    )

@@ -1,0 +1,90 @@
+"""Rebuilding a location's rollups from its raw ratings, e.g. after its misuse rule changed.
+
+Nothing is deleted from ``ratings``: a new response interval re-flags the effective ``misuse`` column from the
+raw taps (each kiosk's device times in seq order, as the kiosk itself judged them), then ``rollup_hourly`` and
+``rollup_reasons`` of that location are rebuilt; ``rollup_daily`` follows through its triggers and
+``rollup_cum`` is recomputed. All of it is
+one transaction, so a reader sees either the old or the new numbers, never a mix.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from feedback.misuse import check_response_interval, flag_misuse
+from hub.store.records import Recomputed
+from hub.store.sqlite.connection import immediate
+from hub.store.sqlite.schema import CUMULATIVE_FROM_HOURLY
+
+log = logging.getLogger(__name__)
+
+
+def recompute_location(conn: sqlite3.Connection, location_id: str, *, interval_s: float) -> Recomputed:
+    """Store ``interval_s`` as the location's rule, re-flag its ratings under it and rebuild its rollups."""
+    check_response_interval(interval_s)
+    with immediate(conn):
+        conn.execute("UPDATE locations SET response_interval_s = ? WHERE id = ?", (interval_s, location_id))
+        kiosks = [
+            r[0] for r in conn.execute("SELECT DISTINCT kiosk_id FROM ratings WHERE location_id = ?", (location_id,))
+        ]
+        total = misuse = changed = 0
+        for kiosk_id in kiosks:
+            # the whole kiosk history in seq order: a tap's predecessor may have been made at another location
+            rows = conn.execute(
+                "SELECT seq, device_time_ms, location_id, misuse FROM ratings WHERE kiosk_id = ? ORDER BY seq",
+                (kiosk_id,),
+            ).fetchall()
+            flips = []
+            for (seq, _, loc, old), flag in zip(
+                rows, flag_misuse((r[1] for r in rows), interval_s=interval_s), strict=True
+            ):
+                if loc != location_id:
+                    continue
+                total += 1
+                misuse += flag
+                if int(flag) != old:
+                    flips.append((int(flag), kiosk_id, seq))
+            changed += len(flips)
+            conn.executemany("UPDATE ratings SET misuse = ? WHERE kiosk_id = ? AND seq = ?", flips)
+        rebuild_rollups(conn, location_id)
+    log.info(
+        "recomputed %s under %.1f s: %d ratings, %d misuse, %d changed", location_id, interval_s, total, misuse, changed
+    )
+    return Recomputed(location_id, interval_s, total, misuse, changed)
+
+
+def rebuild_rollups(conn: sqlite3.Connection, location_id: str) -> None:
+    """Rebuild one location's rollups from ``ratings``; the caller holds the write transaction.
+
+    The cumulative rollup's triggers are paused meanwhile (each hourly row would touch every later day) and
+    that location's cumulative rows are computed once at the end; no other connection sees the pause.
+    """
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('rollup_cum_paused', '1')")
+    conn.execute("DELETE FROM rollup_hourly WHERE location_id = ?", (location_id,))
+    conn.execute("DELETE FROM rollup_reasons WHERE location_id = ?", (location_id,))
+    conn.execute(
+        "INSERT INTO rollup_hourly (location_id, local_day, local_hour, weekday, kiosk_id, scale, face, misuse, n)"
+        " SELECT location_id, local_day, local_hour, (CAST(strftime('%w', local_day) AS INTEGER) + 6) % 7 + 1,"
+        " kiosk_id, scale, face, misuse, count(*) FROM ratings WHERE location_id = ?"
+        " GROUP BY location_id, local_day, local_hour, kiosk_id, scale, face, misuse",
+        (location_id,),
+    )
+    conn.execute(
+        "INSERT INTO rollup_reasons (location_id, local_day, reason, scale, face, misuse, n)"
+        " SELECT location_id, local_day, reason, scale, face, misuse, count(*) FROM ratings"
+        " WHERE location_id = ? AND reason IS NOT NULL GROUP BY location_id, local_day, reason, scale, face, misuse",
+        (location_id,),
+    )
+    conn.execute(
+        "DELETE FROM rollup_daily WHERE location_id = ? AND f0 = 0 AND f1 = 0 AND f2 = 0 AND f3 = 0 AND f4 = 0",
+        (location_id,),
+    )
+    conn.execute("DELETE FROM rollup_cum WHERE location_id = ?", (location_id,))
+    conn.execute(CUMULATIVE_FROM_HOURLY.format(where="WHERE location_id = ?"), (location_id,))
+    conn.execute(
+        "INSERT OR IGNORE INTO rollup_scales SELECT DISTINCT location_id, scale FROM rollup_hourly"
+        " WHERE location_id = ?",
+        (location_id,),
+    )
+    conn.execute("DELETE FROM meta WHERE key = 'rollup_cum_paused'")
