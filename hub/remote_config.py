@@ -19,10 +19,10 @@ from typing import Any
 import sqlite_utils
 
 from feedback.ids import check_id
+from feedback.kiosk_settings import SettingsError, parse_ui
 from feedback.remote_config import ConfigReport, unknown_settings
 from hub.db import immediate
 from hub.registry import Registry, RegistryError
-from kiosk.config import ConfigError, parse_ui
 
 SCOPES = ("all", "location", "kiosk")
 
@@ -68,7 +68,7 @@ def validate(settings: Mapping[str, Any], *, what: str) -> None:
         raise InvalidSettings(f"{what}: {unknown[0]!r} is not a kiosk setting the hub can push")
     try:
         parse_ui(dict(settings), prefix=what)
-    except ConfigError as exc:
+    except SettingsError as exc:
         raise InvalidSettings(str(exc)) from None
 
 
