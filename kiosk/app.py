@@ -21,6 +21,8 @@ os.environ.setdefault("KIVY_LOG_MODE", "MIXED")  # leave the root logger to our 
 # Kivy's own chatter follows our --log-level, and goes to the journal (stderr), not files on the SD card
 os.environ.setdefault("KCFG_KIVY_LOG_LEVEL", logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower())
 os.environ.setdefault("KCFG_KIVY_LOG_ENABLE", "0")
+# ... but KCFG_ overrides are applied after Kivy decided on its file log: only this keeps ~/.kivy/logs empty
+os.environ.setdefault("KIVY_NO_FILELOG", "1")
 
 from kivy.app import App
 from kivy.clock import Clock

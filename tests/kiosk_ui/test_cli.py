@@ -105,7 +105,7 @@ class GarbageBroker:
 
 
 def test_kiosk_run_windowed_survives_a_broken_broker_and_stops_cleanly(xvfb: Xvfb, tmp_path: Path) -> None:
-    """The CLI opens the window, keeps running while the broker talks junk, and exits 0 on SIGTERM."""
+    """The CLI opens the window, keeps running while the broker talks junk, exits 0 on SIGTERM, writes no Kivy log."""
     broker = GarbageBroker()
     cfg = tmp_path / "k.toml"
     cfg.write_text(BASE.format(port=broker.port) + "[ui]\nfullscreen = true\n")
@@ -129,3 +129,5 @@ def test_kiosk_run_windowed_survives_a_broken_broker_and_stops_cleanly(xvfb: Xvf
             proc.wait()
     text = log.read_text()
     assert "Traceback" not in text, text
+    assert (tmp_path / "kivy-home" / "config.ini").exists()  # the child used this Kivy home ...
+    assert list((tmp_path / "kivy-home").rglob("logs/*")) == []  # ... and wrote no log file to the SD card
