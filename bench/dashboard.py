@@ -1,9 +1,10 @@
 """Dashboard reads at chain scale: 10 million ratings, 1,000 locations, 3,000 kiosks, one year.
 
-Data: ratings are written by bulk SQL straight into the hub's ``ratings`` table (same schema, local day and hour
-from ``hub.localtime.local_bucket``, about 2 % flagged as misuse, reasons on half the unhappy answers); the
-rollups are then built by ``hub.rollups.rebuild_rollups`` — the code a misuse-rule recompute runs — and
-``rollup_daily`` follows through its triggers. Generation takes a few minutes at full size; ``--reuse`` keeps
+Data: locations and kiosks go through the store's registry; ratings are written by bulk SQL straight into the
+hub's ``ratings`` table (a fixture: same schema, local day and hour from ``hub.reports.localtime.local_bucket``,
+about 2 % flagged as misuse, reasons on half the unhappy answers); the rollups are then built by
+``store.rollups.rebuild_location`` — the code a misuse-rule recompute runs — and ``rollup_daily`` follows through
+its triggers. Generation takes a few minutes at full size; ``--reuse`` keeps
 the database for another run.
 
 Measured in one run, through the real FastAPI app (ASGI, JSON encoding included), as an admin seeing every
@@ -32,21 +33,22 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from feedback.scores import score
-from hub import location_report, reports
+from hub.accounts import create_token
 from hub.app import create_app
-from hub.auth import create_token
 from hub.config import HubConfig
-from hub.db import open_db
-from hub.localtime import day_bounds_ms, local_bucket, today
-from hub.registry import Registry
-from hub.reports import DayRange
-from hub.rollups import rebuild_rollups
+from hub.fleet.kiosks import register_kiosk
+from hub.reports import location as location_report
+from hub.reports import scoring
+from hub.reports.localtime import day_bounds_ms, local_bucket, today
+from hub.reports.ranges import DayRange
+from hub.store import Store, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 NOW_MS = int(NOW.timestamp() * 1000)
 ZONES = ["Europe/Stockholm"] * 8 + ["Europe/Helsinki", "Europe/London"]
 REASONS = ["queue", "staff", "cleanliness", "selection", "price"]
+INDEX = "ratings_location_time"  # the hub's index on ratings(location_id, time_ms), which the raw baseline uses
 HOUR_WEIGHTS = [0, 0, 0, 0, 0, 0, 0, 0, 2, 4, 6, 8, 12, 11, 7, 6, 8, 12, 13, 9, 5, 2, 0, 0]
 
 
@@ -55,14 +57,17 @@ def log(text: str) -> None:
 
 
 def generate(db_path: Path, *, ratings: int, locations: int, kiosks: int, days: int, seed: int = 7) -> None:
-    """Registry through ``Registry``; ratings by bulk insert; rollups by ``rebuild_rollups``."""
-    db = open_db(db_path)
-    reg = Registry(db)
+    """Registry through the store; ratings by bulk insert; rollups by ``store.rollups.rebuild_location``."""
+    with open_store(db_path) as store:
+        _generate(store, ratings=ratings, locations=locations, kiosks=kiosks, days=days, seed=seed)
+
+
+def _generate(store: Store, *, ratings: int, locations: int, kiosks: int, days: int, seed: int) -> None:
     rng = random.Random(seed)
     locs = []
     for i in range(locations):
         loc_id = f"loc-{i:04d}"
-        reg.add_location(
+        store.registry.add_location(
             loc_id,
             name=f"Store {i:04d}",
             timezone=ZONES[i % len(ZONES)],
@@ -74,14 +79,16 @@ def generate(db_path: Path, *, ratings: int, locations: int, kiosks: int, days: 
     for k in range(kiosks):
         loc_id, tz, mood = locs[k % locations]
         kid = f"k-{k:05d}"
-        db.conn.execute(
-            "INSERT INTO kiosks (id, location_id, password_hash, created_ms) VALUES (?, ?, 'x', ?)",
-            (kid, loc_id, NOW_MS),
-        )
+        register_kiosk(store, kid, location_id=loc_id, now_ms=NOW_MS)
         kiosk_list.append((kid, loc_id, tz, mood))
-    conn = db.conn
+    # The ratings are a fixture, not the code under test: raw SQL on the store's own connection, straight into
+    # the hub's ``ratings`` table (the ledger's per-batch work would take hours at 10 M rows). Durability is off
+    # while loading, and the (location_id, time_ms) index is dropped and re-created afterwards from its own DDL
+    # (faster than growing it; the store's versioned migrations do not re-create a dropped index).
+    conn = store.conn
     conn.execute("PRAGMA synchronous=OFF")
-    conn.execute("DROP INDEX IF EXISTS ratings_location_time")  # rebuilt by open_db below, faster than growing it
+    index_sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?", (INDEX,)).fetchone()
+    conn.execute(f"DROP INDEX {INDEX}")
     per_kiosk = ratings // kiosks
     start_ms = NOW_MS - days * 86_400_000
     hours = [h for h, w in enumerate(HOUR_WEIGHTS) for _ in range(w)]
@@ -138,18 +145,14 @@ def generate(db_path: Path, *, ratings: int, locations: int, kiosks: int, days: 
         if n_kiosk % 300 == 299:
             log(f"  ratings: {done:,} ({done / (time.perf_counter() - started):,.0f}/s)")
     log("  index (location_id, time_ms) ...")
-    db = open_db(db_path)  # recreates the index from the schema
-    conn = db.conn
-    conn.execute("PRAGMA synchronous=OFF")
+    conn.execute(index_sql[0])
     started = time.perf_counter()
-    for i in range(0, locations, 50):
-        conn.execute("BEGIN")
-        for loc_id, _, _ in locs[i : i + 50]:
-            rebuild_rollups(conn, loc_id)
-        conn.execute("COMMIT")
-        log(f"  rollups: {min(i + 50, locations)}/{locations} locations ({time.perf_counter() - started:.0f} s)")
-    conn.execute("ANALYZE")
-    conn.close()
+    for i, (loc_id, _, _) in enumerate(locs, start=1):
+        store.rollups.rebuild_location(loc_id)  # one transaction each (cheap: synchronous is still off)
+        if i % 50 == 0 or i == locations:
+            log(f"  rollups: {i}/{locations} locations ({time.perf_counter() - started:.0f} s)")
+    conn.execute("ANALYZE")  # fixture: planner statistics, as a long-running hub would have gathered
+    conn.execute("PRAGMA synchronous=FULL")
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -167,6 +170,12 @@ def timed(fn: Callable[[], Any], repeat: int) -> list[float]:
 
 
 # ---------------------------------------------------------------------------------------------- raw baseline
+def fixture_rollup_rows(conn: sqlite3.Connection) -> tuple[int, int]:
+    """Rows in ``rollup_hourly`` and ``rollup_daily``, to describe the fixture (the store offers no table sizes)."""
+    row = conn.execute("SELECT (SELECT count(*) FROM rollup_hourly), (SELECT count(*) FROM rollup_daily)").fetchone()
+    return int(row[0]), int(row[1])
+
+
 def _raw_counts(
     conn: sqlite3.Connection, loc_id: str, tz: str, first: date, last: date, split: date | None = None
 ) -> dict[tuple[bool, int], list[int]]:
@@ -234,19 +243,24 @@ DASHBOARD_TRIGGERS = [
 
 
 def ingest_rate(path: Path, *, with_triggers: bool, spread_days: int, n: int = 20_000) -> float:
-    """Ratings/s through ``hub.ledger.store_batch`` (200-rating batches from 20 kiosks) into a fresh store."""
-    from feedback.rating import Rating
-    from hub.ledger import Incoming, store_batch
+    """Ratings/s through ``store.ledger.store_batch`` (200-rating batches from 20 kiosks) into a fresh store."""
+    with open_store(path) as store:
+        return _ingest_rate(store, with_triggers=with_triggers, spread_days=spread_days, n=n)
 
-    db = open_db(path)
+
+def _ingest_rate(store: Store, *, with_triggers: bool, spread_days: int, n: int) -> float:
+    from feedback.rating import Rating
+    from hub.store.records import Incoming
+
     if not with_triggers:
+        # the baseline: the same store without the dashboard's triggers, dropped by raw SQL on this throwaway
+        # file (deliberately no store API for it)
         for name in DASHBOARD_TRIGGERS:
-            db.conn.execute(f"DROP TRIGGER {name}")
-    reg = Registry(db)
-    reg.add_location("loc", name="Loc", timezone="Europe/Stockholm", now_ms=NOW_MS)
+            store.conn.execute(f"DROP TRIGGER {name}")
+    store.registry.add_location("loc", name="Loc", timezone="Europe/Stockholm", now_ms=NOW_MS)
     kiosks = [f"k{i}" for i in range(20)]
     for kid in kiosks:
-        reg.add_kiosk(kid, location_id="loc", now_ms=NOW_MS)
+        register_kiosk(store, kid, location_id="loc", now_ms=NOW_MS)
     per = n // len(kiosks)
     start = NOW_MS - spread_days * 86_400_000
     batches = []
@@ -269,10 +283,8 @@ def ingest_rate(path: Path, *, with_triggers: bool, spread_days: int, n: int = 2
             batches.append(Incoming(kid, NOW_MS, ratings))
     t0 = time.perf_counter()
     for item in batches:
-        store_batch(db.conn, [item], now_ms=NOW_MS)
-    rate = n / (time.perf_counter() - t0)
-    db.conn.close()
-    return rate
+        store.ledger.store_batch([item], now_ms=NOW_MS)
+    return n / (time.perf_counter() - t0)
 
 
 # ---------------------------------------------------------------------------------------------- main
@@ -303,16 +315,19 @@ def main(argv: list[str] | None = None) -> int:
         (data_dir / "complete").touch()
         log(f"generated in {time.perf_counter() - t0:.0f} s")
 
-    db = open_db(db_path)
-    counts = db.conn.execute(
-        "SELECT (SELECT count(*) FROM ratings), (SELECT count(*) FROM rollup_hourly),"
-        " (SELECT count(*) FROM rollup_daily)"
-    ).fetchone()
-    locs = [(loc.id, loc.timezone) for loc in Registry(db).locations()]
-    token = create_token(db, role="admin", now_ms=NOW_MS)
+    with open_store(db_path) as store:
+        return _measure(store, args, data_dir)
+
+
+def _measure(store: Store, args: argparse.Namespace, data_dir: Path) -> int:
+    counts = store.ops.rating_counts()
+    assert counts.ratings == counts.rolled_up, counts
+    locs = [(loc.id, loc.timezone) for loc in store.registry.locations()]
+    token = create_token(store, role="admin", now_ms=NOW_MS)
     rng = random.Random(3)
     sample = [locs[rng.randrange(len(locs))] for _ in range(args.repeat)]
-    raw = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    raw = sqlite3.connect(f"file:{store.path}?mode=ro", uri=True)
+    rollup_rows = fixture_rollup_rows(raw)
     app = create_app(HubConfig(data_dir=data_dir, ingest_enabled=False), now_ms=lambda: NOW_MS, run_services=False)
     results: list[tuple[str, list[float], list[float], list[float]]] = []
     with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
@@ -331,8 +346,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         get("/api/overview")  # warm-up
 
-        reg = Registry(db)
-        by_id = {loc.id: loc for loc in reg.locations()}
+        by_id = {loc.id: loc for loc in store.registry.locations()}
         everyone = list(by_id.values())
 
         def period(days: int) -> tuple[DayRange, DayRange]:
@@ -346,17 +360,17 @@ def main(argv: list[str] | None = None) -> int:
         ):
             api = timed(lambda preset=preset: get("/api/overview", range=preset), args.repeat)
             cur, prev = period(days)
-            lib = timed(lambda cur=cur, prev=prev: reports.overview(db, everyone, cur, prev), args.repeat)
+            lib = timed(lambda cur=cur, prev=prev: scoring.overview(store, everyone, cur, prev), args.repeat)
             base = timed(lambda days=days: raw_overview(raw, locs, days), args.raw_repeat)
             results.append((label, api, lib, base))
         it = iter(sample * 3)
         api = timed(lambda: get(f"/api/locations/{next(it)[0]}/report", range="last_30_days"), args.repeat)
         cur, prev = period(30)
-        lib = timed(lambda: location_report.report(db, by_id[next(it)[0]], cur, prev), args.repeat)
+        lib = timed(lambda: location_report.report(store, by_id[next(it)[0]], cur, prev), args.repeat)
         base = timed(lambda: raw_location(raw, *next(it), 30), args.repeat)
         results.append(("location report, 30 days", api, lib, base))
         api = timed(lambda: get("/api/compare", range="last_30_days"), args.repeat)
-        lib = timed(lambda: reports.compare(db, everyone, cur), args.repeat)
+        lib = timed(lambda: scoring.compare(store, everyone, cur), args.repeat)
         base = timed(lambda: raw_overview(raw, locs, 30), args.raw_repeat)
         results.append(("compare, 30 days", api, lib, base))
 
@@ -369,8 +383,8 @@ def main(argv: list[str] | None = None) -> int:
         rows -= 1  # header
 
     print(
-        f"dashboard bench: {counts[0]:,} ratings, {len(locs)} locations, {args.kiosks} kiosks, {args.days} days;"
-        f" rollup_hourly {counts[1]:,} rows, rollup_daily {counts[2]:,} rows"
+        f"dashboard bench: {counts.ratings:,} ratings, {len(locs)} locations, {args.kiosks} kiosks, {args.days} days;"
+        f" rollup_hourly {rollup_rows[0]:,} rows, rollup_daily {rollup_rows[1]:,} rows"
     )
     print(
         "API = through the FastAPI app (ASGI test client, auth, JSON); rollups = the same report computed"

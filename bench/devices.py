@@ -31,11 +31,18 @@ import time
 import uuid
 from pathlib import Path
 
-from hub.broker import BrokerFiles, TlsListener, broker_tls_hosts, find_mosquitto, wait_for_port, write_broker_files
-from hub.db import open_db
-from hub.pki import KioskCA
-from hub.registry import Registry
-from hub.remote_config import RemoteSettings
+from hub.fleet.broker import (
+    BrokerFiles,
+    TlsListener,
+    broker_tls_hosts,
+    find_mosquitto,
+    wait_for_port,
+    write_broker_files,
+)
+from hub.fleet.kiosks import register_kiosk
+from hub.fleet.pki import KioskCA
+from hub.fleet.settings import RemoteSettings
+from hub.store import Store, open_store
 from kiosk.outbox import Outbox
 
 
@@ -120,18 +127,15 @@ def jsonl_baseline(taps: int, work: Path) -> dict[str, float]:
 
 
 # ---------------------------------------------------------------------------------------------- 2. fleet
-def registry_with(n: int, work: Path) -> tuple[Registry, dict[str, str]]:
-    db = open_db(work / f"hub-{n}.db")
-    reg = Registry(db)
-    reg.add_location("sto", name="Sto", timezone="Europe/Stockholm", now_ms=0)
+def registry_with(n: int, work: Path) -> tuple[Store, dict[str, str]]:
+    store = open_store(work / f"hub-{n}.db")
+    store.registry.add_location("sto", name="Sto", timezone="Europe/Stockholm", now_ms=0)
     passwords = {}
-    db.conn.execute("BEGIN")
-    for i in range(n):
+    for i in range(n):  # setup, not measured: one write transaction per kiosk, as the CLI registers them
         kid = f"k{i:05d}"
-        passwords[kid] = reg.add_kiosk(kid, location_id="sto", now_ms=0)
-    db.conn.execute("COMMIT")
-    RemoteSettings(db).set("all", "", changes={"faces": 5}, now_ms=1)
-    return reg, passwords
+        passwords[kid] = register_kiosk(store, kid, location_id="sto", now_ms=0).password
+    RemoteSettings(store).set("all", "", changes={"faces": 5}, now_ms=1)
+    return store, passwords
 
 
 def start_broker(files: BrokerFiles, port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -168,20 +172,20 @@ def connack_ok(sock: socket.socket | ssl.SSLSocket) -> bool:
 
 
 def reload_figures(n: int, work: Path, secret: str) -> dict[str, float]:
-    reg, _ = registry_with(n, work)
+    store, _ = registry_with(n, work)
     out_dir = work / f"broker-{n}"
     port = free_port()
     t0 = time.perf_counter()
-    files = write_broker_files(out_dir, hub_secret=secret, kiosks=reg.broker_users(), port=port)
+    files = write_broker_files(out_dir, hub_secret=secret, kiosks=store.registry.broker_users(), port=port)
     regen_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    RemoteSettings(reg.db).set("all", "", changes={"thank_you_s": 4.0}, now_ms=2)
+    RemoteSettings(store).set("all", "", changes={"thank_you_s": 4.0}, now_ms=2)
     plan_s = time.perf_counter() - t0
     proc = start_broker(files, port, out_dir / "mosquitto.log")
     try:
-        new_password = reg.add_kiosk("late", location_id="sto", now_ms=3)
+        new_password = register_kiosk(store, "late", location_id="sto", now_ms=3).password
         t0 = time.perf_counter()
-        files = write_broker_files(out_dir, hub_secret=secret, kiosks=reg.broker_users(), port=port)
+        files = write_broker_files(out_dir, hub_secret=secret, kiosks=store.registry.broker_users(), port=port)
         proc.send_signal(signal.SIGHUP)
         while True:
             with socket.create_connection(("127.0.0.1", port)) as sock:
@@ -193,6 +197,7 @@ def reload_figures(n: int, work: Path, secret: str) -> dict[str, float]:
     finally:
         proc.terminate()
         proc.wait(10)
+        store.close()
     return {
         "regen_s": regen_s,
         "plan_s": plan_s,
@@ -210,7 +215,9 @@ def rss_kb(pid: int) -> int:
 
 
 def memory_figures(n_kiosks: int, connections: int, work: Path, secret: str) -> dict[str, float]:
-    reg, passwords = registry_with(n_kiosks, work / "mem")
+    store, passwords = registry_with(n_kiosks, work / "mem")
+    broker_users = store.registry.broker_users()
+    store.close()
     now = dt.datetime.now(dt.UTC)
     ca = KioskCA(work / "mem" / "pki").ensure(now=now)
     port, tls_port = free_port(), free_port()
@@ -218,7 +225,7 @@ def memory_figures(n_kiosks: int, connections: int, work: Path, secret: str) -> 
     tls = TlsListener(
         tls_port, "127.0.0.1", *ca.server_files(out_dir / "tls", broker_tls_hosts(None, "127.0.0.1"), now=now)
     )
-    files = write_broker_files(out_dir, hub_secret=secret, kiosks=reg.broker_users(), port=port, tls=tls)
+    files = write_broker_files(out_dir, hub_secret=secret, kiosks=broker_users, port=port, tls=tls)
     cert = ca.issue_client("k00000", now=now)
     (work / "client.pem").write_text(cert.cert_pem + cert.key_pem)
     ctx = ssl.create_default_context(cafile=str(ca.cert_path))

@@ -27,7 +27,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from feedback import protocol as p
-from tests.harness import ExternalBroker, HubProcess, child_env, hub_db_count, provision, require_binary, wait_until
+from tests.harness import ExternalBroker, HubProcess, child_env, hub_store, provision, require_binary, wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -242,11 +242,10 @@ def main() -> None:
             hub = HubProcess(hub_dir, mqtt_url=broker.hub_url())
             hub.start()
             try:
-                started = c_publish(configs, per_kiosk, 1, broker.port, tmp)
-                wait_until(
-                    lambda: hub_db_count(hub_dir, "SELECT count(*) FROM ratings") >= total, timeout=120, interval=0.01
-                )
-                hub_rate = total / (time.perf_counter() - started)
+                with hub_store(hub_dir) as store:  # one reader connection, polled through the store's counts
+                    started = c_publish(configs, per_kiosk, 1, broker.port, tmp)
+                    wait_until(lambda: store.ops.rating_counts().ratings >= total, timeout=120, interval=0.01)
+                    hub_rate = total / (time.perf_counter() - started)
                 paced_per_kiosk = max(1, int(args.paced_rate * 5 / args.kiosks))  # ~5 s of paced traffic
                 paced = run_publishers(
                     configs, args.publishers, paced_per_kiosk, per_kiosk + 1, broker.port, rate=args.paced_rate

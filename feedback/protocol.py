@@ -66,7 +66,8 @@ def parse_kiosk_topic(topic: str) -> tuple[str, str]:
     return parts[3], parts[4]
 
 
-def _load_object(payload: bytes) -> dict[str, Any]:
+def load_object(payload: bytes) -> dict[str, Any]:
+    """One JSON object of this protocol version from ``payload``; :raises ProtocolError: with the reason."""
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise ProtocolError("payload_too_large", f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
     try:
@@ -80,7 +81,8 @@ def _load_object(payload: bytes) -> dict[str, Any]:
     return doc
 
 
-def _dumps(doc: Mapping[str, Any]) -> bytes:
+def dumps_json(doc: Mapping[str, Any]) -> bytes:
+    """Compact UTF-8 JSON, as every message on the wire is encoded."""
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode()
 
 
@@ -108,7 +110,7 @@ def encode_ratings(kiosk_id: str, ratings: Sequence[Rating]) -> bytes:
 
 def encode_wire_ratings(kiosk_id: str, ratings: Sequence[Mapping[str, Any]]) -> bytes:
     """Encode ratings already in wire form (a kiosk reading its own, validated outbox rows)."""
-    return _dumps({"v": VERSION, "kiosk": kiosk_id, "ratings": list(ratings)})
+    return dumps_json({"v": VERSION, "kiosk": kiosk_id, "ratings": list(ratings)})
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +138,7 @@ def decode_ratings(topic_kiosk_id: str, payload: bytes) -> DecodedBatch:
 
     :raises ProtocolError: when the message as a whole is unusable (bad JSON, wrong kiosk, no list).
     """
-    doc = _load_object(payload)
+    doc = load_object(payload)
     named = doc.get("kiosk", topic_kiosk_id)
     if named != topic_kiosk_id:
         raise ProtocolError("kiosk_mismatch", f"payload names {str(named)[:64]!r}, topic {topic_kiosk_id!r}")
@@ -200,7 +202,7 @@ class Ack:
 
 
 def encode_ack(ack: Ack) -> bytes:
-    return _dumps(
+    return dumps_json(
         {
             "v": VERSION,
             "acked_through": ack.acked_through,
@@ -211,7 +213,7 @@ def encode_ack(ack: Ack) -> bytes:
 
 
 def decode_ack(payload: bytes) -> Ack:
-    doc = _load_object(payload)
+    doc = load_object(payload)
     through = doc.get("acked_through")
     resend = doc.get("resend_from")
     if not isinstance(through, int) or isinstance(through, bool) or through < 0:
@@ -253,14 +255,14 @@ class Status:
 
 
 def encode_status(status: Status) -> bytes:
-    return _dumps(status.to_wire())
+    return dumps_json(status.to_wire())
 
 
 _STATUS_INTS = ("epoch", "pending", "last_seq", "acked_through", "clock_ms", "mono_ms", "config_version")
 
 
 def decode_status(payload: bytes) -> Status:
-    doc = _load_object(payload)
+    doc = load_object(payload)
     state = doc.get("state")
     if state not in ("online", "offline"):
         raise ProtocolError("bad_status", "state must be 'online' or 'offline'")
@@ -286,11 +288,11 @@ def decode_status(payload: bytes) -> Status:
 
 
 def encode_command(command: str, **args: Any) -> bytes:
-    return _dumps({"v": VERSION, "command": command, **args})
+    return dumps_json({"v": VERSION, "command": command, **args})
 
 
 def decode_command(payload: bytes) -> dict[str, Any]:
-    doc = _load_object(payload)
+    doc = load_object(payload)
     if not isinstance(doc.get("command"), str):
         raise ProtocolError("bad_command", "'command' must be a string")
     return doc

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from feedback.protocol import VERSION, ProtocolError, _dumps, _load_object
+from feedback.protocol import VERSION, ProtocolError, dumps_json, load_object
 
 # The store's settings: what a location (or one kiosk) may change without a site visit.
 REMOTE_SETTINGS = frozenset(
@@ -54,12 +54,12 @@ def unknown_settings(ui: Mapping[str, Any]) -> list[str]:
 
 
 def encode_config(msg: ConfigMessage) -> bytes:
-    return _dumps({"v": VERSION, "version": msg.version, "ui": msg.ui})
+    return dumps_json({"v": VERSION, "version": msg.version, "ui": msg.ui})
 
 
 def decode_config(payload: bytes) -> ConfigMessage:
     """:raises ProtocolError: not a config message (the kiosk reports it as refused)."""
-    doc = _load_object(payload)
+    doc = load_object(payload)
     version = doc.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
         raise ProtocolError("bad_config", "version must be a non-negative integer")
@@ -70,7 +70,7 @@ def decode_config(payload: bytes) -> ConfigMessage:
 
 
 def encode_report(report: ConfigReport) -> bytes:
-    return _dumps(
+    return dumps_json(
         {
             "v": VERSION,
             "config_version": report.config_version,
@@ -81,7 +81,7 @@ def encode_report(report: ConfigReport) -> bytes:
 
 
 def decode_report(payload: bytes) -> ConfigReport:
-    doc = _load_object(payload)
+    doc = load_object(payload)
     version = doc.get("config_version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 0:
         raise ProtocolError("bad_report", "config_version must be a non-negative integer")

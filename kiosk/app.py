@@ -7,10 +7,8 @@ widgets through ``Clock.schedule_once``.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -23,67 +21,34 @@ os.environ.setdefault("KIVY_LOG_MODE", "MIXED")  # leave the root logger to our 
 # Kivy's own chatter follows our --log-level, and goes to the journal (stderr), not files on the SD card
 os.environ.setdefault("KCFG_KIVY_LOG_LEVEL", logging.getLevelName(logging.getLogger().getEffectiveLevel()).lower())
 os.environ.setdefault("KCFG_KIVY_LOG_ENABLE", "0")
+# ... but KCFG_ overrides are applied after Kivy decided on its file log: only this keeps ~/.kivy/logs empty
+os.environ.setdefault("KIVY_NO_FILELOG", "1")
 
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.config import Config
 from kivy.properties import BooleanProperty, DictProperty, NumericProperty, StringProperty
 
 from kiosk import screens, widgets  # noqa: F401  (registers the classes kiosk.kv names)
 from kiosk.clock import DeviceClock
-from kiosk.config import ConfigError, KioskConfig, UiConfig
+from kiosk.config import KioskConfig, UiConfig
 from kiosk.i18n import Texts, check_languages
 from kiosk.outbox import Outbox
 from kiosk.recorder import Recorder
 from kiosk.remote_config import RemoteConfig
-from kiosk.staff import PIN_IDLE_S, STAFF_IDLE_S, StaffFlow
-from kiosk.taps import Tap, TapGate
+from kiosk.shopper import ShopperFlow
+from kiosk.staff import StaffFlow
+from kiosk.taps import TapGate
 from kiosk.uplink import Uplink, UplinkState
 from kiosk.watchdog import Notifier
 
 log = logging.getLogger(__name__)
 
 KV_PATH = Path(__file__).resolve().parent / "kiosk.kv"
-DURABLE_POLL_S = 0.02
-DURABLE_WAIT_MAX_S = 10.0  # a hung disk must not freeze the thank-you screen for ever (staff see the error)
 
 ConfigHook = Callable[[bytes], "int | None"]
 
 
-def configure_kivy(*, fullscreen: bool, size: tuple[int, int] = (800, 480)) -> None:
-    """Window settings; must run before the window exists (``App.run``)."""
-    Config.set("graphics", "fullscreen", "auto" if fullscreen else "0")
-    Config.set("graphics", "width", str(size[0]))
-    Config.set("graphics", "height", str(size[1]))
-    Config.set("kivy", "exit_on_escape", "0" if fullscreen else "1")
-    Config.set("input", "mouse", "mouse,multitouch_on_demand")  # no red multitouch dots on right-click
-
-
-def run_app(config: KioskConfig, *, windowed: bool, on_config: ConfigHook | None = None) -> int:
-    """Run the touchscreen app until its window closes or SIGTERM (systemd stop) arrives.
-
-    The hub's remote config (kiosk.remote_config) is applied live unless ``on_config`` replaces it.
-
-    :raises ConfigError: naming the key, before any window opens.
-    :raises OutboxBelongsToAnotherKiosk: when the data dir holds another kiosk's outbox.
-    """
-    check_languages(config.ui)
-    Outbox(config.outbox_path, kiosk_id=config.kiosk_id).close()  # fails here, not inside the UI
-    remote = None if on_config is not None else RemoteConfig(config)  # the last good remote config
-    if remote is not None and remote.ui != config.ui:
-        try:
-            check_languages(remote.ui)
-            config = dataclasses.replace(config, ui=remote.ui)
-        except ConfigError as exc:
-            log.error("ignoring the saved remote config: %s", exc)
-    configure_kivy(fullscreen=config.ui.fullscreen and not windowed)
-    app = KioskApp(config, on_config=on_config, remote=remote)
-    signal.signal(signal.SIGTERM, lambda *_: Clock.schedule_once(lambda _dt: app.stop()))
-    app.run()
-    return 0
-
-
-class KioskApp(StaffFlow, App):  # type: ignore[misc]
+class KioskApp(ShopperFlow, StaffFlow, App):  # type: ignore[misc]
     t = DictProperty()  # every visible text, by key (see kiosk.i18n.Texts.all)
     language = StringProperty("sv")
     unit = NumericProperty(40)  # a layout unit that scales with the window: min(width / 14, height / 9)
@@ -201,105 +166,16 @@ class KioskApp(StaffFlow, App):  # type: ignore[misc]
         if self.uplink is not None:
             self.uplink.stop()
 
+    def stop_soon(self) -> None:
+        """Stop from the main loop (safe from a signal handler)."""
+        Clock.schedule_once(lambda _dt: self.stop())
+
     @property
     def sm(self) -> Any:
         return self.root.ids.sm
 
     def _resized(self, _window: Any, size: tuple[int, int]) -> None:
         self.unit = max(8.0, min(size[0] / 14, size[1] / 9))
-
-    # ------------------------------------------------------------------------------------------ shopper
-    def on_face(self, face: int) -> None:
-        """A face was pressed: answer at once, record on the recorder thread."""
-        if self.sm.current != "home":
-            return
-        now_ms = self.clock.now_ms()
-        tap = Tap(
-            face=face,
-            scale=self.ui.faces,
-            question_id=self.ui.question_id,
-            time_ms=now_ms,
-            boot_id=self.clock.boot_id,
-            mono_ms=self.clock.mono_ms(),
-            is_misuse=self.gate.tap(now_ms),
-        )
-        self.chosen_face = face
-        held = face in self.ui.followup_faces and bool(self.ui.reasons)
-        header = self.sm.get_screen("followup").ids.face
-        header.scale, header.face = tap.scale, face
-        if held:
-            self._show("followup", self.ui.followup_timeout_s, self._followup_timed_out)
-        else:
-            self._show("thanks", self.ui.thank_you_s, self.go_home)
-        recorded = self.recorder.record(tap, held=held)
-        self._unsettled.append(recorded)
-        self._held = recorded if held else None
-
-    def on_reason(self, reason: str | None) -> None:
-        """A reason chip (or skip, ``None``) on the follow-up screen."""
-        if self.sm.current != "followup" or self._held is None:
-            return
-        self._unsettled.append(self.recorder.release(self._held, reason=reason))
-        self._held = None
-        self._show("thanks", self.ui.thank_you_s, self.go_home)
-
-    def _followup_timed_out(self) -> None:
-        if self._held is not None:
-            self._unsettled.append(self.recorder.release(self._held, reason=None))
-            self._held = None
-        self.go_home()
-
-    def go_home(self, *_: Any) -> None:
-        """Back to the faces once every write of this visit is durable; the next shopper starts fresh."""
-        self._cancel_timer()
-        self._unsettled = [f for f in self._unsettled if not f.done()]
-        if self._unsettled:
-            if self._waiting_since is None:
-                self._waiting_since = time.monotonic()
-            if time.monotonic() - self._waiting_since < DURABLE_WAIT_MAX_S:
-                self._timer = Clock.schedule_once(self.go_home, DURABLE_POLL_S)
-                return
-            log.error("outbox write not finished after %.0f s; showing home anyway", DURABLE_WAIT_MAX_S)
-            self._report_error(f"outbox write slower than {DURABLE_WAIT_MAX_S:.0f} s (disk?)")
-        self._waiting_since = None
-        if self.language != self.ui.language:
-            self.set_language(self.ui.language)
-        self._show("home", self.ui.attract_after_s, self._attract)
-
-    def set_language(self, language: str) -> None:
-        if language not in self.ui.languages:
-            return
-        self.language = language
-        self._refresh_texts()
-        self.sm.get_screen("home").mark_language(language)
-        self._populate_reasons()
-
-    def note_activity(self) -> None:
-        """Any accepted touch: re-arm the idle timer of screens that wait on the shopper or staff."""
-        current = self.sm.current
-        if current == "home":
-            self._stop_attract()
-            self._arm(self.ui.attract_after_s, self._attract)
-        elif current in ("pin", "staff"):
-            self._arm(PIN_IDLE_S if current == "pin" else STAFF_IDLE_S, self.go_home)
-
-    def _attract(self) -> None:
-        """Long idle on the home screen: default language, and the hint gently pulses."""
-        from kivy.animation import Animation
-
-        if self.language != self.ui.language:
-            self.set_language(self.ui.language)
-        hint = self.sm.get_screen("home").ids.hint
-        anim = Animation(opacity=0.25, duration=1.2) + Animation(opacity=1.0, duration=1.2)
-        anim.repeat = True
-        anim.start(hint)
-
-    def _stop_attract(self) -> None:
-        from kivy.animation import Animation
-
-        hint = self.sm.get_screen("home").ids.hint
-        Animation.cancel_all(hint)
-        hint.opacity = 1.0
 
     # ------------------------------------------------------------------------------------------ config
     def apply_ui_config(self, ui: UiConfig) -> None:
@@ -363,19 +239,3 @@ class KioskApp(StaffFlow, App):  # type: ignore[misc]
             )
             self._online_logged = is_online
         self.is_online = is_online
-
-    # ------------------------------------------------------------------------------------------ timers
-    def _show(self, screen: str, timeout_s: float, then: Callable[[], None]) -> None:
-        self.sm.current = screen
-        if screen != "home":
-            self._stop_attract()
-        self._arm(timeout_s, then)
-
-    def _arm(self, seconds: float, then: Callable[[], None]) -> None:
-        self._cancel_timer()
-        self._timer = Clock.schedule_once(lambda _dt: then(), seconds)
-
-    def _cancel_timer(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None

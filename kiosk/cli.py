@@ -9,7 +9,7 @@ import random
 import sys
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -79,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "simulate":
             return simulate(config, args)
-        from kiosk.app import run_app
+        from kiosk.launch import run_app  # checks the config before Kivy is imported
 
         return run_app(config, windowed=args.windowed)
     except (ConfigError, OutboxBelongsToAnotherKiosk) as exc:
@@ -104,7 +104,7 @@ def simulate(config: KioskConfig, args: argparse.Namespace) -> int:
         remote.report = uplink.report
         uplink.start()
     ui = remote.ui
-    taps: Sequence[SimTap] | object
+    taps: Iterable[SimTap]
     if args.backfill_days > 0:
         taps = backfill_taps(
             args.taps,
@@ -126,7 +126,7 @@ def simulate(config: KioskConfig, args: argparse.Namespace) -> int:
     interactive = sys.stderr.isatty()
     done = 0
     try:
-        for tap in taps:  # type: ignore[attr-defined]
+        for tap in taps:
             now_ms = tap.time_ms if tap.time_ms is not None else clock.now_ms()
             misuse = is_misuse(
                 None if previous_ms is None else previous_ms / 1000, now_ms / 1000, interval_s=ui.response_interval_s

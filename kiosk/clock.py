@@ -40,7 +40,7 @@ class DeviceClock:
 
             libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
             buf = ctypes.create_string_buffer(512)  # struct timex is < 256 bytes on every Linux ABI
-            state = libc.adjtimex(buf)
+            state = int(libc.adjtimex(buf))
         except (OSError, AttributeError):
             return None
         return state != 5  # TIME_ERROR: clock not synchronised

@@ -21,6 +21,7 @@ from typing import Any
 import sqlite_utils
 
 from feedback.rating import Rating
+from kiosk import seqs
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -164,31 +165,22 @@ class Outbox:
     # ------------------------------------------------------------------------------------------ uplink
     def sendable(self, *, after_seq: int, limit: int) -> list[Rating]:
         """Unacknowledged ratings with seq > ``after_seq`` in seq order, stopping before a held one."""
-        rows = self.db.conn.execute(
-            "SELECT seq, uuid, face, scale, question, reason, time_ms, boot_id, mono_ms, misuse, held"
-            " FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
-            (after_seq, limit),
-        ).fetchall()
-        out: list[Rating] = []
-        for seq, rid, face, scale, q, reason, t, boot, mono, misuse, held in rows:
-            if held:
-                break
-            out.append(
-                Rating(
-                    kiosk_id=self.kiosk_id,
-                    seq=seq,
-                    uuid=rid,
-                    face=face,
-                    scale=scale,
-                    question_id=q,
-                    time_ms=t,
-                    boot_id=boot,
-                    mono_ms=mono,
-                    reason=reason,
-                    is_misuse=bool(misuse),
-                )
+        return [
+            Rating(
+                kiosk_id=self.kiosk_id,
+                seq=w["seq"],
+                uuid=w["uuid"],
+                face=w["face"],
+                scale=w["scale"],
+                question_id=w["question"],
+                time_ms=w["time_ms"],
+                boot_id=w["boot_id"],
+                mono_ms=w["mono_ms"],
+                reason=w["reason"],
+                is_misuse=w["misuse"],
             )
-        return out
+            for w in self.sendable_wire(after_seq=after_seq, limit=limit)
+        ]
 
     def sendable_wire(self, *, after_seq: int, limit: int) -> list[dict[str, Any]]:
         """Like :meth:`sendable`, in wire form: the rows were validated when recorded, so no re-validation."""
@@ -226,17 +218,13 @@ class Outbox:
             ).rowcount
             for s, why in (rejected or {}).items():
                 conn.execute("UPDATE outbox SET rejected_reason = ? WHERE seq = ?", (why[:200], s))
-            acked = self._acked_through(conn)
+            acked = seqs.acked_through(conn)
             if seq > acked:
-                self._set_meta(conn, "acked_through", str(min(seq, self._last_seq(conn))))
+                seqs.set_meta(conn, "acked_through", str(min(seq, seqs.last_seq(conn))))
         return n
 
     def acked_through(self) -> int:
-        return self._acked_through(self.db.conn)
-
-    def _acked_through(self, conn: sqlite3.Connection) -> int:
-        row = conn.execute("SELECT value FROM meta WHERE key = 'acked_through'").fetchone()
-        return int(row[0]) if row else 0
+        return seqs.acked_through(self.db.conn)
 
     def first_unacked_seq(self) -> int | None:
         row = self.db.conn.execute("SELECT min(seq) FROM outbox WHERE acked_at_ms IS NULL").fetchone()
@@ -256,21 +244,16 @@ class Outbox:
             "SELECT count(*) FILTER (WHERE acked_at_ms IS NULL), count(*) FILTER (WHERE acked_at_ms IS NOT NULL)"
             " FROM outbox"
         ).fetchone()
-        last = self._last_seq(conn)
+        last = seqs.last_seq(conn)
         return OutboxCounts(
-            recorded=last, pending=pending, acked=acked, last_seq=last, acked_through=self._acked_through(conn)
+            recorded=last, pending=pending, acked=acked, last_seq=last, acked_through=seqs.acked_through(conn)
         )
 
     def pending_count(self) -> int:
         return int(self.db.conn.execute("SELECT count(*) FROM outbox WHERE acked_at_ms IS NULL").fetchone()[0])
 
     def last_seq(self) -> int:
-        return self._last_seq(self.db.conn)
-
-    @staticmethod
-    def _last_seq(conn: sqlite3.Connection) -> int:
-        row = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'outbox'").fetchone()
-        return int(row[0]) if row else 0
+        return seqs.last_seq(self.db.conn)
 
     def last_tap(self) -> tuple[int, int] | None:
         """``(seq, time_ms)`` of the newest tap, for the misuse rule across restarts."""
@@ -284,52 +267,23 @@ class Outbox:
 
     def set_meta(self, key: str, value: str) -> None:
         with self._write() as conn:
-            self._set_meta(conn, key, value)
-
-    @staticmethod
-    def _set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
-        conn.execute(
-            "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
+            seqs.set_meta(conn, key, value)
 
     def is_seq_floor_confirmed(self) -> bool:
         return self.get_meta("seq_floor_confirmed") is not None
 
     def confirm_seq_floor(self, hub_through: int) -> int | None:
-        """Make sure this outbox never reuses a seq the hub already holds for this kiosk id.
-
-        Called once, with the hub's answer to this outbox's first birth, before anything is sent. A fresh
-        outbox under an id the hub knows (a re-flashed SD card, a replaced device) would otherwise start at
-        seq 1 again and its taps would be taken for duplicates. Its rows, none of them ever sent, are moved to
-        start after ``hub_through``. Returns the shift, or None while a rating is held for a follow-up (its
-        seq is in the UI's hands): call again later.
-        """
+        """Make sure this outbox never reuses a seq the hub already holds for this kiosk id (see
+        :func:`kiosk.seqs.confirm_seq_floor`). Returns the shift, or None while a rating is held."""
         with self._write() as conn:
-            if conn.execute("SELECT 1 FROM meta WHERE key = 'seq_floor_confirmed'").fetchone():
-                return 0
-            if conn.execute("SELECT 1 FROM outbox WHERE held = 1 LIMIT 1").fetchone():
-                return None
-            low = conn.execute("SELECT min(seq) FROM outbox").fetchone()[0]
-            shift = 0
-            if low is not None and hub_through >= low:
-                shift = hub_through - low + 1
-                conn.execute("UPDATE outbox SET seq = -seq")  # two steps: no transient key collisions
-                conn.execute("UPDATE outbox SET seq = ? - seq", (shift,))
-            last = max(self._last_seq(conn) + shift, hub_through)
-            if conn.execute("UPDATE sqlite_sequence SET seq = ? WHERE name = 'outbox'", (last,)).rowcount == 0:
-                conn.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('outbox', ?)", (last,))
-            if hub_through > self._acked_through(conn):
-                self._set_meta(conn, "acked_through", str(hub_through))
-            self._set_meta(conn, "seq_floor_confirmed", str(hub_through))
-        return shift
+            return seqs.confirm_seq_floor(conn, hub_through)
 
     def next_epoch(self) -> int:
         """Increment and return the connection epoch (one per successful broker connection)."""
         with self._write() as conn:
             row = conn.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()
             epoch = (int(row[0]) if row else 0) + 1
-            self._set_meta(conn, "epoch", str(epoch))
+            seqs.set_meta(conn, "epoch", str(epoch))
         return epoch
 
 

@@ -23,7 +23,7 @@ from kiosk.faces import BLUE, INK, face_look, mouth_points
 LONG_PRESS_S = 2.0
 
 
-class FaceButton(ButtonBehavior, Widget):  # type: ignore[misc]
+class FaceButton(ButtonBehavior, Widget):
     """One smiley, drawn on the canvas; fires ``on_press`` at touch-down (the fastest answer)."""
 
     face = NumericProperty(0)

@@ -16,7 +16,7 @@ def output_dir(request: pytest.FixtureRequest) -> Path:
     """A folder under ./test-output for this test's screenshots and logs (kept after the run)."""
     path = OUTPUT / request.node.name.replace("/", "_").replace("[", "-").replace("]", "")
     path.mkdir(parents=True, exist_ok=True)
-    return path
+    return Path(path)
 
 
 @pytest.fixture

@@ -77,6 +77,7 @@ class RawClient:
     def subscribe(self, topic: str, qos: int = 1) -> list[Any]:
         """Subscribe and return the SUBACK reason codes."""
         _, mid = self.client.subscribe(topic, qos)
+        assert mid is not None, f"SUBSCRIBE {topic} was not sent"
         return list(wait_until(lambda: self.subacks.get(mid), timeout=10, message=f"SUBACK for {topic}"))
 
     def close(self) -> None:

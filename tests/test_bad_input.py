@@ -70,7 +70,7 @@ def test_bad_input_is_refused_with_reasons_and_valid_ratings_survive(hub: HubPro
 
     def final_ack() -> p.Ack | None:
         while not raw.messages.empty():
-            ack = p.decode_ack(raw.messages.get().payload)
+            ack = p.decode_ack(bytes(raw.messages.get().payload))
             if ack.acked_through == 7:
                 return ack
         return None

@@ -167,7 +167,7 @@ def test_same_batch_replayed_three_times_counts_once(hub: HubProcess, tmp_path: 
         payload = p.encode_ratings("a", batch)
         for _ in range(3):
             assert not raw.publish(p.kiosk_topic("a", p.RATINGS), payload).is_failure
-        acks = [p.decode_ack(raw.messages.get(timeout=20).payload) for _ in range(3)]
+        acks = [p.decode_ack(bytes(raw.messages.get(timeout=20).payload)) for _ in range(3)]
     finally:
         raw.close()
     assert [a.acked_through for a in acks] == [50, 50, 50]
@@ -238,7 +238,7 @@ def test_a_reused_seq_with_another_tap_is_kept_as_a_conflict(hub: HubProcess, tm
         raw.subscribe(p.kiosk_topic("a", p.ACK))
         for batch in (first, first, second):
             assert not raw.publish(p.kiosk_topic("a", p.RATINGS), p.encode_ratings("a", batch)).is_failure
-        acks = [p.decode_ack(raw.messages.get(timeout=20).payload) for _ in range(3)]
+        acks = [p.decode_ack(bytes(raw.messages.get(timeout=20).payload)) for _ in range(3)]
     finally:
         raw.close()
     assert [dict(a.rejected) for a in acks] == [{}, {}, {1: "seq_conflict", 2: "seq_conflict", 3: "seq_conflict"}]

@@ -44,6 +44,12 @@ def config_status(data_dir: Path, kiosk_id: str) -> list[dict[str, Any]]:
         return store.settings.status(kiosk_id=kiosk_id)
 
 
+def can_connect(host: str, port: int) -> bool:
+    """A TCP connection to ``host:port`` opens (raises OSError while nothing listens)."""
+    with socket.create_connection((host, port), timeout=1):
+        return True
+
+
 def one_rating(seq: int) -> bytes:
     return json.dumps(
         {
@@ -155,10 +161,12 @@ def test_kiosk_subscribed_to_another_kiosks_topics_or_to_all_ratings_receives_no
         # a's own rating and ack come after b's traffic: once a holds its ack, b's would have arrived too
         assert not a.publish(p.kiosk_topic("a", p.RATINGS), one_rating(20_001)).is_failure
         seen_by_a: list[str] = []
-        wait_until(
-            lambda: seen_by_a.append(a.messages.get(timeout=5).topic) or p.kiosk_topic("a", p.ACK) in seen_by_a,
-            message="a's own ack",
-        )
+
+        def a_has_its_ack() -> bool:
+            seen_by_a.append(a.messages.get(timeout=5).topic)
+            return p.kiosk_topic("a", p.ACK) in seen_by_a
+
+        wait_until(a_has_its_ack, message="a's own ack")
         while not a.messages.empty():
             seen_by_a.append(a.messages.get().topic)
         assert [t for t in seen_by_a if "/k/b/" in t or t.endswith("/ratings")] == []
@@ -195,8 +203,12 @@ def test_anonymous_wrong_password_and_foreign_or_missing_certificates_are_refuse
             continue  # TLS 1.2: the handshake itself fails
         try:  # TLS 1.3: the server checks the client certificate after the client's side of the handshake
             client.client.loop_start()
+
+            def dropped_or_answered(c: KioskClient = client) -> bool:
+                return c.disconnected.is_set() or c.connack is not None
+
             wait_until(
-                lambda c=client: c.disconnected.is_set() or c.connack is not None,
+                dropped_or_answered,
                 timeout=10,
                 message=f"{what}: dropped or answered",
             )
@@ -322,7 +334,7 @@ def test_broker_config_with_tls_runs_an_external_mosquitto_for_hub_and_tls_kiosk
     hub = HubProcess(data, mqtt_url=f"mqtt://hub:{secret}@127.0.0.1:{port}")
     try:
         wait_until(
-            lambda: socket.create_connection(("127.0.0.1", tls_port), timeout=1).close() is None,
+            lambda: can_connect("127.0.0.1", tls_port),
             timeout=10,
             message="external mosquitto's TLS listener",
         )

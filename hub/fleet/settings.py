@@ -4,7 +4,7 @@ A kiosk's effective settings are ``all`` < its location < the kiosk itself (late
 ``questions`` merge per language). Whenever a kiosk's effective settings change (a ``config set``, or the
 kiosk moving to another location) it gets a new version from one hub-wide counter, so versions only grow;
 the runtime publishes it retained on ``fb/v1/k/<id>/config``. The kiosk validates it with the same rules
-(:func:`kiosk.config.parse_ui`), applies it and reports back; the report lands in ``kiosk_config``.
+(:func:`feedback.kiosk_settings.parse_ui`), applies it and reports back; the report lands in ``kiosk_config``.
 """
 
 from __future__ import annotations
@@ -15,11 +15,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from feedback.ids import check_id
+from feedback.kiosk_settings import SettingsError, parse_ui
 from feedback.remote_config import unknown_settings
 from hub.errors import InvalidSettings
 from hub.store import Store
 from hub.store.records import Publication
-from kiosk.config import ConfigError, parse_ui
 
 SCOPES = ("all", "location", "kiosk")
 
@@ -54,7 +54,7 @@ def validate(settings: Mapping[str, Any], *, what: str) -> None:
         raise InvalidSettings(f"{what}: {unknown[0]!r} is not a kiosk setting the hub can push")
     try:
         parse_ui(dict(settings), prefix=what)
-    except ConfigError as exc:
+    except SettingsError as exc:
         raise InvalidSettings(str(exc)) from None
 
 

@@ -100,7 +100,7 @@ class Store:
     ) -> None:
         """``counts[f]`` taps of face ``f`` at ``hour`` local time, one minute apart (none is misuse)."""
         t0 = local_ms(f"{day_local} {hour:02d}:00")
-        taps = []
+        taps: list[tuple[int, int]] = []
         for face, n in enumerate(counts):
             taps += [(t0 + 60_000 * (len(taps) + i), face) for i in range(n)]
         self.ingest(kiosk_id, taps, scale=scale, reason=reason)
@@ -151,9 +151,10 @@ def login(client: TestClient, user: str, password: str = PASSWORD) -> httpx.Resp
     """Sign in through the login form (with its CSRF cookie); the client keeps the session cookie."""
     client.get("/login")
     csrf = client.cookies.get("hub_login_csrf")
-    return client.post(
+    response: httpx.Response = client.post(
         "/login", data={"username": user, "password": password, "csrf": csrf or "", "next": "/"}, follow_redirects=False
     )
+    return response
 
 
 def page_csrf(client: TestClient, path: str = "/") -> str:

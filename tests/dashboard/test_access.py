@@ -18,7 +18,8 @@ def _fill(path: str, location_id: str) -> str:
 
 def _call(client: TestClient, method: str, path: str, headers: dict[str, str] | None = None) -> int:
     body = {"response_interval_s": 5.0} if method == "put" else None
-    return client.request(method.upper(), path, json=body, headers=headers or {}).status_code
+    status: int = client.request(method.upper(), path, json=body, headers=headers or {}).status_code
+    return status
 
 
 def test_every_api_route_refuses_anonymous_callers(store: Store, client: TestClient) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 
 from feedback.scores import intervals_overlap, score
 from hub.reports.scoring import MIN_RESPONSES
@@ -347,7 +348,7 @@ def test_responses_match_the_shapes_the_openapi_document_promises(store: Store, 
     store.faces("gbg-1", "2026-04-08", [0, 0, 0, 0, 2], scale=5)
     store.ingest("sto-2", [(local_ms("2026-04-08 09:00"), 0)], reason="queue")
     h = bearer(store, "admin")
-    cases = [
+    cases: list[tuple[str, type[BaseModel]]] = [
         ("/api/overview", api_models.Overview),
         ("/api/compare", api_models.Compare),
         ("/api/locations/sto/report", api_models.Report),

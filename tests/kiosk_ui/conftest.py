@@ -71,11 +71,13 @@ def kiosk(xvfb: Xvfb, ui_hub: tuple[HubProcess, Path], tmp_path_factory: pytest.
     """The running app and a driver for it."""
     if "kivy.core.window" in sys.modules:  # a test module imported it at collection: wrong size and KIVY_HOME
         raise AssertionError("Kivy's window was created before the kiosk fixture; import kivy inside tests")
-    os.environ["KIVY_HOME"] = str(SHOTS / "kivy-home")
+    # a Kivy home of its own: Kivy writes its config.ini there, and `kiosk run` children get their own too
+    os.environ["KIVY_HOME"] = str(tmp_path_factory.mktemp("kivy-home"))
     os.environ["KIVY_NO_ARGS"] = "1"
-    from kiosk.app import KioskApp, configure_kivy
+    from kiosk.app import KioskApp
     from kiosk.config import load_config
     from kiosk.remote_config import RemoteConfig
+    from kiosk.window import configure_kivy
 
     config = load_config(ui_hub[1], data_dir=tmp_path_factory.mktemp("kiosk-data"))
     configure_kivy(fullscreen=False, size=(1280, 800))
@@ -84,10 +86,8 @@ def kiosk(xvfb: Xvfb, ui_hub: tuple[HubProcess, Path], tmp_path_factory: pytest.
     loop = asyncio.new_event_loop()
     app = KioskApp(config, remote=RemoteConfig(config))  # wired as run_app wires it
     task = loop.create_task(app.async_run(async_lib="asyncio"))
-    driver = KioskDriver(app, loop, task)
+    driver = KioskDriver(app, loop, task, base_ui=config.ui, hub=ui_hub[0])
     driver.until(lambda: app.root is not None and driver.screen == "home", timeout=30, message="app started")
-    driver.base_ui = config.ui
-    driver.hub = ui_hub[0]
     yield driver
     app.stop()
     driver.until(lambda: task.done(), timeout=15, message="app stopped")

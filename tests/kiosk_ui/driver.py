@@ -15,13 +15,25 @@ from kivy.core.window import Window
 from kivy.tests.common import UnitTestTouch
 
 from kiosk.app import KioskApp
+from kiosk.config import UiConfig
+from tests.harness import HubProcess
 
 
 class KioskDriver:
-    def __init__(self, app: KioskApp, loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:
+    def __init__(
+        self,
+        app: KioskApp,
+        loop: asyncio.AbstractEventLoop,
+        task: asyncio.Task[Any],
+        *,
+        base_ui: UiConfig,
+        hub: HubProcess,
+    ) -> None:
         self.app = app
         self.loop = loop
         self.task = task
+        self.base_ui = base_ui  # the session's [ui]; each test starts from it
+        self.hub = hub
         self.flips = 0
         Window.bind(on_flip=self._flipped)
 

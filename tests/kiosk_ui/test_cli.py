@@ -24,13 +24,20 @@ password = "secret"
 """
 
 
+def kivy_env(tmp_path: Path) -> dict[str, str]:
+    """The child's environment with a Kivy home of its own (a shared one races: Kivy upgrades its config.ini)."""
+    home = tmp_path / "kivy-home"
+    home.mkdir(exist_ok=True)
+    return {**child_env(), "KIVY_HOME": str(home)}
+
+
 def run_kiosk(config: Path, *args: str, log: Path) -> subprocess.Popen[bytes]:
     with open(log, "wb") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "kiosk", "run", "--config", str(config), *args],
             stdout=out,
             stderr=subprocess.STDOUT,
-            env=child_env(),
+            env=kivy_env(log.parent),
             cwd=ROOT,
         )
 
@@ -39,14 +46,14 @@ def run_kiosk(config: Path, *args: str, log: Path) -> subprocess.Popen[bytes]:
     ("ui", "key"),
     [
         ("faces = 7", "ui.faces"),
-        ('languages = ["sv", "de"]\nlanguage = "sv"', "ui.languages"),
+        ('languages = ["sv", "xx"]\nlanguage = "sv"', "ui.languages"),
         ('staff_pin = "12"', "ui.staff_pin"),
         ("thank_you_s = 0.0", "ui.thank_you_s"),
         ("followup_faces = [9]", "ui.followup_faces"),
     ],
 )
 def test_bad_config_fails_at_start_naming_the_key(tmp_path: Path, ui: str, key: str) -> None:
-    """A bad [ui] value stops `kiosk run` before any window with one error line naming the key."""
+    """A bad [ui] value stops `kiosk run` before Kivy is imported: stderr is one error line naming the key."""
     cfg = tmp_path / "k.toml"
     cfg.write_text(BASE.format(port=1) + "[ui]\n" + ui + "\n")
     proc = subprocess.run(
@@ -62,13 +69,14 @@ def test_bad_config_fails_at_start_naming_the_key(tmp_path: Path, ui: str, key: 
             "--windowed",
         ],
         capture_output=True,
-        env=child_env(),
+        env=kivy_env(tmp_path),
         cwd=ROOT,
         timeout=60,
     )
     assert proc.returncode == 2
     err = proc.stderr.decode()
-    assert err.startswith("error: ") and key in err and "Traceback" not in err, err
+    assert err.startswith("error: ") and key in err and err.count("\n") == 1, err
+    assert not (tmp_path / "kivy-home" / "config.ini").exists(), "Kivy was imported before the config was checked"
 
 
 class GarbageBroker:
@@ -97,7 +105,7 @@ class GarbageBroker:
 
 
 def test_kiosk_run_windowed_survives_a_broken_broker_and_stops_cleanly(xvfb: Xvfb, tmp_path: Path) -> None:
-    """The CLI opens the window, keeps running while the broker talks junk, and exits 0 on SIGTERM."""
+    """The CLI opens the window, keeps running while the broker talks junk, exits 0 on SIGTERM, writes no Kivy log."""
     broker = GarbageBroker()
     cfg = tmp_path / "k.toml"
     cfg.write_text(BASE.format(port=broker.port) + "[ui]\nfullscreen = true\n")
@@ -121,3 +129,5 @@ def test_kiosk_run_windowed_survives_a_broken_broker_and_stops_cleanly(xvfb: Xvf
             proc.wait()
     text = log.read_text()
     assert "Traceback" not in text, text
+    assert (tmp_path / "kivy-home" / "config.ini").exists()  # the child used this Kivy home ...
+    assert list((tmp_path / "kivy-home").rglob("logs/*")) == []  # ... and wrote no log file to the SD card

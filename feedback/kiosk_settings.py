@@ -1,0 +1,159 @@
+"""The kiosk's shopper-facing settings and their rules, shared by the kiosk (its file's ``[ui]`` table and the
+remote config it receives) and the hub (which refuses a ``config set`` a kiosk would refuse).
+
+Stdlib only, no I/O: :func:`parse_ui` takes the plain table (TOML or JSON) and returns a frozen
+:class:`UiSettings` or raises :class:`SettingsError` naming the key.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from feedback.misuse import DEFAULT_RESPONSE_INTERVAL_S, MAX_RESPONSE_INTERVAL_S, MIN_RESPONSE_INTERVAL_S
+from feedback.rating import MAX_FACES, MIN_FACES
+
+DEFAULT_REASONS = ("queue", "staff", "cleanliness", "selection", "price")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+# Bounds of the settings (inclusive).
+FACES_MIN, FACES_MAX = MIN_FACES, MAX_FACES
+RESPONSE_INTERVAL_MIN_S = MIN_RESPONSE_INTERVAL_S  # one rule for kiosk and hub (feedback.misuse)
+RESPONSE_INTERVAL_MAX_S = MAX_RESPONSE_INTERVAL_S
+FOLLOWUP_TIMEOUT_MIN_S, FOLLOWUP_TIMEOUT_MAX_S = 1.0, 600.0
+THANK_YOU_MIN_S, THANK_YOU_MAX_S = 0.5, 600.0
+ATTRACT_AFTER_MIN_S = 5.0
+REASON_MAX_CHARS = 64
+STAFF_PIN_MIN_DIGITS, STAFF_PIN_MAX_DIGITS = 4, 8
+
+_HOURS = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message names the key (e.g. ``ui.faces``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class UiSettings:
+    """What the shopper sees; the hub may push newer values (remote config)."""
+
+    faces: int = 4
+    language: str = "sv"
+    languages: tuple[str, ...] = ("sv", "en")
+    questions: dict[str, str] = field(default_factory=dict)  # language -> question text
+    question_id: str = "q1"
+    followup_faces: tuple[int, ...] = (0, 1)
+    reasons: tuple[str, ...] = DEFAULT_REASONS
+    thank_you: dict[str, str] = field(default_factory=dict)
+    followup_timeout_s: float = 8.0
+    thank_you_s: float = 3.0
+    attract_after_s: float = 120.0
+    response_interval_s: float = DEFAULT_RESPONSE_INTERVAL_S
+    staff_pin: str = "0000"
+    fullscreen: bool = True
+    opening_hours: dict[str, str] = field(default_factory=dict)  # "mon".."sun" -> "08:00-21:00" | "closed"
+
+
+def parse_ui(ui: dict[str, Any], *, prefix: str = "ui") -> UiSettings:
+    """Validate the shopper-facing settings (a config file's ``[ui]`` or a config pushed by the hub).
+
+    :raises SettingsError: naming the first bad key as ``<prefix>.<name>``.
+    """
+    if not isinstance(ui, dict):
+        raise SettingsError(f"{prefix} must be a table")
+    faces = setting(ui, f"{prefix}.faces", int, 4, low=FACES_MIN, high=FACES_MAX)
+    languages = tuple(setting(ui, f"{prefix}.languages", list, ["sv", "en"]))
+    language = setting(ui, f"{prefix}.language", str, languages[0] if languages else "sv")
+    if language not in languages:
+        raise SettingsError(f"{prefix}.language {language!r} is not one of {prefix}.languages {list(languages)}")
+    followup = tuple(setting(ui, f"{prefix}.followup_faces", list, [0, 1]))
+    if any(not isinstance(f, int) or not 0 <= f < faces for f in followup):
+        raise SettingsError(f"{prefix}.followup_faces must list faces 0..{faces - 1}")
+    reasons = tuple(setting(ui, f"{prefix}.reasons", list, list(DEFAULT_REASONS)))
+    if any(not isinstance(r, str) or not 1 <= len(r) <= REASON_MAX_CHARS for r in reasons):
+        raise SettingsError(f"{prefix}.reasons must be strings of 1-{REASON_MAX_CHARS} characters")
+    pin = setting(ui, f"{prefix}.staff_pin", str, "0000")
+    if not pin.isdigit() or not STAFF_PIN_MIN_DIGITS <= len(pin) <= STAFF_PIN_MAX_DIGITS:
+        raise SettingsError(f"{prefix}.staff_pin must be {STAFF_PIN_MIN_DIGITS}-{STAFF_PIN_MAX_DIGITS} digits")
+    return UiSettings(
+        faces=faces,
+        language=language,
+        languages=languages,
+        questions=texts(ui, f"{prefix}.questions"),
+        question_id=setting(ui, f"{prefix}.question_id", str, "q1"),
+        followup_faces=followup,
+        reasons=reasons,
+        thank_you=texts(ui, f"{prefix}.thank_you"),
+        followup_timeout_s=setting(
+            ui, f"{prefix}.followup_timeout_s", float, 8.0, low=FOLLOWUP_TIMEOUT_MIN_S, high=FOLLOWUP_TIMEOUT_MAX_S
+        ),
+        thank_you_s=setting(ui, f"{prefix}.thank_you_s", float, 3.0, low=THANK_YOU_MIN_S, high=THANK_YOU_MAX_S),
+        attract_after_s=setting(ui, f"{prefix}.attract_after_s", float, 120.0, low=ATTRACT_AFTER_MIN_S),
+        response_interval_s=setting(
+            ui,
+            f"{prefix}.response_interval_s",
+            float,
+            DEFAULT_RESPONSE_INTERVAL_S,
+            low=RESPONSE_INTERVAL_MIN_S,
+            high=RESPONSE_INTERVAL_MAX_S,
+        ),
+        staff_pin=pin,
+        fullscreen=setting(ui, f"{prefix}.fullscreen", bool, True),
+        opening_hours=opening_hours(ui, f"{prefix}.opening_hours"),
+    )
+
+
+_MISSING: Any = object()
+
+
+def setting(
+    table: dict[str, Any],
+    key: str,
+    kind: type[Any],
+    default: Any = _MISSING,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+) -> Any:
+    """``table``'s value for the last part of the dotted ``key``, checked for type and bounds.
+
+    An int is accepted where a float is wanted; a bool never counts as an int.
+
+    :raises SettingsError: naming ``key``, when it is missing (and has no default), of the wrong type or
+        out of bounds.
+    """
+    name = key.rsplit(".", 1)[-1]
+    if name not in table:
+        if default is _MISSING:
+            raise SettingsError(f"{key} is required")
+        return default
+    v = table[name]
+    if kind is float and isinstance(v, int) and not isinstance(v, bool):
+        v = float(v)
+    if not isinstance(v, kind) or (kind is int and isinstance(v, bool)):
+        raise SettingsError(f"{key} must be {kind.__name__}, got {type(v).__name__}")
+    if low is not None and v < low:
+        raise SettingsError(f"{key} must be >= {low}, got {v}")
+    if high is not None and v > high:
+        raise SettingsError(f"{key} must be <= {high}, got {v}")
+    return v
+
+
+def texts(table: dict[str, Any], key: str) -> dict[str, str]:
+    """A table of texts per language code (``questions``, ``thank_you``)."""
+    v = setting(table, key, dict, {})
+    if any(not isinstance(k, str) or not isinstance(s, str) for k, s in v.items()):
+        raise SettingsError(f"{key} must map language codes to strings")
+    return dict(v)
+
+
+def opening_hours(table: dict[str, Any], key: str) -> dict[str, str]:
+    """``mon``..``sun`` → ``"HH:MM-HH:MM"`` (local time, start before end) or ``"closed"``."""
+    hours = texts(table, key)
+    for day, span in hours.items():
+        if day not in WEEKDAYS:
+            raise SettingsError(f"{key}.{day}: days are {', '.join(WEEKDAYS)}")
+        if span != "closed" and (not _HOURS.match(span) or span[:5] >= span[6:]):
+            raise SettingsError(f'{key}.{day} must be like "08:00-21:00" or "closed", got {span!r}')
+    return hours
