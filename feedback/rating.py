@@ -12,7 +12,9 @@ MAX_FACES = 5
 MAX_SEQ = 2**63 - 1
 MAX_REASON_LEN = 64
 MAX_QUESTION_LEN = 63
-_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+MAX_BOOT_ID_LEN = 64
+UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+_UUID = re.compile(UUID_PATTERN)
 
 
 class InvalidRating(ValueError):
@@ -60,7 +62,7 @@ class Rating:
             raise InvalidRating(f"mono_ms {self.mono_ms} is out of range 0..{MAX_SEQ}")
         if type(self.uuid) is not str or not _UUID.match(self.uuid):
             raise InvalidRating(f"uuid {self.uuid!r} is not a UUID")
-        if type(self.boot_id) is not str or not 1 <= len(self.boot_id) <= 64:
+        if type(self.boot_id) is not str or not 1 <= len(self.boot_id) <= MAX_BOOT_ID_LEN:
             raise InvalidRating("boot_id must be a string of 1-64 characters")
         if type(self.question_id) is not str or not 1 <= len(self.question_id) <= MAX_QUESTION_LEN:
             raise InvalidRating("question must be a string of 1-63 characters")

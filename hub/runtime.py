@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 from hub.config import HubConfig, MqttEndpoint
+from hub.fleet.addresses import record_served
 from hub.fleet.broker import (
     HUB_USERNAME,
     ManagedBroker,
@@ -48,7 +49,7 @@ class HubRuntime:
             if cfg.mqtt_tls_port is not None:
                 self._tls = self._tls_listener()
                 tls_host = cfg.public_mqtt_host or socket.gethostname()
-                store.ops.set_meta("broker_tls_url", f"mqtts://{tls_host}:{cfg.mqtt_tls_port}")
+                record_served(store, f"mqtts://{tls_host}:{cfg.mqtt_tls_port}")
             self._write_broker_files(store, secret)
             self.broker = ManagedBroker(
                 cfg.broker_dir / "mosquitto.conf",
@@ -58,13 +59,13 @@ class HubRuntime:
             )
             self.broker.start()
             host = cfg.public_mqtt_host or cfg.mqtt_bind
-            store.ops.set_meta("broker_url", f"mqtt://{host}:{cfg.mqtt_port}")
+            record_served(store, f"mqtt://{host}:{cfg.mqtt_port}")
             endpoint = MqttEndpoint(
                 "127.0.0.1" if cfg.mqtt_bind in ("0.0.0.0", "") else cfg.mqtt_bind, cfg.mqtt_port, HUB_USERNAME, secret
             )
         else:
             endpoint = cfg.external_mqtt
-            store.ops.set_meta("broker_url", f"{'mqtts' if endpoint.tls else 'mqtt'}://{endpoint.host}:{endpoint.port}")
+            record_served(store, f"{'mqtts' if endpoint.tls else 'mqtt'}://{endpoint.host}:{endpoint.port}")
         seen = store.ops.registry_version()
         RemoteSettings(store).plan(now_ms=self.now_ms())
         store.close()

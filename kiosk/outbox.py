@@ -212,13 +212,15 @@ class Outbox:
     def mark_acked_through(self, seq: int, *, now_ms: int, rejected: dict[int, str] | None = None) -> int:
         """Mark every unacknowledged row up to ``seq`` acknowledged; returns how many changed."""
         with self._write() as conn:
+            # rows up to the recorded mark are acknowledged already (a held row is never sent, so no ack passes
+            # it): start there, or every ack would walk the table from seq 1 (quadratic over a long backlog)
+            acked = seqs.acked_through(conn)
             n = conn.execute(
-                "UPDATE outbox SET acked_at_ms = ? WHERE acked_at_ms IS NULL AND seq <= ? AND held = 0",
-                (now_ms, seq),
+                "UPDATE outbox SET acked_at_ms = ? WHERE seq > ? AND seq <= ? AND acked_at_ms IS NULL AND held = 0",
+                (now_ms, acked, seq),
             ).rowcount
             for s, why in (rejected or {}).items():
                 conn.execute("UPDATE outbox SET rejected_reason = ? WHERE seq = ?", (why[:200], s))
-            acked = seqs.acked_through(conn)
             if seq > acked:
                 seqs.set_meta(conn, "acked_through", str(min(seq, seqs.last_seq(conn))))
         return n

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import logging
 import queue
+import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
+import msgspec
 import paho.mqtt.client as mqtt
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from feedback import __version__
 from feedback import protocol as p
@@ -23,6 +27,7 @@ if TYPE_CHECKING:
     from kiosk.uplink import Uplink
 
 log = logging.getLogger(__name__)
+_dumps = msgspec.json.Encoder().encode  # the same compact UTF-8 JSON as feedback.protocol.dumps_json, ~5x faster
 
 DENIED_BACKOFF_S = 30.0
 PRUNE_EVERY_S = 3600.0
@@ -52,6 +57,7 @@ class ReplayPump:
         # A fresh outbox sends nothing until the hub has said which seqs it holds for this id.
         self.is_floor_confirmed = outbox.is_seq_floor_confirmed()
         self.floor_answer: int | None = None
+        self.births: set[str] = set()  # ids of the births sent while fresh: only their answer sets the floor
         self.last_birth = 0.0
         up.set_state(acked_through=self.acked)
 
@@ -120,8 +126,13 @@ class ReplayPump:
         self.up.set_state(is_hub_online=self.hub_online)
 
     def on_ack(self, ack: p.Ack) -> None:
+        if ack.error is not None:
+            self.on_refused(ack)
+            return
         if not self.is_floor_confirmed:
-            self.floor_answer = ack.acked_through  # the hub's answer to our first birth
+            if ack.birth is None or ack.birth not in self.births:
+                return  # an ack for messages of the storage this id had before (re-flash): not our answer
+            self.floor_answer = ack.acked_through  # the hub's answer to a birth of this fresh storage
             if not self.confirm_floor():
                 return
         now_ms = self.up.clock.now_ms()
@@ -142,6 +153,15 @@ class ReplayPump:
             self.hub_through = min(self.hub_through, self.cursor)
             self.last_progress = time.monotonic()
         self.up.set_state(last_ack_ms=now_ms, acked_through=self.acked, hub_through=self.hub_through)
+
+    def on_refused(self, ack: p.Ack) -> None:
+        """The hub refused a whole message of ours (a bug here: our messages follow the contract). Its ratings
+        stay pending and are resent after ``ack_timeout_s``; the staff panel shows the reason."""
+        assert ack.error is not None
+        seqs = [seq for seq, _ in ack.rejected]
+        why = f"hub refused a message ({ack.error.reason}: {ack.error.detail})"
+        log.error("kiosk %s: %s; seqs %s", self.kid, why, f"{seqs[0]}-{seqs[-1]}" if seqs else "unknown")
+        self.up.set_state(last_error=why, refused_messages=self.up.state.refused_messages + 1)
 
     def on_denied(self, why: Any) -> None:
         log.error("kiosk %s: broker refused a publish (check credentials/ACL): %s", self.kid, why)
@@ -208,7 +228,11 @@ class ReplayPump:
             ntp_synced=clock.is_ntp_synced(),
             config_version=self.config_version,
             kind=kind,
+            birth_id=secrets.token_hex(8) if kind == "birth" else None,
+            fresh=True if kind == "birth" and not self.is_floor_confirmed else None,
         )
+        if status.birth_id is not None and status.fresh:
+            self.births.add(status.birth_id)
         info = self.up.client.publish(p.kiosk_topic(self.kid, p.STATUS), p.encode_status(status), qos=1, retain=True)
         self.next_heartbeat = time.monotonic() + self.cfg.uplink.heartbeat_s
         if kind == "birth":
@@ -244,13 +268,20 @@ class ReplayPump:
             batch = self.outbox.sendable_wire(after_seq=self.cursor, limit=u.batch_size)
             if not batch:
                 return
-            payload = p.encode_wire_ratings(self.kid, batch)
+            payload = p.encode_wire_ratings(self.kid, batch, dumps=_dumps)
             while len(payload) > p.MAX_PAYLOAD_BYTES and len(batch) > 1:
                 batch = batch[: len(batch) // 2]
-                payload = p.encode_wire_ratings(self.kid, batch)
-            info = self.up.client.publish(topic, payload, qos=1)
+                payload = p.encode_wire_ratings(self.kid, batch, dumps=_dumps)
+            info = self.up.client.publish(topic, payload, qos=1, properties=_correlation(batch))
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 return  # not connected after all; the reconnect restarts replay
             if self.cursor <= self.hub_through:
                 self.last_progress = now
             self.cursor = int(batch[-1]["seq"])
+
+
+def _correlation(batch: list[dict[str, Any]]) -> Properties:
+    """MQTT 5 Correlation Data naming the batch's seqs: the hub echoes it if it refuses the whole message."""
+    props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]  # paho leaves it unannotated
+    props.CorrelationData = f"{batch[0]['seq']}-{batch[-1]['seq']}".encode()
+    return props

@@ -41,6 +41,7 @@ class UplinkState:
     hub_through: int | None = None  # the hub's latest cumulative ack since this start
     last_error: str | None = None
     denied: int = 0
+    refused_messages: int = 0
     config_version: int | None = None
 
 

@@ -69,9 +69,9 @@ class RawClient:
         wait_until(lambda: self.connack is not None, timeout=10, message="CONNACK")
         return self.connack
 
-    def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> Any:
+    def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False, properties: Any = None) -> Any:
         """Publish and return the PUBACK reason code."""
-        info = self.client.publish(topic, payload, qos=qos, retain=retain)
+        info = self.client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
         return wait_until(lambda: self.pubacks.get(info.mid), timeout=10, message=f"PUBACK for {topic}")
 
     def subscribe(self, topic: str, qos: int = 1) -> list[Any]:

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from feedback import protocol as p
 from tests.harness import HubProcess, KioskRun, kiosk_status, oracle_count, provision, stored, wait_until
@@ -107,6 +109,39 @@ def test_bad_input_is_refused_with_reasons_and_valid_ratings_survive(hub: HubPro
     # the ingest loop is alive: a well-behaved kiosk is still counted
     assert KioskRun(kiosks["b"], tmp_path / "b-data", "--taps", "20", "--wait-acked", "30").wait() == 0
     assert stored(hub.data_dir, kiosk_id="b") == 20
+
+
+def test_a_message_refused_whole_is_answered_with_its_reason_seqs_and_correlation(
+    hub: HubProcess, tmp_path: Path
+) -> None:
+    """A device learns why a whole message was refused, which seqs it carried (when readable) and which of its
+    messages it was (its MQTT 5 Correlation Data echoed); nothing of it is acknowledged."""
+    kiosks = provision(hub.data_dir, location="sto", kiosks=["a"], broker_url=hub.broker_url, out_dir=tmp_path)
+    hub.start()
+    raw = RawClient.for_kiosk(kiosks["a"], hub.mqtt_port)
+    assert not raw.connect().is_failure
+    raw.subscribe(p.kiosk_topic("a", p.ACK))
+    cases = [
+        (b"{not json", "malformed_json", []),
+        (message(rating(5), rating(6), kiosk="b"), "kiosk_mismatch", [5, 6]),
+        (json.dumps({"v": 99, "ratings": [rating(7)]}).encode(), "unsupported_version", [7]),
+        (message(*[rating(seq) for seq in range(1, 102)]), "batch_too_large", list(range(1, 102))),
+    ]
+    try:
+        for n, (payload, reason, seqs) in enumerate(cases):
+            props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]  # paho leaves it unannotated
+            props.CorrelationData = f"msg-{n}".encode()
+            assert not raw.publish(p.kiosk_topic("a", p.RATINGS), payload, properties=props).is_failure
+            msg = raw.messages.get(timeout=20)
+            ack = p.decode_ack(bytes(msg.payload))
+            assert ack.error is not None, reason
+            assert (ack.error.reason, ack.error.correlation) == (reason, f"msg-{n}")
+            assert [seq for seq, _ in ack.rejected] == seqs
+            assert {why for _, why in ack.rejected} <= {reason}
+            assert ack.acked_through == 0, "a refused message acknowledges none of its seqs"
+    finally:
+        raw.close()
+    assert stored(hub.data_dir) == 0
 
 
 def test_ratings_from_unknown_kiosks_are_quarantined_then_promoted(hub: HubProcess, tmp_path: Path) -> None:

@@ -22,6 +22,8 @@ COMMANDS = [
     "hub kiosk list",
     "hub token create",
     "hub broker-config",
+    "hub broker-address set",
+    "hub broker-address show",
     "kiosk run",
     "kiosk simulate",
     "kiosk status",
@@ -97,6 +99,7 @@ def test_config_set_response_interval_also_reflags_stored_taps(tmp_path: Path) -
     from tests.harness import hub_cmd, rolled_up, stored
 
     hub_cmd("location", "add", "sto", "--name", "Sto", "--timezone", "Europe/Stockholm", "--data-dir", str(tmp_path))
+    hub_cmd("broker-address", "set", "mqtt://hub.example:18830", "--data-dir", str(tmp_path))
     hub_cmd("kiosk", "add", "k1", "--location", "sto", "--data-dir", str(tmp_path), "--out", str(tmp_path / "k1.toml"))
     t0 = int(time.time() * 1000) - 3_600_000
     ratings = [Rating("k1", i + 1, str(uuid.uuid4()), 3, 4, "q1", t0 + i * 10_000, "b", i) for i in range(6)]
@@ -106,3 +109,68 @@ def test_config_set_response_interval_also_reflags_stored_taps(tmp_path: Path) -
     hub_cmd("config", "set", "--location", "sto", "--set", "response_interval_s=30", "--data-dir", str(tmp_path))
     assert stored(tmp_path, misuse=True) == 5  # 10 s apart, rule 30 s
     assert rolled_up(tmp_path, misuse=True) == 5
+
+
+def test_kiosk_add_never_writes_a_broker_address_nobody_set(tmp_path: Path) -> None:
+    """Before `serve` or `broker-address set`, `kiosk add` refuses naming --broker-url; an explicit address is used
+    and outlives a `serve` that listens elsewhere."""
+    from tests.harness import HubProcess, hub_cmd
+
+    data = str(tmp_path / "hub")
+    hub_cmd("location", "add", "sto", "--name", "Sto", "--timezone", "Europe/Stockholm", "--data-dir", data)
+    refused = run("hub", "kiosk", "add", "k1", "--location", "sto", "--data-dir", data)
+    assert refused.returncode == 2 and "--broker-url" in refused.stderr
+    assert '"broker_url": null' in hub_cmd("broker-address", "show", "--data-dir", data)
+    hub = HubProcess(tmp_path / "hub").start()
+    try:
+        written = hub_cmd("kiosk", "add", "k1", "--location", "sto", "--data-dir", data)
+        assert f'url = "mqtt://127.0.0.1:{hub.mqtt_port}"' in written, "serve recorded the address it listens on"
+        hub_cmd("broker-address", "set", "mqtt://kiosks.example.org:8883", "--data-dir", data)
+    finally:
+        hub.stop()
+    hub.start()
+    try:
+        written = hub_cmd("kiosk", "add", "k2", "--location", "sto", "--data-dir", data)
+        assert 'url = "mqtt://kiosks.example.org:8883"' in written, "an explicit address outlives serve"
+    finally:
+        hub.stop()
+    bad = run("hub", "broker-address", "set", "http://x", "--data-dir", data)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: broker address")
+
+
+def test_an_orderly_stop_of_the_hub_process_group_logs_no_error(tmp_path: Path) -> None:
+    """SIGTERM to `hub serve`'s process group (as systemd or Ctrl-C sends it) stops hub and broker with no
+    ERROR line: the broker stopping too is not reported as a failure and not restarted."""
+    import os
+    import signal
+
+    import httpx
+
+    from tests.harness import free_port, wait_until
+
+    http_port, mqtt_port = free_port(), free_port()
+    log = tmp_path / "serve.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hub", "serve", "--data-dir", str(tmp_path / "hub"), "--http-port", str(http_port),
+             "--mqtt-port", str(mqtt_port)],
+            stdout=out, stderr=subprocess.STDOUT, env=child_env(), cwd=ROOT, start_new_session=True,
+        )  # fmt: skip
+    try:
+
+        def healthy() -> bool:
+            try:
+                return httpx.get(f"http://127.0.0.1:{http_port}/healthz", timeout=1).json()["mqtt_connected"] is True
+            except httpx.HTTPError:
+                return False
+
+        wait_until(healthy, timeout=30, message="hub serving with its broker")
+        os.killpg(proc.pid, signal.SIGTERM)
+        assert proc.wait(30) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal after its graceful shutdown
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    text = log.read_text()
+    assert "Application shutdown complete" in text, text[-2000:]
+    assert "ERROR" not in text, text[-2000:]
+    assert "restarting" not in text or "unless the hub stops" in text

@@ -245,3 +245,5 @@ def test_a_reused_seq_with_another_tap_is_kept_as_a_conflict(hub: HubProcess, tm
     assert stored(hub.data_dir) == 3
     with hub_store(hub.data_dir) as store:
         assert store.ops.rejected_count(reason="seq_conflict") == 3
+    listed = [r for r in hub.api("/api/rejections")["recent"] if r["reason"] == "seq_conflict"]
+    assert sorted(r["seq"] for r in listed) == [1, 2, 3], "/api/rejections names the seq of every refused rating"

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from feedback.ids import InvalidId
-from hub.cli.broker import add_broker_parser, run_broker_config
+from hub.cli.broker import add_broker_address_parser, add_broker_parser, run_broker_address, run_broker_config
 from hub.cli.common import add_data_dir, store_of
 from hub.cli.kiosks import add_kiosk_parser, run_kiosk
 from hub.cli.locations import add_location_parser, add_token_parser, run_location, run_token
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_token_parser(sub)
     add_user_parsers(sub, add_data_dir)
     add_broker_parser(sub)
+    add_broker_address_parser(sub)
     add_config_parser(sub, add_data_dir)
     return parser
 
@@ -66,4 +67,6 @@ def _run(args: argparse.Namespace) -> int:
             run_config(args, store, now)
         elif args.command == "broker-config":
             run_broker_config(args, store)
+        elif args.command == "broker-address":
+            run_broker_address(args, store)
     return 0

@@ -1,15 +1,18 @@
-"""``python -m hub broker-config``: Mosquitto's files for running your own broker."""
+"""``python -m hub broker-config``: Mosquitto's files for running your own broker; ``broker-address``: the
+address new kiosk configs get."""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import sys
 from pathlib import Path
 from typing import Any
 
 from hub.cli.common import add_data_dir
 from hub.config import DEFAULT_MQTT_PORT, check_port
+from hub.fleet.addresses import TLS, recorded, set_explicit
 from hub.fleet.broker import TlsListener, broker_tls_hosts, hub_password, write_broker_files
 from hub.fleet.pki import KioskCA
 from hub.store import Store
@@ -24,6 +27,23 @@ def add_broker_parser(sub: Any) -> None:
     b.add_argument("--tls-bind", default="0.0.0.0", help="TLS listener bind address (default 0.0.0.0)")
     b.add_argument("--public-host", help="host name kiosks use for the broker (put in its TLS certificate)")
     add_data_dir(b)
+
+
+def add_broker_address_parser(sub: Any) -> None:
+    a = sub.add_parser("broker-address", help="the broker address written into new kiosk configs")
+    aa = a.add_subparsers(dest="action", required=True)
+    s = aa.add_parser("set", help="set it (kept across restarts; `serve` then leaves it alone)")
+    s.add_argument("url", help="mqtt://HOST:PORT, or mqtts://HOST:PORT for the TLS listener")
+    add_data_dir(s)
+    add_data_dir(aa.add_parser("show", help="print the recorded addresses as JSON"))
+
+
+def run_broker_address(args: argparse.Namespace, store: Store) -> None:
+    if args.action == "set":
+        which = set_explicit(store, args.url)
+        print(f"{'TLS ' if which == TLS else ''}broker address for new kiosks: {args.url}", file=sys.stderr)
+    else:
+        print(json.dumps(recorded(store), indent=2))
 
 
 def run_broker_config(args: argparse.Namespace, store: Store) -> None:

@@ -10,9 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from hub.cli.common import add_data_dir
-from hub.config import DEFAULT_MQTT_PORT
-from hub.errors import Invalid
-from hub.fleet.kiosks import register_kiosk
+from hub.fleet.addresses import for_new_kiosk
+from hub.fleet.kiosks import check_new_kiosk, register_kiosk
 from hub.fleet.pki import KioskCA
 from hub.store import Store
 
@@ -23,7 +22,10 @@ def add_kiosk_parser(sub: Any) -> None:
     ka.add_argument("id")
     ka.add_argument("--location", required=True)
     ka.add_argument("--out", type=Path, help="write the kiosk config here (default: stdout)")
-    ka.add_argument("--broker-url", help="broker address for the kiosk (default: the one `serve` recorded)")
+    ka.add_argument(
+        "--broker-url",
+        help="broker address for the kiosk (default: the one recorded by `serve` or `broker-address set`)",
+    )
     ka.add_argument(
         "--tls",
         action="store_true",
@@ -45,17 +47,12 @@ def add_kiosk_parser(sub: Any) -> None:
 def run_kiosk(args: argparse.Namespace, store: Store, now: int) -> None:
     reg = store.registry
     if args.action == "add":
-        url = args.broker_url or store.ops.get_meta("broker_tls_url" if args.tls else "broker_url")
-        if args.tls and not (url or "").startswith("mqtts://"):
-            raise Invalid(
-                "--tls needs the broker's TLS address: pass --broker-url mqtts://HOST:PORT"
-                " or start `serve --mqtt-tls-port` once so the hub records it"
-            )
+        check_new_kiosk(store, args.id, location_id=args.location)
+        url = for_new_kiosk(store, given=args.broker_url, tls=args.tls)
         ca = KioskCA(args.data_dir / "pki").ensure(now=dt.datetime.now(dt.UTC)) if args.tls else None
         registered = register_kiosk(store, args.id, location_id=args.location, now_ms=now)
         if registered.promoted:
             print(f"moved {registered.promoted} quarantined ratings of {args.id} into its location", file=sys.stderr)
-        url = url or f"mqtt://127.0.0.1:{DEFAULT_MQTT_PORT}"
         tls_pems = None
         if ca is not None:
             issued = ca.issue_client(args.id, now=dt.datetime.now(dt.UTC))

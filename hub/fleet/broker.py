@@ -201,6 +201,10 @@ def find_mosquitto() -> str:
     return shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin") or "mosquitto"
 
 
+ORDERLY_EXITS = (0, -signal.SIGTERM, -signal.SIGINT)  # how mosquitto ends when asked to stop
+ORDERLY_GRACE_S = 3.0
+
+
 class ManagedBroker:
     """A supervised ``mosquitto`` child: restarted when it dies, SIGHUP'd to reload its files."""
 
@@ -249,9 +253,20 @@ class ManagedBroker:
         while not self._stopping.wait(0.2):
             proc = self._proc
             if proc is not None and proc.poll() is not None and not self._stopping.is_set():
-                log.error("mosquitto exited with %s; restarting in %.1f s", proc.returncode, delay)
-                if self._stopping.wait(delay):
-                    return
+                if proc.returncode in ORDERLY_EXITS:
+                    # asked to stop (e.g. SIGTERM to the hub's process group, or systemd stopping the unit): the
+                    # hub is probably stopping too; give it time to say so before treating this as a failure
+                    log.info(
+                        "mosquitto stopped (exit %s); restarting in %.1f s unless the hub stops",
+                        proc.returncode,
+                        ORDERLY_GRACE_S,
+                    )
+                    if self._stopping.wait(ORDERLY_GRACE_S):
+                        return
+                else:
+                    log.error("mosquitto exited with %s; restarting in %.1f s", proc.returncode, delay)
+                    if self._stopping.wait(delay):
+                        return
                 self._spawn()
                 self.restarts += 1
                 delay = min(delay * 2, 10.0)

@@ -18,14 +18,22 @@ class Registered:
     promoted: int  # ratings it sent before it was registered, now counted
 
 
-def register_kiosk(store: Store, kiosk_id: str, *, location_id: str, now_ms: int) -> Registered:
-    """Add a kiosk to a location with a new broker password; its quarantined ratings count from now on.
-
-    :raises AlreadyExists: the id is taken or reserved for the hub's own broker users
-    """
+def check_new_kiosk(store: Store, kiosk_id: str, *, location_id: str) -> None:
+    """:raises HubError: the id is malformed, reserved or taken, or the location does not exist"""
     check_id(kiosk_id, what="kiosk id")
     if kiosk_id in RESERVED_USERNAMES:
         raise AlreadyExists(f"kiosk id {kiosk_id!r} is reserved")
+    store.registry.location(location_id)
+    if store.registry.find_kiosk(kiosk_id) is not None:
+        raise AlreadyExists(f"kiosk {kiosk_id!r} exists already")
+
+
+def register_kiosk(store: Store, kiosk_id: str, *, location_id: str, now_ms: int) -> Registered:
+    """Add a kiosk to a location with a new broker password; its quarantined ratings count from now on.
+
+    :raises HubError: see :func:`check_new_kiosk`
+    """
+    check_new_kiosk(store, kiosk_id, location_id=location_id)
     password = new_secret()
     store.registry.add_kiosk(kiosk_id, location_id=location_id, password_hash=mosquitto_hash(password), now_ms=now_ms)
     promoted = store.ledger.promote_quarantine(kiosk_id, now_ms=now_ms)

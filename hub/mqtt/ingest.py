@@ -12,7 +12,6 @@ import gc
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -26,11 +25,12 @@ from feedback import __version__
 from feedback import protocol as p
 from feedback.remote_config import decode_report
 from hub.config import MqttEndpoint
-from hub.errors import StoreUnavailable
 from hub.metrics import Metrics
 from hub.mqtt.client import hub_client
+from hub.mqtt.fast_decode import decode_valid_ratings
+from hub.mqtt.writer import StoreWriter
 from hub.store import Store
-from hub.store.records import Incoming, Outcome
+from hub.store.records import Incoming
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -47,6 +47,19 @@ class _Msg:
     qos: int
     retain: bool
     received_ms: int
+    correlation: str | None = None
+
+
+def correlation_of(msg: mqtt.MQTTMessage) -> str | None:
+    """A message's MQTT 5 Correlation Data as text (UTF-8, else hex), at most 64 characters."""
+    data = getattr(getattr(msg, "properties", None), "CorrelationData", None)
+    if not isinstance(data, bytes | bytearray) or not data:
+        return None
+    try:
+        text = bytes(data).decode("utf-8")
+    except UnicodeDecodeError:
+        text = bytes(data).hex()
+    return text[:64]
 
 
 class Ingest:
@@ -65,6 +78,7 @@ class Ingest:
         self.now_ms = now_ms
         self._queue: queue.Queue[_Msg] = queue.Queue()
         self._stopping = threading.Event()
+        self._writer = StoreWriter(metrics=metrics, now_ms=now_ms, stopping=self._stopping)
         self._connected = threading.Event()
         self._worker: threading.Thread | None = None
         self._client = c = hub_client(endpoint, client_id=client_id, manual_ack=True, with_will=True)
@@ -132,7 +146,17 @@ class Ingest:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         try:
-            self._queue.put(_Msg(msg.topic, bytes(msg.payload), msg.mid, msg.qos, bool(msg.retain), self.now_ms()))
+            self._queue.put(
+                _Msg(
+                    msg.topic,
+                    bytes(msg.payload),
+                    msg.mid,
+                    msg.qos,
+                    bool(msg.retain),
+                    self.now_ms(),
+                    correlation_of(msg),
+                )
+            )
         except Exception:
             log.exception("hub on_message")
 
@@ -167,8 +191,13 @@ class Ingest:
         store.close()
 
     def _process(self, store: Store, batch: list[_Msg]) -> None:
-        items: list[tuple[_Msg, Incoming]] = []
-        statuses: list[tuple[_Msg, str, p.Status]] = []
+        """Handle messages in the order they arrived; PUBACK all of them after everything is committed.
+
+        Ratings are stored together, but the ones received before a status are stored before it is handled: a
+        birth is then answered with everything that reached the hub before it (a re-flashed device numbers its
+        taps above all of them), and a live birth fixes its boot's clock before that boot's later ratings.
+        """
+        items: list[Incoming] = []
         to_ack: list[_Msg] = []
         for m in batch:
             if m.topic == "$connected":
@@ -181,93 +210,58 @@ class Ingest:
                 self._count_reject(exc.reason, m.topic, exc)
                 continue
             if kind == p.RATINGS:
-                items.append((m, self._decode(kiosk_id, m)))
+                items.append(self._decode(kiosk_id, m))
             elif kind == p.STATUS:
                 try:
-                    statuses.append((m, kiosk_id, p.decode_status(m.payload)))
+                    status = p.decode_status(m.payload)
                 except p.ProtocolError as exc:
                     self._count_reject(exc.reason, m.topic, exc)
+                    continue
+                self._flush(store, items)
+                items = []
+                self._handle_status(store, kiosk_id, status, m)
             elif kind == p.REPORT:
                 self._store_report(store, kiosk_id, m)
-        for m, kiosk_id, status in statuses:
-            reply = self._retry(
-                partial(store.ledger.store_status, kiosk_id, status, received_ms=m.received_ms, is_retained=m.retain)
-            )
-            self.metrics.inc("hub_status_messages_total", help="kiosk status messages received")
-            if reply is not None:
-                if reply.resend_from is not None:
-                    self.metrics.inc("hub_resend_requests_total", help="resend requests sent to kiosks")
-                self._client.publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(reply), qos=1)
-        # statuses first: a live birth fixes its boot's clock before that boot's ratings in the same batch
-        if items:
-            outcome = self._store(store, [inc for _, inc in items])
-            for kiosk_id, ack in outcome.acks.items():
-                self._client.publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(ack), qos=1)
+        self._flush(store, items)
         for m in to_ack:
             if m.qos > 0:
                 self._client.ack(m.mid, m.qos)
 
+    def _flush(self, store: Store, items: list[Incoming]) -> None:
+        if not items:
+            return
+        outcome = self._writer.store(store, items)
+        for kiosk_id, ack in outcome.acks.items():
+            self._client.publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(ack), qos=1)
+        for kiosk_id, refusal in outcome.refusals:
+            self._client.publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(refusal), qos=1)
+
+    def _handle_status(self, store: Store, kiosk_id: str, status: p.Status, m: _Msg) -> None:
+        reply = self._writer.retry(
+            partial(store.ledger.store_status, kiosk_id, status, received_ms=m.received_ms, is_retained=m.retain)
+        )
+        self.metrics.inc("hub_status_messages_total", help="kiosk status messages received")
+        if reply is not None:
+            if reply.resend_from is not None:
+                self.metrics.inc("hub_resend_requests_total", help="resend requests sent to kiosks")
+            self._client.publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(reply), qos=1)
+
     def _decode(self, kiosk_id: str, m: _Msg) -> Incoming:
         self.metrics.inc("hub_rating_messages_total", help="ratings messages received")
         try:
-            batch = p.decode_ratings(kiosk_id, m.payload)
+            batch = decode_valid_ratings(kiosk_id, m.payload) or p.decode_ratings(kiosk_id, m.payload)
         except p.ProtocolError as exc:
             log.warning("hub: refused message from %s: %s", kiosk_id, exc)
-            return Incoming(kiosk_id, m.received_ms, error=p.Rejection(exc.reason, exc.detail), raw=m.payload)
+            return Incoming(
+                kiosk_id,
+                m.received_ms,
+                error=p.Rejection(exc.reason, exc.detail),
+                raw=m.payload,
+                correlation=m.correlation,
+            )
         for rj in batch.rejections:
             log.warning("hub: refused rating %s from %s: %s", rj.seq, kiosk_id, rj.detail)
         return Incoming(kiosk_id, m.received_ms, batch.ratings, batch.rejections, raw=m.payload)
-
-    def _store(self, store: Store, items: list[Incoming]) -> Outcome:
-        try:
-            outcome = self._retry(lambda: store.ledger.store_batch(items, now_ms=self.now_ms()))
-        except Exception as exc:  # any failure here: a poison message or a sick store, decided below
-            log.exception("hub: batch failed (%s); storing message by message", exc)
-            outcome = self._store_one_by_one(store, items)
-        m = self.metrics
-        m.inc("hub_ratings_stored_total", outcome.stored, help="ratings stored (first time)")
-        m.inc("hub_ratings_duplicate_total", outcome.duplicates, help="ratings received again and ignored")
-        m.inc("hub_ratings_quarantined_total", outcome.quarantined, help="ratings from unknown kiosks kept aside")
-        for reason, n in outcome.rejected.items():
-            m.inc("hub_rejected_total", n, help="ratings or messages refused, by reason", reason=reason)
-        return outcome
-
-    def _store_one_by_one(self, store: Store, items: list[Incoming]) -> Outcome:
-        """Isolate a poison message: it is kept raw in ``rejected`` as ``internal_error`` (and acknowledged),
-        but only when other messages of the batch stored fine. When every one fails, the store itself is
-        sick: raise, acknowledge nothing, and let the kiosks resend later (they keep everything)."""
-        outcome = Outcome()
-        failed: list[tuple[Incoming, Exception]] = []
-        for inc in items:
-            try:
-                one = self._retry(partial(store.ledger.store_batch, [inc], now_ms=self.now_ms()))
-            except Exception as exc:  # see the docstring
-                failed.append((inc, exc))
-                continue
-            outcome.merge(one)
-        if failed and len(failed) == len(items):
-            self.metrics.inc("hub_ingest_stalls_total", help="batches left unacknowledged: the store failed")
-            raise failed[0][1]
-        for inc, error in failed:
-            log.error("hub: message from %s kept raw as internal_error: %s", inc.kiosk_id, error)
-            bad = Incoming(
-                inc.kiosk_id, inc.received_ms, error=p.Rejection("internal_error", str(error)[:200]), raw=inc.raw
-            )
-            outcome.merge(store.ledger.store_batch([bad], now_ms=self.now_ms()))
-        return outcome
-
-    def _retry(self, fn: Callable[[], T]) -> T:
-        """Run ``fn``; while the store is busy or failing to write, wait and try again (never ack early)."""
-        delay = 0.05
-        while True:
-            try:
-                return fn()
-            except StoreUnavailable as exc:
-                if self._stopping.is_set():
-                    raise
-                log.warning("hub: database busy or failing (%s); retrying in %.2f s", exc, delay)
-                time.sleep(delay)
-                delay = min(delay * 2, 2.0)
 
     def _store_report(self, store: Store, kiosk_id: str, m: _Msg) -> None:
         """A kiosk's answer to a remote config: applied, or refused with the reason (hub/remote_config.py)."""
@@ -278,7 +272,7 @@ class Ingest:
             return
         if not report.is_applied:
             log.warning("hub: kiosk %s refused config v%d: %s", kiosk_id, report.config_version, report.reason)
-        self._retry(lambda: store.ledger.store_config_report(kiosk_id, report, received_ms=m.received_ms))
+        self._writer.retry(lambda: store.ledger.store_config_report(kiosk_id, report, received_ms=m.received_ms))
         self.metrics.inc(
             "hub_config_reports_total",
             help="config reports from kiosks, by result",
@@ -290,6 +284,6 @@ class Ingest:
         self.metrics.inc("hub_rejected_total", help="ratings or messages refused, by reason", reason=reason)
 
     def _publish_birth(self, store: Store) -> None:
-        epoch = self._retry(store.ledger.next_hub_epoch)
+        epoch = self._writer.retry(store.ledger.next_hub_epoch)
         status = p.Status("online", epoch=epoch, version=__version__, clock_ms=self.now_ms(), kind="birth")
         self._client.publish(p.HUB_STATUS_TOPIC, p.encode_status(status), qos=1, retain=True)

@@ -37,6 +37,7 @@ class Incoming:
     rejections: Sequence[p.Rejection] = ()
     error: p.Rejection | None = None
     raw: bytes = b""
+    correlation: str | None = None  # the message's MQTT 5 Correlation Data, echoed when it is refused whole
 
 
 @dataclass(slots=True)
@@ -44,6 +45,7 @@ class Outcome:
     """What one ingest transaction did: acks to send and figures for /metrics."""
 
     acks: dict[str, p.Ack] = field(default_factory=dict)
+    refusals: list[tuple[str, p.Ack]] = field(default_factory=list)  # one per message refused whole
     stored: int = 0
     duplicates: int = 0
     quarantined: int = 0
@@ -51,6 +53,7 @@ class Outcome:
 
     def merge(self, other: Outcome) -> None:
         self.acks.update(other.acks)
+        self.refusals += other.refusals
         self.stored += other.stored
         self.duplicates += other.duplicates
         self.quarantined += other.quarantined

@@ -119,9 +119,11 @@ def store_kiosk(
         if rj.seq is not None and (rj.seq in held or rj.seq in fresh):
             continue
         conn.execute(
-            "INSERT OR IGNORE INTO rejected (kiosk_id, seq, received_ms, reason, detail, payload) VALUES (?,?,?,?,?,?)",
+            "INSERT OR IGNORE INTO rejected (kiosk_id, seq, rating_seq, received_ms, reason, detail, payload)"
+            " VALUES (?,?,?,?,?,?,?)",
             (
                 kiosk_id,
+                rj.seq,
                 rj.seq,
                 item.received_ms,
                 rj.reason,
@@ -132,14 +134,19 @@ def store_kiosk(
 
     for r in conflicts:
         out.rejected["seq_conflict"] += 1
+        # seq stays NULL (the seq is held by the other rating); rating_seq says which one, once per seq
         conn.execute(
-            "INSERT INTO rejected (kiosk_id, seq, received_ms, reason, detail, payload) VALUES (?,?,?,?,?,?)",
+            "INSERT INTO rejected (kiosk_id, seq, rating_seq, received_ms, reason, detail, payload)"
+            " SELECT ?, NULL, ?, ?, 'seq_conflict', ?, ? WHERE NOT EXISTS (SELECT 1 FROM rejected"
+            " WHERE kiosk_id = ? AND rating_seq = ? AND reason = 'seq_conflict' AND payload = ?)",
             (
                 kiosk_id,
-                None,
+                r.seq,
                 received[id(r)],
-                "seq_conflict",
                 f"seq {r.seq} already holds another rating",
+                json.dumps(p.rating_to_wire(r)),
+                kiosk_id,
+                r.seq,
                 json.dumps(p.rating_to_wire(r)),
             ),
         )
@@ -157,8 +164,14 @@ def store_kiosk(
     )
     refused = tuple((rj.seq, rj.reason) for _, rj in rejections if rj.seq is not None)
     refused += tuple((r.seq, "seq_conflict") for r in conflicts)
+    for item in group:
+        if item.error is not None:  # told to the device with the reason; its seqs stay unacknowledged
+            whole = p.MessageError(item.error.reason, item.error.detail[:200], item.correlation)
+            told = tuple((seq, item.error.reason) for seq in p.message_seqs(item.raw))
+            out.refusals.append((kiosk_id, p.Ack(new_through, rejected=told, error=whole)))
     if not seqs and not refused:
-        return p.Ack(new_through) if group else None
+        # a message refused whole is answered by its own ack (Outcome.refusals), not by a bare one
+        return p.Ack(new_through) if any(item.error is None for item in group) else None
     return p.Ack(new_through, resend_from, refused)
 
 

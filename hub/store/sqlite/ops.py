@@ -44,7 +44,7 @@ class Ops:
         """Refusals counted by reason, and the latest ``limit`` of them."""
         by_reason = dict(self.conn.execute("SELECT reason, count(*) FROM rejected GROUP BY reason").fetchall())
         rows = self.conn.execute(
-            "SELECT kiosk_id, seq, received_ms, reason, detail FROM rejected ORDER BY id DESC LIMIT ?", (limit,)
+            "SELECT kiosk_id, rating_seq, received_ms, reason, detail FROM rejected ORDER BY id DESC LIMIT ?", (limit,)
         ).fetchall()
         return by_reason, [dict(zip(_REJECTION_KEYS, r, strict=True)) for r in rows]
 

@@ -237,6 +237,10 @@ def _statements(script: str) -> list[str]:
     return out
 
 
+def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
+    return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))
+
+
 def _base_schema(conn: sqlite3.Connection) -> None:
     """Version 1: every table, index and trigger (``IF NOT EXISTS``: databases made before versioning pass)."""
     for statement in _statements(SCHEMA):
@@ -267,11 +271,25 @@ def _drop_fill_flags(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM meta WHERE key IN ('rollup_daily', 'rollup_cum')")
 
 
+def _rejected_rating_seq(conn: sqlite3.Connection) -> None:
+    """Version 5: every rating-level refusal names its seq in ``rating_seq`` (``seq`` stays the held marker, NULL
+    for a ``seq_conflict``, whose seq another rating holds)."""
+    if not _has_column(conn, "rejected", "rating_seq"):
+        conn.execute("ALTER TABLE rejected ADD COLUMN rating_seq INTEGER")
+    conn.execute("UPDATE rejected SET rating_seq = seq")
+    conn.execute(
+        "UPDATE rejected SET rating_seq = json_extract(payload, '$.seq')"
+        " WHERE reason = 'seq_conflict' AND json_valid(payload)"
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS rejected_kiosk_rating_seq ON rejected(kiosk_id, rating_seq)")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _base_schema,
     _fill_daily_rollup,
     _fill_cumulative_rollup,
     _drop_fill_flags,
+    _rejected_rating_seq,
 ]
 
 

@@ -18,8 +18,11 @@ def store_status(
 ) -> p.Ack | None:
     """Record a kiosk's presence; returns the ack to send back, if any.
 
-    A live birth is answered with the hub's cumulative ack, so a (re)connected kiosk learns what the hub
-    holds; when the kiosk was acknowledged beyond that (the hub lost data), the answer asks for a resend.
+    A live birth is answered with the hub's cumulative ack naming the birth (``Ack.birth``), so a (re)connected
+    kiosk learns what the hub holds; when the kiosk was acknowledged beyond that (the hub lost data), the answer
+    asks for a resend. A *fresh* birth (new storage under this id: a re-flashed or replaced device) settles every
+    seq up to the highest the hub holds in any form — the old storage is gone, and the ingest answers a birth
+    only after storing everything that reached it before — so the device numbers its taps above all of them.
 
     A live (not retained) status with a clock reading fixes the boot's start in hub time, from which
     rating times of that boot can be corrected.
@@ -53,16 +56,32 @@ def store_status(
         if row is not None and not is_retained and status.state == "online":
             through = advance(conn, kiosk_id, row[0], set())
             kiosk_through = status.acked_through or 0
-            if kiosk_through > through and (row[1] is None or received_ms - row[1] >= RESEND_INTERVAL_MS):
+            birth = status.birth_id if status.kind == "birth" else None
+            if status.kind == "birth" and status.fresh:
+                through = max(through, highest_held(conn, kiosk_id))
+                conn.execute("UPDATE kiosk_state SET acked_through = ? WHERE kiosk_id = ?", (through, kiosk_id))
+                ack = p.Ack(through, birth=birth)
+            elif kiosk_through > through and (row[1] is None or received_ms - row[1] >= RESEND_INTERVAL_MS):
                 # the kiosk was acknowledged beyond what this hub holds: the hub lost data
-                ack = p.Ack(through, resend_from=through + 1)
+                ack = p.Ack(through, resend_from=through + 1, birth=birth)
                 conn.execute(
                     "UPDATE kiosk_state SET acked_through = ?, last_resend_ms = ? WHERE kiosk_id = ?",
                     (through, received_ms, kiosk_id),
                 )
             elif status.kind == "birth":
-                ack = p.Ack(through)  # tell a (re)connected kiosk what the hub holds
+                ack = p.Ack(through, birth=birth)  # tell a (re)connected kiosk what the hub holds
     return ack
+
+
+def highest_held(conn: sqlite3.Connection, kiosk_id: str) -> int:
+    """The highest seq the hub holds for a kiosk in any form (stored, refused, quarantined); 0 for none."""
+    row = conn.execute(
+        "SELECT max(coalesce((SELECT max(seq) FROM ratings WHERE kiosk_id = ?1), 0),"
+        " coalesce((SELECT max(seq) FROM rejected WHERE kiosk_id = ?1), 0),"
+        " coalesce((SELECT max(seq) FROM quarantine WHERE kiosk_id = ?1), 0))",
+        (kiosk_id,),
+    ).fetchone()
+    return int(row[0])
 
 
 def promote_quarantine(conn: sqlite3.Connection, kiosk_id: str, *, now_ms: int) -> int:
