@@ -15,7 +15,7 @@ import sqlite3
 from feedback.misuse import check_response_interval, flag_misuse
 from hub.store.records import Recomputed
 from hub.store.sqlite.connection import immediate
-from hub.store.sqlite.schema import CUMULATIVE_FROM_HOURLY
+from hub.store.sqlite.ddl import CUMULATIVE_FROM_HOURLY
 
 log = logging.getLogger(__name__)
 
