@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,9 +21,22 @@ def output_dir(request: pytest.FixtureRequest) -> Path:
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> Iterator[HubProcess]:
-    """A running hub with its managed broker on free ports."""
-    h = HubProcess(tmp_path / "hub")
-    # provision before start so the broker's password file has the kiosks; tests add more as they go
-    yield h
-    h.stop()
+def hubs(tmp_path: Path) -> Iterator[Callable[..., HubProcess]]:
+    """Make hub processes (``HubProcess`` arguments; not started) that are stopped after the test, whatever it
+    did to them: the one factory for hubs a single test runs."""
+    made: list[HubProcess] = []
+
+    def make(data_dir: Path | None = None, **kwargs: Any) -> HubProcess:
+        h = HubProcess(data_dir or tmp_path / f"hub-{len(made) + 1}", **kwargs)
+        made.append(h)
+        return h
+
+    yield make
+    for h in made:
+        h.stop()
+
+
+@pytest.fixture
+def hub(hubs: Callable[..., HubProcess], tmp_path: Path) -> HubProcess:
+    """A hub with its managed broker on free ports (provision kiosks, then ``start()`` it)."""
+    return hubs(tmp_path / "hub")

@@ -6,7 +6,7 @@ import os
 import shutil
 import signal
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -88,7 +88,9 @@ def test_broker_sigkill_mid_stream_loses_nothing(hub: HubProcess, tmp_path: Path
     assert_counted_exactly_once(hub.data_dir, kiosks, tmp_path)
 
 
-def test_hub_sigkill_mid_batch_and_restart_loses_nothing(tmp_path: Path, external: ExternalBroker) -> None:
+def test_hub_sigkill_mid_batch_and_restart_loses_nothing(
+    tmp_path: Path, external: ExternalBroker, hubs: Callable[..., HubProcess]
+) -> None:
     """SIGKILL the hub (external broker keeps its session) while a kiosk replays a backlog; restart; all count once."""
     hub_dir = tmp_path / "hub"
     kiosks = provision(
@@ -100,7 +102,7 @@ def test_hub_sigkill_mid_batch_and_restart_loses_nothing(tmp_path: Path, externa
         uplink="replay_jitter_s = 0.2\nack_timeout_s = 3",
     )
     external.start()
-    hub = HubProcess(hub_dir, mqtt_url=external.hub_url())
+    hub = hubs(hub_dir, mqtt_url=external.hub_url())
     cfg = kiosks["a"]
     assert KioskRun(cfg, tmp_path / "a-data", "--taps", "20000", "--offline").wait() == 0
     hub.start()
@@ -126,7 +128,9 @@ def test_kiosk_sigkill_mid_run_and_rerun_loses_nothing(hub: HubProcess, tmp_path
     assert_counted_exactly_once(hub.data_dir, kiosks, tmp_path)
 
 
-def test_hub_offline_longer_than_a_broker_queue_then_back(tmp_path: Path, external: ExternalBroker) -> None:
+def test_hub_offline_longer_than_a_broker_queue_then_back(
+    tmp_path: Path, external: ExternalBroker, hubs: Callable[..., HubProcess]
+) -> None:
     """With the hub down, a kiosk sends >1000 single-rating messages; when the hub returns all count once."""
     hub_dir = tmp_path / "hub"
     kiosks = provision(
@@ -138,7 +142,7 @@ def test_hub_offline_longer_than_a_broker_queue_then_back(tmp_path: Path, extern
         uplink="batch_size = 1\nwindow_batches = 1000\nreplay_jitter_s = 0.2",
     )
     external.start()
-    hub = HubProcess(hub_dir, mqtt_url=external.hub_url())
+    hub = hubs(hub_dir, mqtt_url=external.hub_url())
     hub.start()  # the hub's persistent session and subscription now exist at the broker
     hub.kill()  # no orderly offline status: kiosks learn of it only from the broker's will, later
     cfg = kiosks["a"]

@@ -10,7 +10,7 @@ import subprocess
 import time
 import tomllib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -290,7 +290,9 @@ def test_moving_a_kiosk_counts_later_ratings_for_the_new_location_with_the_same_
     assert hub.api("/api/locations/gbg/summary", include_misuse="true")["total"] == 6
 
 
-def test_broker_config_with_tls_runs_an_external_mosquitto_for_hub_and_tls_kiosks(tmp_path: Path) -> None:
+def test_broker_config_with_tls_runs_an_external_mosquitto_for_hub_and_tls_kiosks(
+    tmp_path: Path, hubs: Callable[..., HubProcess]
+) -> None:
     """`broker-config --tls-port` output runs a real Mosquitto: the hub on loopback, a --tls kiosk over TLS."""
     data = tmp_path / "hub"
     port, tls_port = free_port(), free_port()
@@ -331,7 +333,7 @@ def test_broker_config_with_tls_runs_an_external_mosquitto_for_hub_and_tls_kiosk
     broker = subprocess.Popen([require_binary("mosquitto"), "-c", str(out / "mosquitto.conf")], stdout=log, stderr=log)
     log.close()
     secret = json.loads((data / "secrets.json").read_text())["hub_mqtt_password"]
-    hub = HubProcess(data, mqtt_url=f"mqtt://hub:{secret}@127.0.0.1:{port}")
+    hub = hubs(data, mqtt_url=f"mqtt://hub:{secret}@127.0.0.1:{port}")
     try:
         wait_until(
             lambda: can_connect("127.0.0.1", tls_port),
