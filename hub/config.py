@@ -10,6 +10,8 @@ from hub.errors import ConfigError
 
 DEFAULT_HTTP_PORT = 8470
 DEFAULT_MQTT_PORT = 18830  # not 1883: Debian's mosquitto package starts a system broker there
+ANONYMOUS_BODY_BYTES = 16 * 1024  # the sign-in form is all a caller who is not signed in may post
+SIGNED_IN_BODY_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,9 @@ class HubConfig:
     public_mqtt_host: str | None = None  # the address written into kiosk configs
     client_id: str = "hub-ingest-1"
     ingest_enabled: bool = True
+    allowed_hosts: tuple[str, ...] = ()  # empty: the addresses the hub serves (hub.guard.hosts)
+    anonymous_body_bytes: int = ANONYMOUS_BODY_BYTES  # request body limit before sign-in
+    body_bytes: int = SIGNED_IN_BODY_BYTES  # request body limit for a session or API token
 
     @property
     def db_path(self) -> Path:

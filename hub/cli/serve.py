@@ -32,6 +32,14 @@ def add_serve_parser(sub: Any) -> None:
     )
     s.add_argument("--mqtt-tls-bind", default="0.0.0.0", help="TLS listener bind address (default 0.0.0.0)")
     s.add_argument("--client-id", default="hub-ingest-1", help="stable MQTT client id of this ingest worker")
+    s.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a host name the dashboard is reached by (repeatable; '*' allows any); requests naming another "
+        "host get 400. Default: the addresses the hub serves (every interface and host name with 0.0.0.0)",
+    )
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
 
@@ -54,6 +62,13 @@ def run_serve(args: argparse.Namespace) -> int:
         client_id=args.client_id,
         mqtt_tls_port=check_port(args.mqtt_tls_port, "--mqtt-tls-port") if args.mqtt_tls_port else None,
         mqtt_tls_bind=args.mqtt_tls_bind,
+        allowed_hosts=tuple(args.allowed_host),
     )
-    uvicorn.run(create_app(config), host=config.http_host, port=config.http_port, log_level=args.log_level)
+    uvicorn.run(
+        create_app(config),
+        host=config.http_host,
+        port=config.http_port,
+        log_level=args.log_level,
+        server_header=False,  # no "Server: uvicorn" banner
+    )
     return 0

@@ -107,3 +107,20 @@ class RatingCounts:
 
     ratings: int
     rolled_up: int
+
+
+@dataclass(frozen=True, slots=True)
+class SignInFailure:
+    client: str
+    name: str
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class SignInFailures:
+    """One client's recent failed sign-ins: for the name tried now, and for any name."""
+
+    for_name: int
+    last_for_name_ms: int | None
+    for_client: int
+    last_for_client_ms: int | None

@@ -21,8 +21,8 @@ _PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
     "login_failed": ("Fel användarnamn eller lösenord.", "Wrong user name or password."),
     "login_expired": ("Formuläret hade gått ut. Försök igen.", "The form had expired. Please try again."),
     "login_locked": (
-        "För många misslyckade försök. Vänta några minuter.",
-        "Too many failed attempts. Please wait a few minutes.",
+        "För många misslyckade försök härifrån. Vänta {s} s och försök igen.",
+        "Too many failed attempts from here. Please wait {s} s and try again.",
     ),
     "range": ("Period", "Range"),
     "today": ("Idag", "Today"),

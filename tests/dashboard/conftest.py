@@ -25,6 +25,7 @@ NOW = datetime(2026, 4, 10, 10, 0, tzinfo=UTC)  # a Friday
 NOW_MS = int(NOW.timestamp() * 1000)
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 PASSWORD = "correct horse battery"
+BASE_URL = "http://127.0.0.1"  # a host name the hub serves (the default allowed hosts); "testserver" is not
 
 
 def local_ms(text: str, tz: ZoneInfo = STOCKHOLM, *, fold: int = 0) -> int:
@@ -133,7 +134,7 @@ def make_client(store: Store) -> TestClient:
     app = create_app(
         HubConfig(data_dir=store.data_dir, ingest_enabled=False), now_ms=lambda: NOW_MS, run_services=False
     )
-    return TestClient(app)
+    return TestClient(app, base_url=BASE_URL)
 
 
 @pytest.fixture

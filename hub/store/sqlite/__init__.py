@@ -20,6 +20,7 @@ from hub.store.sqlite.reads import Reads
 from hub.store.sqlite.registry import Registry
 from hub.store.sqlite.schema import migrate
 from hub.store.sqlite.settings import KioskSettings
+from hub.store.sqlite.sign_ins import SignIns
 
 
 class Ledger:
@@ -80,6 +81,7 @@ class SqliteStore:
         self.reads = Reads(self.conn)
         self.exports = Exports(self.path)
         self.ops = Ops(self.conn)
+        self.sign_ins = SignIns(self.conn)
 
     def close(self) -> None:
         self.conn.close()

@@ -267,11 +267,20 @@ def _drop_fill_flags(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM meta WHERE key IN ('rollup_daily', 'rollup_cum')")
 
 
+def _sign_in_failures(conn: sqlite3.Connection) -> None:
+    """Failed sign-ins by client address and user name, for the throttle (``hub.web.login_throttle``) and the
+    admins' view: shared by every hub process on this file, kept across restarts, trimmed on every write."""
+    conn.execute("CREATE TABLE sign_in_failures (client TEXT NOT NULL, name TEXT NOT NULL, at_ms INTEGER NOT NULL)")
+    conn.execute("CREATE INDEX sign_in_failures_by_client ON sign_in_failures (client, at_ms)")
+    conn.execute("CREATE INDEX sign_in_failures_by_time ON sign_in_failures (at_ms)")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _base_schema,
     _fill_daily_rollup,
     _fill_cumulative_rollup,
     _drop_fill_flags,
+    _sign_in_failures,
 ]
 
 
