@@ -270,9 +270,11 @@ def _drop_fill_flags(conn: sqlite3.Connection) -> None:
 def _sign_in_failures(conn: sqlite3.Connection) -> None:
     """Failed sign-ins by client address and user name, for the throttle (``hub.web.login_throttle``) and the
     admins' view: shared by every hub process on this file, kept across restarts, trimmed on every write."""
-    conn.execute("CREATE TABLE sign_in_failures (client TEXT NOT NULL, name TEXT NOT NULL, at_ms INTEGER NOT NULL)")
-    conn.execute("CREATE INDEX sign_in_failures_by_client ON sign_in_failures (client, at_ms)")
-    conn.execute("CREATE INDEX sign_in_failures_by_time ON sign_in_failures (at_ms)")
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS sign_in_failures (client TEXT NOT NULL, name TEXT NOT NULL, at_ms INTEGER NOT NULL)"
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS sign_in_failures_by_client ON sign_in_failures (client, at_ms)")
+    conn.execute("CREATE INDEX IF NOT EXISTS sign_in_failures_by_time ON sign_in_failures (at_ms)")
 
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
