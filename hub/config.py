@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from hub.errors import ConfigError
+from hub.fleet.abuse import TapLimit
 
 DEFAULT_HTTP_PORT = 8470
 DEFAULT_MQTT_PORT = 18830  # not 1883: Debian's mosquitto package starts a system broker there
@@ -39,6 +40,9 @@ class HubConfig:
     allowed_hosts: tuple[str, ...] = ()  # empty: the addresses the hub serves (hub.guard.hosts)
     anonymous_body_bytes: int = ANONYMOUS_BODY_BYTES  # request body limit before sign-in
     body_bytes: int = SIGNED_IN_BODY_BYTES  # request body limit for a session or API token
+    tap_limit: TapLimit = field(
+        default_factory=TapLimit
+    )  # per-kiosk taps per minute before it is flagged (and throttled)
 
     @property
     def db_path(self) -> Path:
@@ -77,4 +81,10 @@ def parse_mqtt_url(url: str) -> MqttEndpoint:
 def check_port(value: int, what: str) -> int:
     if not 0 <= value <= 65535:
         raise ConfigError(f"{what} must be 0-65535, got {value}")
+    return value
+
+
+def check_tap_limit(value: int) -> int:
+    if not 0 <= value <= 1_000_000:
+        raise ConfigError(f"--kiosk-taps-per-minute must be 0-1000000, got {value}")
     return value

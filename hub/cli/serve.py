@@ -7,7 +7,8 @@ import logging
 from typing import Any
 
 from hub.cli.common import add_data_dir
-from hub.config import DEFAULT_HTTP_PORT, DEFAULT_MQTT_PORT, HubConfig, check_port, parse_mqtt_url
+from hub.config import DEFAULT_HTTP_PORT, DEFAULT_MQTT_PORT, HubConfig, check_port, check_tap_limit, parse_mqtt_url
+from hub.fleet.abuse import DEFAULT_TAPS_PER_MINUTE, TapLimit
 
 
 def add_serve_parser(sub: Any) -> None:
@@ -40,6 +41,19 @@ def add_serve_parser(sub: Any) -> None:
         help="a host name the dashboard is reached by (repeatable; '*' allows any); requests naming another "
         "host get 400. Default: the addresses the hub serves (every interface and host name with 0.0.0.0)",
     )
+    s.add_argument(
+        "--kiosk-taps-per-minute",
+        type=int,
+        default=DEFAULT_TAPS_PER_MINUTE,
+        metavar="N",
+        help=f"taps per minute of tap time over which a kiosk is flagged and the excess refused (default "
+        f"{DEFAULT_TAPS_PER_MINUTE}; 0: no limit)",
+    )
+    s.add_argument(
+        "--no-kiosk-throttle",
+        action="store_true",
+        help="flag kiosks over the limit but store their taps anyway (for load tests with simulated kiosks)",
+    )
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
 
@@ -63,6 +77,7 @@ def run_serve(args: argparse.Namespace) -> int:
         mqtt_tls_port=check_port(args.mqtt_tls_port, "--mqtt-tls-port") if args.mqtt_tls_port else None,
         mqtt_tls_bind=args.mqtt_tls_bind,
         allowed_hosts=tuple(args.allowed_host),
+        tap_limit=TapLimit(check_tap_limit(args.kiosk_taps_per_minute), is_throttling=not args.no_kiosk_throttle),
     )
     uvicorn.run(
         create_app(config),

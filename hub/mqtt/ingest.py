@@ -27,6 +27,7 @@ from feedback import protocol as p
 from feedback.remote_config import decode_report
 from hub.config import MqttEndpoint
 from hub.errors import StoreUnavailable
+from hub.fleet.abuse import TapLimit
 from hub.metrics import Metrics
 from hub.mqtt.client import hub_client
 from hub.store import Store
@@ -58,8 +59,10 @@ class Ingest:
         client_id: str,
         metrics: Metrics,
         now_ms: Callable[[], int],
+        tap_limit: TapLimit | None = None,
     ) -> None:
         self.open_store = open_store
+        self.tap_limit = tap_limit or TapLimit()
         self.endpoint = endpoint
         self.metrics = metrics
         self.now_ms = now_ms
@@ -220,7 +223,7 @@ class Ingest:
 
     def _store(self, store: Store, items: list[Incoming]) -> Outcome:
         try:
-            outcome = self._retry(lambda: store.ledger.store_batch(items, now_ms=self.now_ms()))
+            outcome = self._retry(lambda: store.ledger.store_batch(items, now_ms=self.now_ms(), limit=self.tap_limit))
         except Exception as exc:  # any failure here: a poison message or a sick store, decided below
             log.exception("hub: batch failed (%s); storing message by message", exc)
             outcome = self._store_one_by_one(store, items)
@@ -230,6 +233,9 @@ class Ingest:
         m.inc("hub_ratings_quarantined_total", outcome.quarantined, help="ratings from unknown kiosks kept aside")
         for reason, n in outcome.rejected.items():
             m.inc("hub_rejected_total", n, help="ratings or messages refused, by reason", reason=reason)
+        for kiosk_id, n in outcome.over_limit.items():
+            log.warning("hub: kiosk %s sent %d taps over its limit of %d/min", kiosk_id, n, self.tap_limit.per_minute)
+            m.inc("hub_kiosk_taps_over_limit_total", n, help="taps over the per-kiosk tap limit", kiosk=kiosk_id)
         return outcome
 
     def _store_one_by_one(self, store: Store, items: list[Incoming]) -> Outcome:
@@ -240,7 +246,7 @@ class Ingest:
         failed: list[tuple[Incoming, Exception]] = []
         for inc in items:
             try:
-                one = self._retry(partial(store.ledger.store_batch, [inc], now_ms=self.now_ms()))
+                one = self._retry(partial(store.ledger.store_batch, [inc], now_ms=self.now_ms(), limit=self.tap_limit))
             except Exception as exc:  # see the docstring
                 failed.append((inc, exc))
                 continue

@@ -48,6 +48,7 @@ class Outcome:
     duplicates: int = 0
     quarantined: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
+    over_limit: Counter[str] = field(default_factory=Counter)  # per kiosk: taps over its tap limit
 
     def merge(self, other: Outcome) -> None:
         self.acks.update(other.acks)
@@ -55,6 +56,7 @@ class Outcome:
         self.duplicates += other.duplicates
         self.quarantined += other.quarantined
         self.rejected.update(other.rejected)
+        self.over_limit.update(other.over_limit)
 
 
 @dataclass(frozen=True, slots=True)
