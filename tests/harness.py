@@ -210,11 +210,17 @@ class HubProcess:
                 self.proc.wait()
 
     def api(self, path: str, **params: Any) -> Any:
+        return self._get(path, **params).json()
+
+    def api_text(self, path: str, **params: Any) -> str:
+        return self._get(path, **params).text
+
+    def _get(self, path: str, **params: Any) -> httpx.Response:
         if self.token is None:
             self.token = hub_cmd("token", "create", "--data-dir", str(self.data_dir)).strip()
         r = httpx.get(self.url + path, params=params, headers={"Authorization": f"Bearer {self.token}"}, timeout=10)
         r.raise_for_status()
-        return r.json()
+        return r
 
 
 class KioskRun:
