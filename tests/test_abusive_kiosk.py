@@ -8,8 +8,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import sync_playwright
+
 from feedback import protocol as p
 from feedback.scores import score
+from tests.dashboard.test_browser import CHROMIUM_ARGS, SHOTS, add_user, sign_in
 from tests.harness import HubProcess, KioskRun, oracle_count, provision, stored, wait_until
 from tests.mqtt_client import RawClient
 
@@ -48,6 +51,20 @@ def _connected(config: Path, hub: HubProcess) -> RawClient:
 
     client: RawClient = wait_until(attempt, timeout=15, message="the kiosk's credentials accepted by the broker")
     return client
+
+
+def _kiosks_page_shows_the_flag(hub: HubProcess) -> None:
+    add_user(hub.data_dir, "boss", "--role", "admin")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 520}, locale="en-GB")
+        sign_in(page, hub.url, "boss")
+        page.goto(hub.url + "/fleet")
+        badge = page.wait_for_selector("tr[data-kiosk=k-flood] .badge.flagged", timeout=15_000)
+        assert badge is not None and badge.inner_text() == "too many taps"
+        assert page.query_selector("tr[data-kiosk=k-real] .badge.flagged") is None
+        page.screenshot(path=str(SHOTS / "fleet-flagged-kiosk.png"))
+        browser.close()
 
 
 def test_a_flooding_kiosk_is_flagged_throttled_and_cannot_move_the_index(tmp_path: Path) -> None:
@@ -114,6 +131,7 @@ def test_a_flooding_kiosk_is_flagged_throttled_and_cannot_move_the_index(tmp_pat
         assert not fleet["k-real"]["is_flagged"]
         metrics = hub.api_text("/metrics")
         assert 'hub_kiosk_flagged{kiosk="k-flood"} 1' in metrics and "hub_kiosks_flagged 1" in metrics
+        _kiosks_page_shows_the_flag(hub)
     finally:
         if normal is not None:
             normal.kill()
