@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from feedback.abuse import TapLimit
 from hub.errors import ConfigError
-from hub.fleet.abuse import TapLimit
 
 DEFAULT_HTTP_PORT = 8470
 DEFAULT_MQTT_PORT = 18830  # not 1883: Debian's mosquitto package starts a system broker there

@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from feedback.abuse import FLAGGED_FOR_MS
 from hub.api import models
 from hub.api.deps import CurrentPrincipal, StoreDep
-from hub.fleet.abuse import FLAGGED_FOR_MS
 
 STALE_AFTER_MS = 5 * 60_000  # an "online" kiosk silent for longer (10 missed heartbeats) counts as offline
 

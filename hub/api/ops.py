@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
+from feedback.abuse import FLAGGED_FOR_MS
 from hub.api.deps import AdminPrincipal, StoreDep
-from hub.fleet.abuse import FLAGGED_FOR_MS
 from hub.metrics import Metrics
 
 router = APIRouter(tags=["ops"])

@@ -6,9 +6,9 @@ import argparse
 import logging
 from typing import Any
 
+from feedback.abuse import DEFAULT_TAPS_PER_MINUTE, TapLimit
 from hub.cli.common import add_data_dir
 from hub.config import DEFAULT_HTTP_PORT, DEFAULT_MQTT_PORT, HubConfig, check_port, check_tap_limit, parse_mqtt_url
-from hub.fleet.abuse import DEFAULT_TAPS_PER_MINUTE, TapLimit
 
 
 def add_serve_parser(sub: Any) -> None:

@@ -24,10 +24,10 @@ from paho.mqtt.properties import Properties
 
 from feedback import __version__
 from feedback import protocol as p
+from feedback.abuse import TapLimit
 from feedback.remote_config import decode_report
 from hub.config import MqttEndpoint
 from hub.errors import StoreUnavailable
-from hub.fleet.abuse import TapLimit
 from hub.metrics import Metrics
 from hub.mqtt.client import hub_client
 from hub.store import Store

@@ -70,7 +70,7 @@ class Store:
         """Store taps ``(time_ms, face)`` in one batch received at ``received_ms``; returns their seqs.
 
         Seqs follow the taps' times, as a real kiosk numbers them, whatever order a test ingests them in (the
-        hub judges time order and misuse by seq: ``hub.fleet.abuse``); taps of a later call that belong before
+        hub judges time order and misuse by seq: ``feedback.abuse``); taps of a later call that belong before
         earlier ones arrive like a kiosk's resent gap.
         """
         ratings = []

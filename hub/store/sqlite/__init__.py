@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from feedback import protocol as p
+from feedback.abuse import TapLimit
 from feedback.remote_config import ConfigReport
-from hub.fleet.abuse import TapLimit
 from hub.store.records import Incoming, Outcome, Recomputed
 from hub.store.sqlite import ledger, rollups, statuses
 from hub.store.sqlite.accounts import Accounts
@@ -31,7 +31,7 @@ class Ledger:
         self._conn = store.conn
 
     def store_batch(self, items: list[Incoming], *, now_ms: int, limit: TapLimit = ledger.DEFAULT_LIMIT) -> Outcome:
-        """Store ratings exactly once, judged by the hub's own rules (``hub.fleet.abuse``: time order, misuse,
+        """Store ratings exactly once, judged by the hub's own rules (``feedback.abuse``: time order, misuse,
         the tap ``limit``); the caller acknowledges (PUBACK + app ack) only after it returns.
 
         :raises StoreUnavailable: busy or failing; nothing was stored

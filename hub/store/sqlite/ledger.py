@@ -16,8 +16,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from feedback import protocol as p
+from feedback.abuse import TapLimit, TapState
 from feedback.rating import Rating
-from hub.fleet.abuse import TapLimit, TapState
 from hub.reports.localtime import local_bucket
 from hub.store.records import Incoming, Outcome
 from hub.store.sqlite.connection import immediate
@@ -189,7 +189,7 @@ def _insert_ratings(
     limit: TapLimit,
     out: Outcome,
 ) -> list[Rating]:
-    """Insert ratings judged by the hub's own rules (``hub.fleet.abuse``) in seq order; returns those refused
+    """Insert ratings judged by the hub's own rules (``feedback.abuse``) in seq order; returns those refused
     for going over the tap limit (not inserted)."""
     rows: list[tuple[Any, ...]] = []
     hourly: Counter[tuple[Any, ...]] = Counter()

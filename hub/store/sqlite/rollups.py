@@ -1,7 +1,7 @@
 """Rebuilding a location's rollups from its raw ratings, e.g. after its misuse rule changed.
 
 Nothing is deleted from ``ratings``: a new response interval re-flags the effective ``misuse`` column from the
-taps' times (each kiosk's taps in seq order, at the times the ingest settled on: ``hub.fleet.abuse``), then
+taps' times (each kiosk's taps in seq order, at the times the ingest settled on: ``feedback.abuse``), then
 ``rollup_hourly`` and ``rollup_reasons`` of that location are rebuilt; ``rollup_daily`` follows through its triggers and
 ``rollup_cum`` is recomputed. All of it is
 one transaction, so a reader sees either the old or the new numbers, never a mix.

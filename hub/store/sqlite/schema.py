@@ -278,7 +278,7 @@ def _sign_in_failures(conn: sqlite3.Connection) -> None:
 
 
 def _kiosk_taps(conn: sqlite3.Connection) -> None:
-    """Each kiosk's tap state for the hub's own misuse and tap-rate rules (``hub.fleet.abuse``)."""
+    """Each kiosk's tap state for the hub's own misuse and tap-rate rules (``feedback.abuse``)."""
     conn.execute(
         "CREATE TABLE IF NOT EXISTS kiosk_taps (kiosk_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL,"
         " last_tap_ms INTEGER, window_start_ms INTEGER, window_taps INTEGER NOT NULL DEFAULT 0,"

@@ -1,11 +1,11 @@
-"""Each kiosk's tap state for the hub's own rules (``hub.fleet.abuse``): its latest tap by seq, its current
+"""Each kiosk's tap state for the hub's own rules (``feedback.abuse``): its latest tap by seq, its current
 one-minute window and how often it went over the tap limit. Read and written inside the ingest transaction."""
 
 from __future__ import annotations
 
 import sqlite3
 
-from hub.fleet.abuse import TapState
+from feedback.abuse import TapState
 
 
 def load_state(conn: sqlite3.Connection, kiosk_id: str) -> TapState:
