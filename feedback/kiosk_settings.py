@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from feedback.misuse import DEFAULT_RESPONSE_INTERVAL_S, MAX_RESPONSE_INTERVAL_S, MIN_RESPONSE_INTERVAL_S
-from feedback.rating import MAX_FACES, MIN_FACES
+from feedback.rating import MAX_FACES, MAX_QUESTION_LEN, MIN_FACES, is_printable_text
 
 DEFAULT_REASONS = ("queue", "staff", "cleanliness", "selection", "price")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -71,17 +71,22 @@ def parse_ui(ui: dict[str, Any], *, prefix: str = "ui") -> UiSettings:
     if any(not isinstance(f, int) or not 0 <= f < faces for f in followup):
         raise SettingsError(f"{prefix}.followup_faces must list faces 0..{faces - 1}")
     reasons = tuple(setting(ui, f"{prefix}.reasons", list, list(DEFAULT_REASONS)))
-    if any(not isinstance(r, str) or not 1 <= len(r) <= REASON_MAX_CHARS for r in reasons):
-        raise SettingsError(f"{prefix}.reasons must be strings of 1-{REASON_MAX_CHARS} characters")
+    if any(not isinstance(r, str) or not 1 <= len(r) <= REASON_MAX_CHARS or not is_printable_text(r) for r in reasons):
+        raise SettingsError(
+            f"{prefix}.reasons must be strings of 1-{REASON_MAX_CHARS} printable characters (no control characters)"
+        )
     pin = setting(ui, f"{prefix}.staff_pin", str, "0000")
     if not pin.isdigit() or not STAFF_PIN_MIN_DIGITS <= len(pin) <= STAFF_PIN_MAX_DIGITS:
         raise SettingsError(f"{prefix}.staff_pin must be {STAFF_PIN_MIN_DIGITS}-{STAFF_PIN_MAX_DIGITS} digits")
+    question_id = setting(ui, f"{prefix}.question_id", str, "q1")
+    if not 1 <= len(question_id) <= MAX_QUESTION_LEN or not is_printable_text(question_id):
+        raise SettingsError(f"{prefix}.question_id must be 1-{MAX_QUESTION_LEN} printable characters")
     return UiSettings(
         faces=faces,
         language=language,
         languages=languages,
         questions=texts(ui, f"{prefix}.questions"),
-        question_id=setting(ui, f"{prefix}.question_id", str, "q1"),
+        question_id=question_id,
         followup_faces=followup,
         reasons=reasons,
         thank_you=texts(ui, f"{prefix}.thank_you"),

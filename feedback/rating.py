@@ -17,6 +17,16 @@ UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0
 _UUID = re.compile(UUID_PATTERN)
 
 
+def is_printable_text(text: str) -> bool:
+    """Text a rating may carry in ``question`` and ``reason``: printable characters and the ASCII space only.
+
+    Python's ``str.isprintable``: no control characters (CR, LF, TAB, NUL, …), no format characters (bidi
+    overrides, zero-width), no line/paragraph separators or other spaces than U+0020, no private-use, surrogate
+    or unassigned code points. A CR could start a new row in a spreadsheet; a bidi override hides text.
+    """
+    return text.isprintable()
+
+
 class InvalidRating(ValueError):
     """A rating whose fields break the contract; the message is the reason reported back."""
 
@@ -66,7 +76,11 @@ class Rating:
             raise InvalidRating("boot_id must be a string of 1-64 characters")
         if type(self.question_id) is not str or not 1 <= len(self.question_id) <= MAX_QUESTION_LEN:
             raise InvalidRating("question must be a string of 1-63 characters")
+        if not is_printable_text(self.question_id):
+            raise InvalidRating(f"question {self.question_id!r} holds a control or other unprintable character")
         if self.reason is not None and (type(self.reason) is not str or not 1 <= len(self.reason) <= MAX_REASON_LEN):
             raise InvalidRating("reason must be null or a string of 1-64 characters")
+        if self.reason is not None and not is_printable_text(self.reason):
+            raise InvalidRating(f"reason {self.reason!r} holds a control or other unprintable character")
         if type(self.is_misuse) is not bool:
             raise InvalidRating("misuse must be true or false")

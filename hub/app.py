@@ -12,6 +12,7 @@ from feedback import __version__
 from hub.api import install_api
 from hub.clock import wall_ms
 from hub.config import HubConfig
+from hub.guard import install_guards
 from hub.metrics import Metrics
 from hub.runtime import HubRuntime
 from hub.store import open_store
@@ -45,5 +46,6 @@ def create_app(config: HubConfig, *, now_ms: Callable[[], int] = wall_ms, run_se
     app.state.now_ms = now_ms
     app.state.ingest = None
     install_api(app)
-    install_dashboard(app, config, now_ms=now_ms)
+    install_dashboard(app)
+    install_guards(app, config, now_ms=now_ms)
     return app

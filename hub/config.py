@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from feedback.abuse import TapLimit
 from hub.errors import ConfigError
 
 DEFAULT_HTTP_PORT = 8470
 DEFAULT_MQTT_PORT = 18830  # not 1883: Debian's mosquitto package starts a system broker there
+ANONYMOUS_BODY_BYTES = 16 * 1024  # the sign-in form is all a caller who is not signed in may post
+SIGNED_IN_BODY_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,12 @@ class HubConfig:
     public_mqtt_host: str | None = None  # the address written into kiosk configs
     client_id: str = "hub-ingest-1"
     ingest_enabled: bool = True
+    allowed_hosts: tuple[str, ...] = ()  # empty: the addresses the hub serves (hub.guard.hosts)
+    anonymous_body_bytes: int = ANONYMOUS_BODY_BYTES  # request body limit before sign-in
+    body_bytes: int = SIGNED_IN_BODY_BYTES  # request body limit for a session or API token
+    tap_limit: TapLimit = field(
+        default_factory=TapLimit
+    )  # per-kiosk taps per minute before it is flagged (and throttled)
 
     @property
     def db_path(self) -> Path:
@@ -72,4 +81,10 @@ def parse_mqtt_url(url: str) -> MqttEndpoint:
 def check_port(value: int, what: str) -> int:
     if not 0 <= value <= 65535:
         raise ConfigError(f"{what} must be 0-65535, got {value}")
+    return value
+
+
+def check_tap_limit(value: int) -> int:
+    if not 0 <= value <= 1_000_000:
+        raise ConfigError(f"--kiosk-taps-per-minute must be 0-1000000, got {value}")
     return value

@@ -30,6 +30,11 @@ class Metrics:
         with self._lock:
             return self._counters.get(key, 0) or self._gauges.get(key, 0.0)
 
+    def labels_of(self, name: str, label: str) -> frozenset[str]:
+        """The values of ``label`` among the series of gauge ``name``."""
+        with self._lock:
+            return frozenset(dict(labels)[label] for n, labels in self._gauges if n == name and label in dict(labels))
+
     def render(self, extra: dict[str, float] | None = None) -> str:
         with self._lock:
             counters = dict(self._counters)

@@ -76,6 +76,7 @@ class HubRuntime:
                 client_id=cfg.client_id,
                 metrics=self.metrics,
                 now_ms=self.now_ms,
+                tap_limit=cfg.tap_limit,
             )
             self.ingest.start()
             self.publisher = ConfigPublisher(endpoint=endpoint, client_id=f"{cfg.client_id}-config", now_ms=self.now_ms)

@@ -112,7 +112,11 @@ class HubProcess:
         http_port: int | None = None,
         mqtt_port: int | None = None,
         log_name: str = "hub",
+        is_throttling_kiosks: bool = False,
+        extra_args: tuple[str, ...] = (),
     ) -> None:
+        """``is_throttling_kiosks=False`` (``--no-kiosk-throttle``): simulated kiosks tap far faster than people,
+        and most tests count that every tap was stored; the abuse tests run the hub's default."""
         require_binary("mosquitto")
         self.data_dir = data_dir
         self.mqtt_url = mqtt_url
@@ -120,6 +124,7 @@ class HubProcess:
         self.mqtt_port = mqtt_port or free_port()
         self.log_path = data_dir / f"{log_name}.log"
         self.proc: subprocess.Popen[bytes] | None = None
+        self.extra_args = extra_args if is_throttling_kiosks else ("--no-kiosk-throttle", *extra_args)
         self.token: str | None = None
         self._retries = 0
 
@@ -144,6 +149,7 @@ class HubProcess:
             str(self.http_port),
         ]
         args += ["--mqtt-url", self.mqtt_url] if self.mqtt_url else ["--mqtt-port", str(self.mqtt_port)]
+        args += self.extra_args
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it
         self.proc = subprocess.Popen(args, stdout=log, stderr=log, env=child_env(), cwd=ROOT)
         log.close()
@@ -204,11 +210,17 @@ class HubProcess:
                 self.proc.wait()
 
     def api(self, path: str, **params: Any) -> Any:
+        return self._get(path, **params).json()
+
+    def api_text(self, path: str, **params: Any) -> str:
+        return self._get(path, **params).text
+
+    def _get(self, path: str, **params: Any) -> httpx.Response:
         if self.token is None:
             self.token = hub_cmd("token", "create", "--data-dir", str(self.data_dir)).strip()
         r = httpx.get(self.url + path, params=params, headers={"Authorization": f"Bearer {self.token}"}, timeout=10)
         r.raise_for_status()
-        return r.json()
+        return r
 
 
 class KioskRun:

@@ -152,3 +152,19 @@ def test_topics_and_ack_and_status_round_trip() -> None:
     assert p.decode_ack(p.encode_ack(ack)) == ack
     st = p.Status("online", epoch=3, pending=2, last_seq=9, clock_ms=5, boot_id="b", mono_ms=1, ntp_synced=True)
     assert p.decode_status(p.encode_status(st)) == st
+
+
+def test_tap_state_keeps_time_order_flags_misuse_and_counts_the_minute() -> None:
+    """A time before the previous tap is raised to it; misuse is judged on the hub's times; the limit counts."""
+    from feedback.abuse import TapLimit, TapState
+
+    st = TapState()
+    assert st.in_order(10_000) == (10_000, False) and not st.is_misuse(10_000, interval_s=5)
+    st.took(1, 10_000)
+    assert st.in_order(4_000) == (10_000, True)  # went back: raised
+    assert st.is_misuse(10_000, interval_s=5) and st.is_misuse(14_999, interval_s=5)
+    assert not st.is_misuse(15_000, interval_s=5) and not st.is_misuse(10_000, interval_s=0)
+    limit = TapLimit(per_minute=3)
+    assert [st.is_over(t, limit) for t in (0, 1, 2, 3, 59_999, 60_000)] == [False, False, False, True, True, False]
+    assert st.over_limit == 2
+    assert not any(TapState().is_over(t, TapLimit(per_minute=0)) for t in range(1000))  # 0: no limit

@@ -36,6 +36,7 @@ ODD_VALUES = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
     st.text(max_size=70),
     st.just("0b6f3c4e-2f59-4e54-9d1a-5a3d9f1f0c77"),
+    st.sampled_from(["queue\r=cmd", "a\u202eb", "tab\there", "x\u00a0y", "ok reason"]),
     st.lists(st.integers(), max_size=2),
 )
 

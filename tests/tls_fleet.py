@@ -46,6 +46,7 @@ class TlsHub(HubProcess):
             "127.0.0.1",
             "--public-mqtt-host",
             "localhost",
+            *self.extra_args,
         ]
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it
         self.proc = subprocess.Popen(args, stdout=log, stderr=log, env=child_env(), cwd=ROOT)

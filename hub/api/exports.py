@@ -1,13 +1,20 @@
 """CSV exports, streamed row by row from the store (no row cap, constant memory), filtered by permission.
 
 ``ratings.csv`` holds one line per stored tap; ``daily.csv`` one line per location, local day and scale.
-Text cells that a spreadsheet would run as a formula (starting with = + - @) are prefixed with ``'``.
+
+Written for spreadsheets with either separator: comma, or semicolon as Nordic Excel uses. A text field holding
+``,`` ``;`` ``"`` CR or LF is quoted (RFC 4180). Quoting protects only the parser using our separator: one that
+splits on the other separator (or on a line break inside quotes it does not see) starts a new cell in the
+middle of our field. So every place a cell can start under either separator (the field's start, and after each
+``,`` ``;`` TAB CR LF inside it, behind spaces and quotes) gets a ``'`` before a formula character (= + - @),
+which spreadsheets show as text. Reasons and question ids with control characters are refused at ingest
+(``feedback.rating``); this defuses what older hubs stored, and store names.
 """
 
 from __future__ import annotations
 
-import csv
 import io
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import groupby
@@ -68,13 +75,27 @@ DAILY_COLUMNS = [
     "pct_positive",
     "misuse_excluded",
 ]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# a formula character where some spreadsheet could start a cell: the field's start, or after a separator of
+# either convention or a line break, behind any spaces and quotes (a quoted cell is unquoted before it is read)
+_CELL_STARTING_FORMULA = re.compile(r"(^|[,;\t\r\n])([\s\"]*)([=+\-@])")
+_NEEDS_QUOTES = re.compile(r"[,;\"\r\n]|^\s|\s$")
 
 
 def safe_cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
+    """Text with ``'`` before every formula character that could start a cell (see the module docstring)."""
+    if isinstance(value, str):
+        return _CELL_STARTING_FORMULA.sub(r"\1\2'\3", value)
     return value
+
+
+def csv_field(value: Any) -> str:
+    """One field: numbers as they are, None as empty, text quoted when it holds , ; " CR LF or edge spaces."""
+    if value is None:
+        return ""
+    text = str(value)
+    if isinstance(value, str) and _NEEDS_QUOTES.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def _iso(ms: int, tz: Any) -> str:
@@ -83,10 +104,9 @@ def _iso(ms: int, tz: Any) -> str:
 
 def _lines(rows: Iterator[list[Any]], header: list[str]) -> Iterator[str]:
     buf = io.StringIO()
-    out = csv.writer(buf, lineterminator="\r\n")
-    out.writerow(header)
+    buf.write(",".join(header) + "\r\n")
     for n, row in enumerate(rows, start=1):
-        out.writerow(row)
+        buf.write(",".join(map(csv_field, row)) + "\r\n")
         if n % CHUNK_ROWS == 0:
             yield buf.getvalue()
             buf.seek(0)

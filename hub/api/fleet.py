@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from feedback.abuse import FLAGGED_FOR_MS
 from hub.api import models
 from hub.api.deps import CurrentPrincipal, StoreDep
 
@@ -24,7 +25,8 @@ def list_kiosks(store: StoreDep, who: CurrentPrincipal) -> list[dict[str, Any]]:
 def fleet(request: Request, store: StoreDep, who: CurrentPrincipal) -> JSONResponse:
     """Every permitted kiosk: online/offline (offline too when silent for 5 minutes), last seen, outbox backlog
     and version (from its last online status), clock skew (kiosk clock minus hub clock, ms, from its latest
-    live status); offline first."""
+    live status), and whether it sent taps far above a person's rate within the last hour (``is_flagged``);
+    offline first."""
     now = request.app.state.now_ms()
     names = {loc.id: loc.name for loc in store.registry.locations()}
     skews = store.ops.clock_skews()
@@ -58,6 +60,9 @@ def fleet(request: Request, store: StoreDep, who: CurrentPrincipal) -> JSONRespo
                 "acked_through": k["acked_through"],
                 "last_seq": status.get("last_seq"),
                 "ntp_synced": status.get("ntp_synced"),
+                "is_flagged": k["over_limit_ms"] is not None and now - k["over_limit_ms"] <= FLAGGED_FOR_MS,
+                "taps_over_limit": k["taps_over_limit"],
+                "over_limit_ms": k["over_limit_ms"],
             }
         )
     out.sort(key=lambda r: (r["is_online"], r["location_name"] or "", r["id"]))
@@ -67,6 +72,7 @@ def fleet(request: Request, store: StoreDep, who: CurrentPrincipal) -> JSONRespo
             "stale_after_ms": STALE_AFTER_MS,
             "online": sum(r["is_online"] for r in out),
             "offline": sum(not r["is_online"] for r in out),
+            "flagged": sum(r["is_flagged"] for r in out),
             "kiosks": out,
         }
     )

@@ -150,6 +150,9 @@ class FleetKiosk(Doc):
     acked_through: int
     last_seq: int | None
     ntp_synced: bool | None
+    is_flagged: bool = Field(description="went over the per-kiosk tap limit within the last hour (feedback.abuse)")
+    taps_over_limit: int = Field(description="taps over the limit since the kiosk was registered")
+    over_limit_ms: int | None = Field(description="when it last went over the limit (hub clock)")
 
 
 class Fleet(Doc):
@@ -157,6 +160,7 @@ class Fleet(Doc):
     stale_after_ms: int
     online: int
     offline: int
+    flagged: int
     kiosks: list[FleetKiosk]
 
 

@@ -7,7 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
+from feedback.abuse import FLAGGED_FOR_MS
 from hub.api.deps import AdminPrincipal, StoreDep
+from hub.metrics import Metrics
 
 router = APIRouter(tags=["ops"])
 
@@ -24,7 +26,17 @@ def healthz(request: Request) -> dict[str, Any]:
 
 @router.get("/metrics", response_class=PlainTextResponse)
 def metrics(request: Request, store: StoreDep) -> str:
-    return str(request.app.state.metrics.render(store.ops.metric_counts()))
+    """Prometheus text; ``hub_kiosk_flagged{kiosk=…}`` is 1 for each kiosk over its tap limit in the last hour."""
+    m: Metrics = request.app.state.metrics
+    flagged = set(store.ops.flagged_kiosks(since_ms=request.app.state.now_ms() - FLAGGED_FOR_MS))
+    for kiosk_id in flagged | m.labels_of("hub_kiosk_flagged", "kiosk"):
+        m.set(
+            "hub_kiosk_flagged",
+            int(kiosk_id in flagged),
+            help="1: the kiosk sent taps far above a person's rate within the last hour",
+            kiosk=kiosk_id,
+        )
+    return str(m.render({**store.ops.metric_counts(), "hub_kiosks_flagged": len(flagged)}))
 
 
 @router.get("/api/rejections")

@@ -6,8 +6,9 @@ import argparse
 import logging
 from typing import Any
 
+from feedback.abuse import DEFAULT_TAPS_PER_MINUTE, TapLimit
 from hub.cli.common import add_data_dir
-from hub.config import DEFAULT_HTTP_PORT, DEFAULT_MQTT_PORT, HubConfig, check_port, parse_mqtt_url
+from hub.config import DEFAULT_HTTP_PORT, DEFAULT_MQTT_PORT, HubConfig, check_port, check_tap_limit, parse_mqtt_url
 
 
 def add_serve_parser(sub: Any) -> None:
@@ -32,6 +33,27 @@ def add_serve_parser(sub: Any) -> None:
     )
     s.add_argument("--mqtt-tls-bind", default="0.0.0.0", help="TLS listener bind address (default 0.0.0.0)")
     s.add_argument("--client-id", default="hub-ingest-1", help="stable MQTT client id of this ingest worker")
+    s.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a host name the dashboard is reached by (repeatable; '*' allows any); requests naming another "
+        "host get 400. Default: the addresses the hub serves (every interface and host name with 0.0.0.0)",
+    )
+    s.add_argument(
+        "--kiosk-taps-per-minute",
+        type=int,
+        default=DEFAULT_TAPS_PER_MINUTE,
+        metavar="N",
+        help=f"taps per minute of tap time over which a kiosk is flagged and the excess refused (default "
+        f"{DEFAULT_TAPS_PER_MINUTE}; 0: no limit)",
+    )
+    s.add_argument(
+        "--no-kiosk-throttle",
+        action="store_true",
+        help="flag kiosks over the limit but store their taps anyway (for load tests with simulated kiosks)",
+    )
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
 
@@ -54,6 +76,14 @@ def run_serve(args: argparse.Namespace) -> int:
         client_id=args.client_id,
         mqtt_tls_port=check_port(args.mqtt_tls_port, "--mqtt-tls-port") if args.mqtt_tls_port else None,
         mqtt_tls_bind=args.mqtt_tls_bind,
+        allowed_hosts=tuple(args.allowed_host),
+        tap_limit=TapLimit(check_tap_limit(args.kiosk_taps_per_minute), is_throttling=not args.no_kiosk_throttle),
     )
-    uvicorn.run(create_app(config), host=config.http_host, port=config.http_port, log_level=args.log_level)
+    uvicorn.run(
+        create_app(config),
+        host=config.http_host,
+        port=config.http_port,
+        log_level=args.log_level,
+        server_header=False,  # no "Server: uvicorn" banner
+    )
     return 0

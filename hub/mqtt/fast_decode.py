@@ -20,6 +20,7 @@ from feedback.rating import (
     MIN_FACES,
     UUID_PATTERN,
     Rating,
+    is_printable_text,
 )
 
 _Int64 = Annotated[int, Meta(ge=0, le=MAX_SEQ)]
@@ -78,6 +79,9 @@ def decode_valid_ratings(topic_kiosk_id: str, payload: bytes) -> p.DecodedBatch 
         return None
     if batch.kiosk is not msgspec.UNSET and batch.kiosk != topic_kiosk_id:
         return None
-    if any(r.face >= r.scale for r in batch.ratings):
-        return None
+    for r in batch.ratings:  # the rules msgspec cannot say: face within its scale, printable text only
+        if r.face >= r.scale or not is_printable_text(r.question):
+            return None
+        if r.reason is not None and not is_printable_text(r.reason):
+            return None
     return p.DecodedBatch([_checked_rating(topic_kiosk_id, r) for r in batch.ratings])

@@ -23,6 +23,7 @@ from paho.mqtt.properties import Properties
 
 from feedback import __version__
 from feedback import protocol as p
+from feedback.abuse import TapLimit
 from feedback.remote_config import decode_report
 from hub.config import MqttEndpoint
 from hub.metrics import Metrics
@@ -71,14 +72,16 @@ class Ingest:
         client_id: str,
         metrics: Metrics,
         now_ms: Callable[[], int],
+        tap_limit: TapLimit | None = None,
     ) -> None:
         self.open_store = open_store
+        self.tap_limit = tap_limit or TapLimit()
         self.endpoint = endpoint
         self.metrics = metrics
         self.now_ms = now_ms
         self._queue: queue.Queue[_Msg] = queue.Queue()
         self._stopping = threading.Event()
-        self._writer = StoreWriter(metrics=metrics, now_ms=now_ms, stopping=self._stopping)
+        self._writer = StoreWriter(metrics=metrics, now_ms=now_ms, stopping=self._stopping, tap_limit=self.tap_limit)
         self._connected = threading.Event()
         self._worker: threading.Thread | None = None
         self._client = c = hub_client(endpoint, client_id=client_id, manual_ack=True, with_will=True)

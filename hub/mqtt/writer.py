@@ -11,6 +11,7 @@ from functools import partial
 from typing import TypeVar
 
 from feedback import protocol as p
+from feedback.abuse import TapLimit
 from hub.errors import StoreUnavailable
 from hub.metrics import Metrics
 from hub.store import Store
@@ -21,14 +22,17 @@ T = TypeVar("T")
 
 
 class StoreWriter:
-    def __init__(self, *, metrics: Metrics, now_ms: Callable[[], int], stopping: threading.Event) -> None:
+    def __init__(
+        self, *, metrics: Metrics, now_ms: Callable[[], int], stopping: threading.Event, tap_limit: TapLimit
+    ) -> None:
         self.metrics = metrics
+        self.tap_limit = tap_limit
         self.now_ms = now_ms
         self._stopping = stopping
 
     def store(self, store: Store, items: list[Incoming]) -> Outcome:
         try:
-            outcome = self.retry(lambda: store.ledger.store_batch(items, now_ms=self.now_ms()))
+            outcome = self.retry(lambda: store.ledger.store_batch(items, now_ms=self.now_ms(), limit=self.tap_limit))
         except Exception as exc:  # any failure here: a poison message or a sick store, decided below
             log.exception("hub: batch failed (%s); storing message by message", exc)
             outcome = self._one_by_one(store, items)
@@ -38,6 +42,9 @@ class StoreWriter:
         m.inc("hub_ratings_quarantined_total", outcome.quarantined, help="ratings from unknown kiosks kept aside")
         for reason, n in outcome.rejected.items():
             m.inc("hub_rejected_total", n, help="ratings or messages refused, by reason", reason=reason)
+        for kiosk_id, n in outcome.over_limit.items():
+            log.warning("hub: kiosk %s sent %d taps over its limit of %d/min", kiosk_id, n, self.tap_limit.per_minute)
+            m.inc("hub_kiosk_taps_over_limit_total", n, help="taps over the per-kiosk tap limit", kiosk=kiosk_id)
         return outcome
 
     def _one_by_one(self, store: Store, items: list[Incoming]) -> Outcome:
@@ -48,7 +55,7 @@ class StoreWriter:
         failed: list[tuple[Incoming, Exception]] = []
         for inc in items:
             try:
-                one = self.retry(partial(store.ledger.store_batch, [inc], now_ms=self.now_ms()))
+                one = self.retry(partial(store.ledger.store_batch, [inc], now_ms=self.now_ms(), limit=self.tap_limit))
             except Exception as exc:  # see the docstring
                 failed.append((inc, exc))
                 continue

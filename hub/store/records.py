@@ -50,6 +50,7 @@ class Outcome:
     duplicates: int = 0
     quarantined: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
+    over_limit: Counter[str] = field(default_factory=Counter)  # per kiosk: taps over its tap limit
 
     def merge(self, other: Outcome) -> None:
         self.acks.update(other.acks)
@@ -58,6 +59,7 @@ class Outcome:
         self.duplicates += other.duplicates
         self.quarantined += other.quarantined
         self.rejected.update(other.rejected)
+        self.over_limit.update(other.over_limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,3 +112,20 @@ class RatingCounts:
 
     ratings: int
     rolled_up: int
+
+
+@dataclass(frozen=True, slots=True)
+class SignInFailure:
+    client: str
+    name: str
+    at_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class SignInFailures:
+    """One client's recent failed sign-ins: for the name tried now, and for any name."""
+
+    for_name: int
+    last_for_name_ms: int | None
+    for_client: int
+    last_for_client_ms: int | None

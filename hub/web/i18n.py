@@ -21,8 +21,8 @@ _PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
     "login_failed": ("Fel användarnamn eller lösenord.", "Wrong user name or password."),
     "login_expired": ("Formuläret hade gått ut. Försök igen.", "The form had expired. Please try again."),
     "login_locked": (
-        "För många misslyckade försök. Vänta några minuter.",
-        "Too many failed attempts. Please wait a few minutes.",
+        "För många misslyckade försök härifrån. Vänta {s} s och försök igen.",
+        "Too many failed attempts from here. Please wait {s} s and try again.",
     ),
     "range": ("Period", "Range"),
     "today": ("Idag", "Today"),
@@ -108,6 +108,12 @@ _PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
     "version": ("Version", "Version"),
     "clock_skew": ("Klockfel", "Clock skew"),
     "kiosks_online": ("{n} online", "{n} online"),
+    "flagged": ("Flaggade", "Flagged"),
+    "flagged_badge": ("för många tryck", "too many taps"),
+    "flagged_title": (
+        "{n} tryck över gränsen per minut: fler än en människa hinner. De räknas inte.",
+        "{n} taps over the per-minute limit: more than a person can tap. They are not counted.",
+    ),
     "kiosks_offline": ("{n} offline", "{n} offline"),
     "not_found": (
         "Sidan finns inte, eller så har du inte behörighet till den.",

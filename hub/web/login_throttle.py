@@ -1,42 +1,82 @@
-"""Slowing down password guessing: after 5 failed sign-ins for a name within 15 minutes, that name is locked
-for 5 minutes (whatever password is tried). In memory, per hub process; argon2 already costs each try ~50 ms.
+"""Slowing down password guessing without letting anyone lock a user out.
+
+Failures are counted per client address *and* user name, so a correct password from another client is never
+refused because of someone else's guesses; and per client address across all names, so trying one password on
+many names (spraying) is slowed too. Past a few free failures each further try must wait for a delay that
+doubles with every failure (capped), counted from the client's last failure. A refused try is not a failure
+and does not extend the wait. IPv6 clients are counted per /64 (one subscriber's usual allocation).
+
+The failures live in the store (``store.sign_ins``): shared by every hub process on the same database, kept
+across restarts, at most ``MAX_ROWS`` rows and none older than ``WINDOW_MS``. Admins read them at
+``GET /api/sign-in-failures``. Behind a reverse proxy every client has the proxy's address: the per-client
+limits then apply to all of them together.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import deque
+import ipaddress
+from dataclasses import dataclass
 
-MAX_FAILURES = 5
-WINDOW_MS = 15 * 60_000
-LOCK_MS = 5 * 60_000
-MAX_NAMES = 10_000  # bounded memory under a spray of made-up names
+from hub.store import Store
+from hub.store.records import SignInFailures
+
+WINDOW_MS = 15 * 60_000  # failures older than this are forgotten
+MAX_ROWS = 10_000  # bounded under a spray of made-up names from many addresses
+FREE_PER_NAME = 3  # failures of one client on one name before delays start
+FREE_PER_CLIENT = 10  # failures of one client on any names before delays start
+FIRST_DELAY_MS = 1_000
+MAX_DELAY_MS = 5 * 60_000
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    free_per_name: int = FREE_PER_NAME
+    free_per_client: int = FREE_PER_CLIENT
+    first_delay_ms: int = FIRST_DELAY_MS
+    max_delay_ms: int = MAX_DELAY_MS
+    window_ms: int = WINDOW_MS
+
+    def delay_ms(self, failures: int, free: int) -> int:
+        """The wait after ``failures`` failures when ``free`` of them cost nothing: 0, then 1 s, 2 s, 4 s, …"""
+        if failures < free:
+            return 0
+        return min(self.max_delay_ms, self.first_delay_ms << min(failures - free, 30))
+
+    def wait_ms(self, seen: SignInFailures, *, now_ms: int) -> int:
+        """How long this client must still wait before trying this name again (0: try now)."""
+        waits = [0]
+        if seen.last_for_name_ms is not None:
+            waits.append(seen.last_for_name_ms + self.delay_ms(seen.for_name, self.free_per_name) - now_ms)
+        if seen.last_for_client_ms is not None:
+            waits.append(seen.last_for_client_ms + self.delay_ms(seen.for_client, self.free_per_client) - now_ms)
+        return max(waits)
+
+
+def client_key(address: str | None) -> str:
+    """The address failures are counted under: IPv4 as is, IPv6 as its /64."""
+    if not address:
+        return "unknown"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
 
 
 class LoginThrottle:
-    def __init__(self, *, max_failures: int = MAX_FAILURES, window_ms: int = WINDOW_MS, lock_ms: int = LOCK_MS) -> None:
-        self.max_failures, self.window_ms, self.lock_ms = max_failures, window_ms, lock_ms
-        self._failures: dict[str, deque[int]] = {}
-        self._locked_until: dict[str, int] = {}
-        self._lock = threading.Lock()
+    def __init__(self, rule: Rule | None = None) -> None:
+        self.rule = rule or Rule()
 
-    def is_locked(self, name: str, *, now_ms: int) -> bool:
-        with self._lock:
-            return self._locked_until.get(name, 0) > now_ms
+    def wait_ms(self, store: Store, client: str, name: str, *, now_ms: int) -> int:
+        seen = store.sign_ins.failures(client, name, since_ms=now_ms - self.rule.window_ms)
+        return self.rule.wait_ms(seen, now_ms=now_ms)
 
-    def failed(self, name: str, *, now_ms: int) -> None:
-        with self._lock:
-            if len(self._failures) >= MAX_NAMES and name not in self._failures:
-                self._failures.pop(next(iter(self._failures)))
-            times = self._failures.setdefault(name, deque())
-            times.append(now_ms)
-            while times and times[0] <= now_ms - self.window_ms:
-                times.popleft()
-            if len(times) >= self.max_failures:
-                self._locked_until[name] = now_ms + self.lock_ms
-                times.clear()
+    def failed(self, store: Store, client: str, name: str, *, now_ms: int) -> None:
+        store.sign_ins.failed(client, name, now_ms=now_ms, keep_ms=self.rule.window_ms, max_rows=MAX_ROWS)
 
-    def succeeded(self, name: str) -> None:
-        with self._lock:
-            self._failures.pop(name, None)
-            self._locked_until.pop(name, None)
+    def succeeded(self, store: Store, client: str, name: str) -> None:
+        store.sign_ins.succeeded(client, name)

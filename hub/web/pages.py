@@ -7,6 +7,8 @@ without reloading the page.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 import secrets
 from pathlib import Path
@@ -25,7 +27,7 @@ from hub.errors import NotFound
 from hub.fleet.misuse_rule import set_response_interval
 from hub.reports import ranges
 from hub.web.i18n import LANGUAGES, STRINGS, pick_language
-from hub.web.login_throttle import LoginThrottle
+from hub.web.login_throttle import LoginThrottle, client_key
 from hub.web.session_middleware import SESSION_COOKIE, cookie_value
 
 HERE = Path(__file__).resolve().parent
@@ -34,6 +36,7 @@ POLL_INTERVAL_MS = 5000
 SWAGGER = "/static/vendor/swagger-ui-5.35.0"
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(include_in_schema=False)
+THROTTLE = LoginThrottle()
 
 
 class LoginRequired(Exception):
@@ -106,9 +109,17 @@ def not_found(request: Request) -> Response:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, next: str | None = None, failed: int = 0) -> Response:
+def login_form(request: Request, next: str | None = None, failed: int = 0, wait: int = 0) -> Response:
     token = secrets.token_urlsafe(24)
-    resp = render(request, "login.html", page="login", login_csrf=token, next_path=safe_next(next), failed=failed)
+    resp = render(
+        request,
+        "login.html",
+        page="login",
+        login_csrf=token,
+        next_path=safe_next(next),
+        failed=failed,
+        wait_s=max(0, min(wait, 3600)),
+    )
     resp.set_cookie(
         LOGIN_CSRF_COOKIE,
         token,
@@ -133,14 +144,16 @@ def login(
         return RedirectResponse(f"/login?failed=2&next={quote(safe_next(next))}", status_code=303)
     store = get_store(request)
     now = request.app.state.now_ms()
-    throttle: LoginThrottle = request.app.state.login_throttle
-    if throttle.is_locked(username, now_ms=now):
-        return RedirectResponse(f"/login?failed=3&next={quote(safe_next(next))}", status_code=303)
+    client = client_key(request.client.host if request.client else None)
+    wait_ms = THROTTLE.wait_ms(store, client, username, now_ms=now)
+    if wait_ms > 0:
+        wait_s = -(-wait_ms // 1000)
+        return RedirectResponse(f"/login?failed=3&wait={wait_s}&next={quote(safe_next(next))}", status_code=303)
     role = check_password(store, username, password)
     if role is None:
-        throttle.failed(username, now_ms=now)
+        THROTTLE.failed(store, client, username, now_ms=now)
         return RedirectResponse(f"/login?failed=1&next={quote(safe_next(next))}", status_code=303)
-    throttle.succeeded(username)
+    THROTTLE.succeeded(store, client, username)
     token = open_session(store, username, now_ms=now)
     resp = RedirectResponse(safe_next(next), status_code=303)
     resp.set_cookie(
@@ -235,13 +248,34 @@ def set_interval(
     return RedirectResponse(f"/locations/{loc.id}?recomputed={done.misuse}-{done.ratings}", status_code=303)
 
 
+def _docs_page() -> tuple[bytes, str]:
+    """Swagger UI's page and a CSP allowing its one inline script by hash (CSP level 2), nothing else inline."""
+    body = bytes(
+        get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="Feedback hub API",
+            swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER}/swagger-ui.css",
+            swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
+        ).body
+    )
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(m.group(1)).digest()).decode() + "'"
+        for m in re.finditer(rb"<script>(.*?)</script>", body, re.DOTALL)
+    )
+    # Swagger UI (React) sets style attributes on its elements: those need 'unsafe-inline' for styles, which
+    # cannot run code; scripts stay limited to the hub's own files and the hashed inline one
+    csp = (
+        f"default-src 'self'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+    )
+    return body, csp
+
+
+DOCS_HTML, DOCS_CSP = _docs_page()
+
+
 @router.get("/docs", response_class=HTMLResponse)
 def api_docs() -> Response:
-    """Swagger UI from the hub's own copy (no CDN)."""
-    return get_swagger_ui_html(
-        openapi_url="/openapi.json",
-        title="Feedback hub API",
-        swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
-        swagger_css_url=f"{SWAGGER}/swagger-ui.css",
-        swagger_favicon_url=f"{SWAGGER}/favicon-32x32.png",
-    )
+    """Swagger UI from the hub's own copy (no CDN), under a CSP of its own."""
+    return HTMLResponse(DOCS_HTML, headers={"Content-Security-Policy": DOCS_CSP})

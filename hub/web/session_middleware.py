@@ -1,7 +1,8 @@
-"""ASGI middleware: resolve the session cookie into ``request.state.principal`` / ``request.state.session``.
+"""ASGI middleware: resolve the session cookie (or an API bearer token) into ``request.state.principal``.
 
-``hub.api.get_principal`` prefers that principal over a bearer token, so the JSON API serves the logged-in
-browser with the same permission checks. It also adds security headers to every response.
+``hub.api.get_principal`` prefers that principal, so the JSON API serves the logged-in browser with the same
+permission checks. ``request.state.session`` is the browser session (None for a token), whose CSRF token cookie
+writes must echo. The body limit (``hub.guard.bodies``) reads the principal to tell signed-in callers apart.
 """
 
 from __future__ import annotations
@@ -12,22 +13,15 @@ from http.cookies import CookieError, SimpleCookie
 from pathlib import Path
 from typing import Any
 
-from hub.accounts import find_session
+from hub.access import Principal
+from hub.accounts import Session, find_session, principal_for_token
+from hub.errors import InvalidToken
 from hub.store import Store, open_store
 
 SESSION_COOKIE = "hub_session"
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-)
-_HEADERS = [
-    (b"x-content-type-options", b"nosniff"),
-    (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"same-origin"),
-]
+MAX_SECRET_LEN = 200
 
 Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
 
 
 def cookie_value(scope: Scope, name: str) -> str | None:
@@ -43,6 +37,15 @@ def cookie_value(scope: Scope, name: str) -> str | None:
     return None
 
 
+def bearer_token(scope: Scope) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header; "" for any other Authorization header."""
+    for key, value in scope.get("headers", ()):
+        if key == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            return token.strip() if scheme.lower() == "bearer" else ""
+    return None
+
+
 class SessionMiddleware:
     def __init__(self, app: Any, *, db_path: Path, now_ms: Callable[[], int]) -> None:
         self.app = app
@@ -51,33 +54,38 @@ class SessionMiddleware:
         self._store: Store | None = None
         self._lock = threading.Lock()
 
-    def _lookup(self, token: str) -> Any:
+    def _session(self, token: str) -> Session | None:
         with self._lock:
             if self._store is None:
                 self._store = open_store(self.db_path)
             return find_session(self._store, token, now_ms=self.now_ms())
 
+    def _token_principal(self, token: str) -> Principal | None:
+        with self._lock:
+            if self._store is None:
+                self._store = open_store(self.db_path)
+            try:
+                return principal_for_token(self._store, token)
+            except InvalidToken:
+                return None
+
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        token = cookie_value(scope, SESSION_COOKIE)
-        # an explicit Authorization header (a script's token) wins over a browser's cookie; it needs no CSRF check
-        has_bearer = any(key == b"authorization" for key, _ in scope.get("headers", ()))
-        session = self._lookup(token) if token and len(token) < 200 and not has_bearer else None
         state = scope.setdefault("state", {})
-        state["session"] = session
-        if session is not None:
-            state["principal"] = session.principal
-        is_page = not scope.get("path", "").startswith(("/api/", "/static/", "/docs", "/openapi.json"))
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                headers += _HEADERS
-                if is_page:
-                    headers.append((b"content-security-policy", CSP.encode()))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        # an explicit Authorization header (a script's token) wins over a browser's cookie; it needs no CSRF check
+        token = bearer_token(scope)
+        if token is not None:
+            state["session"] = None
+            if token and len(token) < MAX_SECRET_LEN:
+                principal = self._token_principal(token)
+                if principal is not None:
+                    state["principal"] = principal
+        else:
+            cookie = cookie_value(scope, SESSION_COOKIE)
+            session = self._session(cookie) if cookie and len(cookie) < MAX_SECRET_LEN else None
+            state["session"] = session
+            if session is not None:
+                state["principal"] = session.principal
+        await self.app(scope, receive, send)

@@ -25,6 +25,8 @@ NOW = datetime(2026, 4, 10, 10, 0, tzinfo=UTC)  # a Friday
 NOW_MS = int(NOW.timestamp() * 1000)
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 PASSWORD = "correct horse battery"
+SEQ_EPOCH_MS = 946_684_800_000  # 2000-01-01: a tap's seq is its time in ms since then
+BASE_URL = "http://127.0.0.1"  # a host name the hub serves (the default allowed hosts); "testserver" is not
 
 
 def local_ms(text: str, tz: ZoneInfo = STOCKHOLM, *, fold: int = 0) -> int:
@@ -39,7 +41,7 @@ class Store:
         self.data_dir = data_dir
         self.db = open_store(data_dir / "hub.db")
         self.registry = self.db.registry
-        self._seq: dict[str, int] = {}
+        self._seqs: dict[str, set[int]] = {}
         self.tokens: dict[str, str] = {}
 
     def location(
@@ -65,10 +67,19 @@ class Store:
         misuse: bool = False,
         received_ms: int = NOW_MS,
     ) -> list[int]:
-        """Store taps ``(time_ms, face)`` in one batch received at ``received_ms``; returns their seqs."""
+        """Store taps ``(time_ms, face)`` in one batch received at ``received_ms``; returns their seqs.
+
+        Seqs follow the taps' times, as a real kiosk numbers them, whatever order a test ingests them in (the
+        hub judges time order and misuse by seq: ``feedback.abuse``); taps of a later call that belong before
+        earlier ones arrive like a kiosk's resent gap.
+        """
         ratings = []
+        used = self._seqs.setdefault(kiosk_id, set())
         for time_ms, face in taps:
-            seq = self._seq[kiosk_id] = self._seq.get(kiosk_id, 0) + 1
+            seq = time_ms - SEQ_EPOCH_MS
+            while seq in used:
+                seq += 1
+            used.add(seq)
             ratings.append(
                 Rating(
                     kiosk_id,
@@ -129,11 +140,13 @@ def store(tmp_path: Path) -> Store:
     return s
 
 
-def make_client(store: Store) -> TestClient:
+def make_client(store: Store, *, allowed_hosts: tuple[str, ...] = ()) -> TestClient:
     app = create_app(
-        HubConfig(data_dir=store.data_dir, ingest_enabled=False), now_ms=lambda: NOW_MS, run_services=False
+        HubConfig(data_dir=store.data_dir, ingest_enabled=False, allowed_hosts=allowed_hosts),
+        now_ms=lambda: NOW_MS,
+        run_services=False,
     )
-    return TestClient(app)
+    return TestClient(app, base_url=BASE_URL)
 
 
 @pytest.fixture

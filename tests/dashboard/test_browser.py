@@ -255,3 +255,17 @@ def test_compare_fleet_and_phone_layout_for_an_admin(fed_hub: Fed, browser: Brow
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(SHOTS / "phone-location.png"), full_page=True)
     phone.close()
+
+
+def test_swagger_ui_runs_under_its_own_csp(fed_hub: Fed, browser: Browser) -> None:
+    """/docs draws every operation with its inline script allowed by hash and no CSP violation in the console."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = watch_errors(page)
+    response = page.goto(fed_hub.url + "/docs")
+    assert response is not None and "'sha256-" in response.headers["content-security-policy"]
+    page.wait_for_selector(".opblock-summary-path", timeout=15_000)
+    paths = {node.inner_text().strip() for node in page.query_selector_all(".opblock-summary-path")}
+    assert {"/api/fleet", "/api/exports/ratings.csv", "/api/sign-in-failures"} <= paths
+    page.screenshot(path=str(SHOTS / "docs-csp.png"))
+    assert not [e for e in errors if "Content Security Policy" in e], errors
+    page.close()

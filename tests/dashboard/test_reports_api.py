@@ -133,8 +133,9 @@ def test_location_in_another_zone_uses_its_own_local_day(store: Store, client: T
 
 def test_misuse_is_excluded_by_default_and_counted_with_the_toggle(store: Store, client: TestClient) -> None:
     """Taps flagged as misuse leave every number unless include_misuse=true, and the report says how many."""
-    store.faces("sto-1", "2026-04-08", [0, 0, 10, 10])
-    store.ingest("sto-1", [(local_ms("2026-04-08 15:00") + i * 1000, 0) for i in range(7)], misuse=True)
+    store.faces("sto-1", "2026-04-08", [0, 0, 10, 10])  # 12:00-12:19, a minute apart
+    # 7 taps a second apart right after the last: the hub's own 5 s rule flags them (as did the kiosk)
+    store.ingest("sto-1", [(local_ms("2026-04-08 12:19:01") + i * 1000, 0) for i in range(7)], misuse=True)
     h = bearer(store, "admin")
     default = get_json(client, "/api/locations/sto/report", h, range="last_7_days")["summary"]
     included = get_json(client, "/api/locations/sto/report", h, range="last_7_days", include_misuse="true")["summary"]
@@ -210,7 +211,7 @@ def test_daily_rollup_matches_hourly_after_ingest_and_is_rebuilt_for_an_old_data
     from hub.store import open_store
 
     store.faces("sto-1", "2026-04-08", [3, 1, 4, 1])
-    store.faces("sto-1", "2026-04-08", [5, 9, 2, 6])  # same hour again: upserts
+    store.faces("sto-2", "2026-04-08", [5, 9, 2, 6])  # same store, day and hour, another kiosk: upserts
     store.faces("gbg-1", "2026-04-09", [0, 0, 0, 0, 7], scale=5)
 
     def sums() -> list[tuple[object, ...]]:

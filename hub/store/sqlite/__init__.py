@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from feedback import protocol as p
+from feedback.abuse import TapLimit
 from feedback.remote_config import ConfigReport
 from hub.store.records import Incoming, Outcome, Recomputed
 from hub.store.sqlite import ledger, rollups, statuses
@@ -20,6 +21,7 @@ from hub.store.sqlite.reads import Reads
 from hub.store.sqlite.registry import Registry
 from hub.store.sqlite.schema import migrate
 from hub.store.sqlite.settings import KioskSettings
+from hub.store.sqlite.sign_ins import SignIns
 
 
 class Ledger:
@@ -28,13 +30,14 @@ class Ledger:
     def __init__(self, store: SqliteStore) -> None:
         self._conn = store.conn
 
-    def store_batch(self, items: list[Incoming], *, now_ms: int) -> Outcome:
-        """Store ratings exactly once; the caller acknowledges (PUBACK + app ack) only after it returns.
+    def store_batch(self, items: list[Incoming], *, now_ms: int, limit: TapLimit = ledger.DEFAULT_LIMIT) -> Outcome:
+        """Store ratings exactly once, judged by the hub's own rules (``feedback.abuse``: time order, misuse,
+        the tap ``limit``); the caller acknowledges (PUBACK + app ack) only after it returns.
 
         :raises StoreUnavailable: busy or failing; nothing was stored
         """
         with unavailable_when_busy():
-            return ledger.store_batch(self._conn, items, now_ms=now_ms)
+            return ledger.store_batch(self._conn, items, now_ms=now_ms, limit=limit)
 
     def store_status(self, kiosk_id: str, status: p.Status, *, received_ms: int, is_retained: bool) -> p.Ack | None:
         with unavailable_when_busy():
@@ -80,6 +83,7 @@ class SqliteStore:
         self.reads = Reads(self.conn)
         self.exports = Exports(self.path)
         self.ops = Ops(self.conn)
+        self.sign_ins = SignIns(self.conn)
 
     def close(self) -> None:
         self.conn.close()

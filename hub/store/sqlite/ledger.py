@@ -12,19 +12,25 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from feedback import protocol as p
+from feedback.abuse import TapLimit, TapState
 from feedback.rating import Rating
 from hub.reports.localtime import local_bucket
 from hub.store.records import Incoming, Outcome
 from hub.store.sqlite.connection import immediate
+from hub.store.sqlite.placing import Locator, effective_time, locator
+from hub.store.sqlite.taps import load_state, neighbours, save_state
 
-FUTURE_TOLERANCE_MS = 10 * 60_000
-MAX_AGE_MS = 400 * 86_400_000
-CLOCK_ERROR_MS = 2 * 60_000
 RESEND_INTERVAL_MS = 5_000
+DEFAULT_LIMIT = TapLimit()
+
+
+def _rate_limited(r: Rating, limit: TapLimit) -> p.Rejection:
+    detail = f"over {limit.per_minute} taps per minute from this kiosk"
+    return p.Rejection("rate_limited", detail, r.seq, p.rating_to_wire(r))
 
 
 def _held_seqs(conn: sqlite3.Connection, kiosk_id: str, low: int, high: int) -> set[int]:
@@ -56,7 +62,9 @@ def advance(conn: sqlite3.Connection, kiosk_id: str, through: int, known: set[in
         known |= held
 
 
-def store_batch(conn: sqlite3.Connection, items: Iterable[Incoming], *, now_ms: int) -> Outcome:
+def store_batch(
+    conn: sqlite3.Connection, items: Iterable[Incoming], *, now_ms: int, limit: TapLimit = DEFAULT_LIMIT
+) -> Outcome:
     """Run the ingest transaction; the caller acknowledges (PUBACK + app ack) only after it returns."""
     out = Outcome()
     by_kiosk: dict[str, list[Incoming]] = {}
@@ -64,14 +72,19 @@ def store_batch(conn: sqlite3.Connection, items: Iterable[Incoming], *, now_ms: 
         by_kiosk.setdefault(item.kiosk_id, []).append(item)
     with immediate(conn):
         for kiosk_id, group in by_kiosk.items():
-            ack = store_kiosk(conn, kiosk_id, group, now_ms, out)
+            ack = store_kiosk(conn, kiosk_id, group, now_ms, out, limit)
             if ack is not None:
                 out.acks[kiosk_id] = ack
     return out
 
 
 def store_kiosk(
-    conn: sqlite3.Connection, kiosk_id: str, group: list[Incoming], now_ms: int, out: Outcome
+    conn: sqlite3.Connection,
+    kiosk_id: str,
+    group: list[Incoming],
+    now_ms: int,
+    out: Outcome,
+    limit: TapLimit = DEFAULT_LIMIT,
 ) -> p.Ack | None:
     row = conn.execute(
         "SELECT k.location_id, l.timezone FROM kiosks k JOIN locations l ON l.id = k.location_id WHERE k.id = ?",
@@ -111,8 +124,12 @@ def store_kiosk(
         )
         out.quarantined += len(fresh)
     else:
-        _insert_ratings(conn, _locator(conn, kiosk_id, row[0], row[1]), list(fresh.values()), received, now_ms)
-        out.stored += len(fresh)
+        locate = locator(conn, kiosk_id, row[0], row[1])
+        limited = _insert_ratings(conn, kiosk_id, locate, list(fresh.values()), received, now_ms, limit, out)
+        out.stored += len(fresh) - len(limited)
+        for r in limited:
+            rejections.append((Incoming(kiosk_id, received[id(r)]), _rate_limited(r, limit)))
+            del fresh[r.seq]
 
     for item, rj in rejections:
         out.rejected[rj.reason] += 1
@@ -175,65 +192,55 @@ def store_kiosk(
     return p.Ack(new_through, resend_from, refused)
 
 
-def effective_time(
-    conn: sqlite3.Connection, r: Rating, received_ms: int, boots: dict[tuple[str, str], int | None]
-) -> tuple[int, str | None]:
-    """The rating's best-known true time and a flag when it differs from the device's own clock.
-
-    When the hub knows the boot's start in hub time (from a live status message), the true time is that
-    start plus the rating's monotonic offset; a device clock off by more than 2 minutes from it is
-    corrected. Without it, a device time in the future or too old is replaced by the receive time.
-    """
-    key = (r.kiosk_id, r.boot_id)
-    if key not in boots:
-        got = conn.execute("SELECT start_ms FROM boots WHERE kiosk_id = ? AND boot_id = ?", key).fetchone()
-        boots[key] = got[0] if got else None
-    start = boots[key]
-    if start is not None:
-        true_ms = start + r.mono_ms
-        if abs(true_ms - r.time_ms) > CLOCK_ERROR_MS and true_ms <= received_ms + FUTURE_TOLERANCE_MS:
-            return true_ms, "clock_corrected"
-    if r.time_ms > received_ms + FUTURE_TOLERANCE_MS:
-        return received_ms, "time_in_future"
-    if r.time_ms < received_ms - MAX_AGE_MS:
-        return received_ms, "time_too_old"
-    return r.time_ms, None
-
-
-Locator = Callable[[int], tuple[str, str]]
-
-
-def _locator(conn: sqlite3.Connection, kiosk_id: str, current: str, current_tz: str) -> Locator:
-    """Where the kiosk stood at a given time: ``(location_id, timezone)``, from its move history."""
-    moves = conn.execute(
-        "SELECT from_ms, previous_location_id FROM kiosk_moves WHERE kiosk_id = ? ORDER BY from_ms", (kiosk_id,)
-    ).fetchall()
-    if not moves:
-        return lambda t: (current, current_tz)
-    zones = dict(conn.execute("SELECT id, timezone FROM locations").fetchall())
-
-    def locate(t: int) -> tuple[str, str]:
-        for from_ms, previous in moves:
-            if t < from_ms:
-                return previous, zones[previous]
-        return current, current_tz
-
-    return locate
-
-
 def _insert_ratings(
-    conn: sqlite3.Connection, locate: Locator, ratings: list[Rating], received: dict[int, int], now_ms: int
-) -> None:
+    conn: sqlite3.Connection,
+    kiosk_id: str,
+    locate: Locator,
+    ratings: list[Rating],
+    received: dict[int, int],
+    now_ms: int,
+    limit: TapLimit,
+    out: Outcome,
+) -> list[Rating]:
+    """Insert ratings judged by the hub's own rules (``feedback.abuse``) in seq order; returns those refused
+    for going over the tap limit (not inserted)."""
     rows: list[tuple[Any, ...]] = []
     hourly: Counter[tuple[Any, ...]] = Counter()
     reasons: Counter[tuple[Any, ...]] = Counter()
     boots: dict[tuple[str, str], int | None] = {}
-    for r in ratings:
+    intervals: dict[str, float] = {}
+    state = load_state(conn, kiosk_id)
+    gap_previous: tuple[int, int] | None = None  # (seq, time) of the latest gap-filling tap of this batch
+    refused: list[Rating] = []
+    for r in sorted(ratings, key=lambda r: r.seq):
         rec = received.get(id(r), now_ms)
         t, flag = effective_time(conn, r, rec, boots)
+        if r.seq > state.last_seq:
+            judge = state
+            t, out_of_order = state.in_order(t)
+            if state.is_over(t, limit) and limit.is_throttling:
+                refused.append(r)
+                continue
+        else:  # filling a gap: judged between its stored neighbours (the minute window is not counted)
+            before, after_ms = neighbours(conn, kiosk_id, r.seq)
+            if gap_previous is not None and (before is None or gap_previous[0] > before[0]):
+                before = gap_previous
+            judge = TapState(last_tap_ms=before[1] if before else None)
+            t, out_of_order = judge.in_order(t)
+            if after_ms is not None and t > after_ms:
+                t, out_of_order = max(after_ms, judge.last_tap_ms or after_ms), True
+        if out_of_order:
+            flag = "time_out_of_order"
         location_id, tz = locate(t)
+        if location_id not in intervals:
+            got = conn.execute("SELECT response_interval_s FROM locations WHERE id = ?", (location_id,)).fetchone()
+            intervals[location_id] = got[0] if got else 0.0
+        misuse = int(judge.is_misuse(t, interval_s=intervals[location_id]))
+        if judge is state:
+            state.took(r.seq, t)
+        else:
+            gap_previous = (r.seq, t)
         day, hour, weekday = local_bucket(tz, t)
-        misuse = int(r.is_misuse)
         rows.append(
             (
                 r.kiosk_id,
@@ -249,7 +256,7 @@ def _insert_ratings(
                 flag,
                 r.boot_id,
                 r.mono_ms,
-                misuse,
+                int(r.is_misuse),
                 misuse,
                 rec,
                 day,
@@ -259,6 +266,9 @@ def _insert_ratings(
         hourly[(location_id, day, hour, weekday, r.kiosk_id, r.scale, r.face, misuse)] += 1
         if r.reason is not None:
             reasons[(location_id, day, r.reason, r.scale, r.face, misuse)] += 1
+    if state.over_limit:
+        out.over_limit[kiosk_id] += state.over_limit
+    save_state(conn, kiosk_id, state, now_ms=now_ms)
     conn.executemany(
         "INSERT OR IGNORE INTO ratings (kiosk_id, seq, uuid, location_id, face, scale, question, reason,"
         " device_time_ms, time_ms, time_flag, boot_id, mono_ms, misuse_device, misuse, received_ms, local_day,"
@@ -275,3 +285,4 @@ def _insert_ratings(
         " VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
         [(*k, n) for k, n in reasons.items()],
     )
+    return refused

@@ -40,6 +40,11 @@ class Ops:
             ).fetchall()
         )
 
+    def flagged_kiosks(self, *, since_ms: int) -> list[str]:
+        """Kiosks that went over their tap limit since ``since_ms``."""
+        rows = self.conn.execute("SELECT kiosk_id FROM kiosk_taps WHERE over_limit_ms >= ? ORDER BY 1", (since_ms,))
+        return [r[0] for r in rows]
+
     def rejections(self, *, limit: int) -> tuple[dict[str, int], list[dict[str, Any]]]:
         """Refusals counted by reason, and the latest ``limit`` of them."""
         by_reason = dict(self.conn.execute("SELECT reason, count(*) FROM rejected GROUP BY reason").fetchall())

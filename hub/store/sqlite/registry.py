@@ -129,8 +129,9 @@ class Registry:
     def kiosks(self, *, location_id: str | None = None) -> list[dict[str, Any]]:
         sql = (
             "SELECT k.id, k.location_id, k.is_disabled, s.is_online, s.last_seen_ms, s.acked_through, s.status_json,"
-            " (SELECT b.skew_ms FROM boots b WHERE b.kiosk_id = k.id ORDER BY b.seen_ms DESC LIMIT 1)"
-            " FROM kiosks k LEFT JOIN kiosk_state s ON s.kiosk_id = k.id"
+            " (SELECT b.skew_ms FROM boots b WHERE b.kiosk_id = k.id ORDER BY b.seen_ms DESC LIMIT 1),"
+            " t.over_limit_ms, t.over_limit_total"
+            " FROM kiosks k LEFT JOIN kiosk_state s ON s.kiosk_id = k.id LEFT JOIN kiosk_taps t ON t.kiosk_id = k.id"
         )
         args: tuple[Any, ...] = ()
         if location_id is not None:
@@ -138,7 +139,7 @@ class Registry:
             args = (location_id,)
         out = []
         rows = self.conn.execute(sql + " ORDER BY k.id", args)
-        for kid, loc, disabled, online, seen, acked, status, skew in rows:
+        for kid, loc, disabled, online, seen, acked, status, skew, over_ms, over_total in rows:
             out.append(
                 {
                     "id": kid,
@@ -149,6 +150,8 @@ class Registry:
                     "acked_through": acked or 0,
                     "status": json.loads(status) if status else None,
                     "clock_skew_ms": skew,  # device clock minus hub clock, latest boot seen live (None: unknown)
+                    "over_limit_ms": over_ms,  # hub time it last sent taps over its tap limit (None: never)
+                    "taps_over_limit": over_total or 0,
                 }
             )
         return out

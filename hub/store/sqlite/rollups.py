@@ -1,8 +1,8 @@
 """Rebuilding a location's rollups from its raw ratings, e.g. after its misuse rule changed.
 
 Nothing is deleted from ``ratings``: a new response interval re-flags the effective ``misuse`` column from the
-raw taps (each kiosk's device times in seq order, as the kiosk itself judged them), then ``rollup_hourly`` and
-``rollup_reasons`` of that location are rebuilt; ``rollup_daily`` follows through its triggers and
+taps' times (each kiosk's taps in seq order, at the times the ingest settled on: ``feedback.abuse``), then
+``rollup_hourly`` and ``rollup_reasons`` of that location are rebuilt; ``rollup_daily`` follows through its triggers and
 ``rollup_cum`` is recomputed. All of it is
 one transaction, so a reader sees either the old or the new numbers, never a mix.
 """
@@ -32,7 +32,7 @@ def recompute_location(conn: sqlite3.Connection, location_id: str, *, interval_s
         for kiosk_id in kiosks:
             # the whole kiosk history in seq order: a tap's predecessor may have been made at another location
             rows = conn.execute(
-                "SELECT seq, device_time_ms, location_id, misuse FROM ratings WHERE kiosk_id = ? ORDER BY seq",
+                "SELECT seq, time_ms, location_id, misuse FROM ratings WHERE kiosk_id = ? ORDER BY seq",
                 (kiosk_id,),
             ).fetchall()
             flips = []

@@ -74,12 +74,33 @@ def _rejected_rating_seq(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS rejected_kiosk_rating_seq ON rejected(kiosk_id, rating_seq)")
 
 
+def _sign_in_failures(conn: sqlite3.Connection) -> None:
+    """Failed sign-ins by client address and user name, for the throttle (``hub.web.login_throttle``) and the
+    admins' view: shared by every hub process on this file, kept across restarts, trimmed on every write."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS sign_in_failures (client TEXT NOT NULL, name TEXT NOT NULL, at_ms INTEGER NOT NULL)"
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS sign_in_failures_by_client ON sign_in_failures (client, at_ms)")
+    conn.execute("CREATE INDEX IF NOT EXISTS sign_in_failures_by_time ON sign_in_failures (at_ms)")
+
+
+def _kiosk_taps(conn: sqlite3.Connection) -> None:
+    """Each kiosk's tap state for the hub's own misuse and tap-rate rules (``feedback.abuse``)."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS kiosk_taps (kiosk_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL,"
+        " last_tap_ms INTEGER, window_start_ms INTEGER, window_taps INTEGER NOT NULL DEFAULT 0,"
+        " over_limit_total INTEGER NOT NULL DEFAULT 0, over_limit_ms INTEGER)"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _base_schema,
     _fill_daily_rollup,
     _fill_cumulative_rollup,
     _drop_fill_flags,
     _rejected_rating_seq,
+    _sign_in_failures,
+    _kiosk_taps,
 ]
 
 

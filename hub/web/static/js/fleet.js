@@ -1,4 +1,4 @@
-/* Kiosks page: online/offline, last seen, backlog, version, clock skew. */
+/* Kiosks page: online/offline, flagged for too many taps, last seen, backlog, version, clock skew. */
 (function () {
   "use strict";
   const { D, t, locale, FACE_COLORS, $, el, fmt, change, day, ago, lowBadge, distBar, state, query, rememberState, bindRangebar, showPeriod, api, live, showError, clearError, kpi } = window.Dash;
@@ -20,11 +20,13 @@
       $("#fleet-kpis").replaceChildren(
         kpi(t.online, fmt(data.online)),
         kpi(t.offline, fmt(data.offline), null, data.offline ? "offline" : ""),
+        kpi(t.flagged, fmt(data.flagged), null, data.flagged ? "offline" : ""),
       );
       $("#fleet-table").tBodies[0].replaceChildren(...data.kiosks.map((k) => el("tr", { class: k.is_online ? "" : "offline", "data-kiosk": k.id },
         el("td", { text: k.id }),
         el("td", {}, el("a", { href: `/locations/${encodeURIComponent(k.location_id)}`, text: k.location_name || k.location_id })),
-        el("td", {}, el("span", { class: "badge " + (k.is_online ? "on" : "off"), text: t[k.state] || k.state })),
+        el("td", {}, el("span", { class: "badge " + (k.is_online ? "on" : "off"), text: t[k.state] || k.state }),
+          k.is_flagged ? el("span", { class: "badge off flagged", title: t.flagged_title.replace("{n}", fmt(k.taps_over_limit)), text: t.flagged_badge }) : null),
         el("td", { title: k.last_seen_ms ? new Date(k.last_seen_ms).toLocaleString(locale) : "", text: ago(k.last_seen_ms) }),
         el("td", { class: "num", text: fmt(k.backlog) }),
         el("td", { text: k.version || "–" }),
