@@ -112,6 +112,7 @@ class HubProcess:
         http_port: int | None = None,
         mqtt_port: int | None = None,
         log_name: str = "hub",
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         require_binary("mosquitto")
         self.data_dir = data_dir
@@ -119,6 +120,7 @@ class HubProcess:
         self.http_port = http_port or free_port()
         self.mqtt_port = mqtt_port or free_port()
         self.log_path = data_dir / f"{log_name}.log"
+        self.extra_args = extra_args  # more `hub serve` flags (e.g. --smtp-url, --alert-interval-s)
         self.proc: subprocess.Popen[bytes] | None = None
         self.token: str | None = None
         self._retries = 0
@@ -144,6 +146,7 @@ class HubProcess:
             str(self.http_port),
         ]
         args += ["--mqtt-url", self.mqtt_url] if self.mqtt_url else ["--mqtt-port", str(self.mqtt_port)]
+        args += self.extra_args
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it
         self.proc = subprocess.Popen(args, stdout=log, stderr=log, env=child_env(), cwd=ROOT)
         log.close()

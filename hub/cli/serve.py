@@ -6,8 +6,10 @@ import argparse
 import logging
 from typing import Any
 
+from hub.alerts.delivery import parse_smtp_url
 from hub.cli.common import add_data_dir
 from hub.config import DEFAULT_HTTP_PORT, DEFAULT_MQTT_PORT, HubConfig, check_port, parse_mqtt_url
+from hub.errors import ConfigError
 
 
 def add_serve_parser(sub: Any) -> None:
@@ -32,6 +34,16 @@ def add_serve_parser(sub: Any) -> None:
     )
     s.add_argument("--mqtt-tls-bind", default="0.0.0.0", help="TLS listener bind address (default 0.0.0.0)")
     s.add_argument("--client-id", default="hub-ingest-1", help="stable MQTT client id of this ingest worker")
+    s.add_argument(
+        "--smtp-url",
+        help="send alert and report e-mails here: smtp://USER:PASS@HOST:PORT (STARTTLS when"
+        " the server offers it) or smtps://… (TLS)",
+    )
+    s.add_argument("--mail-from", default="hub@localhost", help="sender address of e-mails (default hub@localhost)")
+    s.add_argument(
+        "--alert-interval-s", type=float, default=60.0, help="evaluate alert rules every N seconds (default 60)"
+    )
+    s.add_argument("--public-url", help="the dashboard's address in e-mails (default http://HTTP_HOST:HTTP_PORT)")
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
 
@@ -43,6 +55,12 @@ def run_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     check_port(args.http_port, "--http-port")
     check_port(args.mqtt_port, "--mqtt-port")
+    if args.smtp_url:
+        parse_smtp_url(args.smtp_url)  # refuse a bad URL before starting anything
+    if not 0.1 <= args.alert_interval_s <= 86400:
+        raise ConfigError(f"--alert-interval-s must be 0.1-86400, got {args.alert_interval_s}")
+    if "@" not in args.mail_from:
+        raise ConfigError(f"--mail-from {args.mail_from!r} is not an e-mail address")
     config = HubConfig(
         data_dir=args.data_dir.resolve(),
         http_host=args.http_host,
@@ -54,6 +72,10 @@ def run_serve(args: argparse.Namespace) -> int:
         client_id=args.client_id,
         mqtt_tls_port=check_port(args.mqtt_tls_port, "--mqtt-tls-port") if args.mqtt_tls_port else None,
         mqtt_tls_bind=args.mqtt_tls_bind,
+        smtp_url=args.smtp_url,
+        mail_from=args.mail_from,
+        alert_interval_s=args.alert_interval_s,
+        public_url=args.public_url,
     )
     uvicorn.run(create_app(config), host=config.http_host, port=config.http_port, log_level=args.log_level)
     return 0

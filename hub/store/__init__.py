@@ -5,7 +5,9 @@
 - ``rollups``: misuse recompute and rebuilds;
 - ``reads``: the counts reports are computed from; ``exports``: streamed rows for CSV;
 - ``accounts``: users, sessions, API tokens; ``settings``: remote kiosk settings and their versions;
-- ``ops``: hub-wide values, /metrics figures, rejections, quarantine, presence.
+- ``ops``: hub-wide values, /metrics figures, rejections, quarantine, presence;
+- ``alerts``: alert rules, alerts and their history, the facts they are evaluated on; ``deliveries``: the
+  e-mail/webhook queue, reports sent, users' contact details and alert settings.
 
 Engines are siblings under this package, each keeping its own SQL (``hub.store.sqlite`` is the embedded default).
 """
