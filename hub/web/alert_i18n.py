@@ -1,0 +1,48 @@
+"""The Alerts page's and the Overview's attention block's words (merged into ``hub.web.i18n.STRINGS``)."""
+
+from __future__ import annotations
+
+ALERT_PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
+    "alerts": ("Larm", "Alerts"),
+    "needs_attention": ("Behöver uppmärksamhet", "Needs attention"),
+    "open_alerts": ("Öppna larm", "Open alerts"),
+    "silent_kiosks": ("Tysta terminaler", "Silent kiosks"),
+    "biggest_drops": ("Största fallen (7 dagar)", "Biggest drops (7 days)"),
+    "all_clear": ("Inget som kräver åtgärd just nu.", "Nothing needs attention right now."),
+    "state_open": ("Öppet", "Open"),
+    "state_acknowledged": ("Kvitterat", "Acknowledged"),
+    "state_closed": ("Stängt", "Closed"),
+    "all_states": ("Alla", "All"),
+    "all_stores": ("Alla butiker", "All stores"),
+    "opened_at": ("Öppnat", "Opened"),
+    "closed_at": ("Stängt", "Closed"),
+    "condition": ("Villkor", "Condition"),
+    "acknowledge": ("Kvittera", "Acknowledge"),
+    "comment": ("Kommentar", "Comment"),
+    "history": ("Historik", "History"),
+    "no_alerts": ("Inga larm.", "No alerts."),
+    "my_settings": ("Mina aviseringar", "My notifications"),
+    "email_alerts": ("E-post när ett larm öppnas", "E-mail me when an alert opens"),
+    "webhook_url": ("Webhook (Slack/Teams)", "Webhook (Slack/Teams)"),
+    "report_period": ("Rapport per e-post", "E-mailed report"),
+    "report_none": ("Ingen", "None"),
+    "report_day": ("Daglig", "Daily"),
+    "report_week": ("Veckovis (måndagar)", "Weekly (Mondays)"),
+    "report_month": ("Månadsvis (den 1:a)", "Monthly (on the 1st)"),
+    "report_time": ("Klockan (din tidszon)", "At (your time zone)"),
+    "only_stores": ("Bara dessa butiker (inga valda: alla dina)", "Only these stores (none chosen: all yours)"),
+    "save": ("Spara", "Save"),
+    "saved": ("Sparat.", "Saved."),
+    "no_email": (
+        "Du har ingen e-postadress: be en administratör lägga till den.",
+        "You have no e-mail address: ask an admin to add it.",
+    ),
+    "unsubscribe_title": ("Avsluta prenumeration", "Unsubscribe"),
+    "unsubscribe_reports": ("Sluta få rapporter per e-post?", "Stop getting e-mailed reports?"),
+    "unsubscribe_alerts": ("Sluta få larm per e-post?", "Stop getting e-mailed alerts?"),
+    "unsubscribed": (
+        "Klart: du får inga fler sådana e-postmeddelanden.",
+        "Done: you will get no more of these e-mails.",
+    ),
+    "confirm": ("Bekräfta", "Confirm"),
+}
