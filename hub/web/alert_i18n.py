@@ -45,4 +45,6 @@ ALERT_PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
         "Done: you will get no more of these e-mails.",
     ),
     "confirm": ("Bekräfta", "Confirm"),
+    "alert_opened": ("Larm öppnat", "Alert opened"),
+    "alert_closed": ("Larm stängt", "Alert closed"),
 }

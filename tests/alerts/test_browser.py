@@ -17,7 +17,7 @@ SHOTS = OUTPUT / "alerts"
 
 def test_manager_sees_acknowledges_and_tunes_alerts_in_the_dashboard(tmp_path: Path, smtp: SmtpServer) -> None:
     """Anna sees her store's open alert first on the Overview, acknowledges it with a comment on the Alerts page,
-    switches to a daily report, and the unsubscribe link of her alert e-mail stops alert e-mails."""
+    switches to a daily report, sees the alert marked on the store's trend, and the unsubscribe link of her alert e-mail stops alert e-mails."""
     flags = ("--smtp-url", smtp.url, "--mail-from", "hub@example.com", "--alert-interval-s", "1")
     hub = HubProcess(tmp_path / "hub", extra_args=flags)
     d = str(hub.data_dir)
@@ -46,13 +46,17 @@ def test_manager_sees_acknowledges_and_tunes_alerts_in_the_dashboard(tmp_path: P
         page.select_option("#settings-form select[name=report_period]", "day")
         page.fill("#settings-form input[name=report_time]", "06:30")
         page.click("#settings-form button[type=submit]")
-        page.wait_for_function("document.querySelector('#settings-status').textContent.length > 0")
+        page.wait_for_selector("#settings-status:not(:empty)")
         page.screenshot(path=str(SHOTS / "alerts-page.png"), full_page=True)
         with hub_store(hub.data_dir) as store:
             (alert,) = store.alerts.select(location_ids=["sto"], states=("acknowledged",), limit=5)
             assert alert.ack_comment == "Extra staff at the tills" and alert.ack_by == "anna"
             (contact,) = store.deliveries.contacts("anna")
             assert (contact.report_period, contact.report_time, contact.email_alerts) == ("day", "06:30", True)
+
+        page.goto(f"{hub.url}/locations/sto")  # the store page marks the alert on its trend
+        page.wait_for_selector("#trend-chart[data-alert-marks='1']")
+        page.screenshot(path=str(SHOTS / "store-trend-alert-marks.png"), full_page=True)
 
         text = mail.get_body(preferencelist=("plain",))
         assert text is not None
