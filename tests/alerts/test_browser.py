@@ -17,7 +17,8 @@ SHOTS = OUTPUT / "alerts"
 
 def test_manager_sees_acknowledges_and_tunes_alerts_in_the_dashboard(tmp_path: Path, smtp: SmtpServer) -> None:
     """Anna sees her store's open alert first on the Overview, acknowledges it with a comment on the Alerts page,
-    switches to a daily report, sees the alert marked on the store's trend, and the unsubscribe link of her alert e-mail stops alert e-mails."""
+    switches to a daily report, sees the alert marked on the store's trend, and the unsubscribe link of her alert
+    e-mail stops alert e-mails."""
     flags = ("--smtp-url", smtp.url, "--mail-from", "hub@example.com", "--alert-interval-s", "1")
     hub = HubProcess(tmp_path / "hub", extra_args=flags)
     d = str(hub.data_dir)
