@@ -203,7 +203,9 @@ def queue_due_reports(store: Store, out: Outgoing, *, now_ms: int) -> int:
         if not c.email or c.report_period is None:
             continue
         due = due_period(c.report_period, tz=c.timezone, report_time=c.report_time, now_ms=now_ms)
-        if due is not None and queue_report(store, c, c.report_period, *due, out, now_ms=now_ms, force=False):
+        if due is None or not report_locations(store, c):
+            continue  # not due, or a user who sees no store gets no report
+        if queue_report(store, c, c.report_period, *due, out, now_ms=now_ms, force=False):
             n += 1
     return n
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from feedback.ids import is_valid_id
@@ -24,6 +24,8 @@ from hub.store.records import AlertRow, AlertRule, Contact
 router = APIRouter(prefix="/api", tags=["alerts"])
 Csrf = Depends(require_csrf)
 STATES = ("open", "acknowledged", "closed")
+RuleId = Annotated[int, Path(ge=1, le=2**62, description="the rule's id")]
+AlertId = Annotated[int, Path(ge=1, le=2**62, description="the alert's id")]
 
 
 class RuleIn(BaseModel):
@@ -138,7 +140,7 @@ def add_rule(request: Request, body: RuleIn, store: StoreDep, who: CurrentPrinci
 
 
 @router.delete("/alert-rules/{rule_id}", status_code=204, dependencies=[Csrf])
-def remove_rule(request: Request, rule_id: int, store: StoreDep, who: CurrentPrincipal) -> None:
+def remove_rule(request: Request, rule_id: RuleId, store: StoreDep, who: CurrentPrincipal) -> None:
     """Remove a rule (yours, or any as admin); its live alerts close, their history stays."""
     _visible_rule(store, who, rule_id)
     store.alerts.remove_rule(rule_id, now_ms=request.app.state.now_ms())
@@ -161,7 +163,7 @@ def list_alerts(
 
 
 @router.get("/alerts/{alert_id}")
-def get_alert(request: Request, alert_id: int, store: StoreDep, who: CurrentPrincipal) -> dict[str, Any]:
+def get_alert(request: Request, alert_id: AlertId, store: StoreDep, who: CurrentPrincipal) -> dict[str, Any]:
     """One alert with its history: opened, acknowledgements with their comments, closed."""
     alert = _visible_alert(store, who, alert_id)
     names = {loc.id: loc.name for loc in store.registry.locations()}
@@ -169,7 +171,9 @@ def get_alert(request: Request, alert_id: int, store: StoreDep, who: CurrentPrin
 
 
 @router.post("/alerts/{alert_id}/acknowledge", dependencies=[Csrf])
-def acknowledge(request: Request, alert_id: int, body: AckIn, store: StoreDep, who: CurrentPrincipal) -> dict[str, Any]:
+def acknowledge(
+    request: Request, alert_id: AlertId, body: AckIn, store: StoreDep, who: CurrentPrincipal
+) -> dict[str, Any]:
     """Acknowledge a live alert with a comment (it stays until its condition clears); a closed one answers 422."""
     _visible_alert(store, who, alert_id)
     if not store.alerts.acknowledge(

@@ -1,4 +1,4 @@
-/* Store page: marks on the trend where this store's alerts opened (▲) and closed (▼), on the Happy Index axis.
+/* Store page: marks on the trend where this store's alerts opened (▲) and closed (◆), on the Happy Index axis.
    location.js announces each drawn trend with a "trend-drawn" event. */
 (function () {
   "use strict";
