@@ -90,9 +90,11 @@ def alert_doc(a: AlertRow, names: dict[str, str], language: str) -> dict[str, An
 
 
 def _language(request: Request) -> str:
-    """The dashboard's language cookie; English for API clients."""
+    """The dashboard's language cookie, else Swedish when the browser asks for it first; English otherwise."""
     lang = request.cookies.get("lang")
-    return lang if lang in ("sv", "en") else "en"
+    if lang in ("sv", "en"):
+        return str(lang)
+    return "sv" if request.headers.get("accept-language", "").lower().startswith("sv") else "en"
 
 
 def _visible_rule(store: Store, who: Principal, rule_id: int) -> AlertRule:
