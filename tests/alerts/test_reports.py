@@ -3,6 +3,9 @@ report holds only their stores, the DST-safe schedule sends once, and rules with
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import re
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -11,13 +14,14 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from hub import cli as hub_cli
 from hub.alerts.delivery import Senders, deliver_due, parse_smtp_url
 from hub.alerts.messages import Outgoing
 from hub.alerts.report import queue_due_reports, queue_report
 from hub.store import open_store
 from tests.alerts.receivers import SmtpServer
 from tests.dashboard.conftest import NOW_MS, STOCKHOLM, Store, bearer, get_json
-from tests.harness import OUTPUT
+from tests.harness import OUTPUT, hub_cmd
 
 OUT = Outgoing("hub@example.com", "http://hub.example", b"k" * 32)
 
@@ -162,3 +166,32 @@ def test_a_manager_sets_rules_only_for_their_own_stores(store: Store, client: Te
         assert r.status_code == 422 and r.json()["detail"].startswith("scope"), r.text
     assert [r["scope_id"] for r in get_json(client, "/api/alert-rules", h)] == ["sto"]
     assert get_json(client, "/api/alert-rules", bearer(store, "manager", "erik")) == []
+
+
+def test_report_send_from_the_command_line_mails_the_last_week_now(store: Store, smtp: SmtpServer) -> None:
+    """`hub report send --user anna --period week --smtp-url …` sends Anna's report for the last complete week at
+    once; a user without an e-mail address gets one error line."""
+    _fill(store)
+    d = str(store.data_dir)
+    hub_cmd("report", "send", "--user", "anna", "--period", "week", "--smtp-url", smtp.url, "--data-dir", d)
+    (msg,) = smtp.mailbox.to("anna@example.com")
+    assert msg["Subject"].startswith("Weekly report ")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert hub_cli.main(["report", "send", "--user", "nobody", "--period", "day", "--data-dir", d]) == 2
+    assert err.getvalue().startswith("error: --user: nobody has no e-mail address")
+
+
+def test_alert_rule_cli_adds_lists_removes_and_refuses_nonsense(store: Store) -> None:
+    """`hub alert rule add` prints the new id, `list` shows it, `remove` drops it; nonsense is one error line."""
+    d = str(store.data_dir)
+    rule_id = hub_cmd("alert", "rule", "add", "--kind", "kiosk_silent", "--region", "east", "--threshold", "30",
+                      "--data-dir", d).strip()  # fmt: skip
+    assert [r["id"] for r in json.loads(hub_cmd("alert", "rule", "list", "--data-dir", d))] == [int(rule_id)]
+    hub_cmd("alert", "rule", "remove", rule_id, "--data-dir", d)
+    assert json.loads(hub_cmd("alert", "rule", "list", "--data-dir", d)) == []
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        bad = ["alert", "rule", "add", "--kind", "happy_index_below", "--all", "--threshold", "70", "--window", "9w"]
+        assert hub_cli.main([*bad, "--data-dir", d]) == 2
+    assert err.getvalue() == "error: window: '9w' is not a window: write e.g. '2h', 'today' or '7d'\n"
