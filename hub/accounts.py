@@ -9,6 +9,7 @@ directly or through a region.
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -71,6 +72,13 @@ def add_user(
         location_ids=locs,
         region_ids=regions,
     )
+
+
+def check_email(address: str) -> str:
+    """:raises AccountError: unless ``address`` looks like ``name@domain`` (one line, no spaces)"""
+    if not re.fullmatch(r"[^@\s<>,;]{1,64}@[^@\s<>,;]{1,255}", address) or "." not in address.rpartition("@")[2]:
+        raise AccountError(f"--email {address[:80]!r} is not an e-mail address")
+    return address
 
 
 def principal_for_user(store: Store, user_id: str, role: str) -> Principal:

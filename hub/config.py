@@ -43,6 +43,14 @@ class HubConfig:
     tap_limit: TapLimit = field(
         default_factory=TapLimit
     )  # per-kiosk taps per minute before it is flagged (and throttled)
+    smtp_url: str | None = None  # smtp://user:pass@host:port (STARTTLS when offered) or smtps://
+    mail_from: str = "hub@localhost"
+    alert_interval_s: float = 60.0  # how often alert rules are evaluated and due reports queued
+    public_url: str | None = None  # the dashboard's address in e-mails (default: http://HTTP_HOST:HTTP_PORT)
+
+    @property
+    def dashboard_url(self) -> str:
+        return (self.public_url or f"http://{self.http_host}:{self.http_port}").rstrip("/")
 
     @property
     def db_path(self) -> Path:

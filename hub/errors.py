@@ -81,3 +81,23 @@ class StoreUnavailable(HubError):
 
 class BrokerDidNotStart(HubError):
     """The managed mosquitto could not be started (the message names its log)."""
+
+
+class InvalidRule(Invalid):
+    """An alert rule with a nonsense kind, threshold, window or scope; the message names the field."""
+
+
+class UnknownRule(NotFound):
+    pass
+
+
+class UnknownAlert(NotFound):
+    pass
+
+
+class BadUnsubscribeToken(Invalid):
+    """An unsubscribe link that was altered or belongs to no user."""
+
+
+class DeliveryError(HubError):
+    """A message could not be sent now (it stays queued and is retried)."""

@@ -1,4 +1,5 @@
-"""What ``hub serve`` runs beside the HTTP app: the managed broker, the ingest and the registry watcher."""
+"""What ``hub serve`` runs beside the HTTP app: the managed broker, the ingest, the registry watcher and the
+alert threads (evaluation and delivery)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import threading
 import time
 from collections.abc import Callable
 
+from hub.alerts.delivery import Senders, parse_smtp_url
+from hub.alerts.service import AlertService
 from hub.config import HubConfig, MqttEndpoint
 from hub.fleet.addresses import record_served
 from hub.fleet.broker import (
@@ -40,6 +43,7 @@ class HubRuntime:
         self._tls: TlsListener | None = None
         self._stopping = threading.Event()
         self._watcher: threading.Thread | None = None
+        self.alerts: AlertService | None = None
 
     def start(self) -> None:
         cfg = self.config
@@ -66,6 +70,7 @@ class HubRuntime:
         else:
             endpoint = cfg.external_mqtt
             record_served(store, f"{'mqtts' if endpoint.tls else 'mqtt'}://{endpoint.host}:{endpoint.port}")
+        store.ops.set_meta("public_url", cfg.dashboard_url)  # `report send` links to the dashboard too
         seen = store.ops.registry_version()
         RemoteSettings(store).plan(now_ms=self.now_ms())
         store.close()
@@ -81,6 +86,14 @@ class HubRuntime:
             self.ingest.start()
             self.publisher = ConfigPublisher(endpoint=endpoint, client_id=f"{cfg.client_id}-config", now_ms=self.now_ms)
             self.publisher.start()
+        self.alerts = AlertService(
+            open_store=lambda: open_store(cfg.db_path),
+            senders=Senders(cfg.mail_from, parse_smtp_url(cfg.smtp_url) if cfg.smtp_url else None),
+            public_url=cfg.dashboard_url,
+            interval_s=cfg.alert_interval_s,
+            now_ms=self.now_ms,
+        )
+        self.alerts.start()
         self._watcher = threading.Thread(
             target=self._watch_registry, args=(seen,), name="registry-watcher", daemon=True
         )
@@ -92,6 +105,8 @@ class HubRuntime:
             self.ingest.stop()
         if self._watcher is not None:
             self._watcher.join(5)
+        if self.alerts is not None:
+            self.alerts.stop()
         if self.publisher is not None:
             self.publisher.stop()
         if self.broker is not None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from hub.api import dashboard, exports, fleet, locations, ops, sign_ins
+from hub.api import alerts, dashboard, exports, fleet, locations, ops, sign_ins
 from hub.api.errors import install_error_handlers
 
 
 def install_api(app: FastAPI) -> None:
     """Add every API router and the error handlers to ``app``."""
-    for module in (ops, locations, fleet, dashboard, exports, sign_ins):
+    for module in (ops, locations, fleet, dashboard, exports, sign_ins, alerts):
         app.include_router(module.router)
     install_error_handlers(app)

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from feedback.ids import InvalidId
+from hub.cli.alerts import add_alert_parsers, run_alert, run_report
 from hub.cli.broker import add_broker_address_parser, add_broker_parser, run_broker_address, run_broker_config
 from hub.cli.common import add_data_dir, store_of
 from hub.cli.kiosks import add_kiosk_parser, run_kiosk
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_broker_parser(sub)
     add_broker_address_parser(sub)
     add_config_parser(sub, add_data_dir)
+    add_alert_parsers(sub, add_data_dir)
     return parser
 
 
@@ -65,6 +67,10 @@ def _run(args: argparse.Namespace) -> int:
             run_user(args, store, now)
         elif args.command == "config":
             run_config(args, store, now)
+        elif args.command == "alert":
+            run_alert(args, store, now)
+        elif args.command == "report":
+            run_report(args, store, now)
         elif args.command == "broker-config":
             run_broker_config(args, store)
         elif args.command == "broker-address":

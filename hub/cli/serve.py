@@ -7,8 +7,10 @@ import logging
 from typing import Any
 
 from feedback.abuse import DEFAULT_TAPS_PER_MINUTE, TapLimit
+from hub.alerts.delivery import parse_smtp_url
 from hub.cli.common import add_data_dir
 from hub.config import DEFAULT_HTTP_PORT, DEFAULT_MQTT_PORT, HubConfig, check_port, check_tap_limit, parse_mqtt_url
+from hub.errors import ConfigError
 
 
 def add_serve_parser(sub: Any) -> None:
@@ -54,6 +56,16 @@ def add_serve_parser(sub: Any) -> None:
         action="store_true",
         help="flag kiosks over the limit but store their taps anyway (for load tests with simulated kiosks)",
     )
+    s.add_argument(
+        "--smtp-url",
+        help="send alert and report e-mails here: smtp://USER:PASS@HOST:PORT (STARTTLS when"
+        " the server offers it) or smtps://… (TLS)",
+    )
+    s.add_argument("--mail-from", default="hub@localhost", help="sender address of e-mails (default hub@localhost)")
+    s.add_argument(
+        "--alert-interval-s", type=float, default=60.0, help="evaluate alert rules every N seconds (default 60)"
+    )
+    s.add_argument("--public-url", help="the dashboard's address in e-mails (default http://HTTP_HOST:HTTP_PORT)")
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
 
@@ -65,6 +77,12 @@ def run_serve(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     check_port(args.http_port, "--http-port")
     check_port(args.mqtt_port, "--mqtt-port")
+    if args.smtp_url:
+        parse_smtp_url(args.smtp_url)  # refuse a bad URL before starting anything
+    if not 0.1 <= args.alert_interval_s <= 86400:
+        raise ConfigError(f"--alert-interval-s must be 0.1-86400, got {args.alert_interval_s}")
+    if "@" not in args.mail_from:
+        raise ConfigError(f"--mail-from {args.mail_from!r} is not an e-mail address")
     config = HubConfig(
         data_dir=args.data_dir.resolve(),
         http_host=args.http_host,
@@ -78,6 +96,10 @@ def run_serve(args: argparse.Namespace) -> int:
         mqtt_tls_bind=args.mqtt_tls_bind,
         allowed_hosts=tuple(args.allowed_host),
         tap_limit=TapLimit(check_tap_limit(args.kiosk_taps_per_minute), is_throttling=not args.no_kiosk_throttle),
+        smtp_url=args.smtp_url,
+        mail_from=args.mail_from,
+        alert_interval_s=args.alert_interval_s,
+        public_url=args.public_url,
     )
     uvicorn.run(
         create_app(config),

@@ -14,9 +14,11 @@ from collections.abc import Callable
 from typing import Any
 
 from hub.access import ROLES
-from hub.accounts import add_user
+from hub.accounts import add_user, check_email
+from hub.alerts.texts import LANGUAGES
 from hub.errors import AccountError
 from hub.fleet.misuse_rule import set_response_interval
+from hub.reports.localtime import check_timezone
 from hub.reports.opening_hours import opening_hours_json
 from hub.store import Store
 
@@ -35,6 +37,11 @@ def add_user_parsers(sub: Any, data_dir: Callable[[argparse.ArgumentParser], Non
         default=[],
         metavar="ID",
         help="a region whose locations a manager may see (repeatable)",
+    )
+    ua.add_argument("--email", help="where alerts and reports go")
+    ua.add_argument("--language", choices=LANGUAGES, default="sv", help="of e-mails and reports (default sv)")
+    ua.add_argument(
+        "--timezone", default="Europe/Stockholm", help="IANA zone reports are scheduled in (default Europe/Stockholm)"
     )
     ua.add_argument("--password-stdin", action="store_true", help="read the password from stdin's first line")
     data_dir(ua)
@@ -90,6 +97,8 @@ def run_user(args: argparse.Namespace, store: Store, now_ms: int) -> None:
         raise AccountError("an admin sees every location: --location/--region are for managers")
     if args.role == "manager" and not (args.location or args.region):
         print(f"warning: manager {args.name} has no --location or --region and will see nothing", file=sys.stderr)
+    email = check_email(args.email) if args.email is not None else None
+    check_timezone(args.timezone)
     add_user(
         store,
         args.name,
@@ -99,6 +108,7 @@ def run_user(args: argparse.Namespace, store: Store, now_ms: int) -> None:
         location_ids=args.location,
         region_ids=args.region,
     )
+    store.deliveries.set_profile(args.name, email=email, language=args.language, timezone=args.timezone)
     print(f"user {args.name} saved ({args.role})", file=sys.stderr)
 
 

@@ -7,6 +7,8 @@
 - ``accounts``: users, sessions, API tokens; ``settings``: remote kiosk settings and their versions;
 - ``ops``: hub-wide values, /metrics figures, rejections, quarantine, presence;
 - ``sign_ins``: failed sign-ins by client and name (the login throttle's state, the admins' view).
+- ``alerts``: alert rules, alerts and their history, the facts they are evaluated on; ``deliveries``: the
+  e-mail/webhook queue, reports sent, users' contact details and alert settings.
 
 Engines are siblings under this package, each keeping its own SQL (``hub.store.sqlite`` is the embedded default).
 """

@@ -129,3 +129,81 @@ class SignInFailures:
     last_for_name_ms: int | None
     for_client: int
     last_for_client_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRule:
+    """A stored alert rule (validated by ``hub.alerts.rules`` before it is stored)."""
+
+    id: int
+    kind: str
+    scope: str  # "all", "region" or "location"
+    scope_id: str | None
+    threshold: float
+    window: str | None  # score rules: "2h", "today", "7d"
+    min_answers: int
+    include_misuse: bool
+    owner: str
+    owner_role: str
+    created_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class AlertRow:
+    id: int
+    rule_id: int
+    location_id: str
+    subject: str  # "" for the store, else the kiosk id
+    state: str  # "open", "acknowledged" or "closed"
+    value: float | None
+    detail: str
+    opened_ms: int
+    closed_ms: int | None
+    ack_by: str | None
+    ack_comment: str | None
+    ack_ms: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    """A message to send: e-mail (``payload`` = the whole RFC 5322 message) or webhook (JSON)."""
+
+    channel: str  # "email" or "webhook"
+    target: str  # address or URL
+    subject: str
+    payload: bytes
+    user_id: str | None = None
+    alert_id: int | None = None
+    report_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    id: int
+    channel: str
+    target: str
+    subject: str
+    payload: bytes
+    state: str  # "pending", "sent" or "failed"
+    attempts: int
+    next_ms: int
+    last_error: str | None
+    user_id: str | None
+    alert_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """Where and how a user hears from the hub."""
+
+    user_id: str
+    role: str
+    email: str | None
+    language: str
+    timezone: str
+    email_alerts: bool
+    webhook_url: str | None
+    report_period: str | None  # "day", "week", "month" or None
+    report_time: str  # local "HH:MM"
+    scope_location_ids: tuple[str, ...]
+    scope_region_ids: tuple[str, ...]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hub.web.alert_i18n import ALERT_PAIRS
+
 LANGUAGES = ("sv", "en")
 DEFAULT_LANGUAGE = "sv"
 
@@ -154,7 +156,7 @@ _PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
 }
 
 STRINGS: dict[str, dict[str, str]] = {
-    lang: {key: pair[i] for key, pair in _PAIRS.items()} for i, lang in enumerate(LANGUAGES)
+    lang: {key: pair[i] for key, pair in {**_PAIRS, **ALERT_PAIRS}.items()} for i, lang in enumerate(LANGUAGES)
 }
 
 

@@ -14,7 +14,9 @@ from feedback.remote_config import ConfigReport
 from hub.store.records import Incoming, Outcome, Recomputed
 from hub.store.sqlite import ledger, rollups, statuses
 from hub.store.sqlite.accounts import Accounts
+from hub.store.sqlite.alerts import Alerts
 from hub.store.sqlite.connection import connect, immediate, unavailable_when_busy
+from hub.store.sqlite.deliveries import Deliveries
 from hub.store.sqlite.exports import Exports
 from hub.store.sqlite.ops import Ops
 from hub.store.sqlite.reads import Reads
@@ -84,6 +86,8 @@ class SqliteStore:
         self.exports = Exports(self.path)
         self.ops = Ops(self.conn)
         self.sign_ins = SignIns(self.conn)
+        self.alerts = Alerts(self.conn)
+        self.deliveries = Deliveries(self.conn)
 
     def close(self) -> None:
         self.conn.close()

@@ -93,6 +93,63 @@ def _kiosk_taps(conn: sqlite3.Connection) -> None:
     )
 
 
+ALERTS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS alert_rules (
+    id INTEGER PRIMARY KEY, kind TEXT NOT NULL, scope TEXT NOT NULL, scope_id TEXT, threshold REAL NOT NULL,
+    window TEXT, min_answers INTEGER NOT NULL DEFAULT 0, include_misuse INTEGER NOT NULL DEFAULT 0,
+    owner TEXT NOT NULL, owner_role TEXT NOT NULL, created_ms INTEGER NOT NULL, is_removed INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    id INTEGER PRIMARY KEY, rule_id INTEGER NOT NULL REFERENCES alert_rules(id), location_id TEXT NOT NULL,
+    subject TEXT NOT NULL, state TEXT NOT NULL, value REAL, detail TEXT NOT NULL, opened_ms INTEGER NOT NULL,
+    closed_ms INTEGER, ack_by TEXT, ack_comment TEXT, ack_ms INTEGER
+);
+CREATE UNIQUE INDEX IF NOT EXISTS alerts_one_live ON alerts(rule_id, location_id, subject) WHERE state != 'closed';
+CREATE INDEX IF NOT EXISTS alerts_location ON alerts(location_id, opened_ms);
+CREATE TABLE IF NOT EXISTS alert_events (
+    alert_id INTEGER NOT NULL REFERENCES alerts(id), at_ms INTEGER NOT NULL, event TEXT NOT NULL, user_id TEXT,
+    comment TEXT
+);
+CREATE INDEX IF NOT EXISTS alert_events_alert ON alert_events(alert_id, at_ms);
+CREATE TABLE IF NOT EXISTS alert_settings (
+    user_id TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE, email_alerts INTEGER NOT NULL DEFAULT 1,
+    webhook_url TEXT, report_period TEXT, report_time TEXT NOT NULL DEFAULT '07:00'
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS alert_scopes (
+    user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, location_id TEXT, region_id TEXT,
+    CHECK ((location_id IS NULL) != (region_id IS NULL))
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY, channel TEXT NOT NULL, target TEXT NOT NULL, user_id TEXT, alert_id INTEGER,
+    report_key TEXT, subject TEXT NOT NULL, payload BLOB NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL,
+    next_ms INTEGER NOT NULL, last_error TEXT, created_ms INTEGER NOT NULL, done_ms INTEGER
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries(state, next_ms);
+CREATE TABLE IF NOT EXISTS reports_sent (
+    user_id TEXT NOT NULL, period TEXT NOT NULL, period_start TEXT NOT NULL, sent_ms INTEGER NOT NULL,
+    PRIMARY KEY (user_id, period, period_start)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS backlog_trend (
+    kiosk_id TEXT PRIMARY KEY, backlog INTEGER NOT NULL, growing_since_ms INTEGER
+) WITHOUT ROWID;
+"""
+
+
+def _alerts(conn: sqlite3.Connection) -> None:
+    """Version 8 (issue 10): alert rules, alerts and their history, per-user delivery settings and scopes, the
+    delivery queue (e-mail and webhooks), scheduled reports sent, and users' e-mail, language and time zone."""
+    for statement in _statements(ALERTS_SCHEMA):
+        conn.execute(statement)
+    have = {row[1] for row in conn.execute("PRAGMA table_info(users)")}
+    for column, ddl in (
+        ("email", "email TEXT"),
+        ("language", "language TEXT NOT NULL DEFAULT 'sv'"),
+        ("timezone", "timezone TEXT NOT NULL DEFAULT 'Europe/Stockholm'"),
+    ):
+        if column not in have:  # (a database set back to an older version re-runs this: add only what is missing)
+            conn.execute(f"ALTER TABLE users ADD COLUMN {ddl}")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _base_schema,
     _fill_daily_rollup,
@@ -101,6 +158,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _rejected_rating_seq,
     _sign_in_failures,
     _kiosk_taps,
+    _alerts,
 ]
 
 

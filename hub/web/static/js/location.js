@@ -137,6 +137,7 @@
           s.misuse_excluded ? t.misuse_excluded.replace("{n}", fmt(s.misuse_excluded)) : null),
       );
       drawTrend(data);
+      document.dispatchEvent(new CustomEvent("trend-drawn", { detail: { chart: trendChart, data } }));  // location_alerts.js
       drawHeatmap(data.heatmap, data.location.opening_hours || {});
       drawKiosks(data);
       drawReasons(data);
