@@ -138,6 +138,7 @@ class Report(Doc):
 
 class FleetKiosk(Doc):
     id: str
+    name: str | None = Field(description="friendly name set by an admin (shown instead of the id)")
     location_id: str
     location_name: str | None
     state: str = Field(description="online | offline | never | disabled")

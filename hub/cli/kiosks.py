@@ -10,9 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.cli.common import add_data_dir
-from hub.config import DEFAULT_MQTT_PORT
-from hub.errors import Invalid
-from hub.fleet.kiosks import register_kiosk
+from hub.fleet.kiosks import broker_url_for, kiosk_config_text, register_kiosk
 from hub.fleet.pki import KioskCA
 from hub.store import Store
 
@@ -45,17 +43,11 @@ def add_kiosk_parser(sub: Any) -> None:
 def run_kiosk(args: argparse.Namespace, store: Store, now: int) -> None:
     reg = store.registry
     if args.action == "add":
-        url = args.broker_url or store.ops.get_meta("broker_tls_url" if args.tls else "broker_url")
-        if args.tls and not (url or "").startswith("mqtts://"):
-            raise Invalid(
-                "--tls needs the broker's TLS address: pass --broker-url mqtts://HOST:PORT"
-                " or start `serve --mqtt-tls-port` once so the hub records it"
-            )
+        url = broker_url_for(store, given=args.broker_url, is_tls=args.tls)
         ca = KioskCA(args.data_dir / "pki").ensure(now=dt.datetime.now(dt.UTC)) if args.tls else None
         registered = register_kiosk(store, args.id, location_id=args.location, now_ms=now)
         if registered.promoted:
             print(f"moved {registered.promoted} quarantined ratings of {args.id} into its location", file=sys.stderr)
-        url = url or f"mqtt://127.0.0.1:{DEFAULT_MQTT_PORT}"
         tls_pems = None
         if ca is not None:
             issued = ca.issue_client(args.id, now=dt.datetime.now(dt.UTC))
@@ -76,39 +68,3 @@ def run_kiosk(args: argparse.Namespace, store: Store, now: int) -> None:
         print(f"kiosk {args.id} {args.action}d", file=sys.stderr)
     else:
         print(json.dumps(reg.kiosks(), indent=2))
-
-
-def kiosk_config_text(
-    kiosk_id: str, location_id: str, broker_url: str, password: str, *, tls_pems: tuple[str, str, str] | None = None
-) -> str:
-    """The kiosk's TOML file; with ``tls_pems`` (CA, client cert, client key) the PEMs are embedded."""
-    tls = ""
-    if tls_pems is not None:
-        ca_pem, cert_pem, key_pem = (pem.strip() for pem in tls_pems)
-        tls = f"""# TLS: trust only the hub's kiosk CA; this kiosk's client certificate and its private key.
-ca_pem = '''
-{ca_pem}'''
-cert_pem = '''
-{cert_pem}'''
-key_pem = '''
-{key_pem}'''
-"""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"""# Kiosk configuration written by `python -m hub kiosk add` on {stamp}.
-# It holds this kiosk's broker password: keep it readable by the kiosk's user only.
-
-[kiosk]
-id = "{kiosk_id}"
-location = "{location_id}"
-
-[broker]
-url = "{broker_url}"
-username = "{kiosk_id}"
-password = "{password}"
-{tls}
-[ui]
-faces = 4
-language = "sv"
-languages = ["sv", "en"]
-followup_faces = [0, 1]
-"""

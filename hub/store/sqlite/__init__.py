@@ -13,6 +13,7 @@ from feedback.remote_config import ConfigReport
 from hub.store.records import Incoming, Outcome, Recomputed
 from hub.store.sqlite import ledger, rollups, statuses
 from hub.store.sqlite.accounts import Accounts
+from hub.store.sqlite.audit import AuditLog
 from hub.store.sqlite.connection import connect, immediate, unavailable_when_busy
 from hub.store.sqlite.exports import Exports
 from hub.store.sqlite.ops import Ops
@@ -80,6 +81,7 @@ class SqliteStore:
         self.reads = Reads(self.conn)
         self.exports = Exports(self.path)
         self.ops = Ops(self.conn)
+        self.audit = AuditLog(self.conn)
 
     def close(self) -> None:
         self.conn.close()

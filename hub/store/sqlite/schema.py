@@ -267,11 +267,29 @@ def _drop_fill_flags(conn: sqlite3.Connection) -> None:
     conn.execute("DELETE FROM meta WHERE key IN ('rollup_daily', 'rollup_cum')")
 
 
+def _administration(conn: sqlite3.Connection) -> None:
+    """Version 5 (issue 11): the audit log of administrative changes; kiosks' friendly names and retirement;
+    locations' dated opening-hour exceptions (holidays)."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS audit_log (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, actor TEXT NOT NULL,"
+        " action TEXT NOT NULL, target TEXT NOT NULL, detail_json TEXT NOT NULL DEFAULT '{}')"
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log(at_ms)")
+    for table, column, kind in (
+        ("kiosks", "name", "TEXT"),
+        ("kiosks", "retired_ms", "INTEGER"),
+        ("locations", "opening_exceptions", "TEXT"),
+    ):  # idempotent: a database whose version was set back must open too
+        if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _base_schema,
     _fill_daily_rollup,
     _fill_cumulative_rollup,
     _drop_fill_flags,
+    _administration,
 ]
 
 
