@@ -91,6 +91,7 @@ class HeatCell(Doc):
 
 class KioskRow(ScoreFields):
     id: str
+    name: str | None = Field(description="friendly name set by an admin (shown instead of the id)")
     is_here_now: bool = Field(description="false: the kiosk answered here but stands elsewhere now")
     is_online: bool | None
     last_seen_ms: int | None

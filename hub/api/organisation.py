@@ -91,6 +91,12 @@ def create_region(request: Request, body: RegionIn, store: StoreDep, who: AdminP
     return {"id": body.id, "name": body.name}
 
 
+@router.get("/regions/all")
+def all_regions(store: StoreDep, who: AdminPrincipal) -> list[dict[str, str]]:
+    """(admin) Every region, also those without a store yet."""
+    return [{"id": rid, "name": name} for rid, name in store.registry.regions()]
+
+
 @router.patch("/regions/{region_id}", dependencies=[Depends(require_csrf)])
 def rename_region(
     request: Request, region_id: str, body: RegionPatch, store: StoreDep, who: AdminPrincipal

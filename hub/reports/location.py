@@ -63,9 +63,11 @@ def kiosks(store: Store, location_id: str, days: DayRange, *, include_misuse: bo
     out = []
     for kiosk_id in sorted(set(per) | set(here)):
         state = here.get(kiosk_id)
+        known = store.registry.find_kiosk(kiosk_id)
         out.append(
             {
                 "id": kiosk_id,
+                "name": known.name if known else None,
                 **scored(per.get(kiosk_id, {})),
                 "is_here_now": state is not None,
                 "is_online": bool(state[2]) if state else None,

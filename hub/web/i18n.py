@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hub.web.admin_strings import ADMIN_PAIRS
+
 LANGUAGES = ("sv", "en")
 DEFAULT_LANGUAGE = "sv"
 
@@ -147,6 +149,7 @@ _PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
     "reason_waiting": ("Väntetid", "Waiting time"),
 }
 
+_PAIRS.update(ADMIN_PAIRS)
 STRINGS: dict[str, dict[str, str]] = {
     lang: {key: pair[i] for key, pair in _PAIRS.items()} for i, lang in enumerate(LANGUAGES)
 }

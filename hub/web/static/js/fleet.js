@@ -22,7 +22,7 @@
         kpi(t.offline, fmt(data.offline), null, data.offline ? "offline" : ""),
       );
       $("#fleet-table").tBodies[0].replaceChildren(...data.kiosks.map((k) => el("tr", { class: k.is_online ? "" : "offline", "data-kiosk": k.id },
-        el("td", { text: k.id }),
+        el("td", { title: k.id, text: k.name || k.id }),
         el("td", {}, el("a", { href: `/locations/${encodeURIComponent(k.location_id)}`, text: k.location_name || k.location_id })),
         el("td", {}, el("span", { class: "badge " + (k.is_online ? "on" : "off"), text: t[k.state] || k.state })),
         el("td", { title: k.last_seen_ms ? new Date(k.last_seen_ms).toLocaleString(locale) : "", text: ago(k.last_seen_ms) }),

@@ -115,7 +115,7 @@
 
     function drawKiosks(data) {
       $("#kiosk-table").tBodies[0].replaceChildren(...data.kiosks.map((k) => el("tr", { class: k.is_here_now && !k.is_online ? "offline" : "" },
-        el("td", { text: k.id }),
+        el("td", { title: k.id, text: k.name || k.id }),
         el("td", {}, !k.is_here_now ? el("span", { class: "badge ns", text: t.moved_away })
           : el("span", { class: "badge " + (k.is_online ? "on" : "off"), title: `${t.last_seen}: ${ago(k.last_seen_ms)}`, text: k.is_online ? t.online : t.offline })),
         el("td", { class: "num" }, fmt(k.happy_index, 1), k.is_low_n && k.total ? lowBadge() : null),
