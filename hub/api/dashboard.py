@@ -32,6 +32,7 @@ from hub.api.deps import (
 )
 from hub.fleet.misuse_rule import set_response_interval as set_response_interval_everywhere
 from hub.reports import location as location_report
+from hub.reports import questions as question_report
 from hub.reports import scoring
 from hub.reports.localtime import today
 
@@ -113,14 +114,42 @@ def location_page(
     to: ToQ = None,
     include_misuse: MisuseQ = False,
     granularity: Annotated[str, Query(pattern="^(day|week)$", description="trend per day or week")] = "day",
+    question: Annotated[
+        str | None, Query(max_length=64, description="only the answers to this question id (summary, trend, heatmap)")
+    ] = None,
 ) -> JSONResponse:
     """One location: summary with change, trend with counts per face, hour × weekday heatmap (local time),
-    per-kiosk breakdown and follow-up reasons of unhappy answers."""
+    per-kiosk breakdown and follow-up reasons of unhappy answers; the questions asked in the range (id, texts per
+    language with history, first and last day) and, when more than one was asked, the trend per question."""
     loc = visible_location(store, who, location_id)
     period = period_for(today(loc.timezone, request.app.state.now_ms()), range_, from_, to)
     body = location_report.report(
         store, loc, period.days, period.previous, granularity=granularity, include_misuse=include_misuse
     )
+    asked = question_report.asked(store, loc.id, period.days, include_misuse=include_misuse)
+    body["questions"] = asked
+    body["question"] = question
+    body["trend_by_question"] = (
+        question_report.trend_by_question(
+            store, loc.id, period.days, granularity=granularity, include_misuse=include_misuse
+        )
+        if len(asked) > 1 and question is None
+        else {}
+    )
+    if question is not None:
+        narrowed = question_report.narrowed(
+            store,
+            loc.id,
+            period.days,
+            period.previous,
+            question=question,
+            granularity=granularity,
+            include_misuse=include_misuse,
+        )
+        narrowed["summary"]["misuse_excluded"] = (
+            0 if include_misuse else question_report.misuse_of(store, loc.id, period.days, question=question)
+        )
+        body.update(narrowed)
     return JSONResponse({"period": period.as_dict(), **body})
 
 

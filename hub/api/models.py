@@ -31,6 +31,8 @@ class Period(Doc):
     to: str = Field(description="last local day (inclusive)")
     previous_from: str
     previous_to: str
+    is_partial: bool = Field(description="the range reaches today, which is not over: its numbers are so far")
+    is_future: bool = Field(description="the range starts after today: no answers can be in it yet")
 
 
 class PreviousScore(Doc):
@@ -87,6 +89,7 @@ class HeatCell(Doc):
     hour: int = Field(description="local hour 0-23")
     total: int
     happy_index: float | None
+    is_thin: bool = Field(description="fewer than 10 answers: the page shows the count, not the index")
 
 
 class KioskRow(ScoreFields):
@@ -124,6 +127,21 @@ class Summary(ScoreFields):
     change_index: float | None
 
 
+class QuestionText(Doc):
+    language: str
+    text: str
+    since_ms: int = Field(description="from when the kiosk settings asked it in these words")
+
+
+class QuestionInfo(Doc):
+    id: str
+    texts: dict[str, str] = Field(description="latest text per language (empty: the kiosks' built-in text)")
+    history: list[QuestionText]
+    first_day: str = Field(description="first local day it was answered in the range")
+    last_day: str
+    total: int
+
+
 class Report(Doc):
     period: Period
     location: LocationInfo
@@ -135,6 +153,11 @@ class Report(Doc):
     heatmap: list[HeatCell]
     kiosks: list[KioskRow]
     reasons: Reasons
+    questions: list[QuestionInfo] = Field(description="the questions answered in the range, first asked first")
+    question: str | None = Field(description="the question the summary, trend and heatmap are narrowed to")
+    trend_by_question: dict[str, list[TrendPoint]] = Field(
+        description="with more than one question in the range: one trend per question id (never blended)"
+    )
 
 
 class FleetKiosk(Doc):

@@ -135,7 +135,16 @@ class RemoteSettings:
             validate(self._effective("", loc, override), what=what)
         self.store.settings.put(scope, scope_id, _canonical(new), now_ms=now_ms)
         self.plan(now_ms=now_ms)
+        self._remember_question(scope, scope_id, now_ms=now_ms)
         return new
+
+    def _remember_question(self, scope: str, scope_id: str, *, now_ms: int) -> None:
+        """Keep the history of each question's texts: the question the scope now asks, in its words."""
+        effective = self.effective_at(scope, scope_id)
+        texts = effective.get("questions")
+        if isinstance(texts, dict) and texts:
+            qid = str(effective.get("question_id", "q1"))
+            self.store.questions.record_texts(qid, {str(k): str(v) for k, v in texts.items()}, now_ms=now_ms)
 
     def plan(self, *, now_ms: int) -> int:
         """Give every kiosk whose effective settings changed a new version; return how many changed."""

@@ -6,7 +6,8 @@
 - ``reads``: the counts reports are computed from; ``exports``: streamed rows for CSV;
 - ``accounts``: users, sessions, API tokens; ``settings``: remote kiosk settings and their versions;
 - ``ops``: hub-wide values, /metrics figures, rejections, quarantine, presence;
-- ``audit``: the audit log of administrative changes (who, what, when).
+- ``audit``: the audit log of administrative changes (who, what, when);
+- ``questions``: question texts per language with history, and counts per question (from the raw ratings).
 
 Engines are siblings under this package, each keeping its own SQL (``hub.store.sqlite`` is the embedded default).
 """

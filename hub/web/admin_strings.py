@@ -112,4 +112,22 @@ ADMIN_PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
     "what": ("Vad", "What"),
     "target": ("Objekt", "Target"),
     "details": ("Detaljer", "Details"),
+    # dashboard fixes (issue 11)
+    "week_short": ("v.", "wk"),
+    "so_far": ("hittills", "so far"),
+    "in_sync": ("i takt", "in sync"),
+    "range_reversed": ("Slutdatum ligger före startdatum.", "The end date is before the start date."),
+    "range_future": ("Perioden ligger i framtiden: inga svar än.", "The range lies in the future: no answers yet."),
+    "range_too_long": ("Perioden är för lång.", "The range is too long."),
+    "no_answers": ("inga svar", "no answers"),
+    "outside_hours": ("utanför öppettiderna", "outside opening hours"),
+    "n_answers": ("{n} svar", "{n} answers"),
+    "n_answers_one": ("1 svar", "1 answer"),
+    "scroll_hint": ("Svep i sidled för fler kolumner →", "Swipe sideways for more columns →"),
+    "all_questions": ("Alla frågor", "All questions"),
+    "question_changed": (
+        "{n} frågor ställdes i perioden (senaste från {day}): trenden visas per fråga.",
+        "{n} questions were asked in the range (the latest from {day}): the trend is drawn per question.",
+    ),
+    "legend_thin": ("färre än 10 svar: bara antalet", "under 10 answers: count only"),
 }

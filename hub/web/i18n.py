@@ -63,8 +63,8 @@ _PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
     "distribution": ("Fördelning per ansikte", "Answers per face"),
     "heatmap": ("När på veckan", "When in the week"),
     "heatmap_hint": (
-        "Nöjdhetsindex per timme och veckodag, lokal tid ({tz}). Grått = stängt.",
-        "Happy Index per hour and weekday, local time ({tz}). Grey = closed.",
+        "Nöjdhetsindex och antal svar per timme och veckodag, lokal tid ({tz}).",
+        "Happy Index and number of answers per hour and weekday, local time ({tz}).",
     ),
     "hour": ("Timme", "Hour"),
     "kiosks": ("Terminaler", "Kiosks"),
@@ -95,6 +95,7 @@ _PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
         "Recomputed: {misuse} of {ratings} taps now count as misuse.",
     ),
     "misuse_excluded": ("{n} tryck räknade som missbruk är borttagna.", "{n} taps counted as misuse left out."),
+    "misuse_excluded_one": ("1 tryck räknat som missbruk är borttaget.", "1 tap counted as misuse left out."),
     "timezone": ("Tidszon", "Time zone"),
     "ranking": ("Rangordning", "Ranking"),
     "rank": ("Plats", "Rank"),

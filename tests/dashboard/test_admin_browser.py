@@ -125,6 +125,50 @@ def test_admin_sets_up_store_kiosk_and_manager_and_the_manager_sees_exactly_the_
     page.goto(hub.url + "/fleet")
     page.wait_for_selector("#fleet-table tr[data-kiosk=lul-1]")
     assert "Entré" in page.inner_text("#fleet-table")
+
+    # the admin changes the question; once the kiosk applied it, its taps answer the new one
+    admin = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE")
+    apage = admin.new_page()
+    sign_in(apage, hub.url, "root")
+    apage.goto(hub.url + "/admin/settings")
+    apage.wait_for_selector("#rollout-table tr[data-kiosk=lul-1]")
+    apage.fill("#settings-form input[name=question_sv]", "Hur var kassan?")
+    apage.fill("#settings-form input[name=question_id]", "kassa")
+    assert "Hur var kassan?" in apage.inner_text("#kiosk-preview")
+    apage.click("#settings-form button[type=submit]")
+    assert "Sparat" in status_text(apage)
+    apage.screenshot(path=str(SHOTS / "settings-question-changed.png"), full_page=True)
+    admin.close()
+
+    def rollout() -> str:
+        state: str = hub.api("/api/kiosk-settings/kiosks/lul-1")["rollout"][0]["state"]
+        return state
+
+    runs = 0
+    while runs < 3 and rollout() != "applied":  # each run connects, gets the retained settings, applies them
+        extra = KioskRun(config, tmp_path / "lul-1-data", "--taps", "1", "--rate", "0.5", "--wait-acked", "30")
+        assert extra.wait() == 0
+        runs += 1
+    wait_until(lambda: rollout() == "applied", timeout=20, message="kiosk applied the new question")
+    before = oracle_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE location_id = 'lul'")
+    run = KioskRun(config, tmp_path / "lul-1-data", "--taps", "9", "--seed", "4", "--wait-acked", "60")
+    assert run.wait() == 0
+    asked = oracle_count(hub.data_dir, "SELECT count(*) FROM ratings WHERE question = 'kassa'")
+    assert asked == 9 and before == 12 + runs
+
+    page.goto(hub.url + "/locations/lul?range=today&include_misuse=true")
+    page.wait_for_selector("#question-box:not([hidden])")
+    options = page.eval_on_selector_all("#question-select option", "os => os.map(o => o.value)")
+    assert options[0] == "" and sorted(options[1:]) == ["kassa", "q1"]
+    wait_until(
+        lambda: len(page.evaluate("Chart.getChart('trend-chart').data.datasets.filter(d => d.type === 'line')")) == 2,
+        message="one Happy Index line per question",
+    )
+    assert "Hur var kassan?" in page.inner_text("#question-select")
+    page.select_option("#question-select", "kassa")
+    wait_until(lambda: "question=kassa" in page.url and "9" in page.inner_text("#kpis .kpi:nth-child(3) .value"))
+    assert page.inner_text("#kpis .kpi:nth-child(3) .value").strip() == "9"
+    page.screenshot(path=str(SHOTS / "manager-question-split.png"), full_page=True)
     manager.close()
 
 

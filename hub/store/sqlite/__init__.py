@@ -17,6 +17,7 @@ from hub.store.sqlite.audit import AuditLog
 from hub.store.sqlite.connection import connect, immediate, unavailable_when_busy
 from hub.store.sqlite.exports import Exports
 from hub.store.sqlite.ops import Ops
+from hub.store.sqlite.questions import Questions
 from hub.store.sqlite.reads import Reads
 from hub.store.sqlite.registry import Registry
 from hub.store.sqlite.schema import migrate
@@ -82,6 +83,7 @@ class SqliteStore:
         self.exports = Exports(self.path)
         self.ops = Ops(self.conn)
         self.audit = AuditLog(self.conn)
+        self.questions = Questions(self.conn)
 
     def close(self) -> None:
         self.conn.close()

@@ -284,12 +284,23 @@ def _administration(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
 
+def _questions(conn: sqlite3.Connection) -> None:
+    """Version 6 (issue 11): each question's text per language with its history (``since_ms``: from when the
+    kiosk settings asked it so), and an index for reports filtered by question (read from the raw ratings)."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS question_texts (question_id TEXT NOT NULL, language TEXT NOT NULL,"
+        " text TEXT NOT NULL, since_ms INTEGER NOT NULL, PRIMARY KEY (question_id, language, since_ms)) WITHOUT ROWID"
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS ratings_location_question ON ratings(location_id, question, local_day)")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _base_schema,
     _fill_daily_rollup,
     _fill_cumulative_rollup,
     _drop_fill_flags,
     _administration,
+    _questions,
 ]
 
 

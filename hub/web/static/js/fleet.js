@@ -6,6 +6,8 @@
   // ------------------------------------------------------------------ fleet
   function skew(ms) {
     if (ms === null || ms === undefined) return "–";
+    // under 2 s is measurement noise to a manager, not a clock fault (issue 11, defect 10)
+    if (Math.abs(ms) < 2000) return t.in_sync;
     const a = Math.abs(ms), sign = ms > 0 ? "+" : ms < 0 ? "−" : "±";
     if (a < 1000) return `${sign}${fmt(a)} ms`;
     if (a < 120000) return `${sign}${fmt(a / 1000, 1)} s`;
