@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from hub.changes import ChangeFeed
 from hub.config import HubConfig, MqttEndpoint
 from hub.fleet.broker import (
     HUB_USERNAME,
@@ -29,8 +30,11 @@ log = logging.getLogger(__name__)
 
 
 class HubRuntime:
-    def __init__(self, config: HubConfig, *, metrics: Metrics, now_ms: Callable[[], int]) -> None:
+    def __init__(
+        self, config: HubConfig, *, metrics: Metrics, now_ms: Callable[[], int], changes: ChangeFeed | None = None
+    ) -> None:
         self.config = config
+        self.changes = changes
         self.metrics = metrics
         self.now_ms = now_ms
         self.broker: ManagedBroker | None = None
@@ -75,6 +79,7 @@ class HubRuntime:
                 client_id=cfg.client_id,
                 metrics=self.metrics,
                 now_ms=self.now_ms,
+                on_stored=self.changes.publish if self.changes is not None else None,
             )
             self.ingest.start()
             self.publisher = ConfigPublisher(endpoint=endpoint, client_id=f"{cfg.client_id}-config", now_ms=self.now_ms)

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from hub.api import audit, dashboard, exports, fleet, kiosk_settings, kiosks, locations, ops, organisation, users
+from hub.api import (
+    audit,
+    dashboard,
+    events,
+    exports,
+    fleet,
+    kiosk_settings,
+    kiosks,
+    locations,
+    ops,
+    organisation,
+    users,
+)
 from hub.api.errors import install_error_handlers
 
 
 def install_api(app: FastAPI) -> None:
     """Add every API router and the error handlers to ``app``."""
-    for module in (ops, locations, fleet, dashboard, exports, organisation, kiosks, users, kiosk_settings, audit):
+    routers = (ops, locations, fleet, dashboard, exports, events)
+    administration = (organisation, kiosks, users, kiosk_settings, audit)
+    for module in (*routers, *administration):
         app.include_router(module.router)
     install_error_handlers(app)

@@ -33,6 +33,7 @@ from hub.api.deps import (
 from hub.fleet.misuse_rule import set_response_interval as set_response_interval_everywhere
 from hub.reports import location as location_report
 from hub.reports import questions as question_report
+from hub.reports import regions as region_report
 from hub.reports import scoring
 from hub.reports.localtime import today
 
@@ -74,12 +75,26 @@ def overview(
     include_misuse: MisuseQ = False,
     region: RegionQ = None,
 ) -> JSONResponse:
-    """Every permitted location: Happy Index, % positive, responses, change vs the previous period, few-answers
-    flag (``is_low_n``, below ``min_n``); ``all`` sums them up."""
+    """Every permitted location: Happy Index, % positive, responses, change vs the previous period and vs the same
+    days last year (``year_ago``), few-answers flag (``is_low_n``, below ``min_n``); ``all`` sums them up;
+    ``regions`` summarises per region."""
     locs = selected_locations(store, who, None, region)
     period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
     body = scoring.overview(store, locs, period.days, period.previous, include_misuse=include_misuse)
-    return JSONResponse({"period": period.as_dict(), **body})
+    last_year = region_report.year_ago(store, locs, period.days, include_misuse=include_misuse)
+    for row in body["locations"]:
+        row["year_ago"] = last_year["by_location"][row["id"]]
+        row["change_year_index"] = _change(row["happy_index"], row["year_ago"]["happy_index"])
+    body["all"]["year_ago"] = last_year["all"]
+    body["all"]["change_year_index"] = _change(body["all"]["happy_index"], last_year["all"]["happy_index"])
+    body["regions"] = region_report.regions(store, locs, period.days, period.previous, include_misuse=include_misuse)
+    ago = region_report.year_ago_of(period.days)
+    dates = {"year_ago_from": ago.first.isoformat(), "year_ago_to": ago.last.isoformat()}
+    return JSONResponse({"period": {**period.as_dict(), **dates}, **body})
+
+
+def _change(now: float | None, before: float | None) -> float | None:
+    return None if now is None or before is None else round(now - before, 1)
 
 
 @router.get("/compare", response_class=JSONResponse, responses=models.doc(models.Compare))

@@ -41,6 +41,11 @@ class PreviousScore(Doc):
     pct_positive: float | None
 
 
+class OverviewPeriod(Period):
+    year_ago_from: str = Field(description="first day of the same period a year earlier")
+    year_ago_to: str
+
+
 class OverviewRow(ScoreFields):
     id: str
     name: str
@@ -50,19 +55,32 @@ class OverviewRow(ScoreFields):
     previous: PreviousScore
     change_index: float | None = Field(description="Happy Index points against the previous period")
     change_pct_positive: float | None
+    year_ago: PreviousScore = Field(description="the same days a year earlier")
+    change_year_index: float | None = Field(description="Happy Index points against the same days last year")
 
 
 class OverviewAll(ScoreFields):
     previous: PreviousScore
     change_index: float | None
+    year_ago: PreviousScore
+    change_year_index: float | None
+
+
+class RegionRow(ScoreFields):
+    id: str | None = Field(description="null: the stores without a region")
+    name: str | None
+    stores: int
+    previous: PreviousScore
+    change_index: float | None
 
 
 class Overview(Doc):
-    period: Period
+    period: OverviewPeriod
     min_n: int
     include_misuse: bool
     locations: list[OverviewRow]
     all: OverviewAll
+    regions: list[RegionRow] = Field(description="a summary per region of the stores shown")
 
 
 class CompareRow(ScoreFields):

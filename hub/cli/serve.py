@@ -55,5 +55,12 @@ def run_serve(args: argparse.Namespace) -> int:
         mqtt_tls_port=check_port(args.mqtt_tls_port, "--mqtt-tls-port") if args.mqtt_tls_port else None,
         mqtt_tls_bind=args.mqtt_tls_bind,
     )
-    uvicorn.run(create_app(config), host=config.http_host, port=config.http_port, log_level=args.log_level)
+    # open event streams (GET /api/events) never end by themselves: on shutdown they get 3 s, then are closed
+    uvicorn.run(
+        create_app(config),
+        host=config.http_host,
+        port=config.http_port,
+        log_level=args.log_level,
+        timeout_graceful_shutdown=3,
+    )
     return 0

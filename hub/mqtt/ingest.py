@@ -58,8 +58,10 @@ class Ingest:
         client_id: str,
         metrics: Metrics,
         now_ms: Callable[[], int],
+        on_stored: Callable[[set[str]], None] | None = None,
     ) -> None:
         self.open_store = open_store
+        self.on_stored = on_stored  # told, after each commit, which locations got new ratings
         self.endpoint = endpoint
         self.metrics = metrics
         self.now_ms = now_ms
@@ -203,6 +205,9 @@ class Ingest:
             outcome = self._store(store, [inc for _, inc in items])
             for kiosk_id, ack in outcome.acks.items():
                 self._client.publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(ack), qos=1)
+            if outcome.stored and self.on_stored is not None:
+                kiosks = (store.registry.find_kiosk(kid) for kid in outcome.acks)
+                self.on_stored({k.location_id for k in kiosks if k is not None})
         for m in to_ack:
             if m.qos > 0:
                 self._client.ack(m.mid, m.qos)

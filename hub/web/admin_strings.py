@@ -11,7 +11,6 @@ ADMIN_PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
     "admin_audit": ("Ändringslogg", "Audit log"),
     "regions": ("Regioner", "Regions"),
     "region": ("Region", "Region"),
-    "stores": ("Butiker", "Stores"),
     "no_region": ("Ingen region", "No region"),
     "id": ("Id", "Id"),
     "id_hint": ("a–z, 0–9 och bindestreck; kan inte ändras senare", "a–z, 0–9 and hyphens; cannot change later"),
@@ -124,6 +123,7 @@ ADMIN_PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
     "n_answers": ("{n} svar", "{n} answers"),
     "n_answers_one": ("1 svar", "1 answer"),
     "scroll_hint": ("Svep i sidled för fler kolumner →", "Swipe sideways for more columns →"),
+    "vs_last_year": ("mot samma period i fjol", "vs the same period last year"),
     "all_questions": ("Alla frågor", "All questions"),
     "question_changed": (
         "{n} frågor ställdes i perioden (senaste från {day}): trenden visas per fråga.",

@@ -220,3 +220,25 @@ def test_defect_5_phone_tables_keep_every_column_and_show_they_scroll(
     name = path.strip("/").replace("/", "-") or "overview"
     page.screenshot(path=str(SHOTS / f"phone-{name}.png"), full_page=True)
     page.context.close()
+
+
+def test_overview_compares_with_the_same_days_last_year_and_sums_up_each_region(
+    store: Store, client: TestClient
+) -> None:
+    """Each store and the total get last year's same days; each region its own score and change."""
+    store.faces("sto-1", "2026-04-08", [0, 0, 0, 4])  # index 100 this week
+    store.faces("sto-1", "2025-04-08", [4, 0, 0, 0])  # index 0 a year ago
+    store.faces("gbg-1", "2026-04-09", [0, 2, 2, 0])
+    body = get_json(client, "/api/overview", bearer(store, "admin"), range="last_7_days")
+    assert (body["period"]["year_ago_from"], body["period"]["year_ago_to"]) == ("2025-04-04", "2025-04-10")
+    sto = next(r for r in body["locations"] if r["id"] == "sto")
+    assert sto["year_ago"] == {"total": 4, "happy_index": 0.0, "pct_positive": 0.0}
+    assert sto["change_year_index"] == 100.0 and body["all"]["year_ago"]["total"] == 4
+    regions = {r["id"]: (r["name"], r["stores"], r["total"], r["happy_index"]) for r in body["regions"]}
+    assert regions == {
+        "east": ("Öst", 2, 4, 100.0),
+        "west": ("Väst", 1, 4, 50.0),
+        None: (None, 1, 0, None),
+    }
+    anna = get_json(client, "/api/overview", bearer(store, "manager", "anna"))
+    assert [r["id"] for r in anna["regions"]] == ["east"] and anna["regions"][0]["stores"] == 1

@@ -25,6 +25,8 @@ def test_overview_totals_index_and_ci_match_the_ingested_faces(store: Store, cli
         "previous_to": "2026-04-03",
         "is_partial": True,
         "is_future": False,
+        "year_ago_from": "2025-04-04",
+        "year_ago_to": "2025-04-10",
     }
     rows = {r["id"]: r for r in body["locations"]}
     assert set(rows) == {"sto", "upp", "gbg", "nyc"}

@@ -199,15 +199,28 @@
     at.textContent = `${t.updated} ${new Date().toLocaleTimeString(locale)}`;
   }
 
+  /** Keep a page's numbers current: reload when the hub pushes that one of its locations got new answers
+      (server-sent events, GET /api/events), and poll slowly as a safety net. Pages that show kiosk states
+      (fleet) and "?live=poll" (the benchmark's baseline) poll every D.poll_ms instead. */
   function live(load) {
-    let busy = false;
+    let busy = false, again = false;
     const run = async () => {
-      if (busy) return;
+      if (busy) { again = true; return; } // a notice during a load: load once more after it
       busy = true;
-      try { await load(); markUpdated(true); } catch (e) { markUpdated(false); failed(e); } finally { busy = false; }
+      try { await load(); markUpdated(true); } catch (e) { markUpdated(false); failed(e); }
+      finally { busy = false; if (again) { again = false; run(); } }
     };
     run();
-    setInterval(() => { if (!document.hidden) run(); }, D.poll_ms);
+    const pushed = window.EventSource && D.page !== "fleet" && params.get("live") !== "poll";
+    if (pushed) {
+      const source = new EventSource("/api/events");
+      source.addEventListener("ratings", (ev) => {
+        const ids = JSON.parse(ev.data).location_ids;
+        if (!D.location_id || ids.includes(D.location_id)) run();
+      });
+      source.addEventListener("open", () => { document.documentElement.dataset.live = "pushed"; });
+    }
+    setInterval(() => { if (!document.hidden) run(); }, pushed ? D.fallback_poll_ms : D.poll_ms);
     document.addEventListener("visibilitychange", () => { if (!document.hidden) run(); });
     return run;
   }
