@@ -30,6 +30,7 @@ from hub.api.deps import (
     selected_locations,
     visible_location,
 )
+from hub.errors import UnknownQuestion
 from hub.fleet.misuse_rule import set_response_interval as set_response_interval_everywhere
 from hub.reports import location as location_report
 from hub.reports import questions as question_report
@@ -152,6 +153,8 @@ def location_page(
         else {}
     )
     if question is not None:
+        if not store.questions.was_asked(loc.id, question):
+            raise UnknownQuestion(f"question: {loc.id} never got an answer to {question[:64]!r}")
         narrowed = question_report.narrowed(
             store,
             loc.id,

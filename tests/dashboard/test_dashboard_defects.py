@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from feedback import protocol as p
 from hub.accounts import add_user
 from hub.demo import _organise
 from hub.reports.ranges import resolve
@@ -115,6 +116,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
     taps(_days_ago(2), 12, [2, 2, 5, 5])  # 14 answers
     taps(_days_ago(3), 22, [1, 2, 3, 6])  # after closing time
     taps(_days_ago(1), 13, [0, 0, 0, 1], misuse=True)
+    live = p.Status("online", clock_ms=now_ms - 7, boot_id="boot-live", mono_ms=5_000, version="0.1.0")
+    s.db.ledger.store_status("sto-1", live, received_ms=now_ms, is_retained=False)  # a clock 7 ms behind
     add_user(s.db, "boss", role="admin", password=PASSWORD, now_ms=0)
     s.db.close()
     h = HubProcess(data)
@@ -242,3 +245,13 @@ def test_overview_compares_with_the_same_days_last_year_and_sums_up_each_region(
     }
     anna = get_json(client, "/api/overview", bearer(store, "manager", "anna"))
     assert [r["id"] for r in anna["regions"]] == ["east"] and anna["regions"][0]["stores"] == 1
+
+
+def test_defect_10_a_few_milliseconds_of_clock_skew_read_in_sync(hub: HubProcess, browser: Browser) -> None:
+    """A kiosk 7 ms behind the hub is shown as in sync, not as "−7 ms" noise."""
+    page = _page(browser, hub, "en")
+    page.goto(hub.url + "/fleet")
+    page.wait_for_selector("#fleet-table tr[data-kiosk=sto-1]")
+    cells = page.eval_on_selector_all("#fleet-table tr[data-kiosk=sto-1] td", "tds => tds.map(td => td.innerText)")
+    assert cells[-1] == "in sync" and not any(c.endswith(" ms") for c in cells), cells
+    page.context.close()

@@ -43,6 +43,10 @@ def test_a_change_of_question_splits_the_trend_and_reports_filter_by_question(st
     assert only["question"] == "q2" and only["summary"]["total"] == 3 and only["summary"]["happy_index"] == 11.1
     assert [p["period"] for p in only["trend"]] == ["2026-04-08"] and only["trend_by_question"] == {}
     assert sum(c["total"] for c in only["heatmap"]) == 3
+    earlier = get_json(client, "/api/locations/sto/report", h, range="yesterday", question="q1")
+    assert earlier["summary"]["total"] == 0  # asked here, just not in this range
+    never = client.get("/api/locations/sto/report", params={"question": "q9"}, headers=h)
+    assert never.status_code == 404 and "q9" in never.json()["detail"]
 
 
 def test_a_question_keeps_its_texts_per_language_with_their_history(store: Store) -> None:

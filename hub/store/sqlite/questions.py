@@ -50,6 +50,13 @@ class Questions:
                 out.setdefault(qid, []).append({"language": language, "text": text, "since_ms": since})
         return out
 
+    def was_asked(self, location_id: str, question: str) -> bool:
+        """Whether the location ever got an answer to ``question``."""
+        row = self.conn.execute(
+            "SELECT 1 FROM ratings WHERE location_id = ? AND question = ? LIMIT 1", (location_id, question)
+        ).fetchone()
+        return row is not None
+
     def asked(
         self, location_id: str, first: date, last: date, *, include_misuse: bool
     ) -> list[tuple[str, str, str, int]]:
