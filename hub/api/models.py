@@ -69,7 +69,7 @@ class OverviewAll(ScoreFields):
 class RegionRow(ScoreFields):
     id: str | None = Field(description="null: the stores without a region")
     name: str | None
-    stores: int
+    location_count: int = Field(description="stores in the region that the caller sees")
     previous: PreviousScore
     change_index: float | None
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from feedback.scores import score_many
-from hub.reports.ranges import DayRange
+from hub.reports.ranges import MAX_RANGE_DAYS, DayRange
 from hub.reports.scoring import period_counts, scored
 from hub.store import Store
 
@@ -17,7 +17,9 @@ def year_before(day: date) -> date:
 
 
 def year_ago_of(days: DayRange) -> DayRange:
-    return DayRange(year_before(days.first), year_before(days.last))
+    """The same days a year earlier (a leap day can make it one day longer: the longest range is kept)."""
+    first, last = year_before(days.first), year_before(days.last)
+    return DayRange(max(first, last - timedelta(days=MAX_RANGE_DAYS - 1)), last)
 
 
 def _sum(into: dict[int, list[int]], by_scale: dict[int, list[int]]) -> None:
@@ -54,7 +56,7 @@ def regions(
     names = dict(store.registry.regions())
     now: dict[str | None, dict[int, list[int]]] = {}
     before: dict[str | None, dict[int, list[int]]] = {}
-    stores: dict[str | None, int] = {}
+    stores: dict[str | None, int] = {}  # locations per region
     for loc in locations:
         stores[loc.region_id] = stores.get(loc.region_id, 0) + 1
         _sum(now.setdefault(loc.region_id, {}), counts.get((loc.id, True), ({}, 0))[0])
@@ -66,7 +68,7 @@ def regions(
             {
                 "id": rid,
                 "name": names.get(rid) if rid else None,
-                "stores": stores[rid],
+                "location_count": stores[rid],
                 **cur,
                 "previous": {"total": prev.total, "happy_index": prev.happy_index, "pct_positive": prev.pct_positive},
                 "change_index": _change(cur["happy_index"], prev.happy_index),

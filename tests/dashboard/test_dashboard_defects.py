@@ -237,14 +237,14 @@ def test_overview_compares_with_the_same_days_last_year_and_sums_up_each_region(
     sto = next(r for r in body["locations"] if r["id"] == "sto")
     assert sto["year_ago"] == {"total": 4, "happy_index": 0.0, "pct_positive": 0.0}
     assert sto["change_year_index"] == 100.0 and body["all"]["year_ago"]["total"] == 4
-    regions = {r["id"]: (r["name"], r["stores"], r["total"], r["happy_index"]) for r in body["regions"]}
+    regions = {r["id"]: (r["name"], r["location_count"], r["total"], r["happy_index"]) for r in body["regions"]}
     assert regions == {
         "east": ("Öst", 2, 4, 100.0),
         "west": ("Väst", 1, 4, 50.0),
         None: (None, 1, 0, None),
     }
     anna = get_json(client, "/api/overview", bearer(store, "manager", "anna"))
-    assert [r["id"] for r in anna["regions"]] == ["east"] and anna["regions"][0]["stores"] == 1
+    assert [r["id"] for r in anna["regions"]] == ["east"] and anna["regions"][0]["location_count"] == 1
 
 
 def test_defect_10_a_few_milliseconds_of_clock_skew_read_in_sync(hub: HubProcess, browser: Browser) -> None:

@@ -8,7 +8,7 @@
 
   function checks(box, items, kind) {
     box.replaceChildren(...items.map((x) => el("label", { class: "check" },
-      el("input", { type: "checkbox", name: kind, value: x.id }), " " + x.name)));
+      el("input", { type: "checkbox", name: kind, value: x.id }), ` ${kind === "region" ? t.region : t.location}: ${x.name}`)));
   }
 
   function checked(kind) { return [...form.querySelectorAll(`input[name=${kind}]:checked`)].map((c) => c.value); }

@@ -23,7 +23,7 @@
         el("td", { class: "num" }, fmt(r.happy_index, 1), r.is_low_n && r.total ? lowBadge() : null),
         el("td", { class: "num" }, change(r.change_index)),
         el("td", { class: "num", text: fmt(r.total) }),
-        el("td", { class: "num", text: fmt(r.stores) }))));
+        el("td", { class: "num", text: fmt(r.location_count) }))));
     }
 
     function draw() {
