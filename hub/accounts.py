@@ -19,7 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from feedback.ids import check_id
 from hub.access import ROLES, Principal
-from hub.errors import AccountError, InvalidToken, WeakPassword
+from hub.errors import AccountError, InvalidToken, UnknownUser, WeakPassword
 from hub.fleet.passwords import token_hash
 from hub.store import Store
 
@@ -57,8 +57,7 @@ def add_user(
     check_id(name, what="user name")
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}")
-    if not MIN_PASSWORD_LEN <= len(password) <= MAX_PASSWORD_LEN:
-        raise WeakPassword(f"a password needs {MIN_PASSWORD_LEN}-{MAX_PASSWORD_LEN} characters")
+    _check_password(password)
     locs, regions = list(location_ids), list(region_ids)
     for loc in locs:
         check_id(loc, what="location id")
@@ -79,6 +78,51 @@ def check_email(address: str) -> str:
     if not re.fullmatch(r"[^@\s<>,;]{1,64}@[^@\s<>,;]{1,255}", address) or "." not in address.rpartition("@")[2]:
         raise AccountError(f"--email {address[:80]!r} is not an e-mail address")
     return address
+
+
+def new_password() -> str:
+    """A fresh password for a new or reset account, shown once to the admin who asked for it."""
+    return secrets.token_urlsafe(12)
+
+
+def _check_password(password: str) -> None:
+    if not MIN_PASSWORD_LEN <= len(password) <= MAX_PASSWORD_LEN:
+        raise WeakPassword(f"password: a password needs {MIN_PASSWORD_LEN}-{MAX_PASSWORD_LEN} characters")
+
+
+def update_user(
+    store: Store,
+    name: str,
+    *,
+    role: str | None = None,
+    password: str | None = None,
+    is_disabled: bool | None = None,
+    location_ids: Iterable[str] | None = None,
+    region_ids: Iterable[str] | None = None,
+) -> None:
+    """Change a user's role, password, assignments or disabled flag; their sessions end.
+
+    :raises UnknownUser: no such user
+    :raises AccountError: a bad role, password or assignment, or the change would leave no enabled admin
+    """
+    user = store.accounts.find_user(name)
+    if user is None:
+        raise UnknownUser(f"no user {name[:80]!r}")
+    if role is not None and role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if password is not None:
+        _check_password(password)
+    stays_admin = (role or user.role) == "admin" and not (is_disabled if is_disabled is not None else user.is_disabled)
+    if not stays_admin and store.accounts.enabled_admins() == [name]:
+        raise AccountError(f"{name} is the only enabled admin: make another admin first")
+    store.accounts.update_user(
+        name,
+        role=role,
+        password_hash=_hasher.hash(password) if password is not None else None,
+        is_disabled=is_disabled,
+        location_ids=None if location_ids is None else [check_id(x, what="location id") for x in location_ids],
+        region_ids=None if region_ids is None else [check_id(x, what="region id") for x in region_ids],
+    )
 
 
 def principal_for_user(store: Store, user_id: str, role: str) -> Principal:
@@ -146,6 +190,9 @@ def principal_for_token(store: Store, token: str) -> Principal:
     row = store.accounts.find_token(token_hash(token))
     if row is None:
         raise InvalidToken("unknown token")
+    user = store.accounts.find_user(row.user_id) if row.user_id else None
+    if user is not None and user.is_disabled:
+        raise InvalidToken("this token's user is disabled")
     if row.role == "admin":
         return Principal(f"token:{row.id}", "admin", None)
     return Principal(row.user_id or f"token:{row.id}", row.role, store.accounts.manager_locations(row.user_id))

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 
 from feedback import __version__
 from hub.api import install_api
+from hub.changes import ChangeFeed
 from hub.clock import wall_ms
 from hub.config import HubConfig
 from hub.guard import install_guards
@@ -26,7 +27,7 @@ def create_app(config: HubConfig, *, now_ms: Callable[[], int] = wall_ms, run_se
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         open_store(config.db_path).close()  # create/migrate before anything reads
-        runtime = HubRuntime(config, metrics=metrics, now_ms=now_ms)
+        runtime = HubRuntime(config, metrics=metrics, now_ms=now_ms, changes=app.state.changes)
         if run_services:
             runtime.start()
         app.state.ingest = runtime.ingest
@@ -43,6 +44,7 @@ def create_app(config: HubConfig, *, now_ms: Callable[[], int] = wall_ms, run_se
     app = FastAPI(title="Feedback hub", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.config = config
     app.state.metrics = metrics
+    app.state.changes = ChangeFeed()  # ingest → open pages (GET /api/events)
     app.state.now_ms = now_ms
     app.state.ingest = None
     install_api(app)

@@ -56,22 +56,16 @@ def _wait_http(url: str, timeout_s: float) -> bool:
     return False
 
 
-def _organise(data: Path, broker_url: str) -> tuple[list[tuple[str, Path, float]], Path, str]:
-    """Create regions, locations, kiosks and users on first run.
-
-    Returns the simulated kiosks' configs, the touchscreen kiosk's config (its own id: one id is one seq
-    space, never shared by two outboxes) and the demo password.
-    """
+def _organise(data: Path, broker_url: str) -> tuple[list[tuple[str, Path, float]], str]:
+    """Create regions, locations, simulated kiosks and users on first run; returns the simulated kiosks' configs
+    and the demo password. The touchscreen kiosk is registered only when its window opens (:func:`_window_kiosk`),
+    so ``--no-window`` leaves no kiosk that never reports and shows as offline (issue 11, defect 9)."""
     dd = ["--data-dir", str(data)]
     configs: list[tuple[str, Path, float]] = []
     marker = data / "demo-organised.json"
     if marker.exists():
         saved = json.loads(marker.read_text())
-        return (
-            [(k, Path(p), m) for k, p, m in saved["kiosks"]],
-            Path(saved["window_kiosk"]),
-            saved["manager_password"],
-        )
+        return [(k, Path(p), m) for k, p, m in saved["kiosks"]], saved["manager_password"]
     for region, name in REGIONS.items():
         _run("hub", "region", "add", region, "--name", name, *dd)
     for region, loc, name, n, mood in ORGANISATION:
@@ -82,21 +76,6 @@ def _organise(data: Path, broker_url: str) -> tuple[list[tuple[str, Path, float]
             path = data / "kiosks" / f"{kid}.toml"
             _run("hub", "kiosk", "add", kid, "--location", loc, "--broker-url", broker_url, "--out", str(path), *dd)
             configs.append((kid, path, mood))
-    window_loc = ORGANISATION[0][1]
-    window_cfg = data / "kiosks" / f"{window_loc}-touch.toml"
-    _run(
-        "hub",
-        "kiosk",
-        "add",
-        f"{window_loc}-touch",
-        "--location",
-        window_loc,
-        "--broker-url",
-        broker_url,
-        "--out",
-        str(window_cfg),
-        *dd,
-    )
     password = secrets.token_urlsafe(9)
     _run(
         "hub",
@@ -116,12 +95,34 @@ def _organise(data: Path, broker_url: str) -> tuple[list[tuple[str, Path, float]
         json.dumps(
             {
                 "kiosks": [(k, str(p), m) for k, p, m in configs],
-                "window_kiosk": str(window_cfg),
                 "manager_password": password,
             }
         )
     )
-    return configs, window_cfg, password
+    return configs, password
+
+
+def _window_kiosk(data: Path, broker_url: str) -> Path:
+    """The touchscreen kiosk's config, registered on first use (its own id: one id is one seq space, never
+    shared by two outboxes)."""
+    window_loc = ORGANISATION[0][1]
+    window_cfg = data / "kiosks" / f"{window_loc}-touch.toml"
+    if not window_cfg.exists():
+        _run(
+            "hub",
+            "kiosk",
+            "add",
+            window_cfg.stem,
+            "--location",
+            window_loc,
+            "--broker-url",
+            broker_url,
+            "--out",
+            str(window_cfg),
+            "--data-dir",
+            str(data),
+        )
+    return window_cfg
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -157,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
-        configs, window_cfg, password = _organise(data, broker_url)
+        configs, password = _organise(data, broker_url)
         spawn(
             "hub",
             "hub",
@@ -217,6 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         window = ""
         if os.environ.get("DISPLAY") and not args.no_window:
+            window_cfg = _window_kiosk(data, broker_url)
             kid = window_cfg.stem
             spawn("kiosk-window", "kiosk", "run", "--config", str(window_cfg), "--windowed")
             window = (

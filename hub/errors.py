@@ -27,6 +27,10 @@ class UnknownUser(NotFound):
     pass
 
 
+class UnknownQuestion(NotFound):
+    """A report asked for a question the location never got an answer to."""
+
+
 class AlreadyExists(HubError):
     pass
 

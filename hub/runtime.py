@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from hub.alerts.delivery import Senders, parse_smtp_url
 from hub.alerts.service import AlertService
+from hub.changes import ChangeFeed
 from hub.config import HubConfig, MqttEndpoint
 from hub.fleet.addresses import record_served
 from hub.fleet.broker import (
@@ -33,8 +34,11 @@ log = logging.getLogger(__name__)
 
 
 class HubRuntime:
-    def __init__(self, config: HubConfig, *, metrics: Metrics, now_ms: Callable[[], int]) -> None:
+    def __init__(
+        self, config: HubConfig, *, metrics: Metrics, now_ms: Callable[[], int], changes: ChangeFeed | None = None
+    ) -> None:
         self.config = config
+        self.changes = changes
         self.metrics = metrics
         self.now_ms = now_ms
         self.broker: ManagedBroker | None = None
@@ -82,6 +86,7 @@ class HubRuntime:
                 metrics=self.metrics,
                 now_ms=self.now_ms,
                 tap_limit=cfg.tap_limit,
+                on_stored=self.changes.publish if self.changes is not None else None,
             )
             self.ingest.start()
             self.publisher = ConfigPublisher(endpoint=endpoint, client_id=f"{cfg.client_id}-config", now_ms=self.now_ms)

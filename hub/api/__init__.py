@@ -4,12 +4,28 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from hub.api import alerts, dashboard, exports, fleet, locations, ops, sign_ins
+from hub.api import (
+    alerts,
+    audit,
+    dashboard,
+    events,
+    exports,
+    fleet,
+    kiosk_settings,
+    kiosks,
+    locations,
+    ops,
+    organisation,
+    sign_ins,
+    users,
+)
 from hub.api.errors import install_error_handlers
 
 
 def install_api(app: FastAPI) -> None:
     """Add every API router and the error handlers to ``app``."""
-    for module in (ops, locations, fleet, dashboard, exports, sign_ins, alerts):
+    routers = (ops, locations, fleet, dashboard, exports, events, sign_ins, alerts)
+    administration = (organisation, kiosks, users, kiosk_settings, audit)
+    for module in (*routers, *administration):
         app.include_router(module.router)
     install_error_handlers(app)

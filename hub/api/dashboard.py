@@ -30,8 +30,11 @@ from hub.api.deps import (
     selected_locations,
     visible_location,
 )
+from hub.errors import UnknownQuestion
 from hub.fleet.misuse_rule import set_response_interval as set_response_interval_everywhere
 from hub.reports import location as location_report
+from hub.reports import questions as question_report
+from hub.reports import regions as region_report
 from hub.reports import scoring
 from hub.reports.localtime import today
 
@@ -73,12 +76,26 @@ def overview(
     include_misuse: MisuseQ = False,
     region: RegionQ = None,
 ) -> JSONResponse:
-    """Every permitted location: Happy Index, % positive, responses, change vs the previous period, few-answers
-    flag (``is_low_n``, below ``min_n``); ``all`` sums them up."""
+    """Every permitted location: Happy Index, % positive, responses, change vs the previous period and vs the same
+    days last year (``year_ago``), few-answers flag (``is_low_n``, below ``min_n``); ``all`` sums them up;
+    ``regions`` summarises per region."""
     locs = selected_locations(store, who, None, region)
     period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
     body = scoring.overview(store, locs, period.days, period.previous, include_misuse=include_misuse)
-    return JSONResponse({"period": period.as_dict(), **body})
+    last_year = region_report.year_ago(store, locs, period.days, include_misuse=include_misuse)
+    for row in body["locations"]:
+        row["year_ago"] = last_year["by_location"][row["id"]]
+        row["change_year_index"] = _change(row["happy_index"], row["year_ago"]["happy_index"])
+    body["all"]["year_ago"] = last_year["all"]
+    body["all"]["change_year_index"] = _change(body["all"]["happy_index"], last_year["all"]["happy_index"])
+    body["regions"] = region_report.regions(store, locs, period.days, period.previous, include_misuse=include_misuse)
+    ago = region_report.year_ago_of(period.days)
+    dates = {"year_ago_from": ago.first.isoformat(), "year_ago_to": ago.last.isoformat()}
+    return JSONResponse({"period": {**period.as_dict(), **dates}, **body})
+
+
+def _change(now: float | None, before: float | None) -> float | None:
+    return None if now is None or before is None else round(now - before, 1)
 
 
 @router.get("/compare", response_class=JSONResponse, responses=models.doc(models.Compare))
@@ -113,14 +130,44 @@ def location_page(
     to: ToQ = None,
     include_misuse: MisuseQ = False,
     granularity: Annotated[str, Query(pattern="^(day|week)$", description="trend per day or week")] = "day",
+    question: Annotated[
+        str | None, Query(max_length=64, description="only the answers to this question id (summary, trend, heatmap)")
+    ] = None,
 ) -> JSONResponse:
     """One location: summary with change, trend with counts per face, hour × weekday heatmap (local time),
-    per-kiosk breakdown and follow-up reasons of unhappy answers."""
+    per-kiosk breakdown and follow-up reasons of unhappy answers; the questions asked in the range (id, texts per
+    language with history, first and last day) and, when more than one was asked, the trend per question."""
     loc = visible_location(store, who, location_id)
     period = period_for(today(loc.timezone, request.app.state.now_ms()), range_, from_, to)
     body = location_report.report(
         store, loc, period.days, period.previous, granularity=granularity, include_misuse=include_misuse
     )
+    asked = question_report.asked(store, loc.id, period.days, include_misuse=include_misuse)
+    body["questions"] = asked
+    body["question"] = question
+    body["trend_by_question"] = (
+        question_report.trend_by_question(
+            store, loc.id, period.days, granularity=granularity, include_misuse=include_misuse
+        )
+        if len(asked) > 1 and question is None
+        else {}
+    )
+    if question is not None:
+        if not store.questions.was_asked(loc.id, question):
+            raise UnknownQuestion(f"question: {loc.id} never got an answer to {question[:64]!r}")
+        narrowed = question_report.narrowed(
+            store,
+            loc.id,
+            period.days,
+            period.previous,
+            question=question,
+            granularity=granularity,
+            include_misuse=include_misuse,
+        )
+        narrowed["summary"]["misuse_excluded"] = (
+            0 if include_misuse else question_report.misuse_of(store, loc.id, period.days, question=question)
+        )
+        body.update(narrowed)
     return JSONResponse({"period": period.as_dict(), **body})
 
 

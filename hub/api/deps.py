@@ -6,7 +6,7 @@ import threading
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -22,6 +22,7 @@ from hub.store.records import Location
 
 _local = threading.local()
 MAX_IDS = 2000
+ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"  # feedback.ids: what may travel in topics and broker usernames
 
 
 def get_store(request: Request) -> Store:
@@ -67,6 +68,11 @@ def require_csrf(request: Request) -> None:
     session = getattr(request.state, "session", None)
     if session is not None and not csrf_matches(session.csrf, request.headers.get("x-csrf-token")):
         raise HTTPException(403, "missing or wrong X-CSRF-Token header")
+
+
+def audit(request: Request, store: Store, who: Principal, action: str, target: str, **detail: Any) -> None:
+    """Record an administrative change in the audit log (``detail``: what changed, never a secret)."""
+    store.audit.record(actor=who.name, action=action, target=target, detail=detail, now_ms=request.app.state.now_ms())
 
 
 def visible_location(store: Store, who: Principal, location_id: str) -> Location:

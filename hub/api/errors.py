@@ -10,6 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
+from feedback.ids import InvalidId
 from hub.errors import AlreadyExists, HubError, Invalid, InvalidToken, NotFound
 
 STATUS: list[tuple[type[HubError], int]] = [
@@ -51,6 +52,12 @@ async def validation_failed(request: Request, exc: Exception) -> Response:
     return JSONResponse(status_code=422, content={"detail": _finite(jsonable_encoder(exc.errors()))})
 
 
+async def invalid_id(request: Request, exc: Exception) -> Response:
+    """An id outside ``[a-z0-9-]`` that reached the library (the routes' own patterns catch most)."""
+    return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(HubError, hub_error)
+    app.add_exception_handler(InvalidId, invalid_id)
     app.add_exception_handler(RequestValidationError, validation_failed)

@@ -23,17 +23,17 @@ def list_kiosks(store: StoreDep, who: CurrentPrincipal) -> list[dict[str, Any]]:
 
 @router.get("/fleet", response_class=JSONResponse, responses=models.doc(models.Fleet))
 def fleet(request: Request, store: StoreDep, who: CurrentPrincipal) -> JSONResponse:
-    """Every permitted kiosk: online/offline (offline too when silent for 5 minutes), last seen, outbox backlog
-    and version (from its last online status), clock skew (kiosk clock minus hub clock, ms, from its latest
-    live status), and whether it sent taps far above a person's rate within the last hour (``is_flagged``);
-    offline first."""
+    """Every permitted kiosk in service (retired ones left out), with its friendly name: online/offline (offline
+    too when silent for 5 minutes), last seen, outbox backlog and version (from its last online status), clock
+    skew (kiosk clock minus hub clock, ms, from its latest live status), and whether it sent taps far above a
+    person's rate within the last hour (``is_flagged``); offline first."""
     now = request.app.state.now_ms()
     names = {loc.id: loc.name for loc in store.registry.locations()}
     skews = store.ops.clock_skews()
     last_online = store.ops.last_online_statuses()
     out = []
     for k in store.registry.kiosks():
-        if not who.may_see(k["location_id"]):
+        if not who.may_see(k["location_id"]) or k["is_retired"]:
             continue
         # an offline kiosk's own status is its will (state only): show what it last said while online
         status = {**last_online.get(k["id"], {}), **(k["status"] or {})}
@@ -42,6 +42,7 @@ def fleet(request: Request, store: StoreDep, who: CurrentPrincipal) -> JSONRespo
         out.append(
             {
                 "id": k["id"],
+                "name": k["name"],
                 "location_id": k["location_id"],
                 "location_name": names.get(k["location_id"]),
                 "state": "disabled"

@@ -31,12 +31,19 @@ class Period(Doc):
     to: str = Field(description="last local day (inclusive)")
     previous_from: str
     previous_to: str
+    is_partial: bool = Field(description="the range reaches today, which is not over: its numbers are so far")
+    is_future: bool = Field(description="the range starts after today: no answers can be in it yet")
 
 
 class PreviousScore(Doc):
     total: int
     happy_index: float | None
     pct_positive: float | None
+
+
+class OverviewPeriod(Period):
+    year_ago_from: str = Field(description="first day of the same period a year earlier")
+    year_ago_to: str
 
 
 class OverviewRow(ScoreFields):
@@ -48,19 +55,32 @@ class OverviewRow(ScoreFields):
     previous: PreviousScore
     change_index: float | None = Field(description="Happy Index points against the previous period")
     change_pct_positive: float | None
+    year_ago: PreviousScore = Field(description="the same days a year earlier")
+    change_year_index: float | None = Field(description="Happy Index points against the same days last year")
 
 
 class OverviewAll(ScoreFields):
     previous: PreviousScore
     change_index: float | None
+    year_ago: PreviousScore
+    change_year_index: float | None
+
+
+class RegionRow(ScoreFields):
+    id: str | None = Field(description="null: the stores without a region")
+    name: str | None
+    location_count: int = Field(description="stores in the region that the caller sees")
+    previous: PreviousScore
+    change_index: float | None
 
 
 class Overview(Doc):
-    period: Period
+    period: OverviewPeriod
     min_n: int
     include_misuse: bool
     locations: list[OverviewRow]
     all: OverviewAll
+    regions: list[RegionRow] = Field(description="a summary per region of the stores shown")
 
 
 class CompareRow(ScoreFields):
@@ -87,10 +107,12 @@ class HeatCell(Doc):
     hour: int = Field(description="local hour 0-23")
     total: int
     happy_index: float | None
+    is_thin: bool = Field(description="fewer than 10 answers: the page shows the count, not the index")
 
 
 class KioskRow(ScoreFields):
     id: str
+    name: str | None = Field(description="friendly name set by an admin (shown instead of the id)")
     is_here_now: bool = Field(description="false: the kiosk answered here but stands elsewhere now")
     is_online: bool | None
     last_seen_ms: int | None
@@ -123,6 +145,21 @@ class Summary(ScoreFields):
     change_index: float | None
 
 
+class QuestionText(Doc):
+    language: str
+    text: str
+    since_ms: int = Field(description="from when the kiosk settings asked it in these words")
+
+
+class QuestionInfo(Doc):
+    id: str
+    texts: dict[str, str] = Field(description="latest text per language (empty: the kiosks' built-in text)")
+    history: list[QuestionText]
+    first_day: str = Field(description="first local day it was answered in the range")
+    last_day: str
+    total: int
+
+
 class Report(Doc):
     period: Period
     location: LocationInfo
@@ -134,10 +171,16 @@ class Report(Doc):
     heatmap: list[HeatCell]
     kiosks: list[KioskRow]
     reasons: Reasons
+    questions: list[QuestionInfo] = Field(description="the questions answered in the range, first asked first")
+    question: str | None = Field(description="the question the summary, trend and heatmap are narrowed to")
+    trend_by_question: dict[str, list[TrendPoint]] = Field(
+        description="with more than one question in the range: one trend per question id (never blended)"
+    )
 
 
 class FleetKiosk(Doc):
     id: str
+    name: str | None = Field(description="friendly name set by an admin (shown instead of the id)")
     location_id: str
     location_name: str | None
     state: str = Field(description="online | offline | never | disabled")

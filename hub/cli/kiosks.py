@@ -11,7 +11,7 @@ from typing import Any
 
 from hub.cli.common import add_data_dir
 from hub.fleet.addresses import for_new_kiosk
-from hub.fleet.kiosks import check_new_kiosk, register_kiosk
+from hub.fleet.kiosks import check_new_kiosk, kiosk_config_text, register_kiosk
 from hub.fleet.pki import KioskCA
 from hub.store import Store
 
@@ -73,39 +73,3 @@ def run_kiosk(args: argparse.Namespace, store: Store, now: int) -> None:
         print(f"kiosk {args.id} {args.action}d", file=sys.stderr)
     else:
         print(json.dumps(reg.kiosks(), indent=2))
-
-
-def kiosk_config_text(
-    kiosk_id: str, location_id: str, broker_url: str, password: str, *, tls_pems: tuple[str, str, str] | None = None
-) -> str:
-    """The kiosk's TOML file; with ``tls_pems`` (CA, client cert, client key) the PEMs are embedded."""
-    tls = ""
-    if tls_pems is not None:
-        ca_pem, cert_pem, key_pem = (pem.strip() for pem in tls_pems)
-        tls = f"""# TLS: trust only the hub's kiosk CA; this kiosk's client certificate and its private key.
-ca_pem = '''
-{ca_pem}'''
-cert_pem = '''
-{cert_pem}'''
-key_pem = '''
-{key_pem}'''
-"""
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"""# Kiosk configuration written by `python -m hub kiosk add` on {stamp}.
-# It holds this kiosk's broker password: keep it readable by the kiosk's user only.
-
-[kiosk]
-id = "{kiosk_id}"
-location = "{location_id}"
-
-[broker]
-url = "{broker_url}"
-username = "{kiosk_id}"
-password = "{password}"
-{tls}
-[ui]
-faces = 4
-language = "sv"
-languages = ["sv", "en"]
-followup_faces = [0, 1]
-"""

@@ -101,11 +101,13 @@ def run_serve(args: argparse.Namespace) -> int:
         alert_interval_s=args.alert_interval_s,
         public_url=args.public_url,
     )
+    # open event streams (GET /api/events) never end by themselves: on shutdown they get 3 s, then are closed
     uvicorn.run(
         create_app(config),
         host=config.http_host,
         port=config.http_port,
         log_level=args.log_level,
         server_header=False,  # no "Server: uvicorn" banner
+        timeout_graceful_shutdown=3,
     )
     return 0

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.errors import InvalidSettings
-from hub.fleet.misuse_rule import recompute
+from hub.fleet.misuse_rule import recompute_for_scope
 from hub.fleet.settings import RemoteSettings, merge, parse_assignments
 from hub.store import Store
 
@@ -63,19 +63,16 @@ def _scope_of(args: argparse.Namespace) -> tuple[str, str]:
     return "kiosk", args.kiosk
 
 
-def _recompute_misuse(store: Store, scope: str, scope_id: str | None, interval_s: float) -> None:
+def _recompute_misuse(store: Store, scope: str, scope_id: str, interval_s: float) -> None:
     """The hub's reports follow the same rule as the kiosks: re-flag stored taps."""
     if scope == "kiosk":
         print(
             "note: reports use each location's interval; set it for the location to re-flag stored taps",
             file=sys.stderr,
         )
-        return
-    ids = [scope_id] if scope == "location" and scope_id else [loc.id for loc in store.registry.locations()]
-    for location_id in ids:
-        done = recompute(store, location_id, interval_s=interval_s)
+    for done in recompute_for_scope(store, scope, scope_id, interval_s=interval_s):
         print(
-            f"location {location_id}: {done.ratings} stored taps re-flagged under {interval_s:g} s"
+            f"location {done.location_id}: {done.ratings} stored taps re-flagged under {interval_s:g} s"
             f" ({done.misuse} misuse, {done.changed} changed)",
             file=sys.stderr,
         )

@@ -1,7 +1,9 @@
-"""Registering kiosks: a fresh broker password (kept only as a hash) and the quarantine promoted."""
+"""Registering kiosks: a fresh broker password (kept only as a hash), the quarantine promoted, and the kiosk's
+config file (written once, by ``hub kiosk add`` or ``POST /api/kiosks``: the hub keeps no copy of the password)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from feedback.ids import check_id
@@ -38,3 +40,45 @@ def register_kiosk(store: Store, kiosk_id: str, *, location_id: str, now_ms: int
     store.registry.add_kiosk(kiosk_id, location_id=location_id, password_hash=mosquitto_hash(password), now_ms=now_ms)
     promoted = store.ledger.promote_quarantine(kiosk_id, now_ms=now_ms)
     return Registered(kiosk_id, password, promoted)
+
+
+def kiosk_config_text(
+    kiosk_id: str,
+    location_id: str,
+    broker_url: str,
+    password: str,
+    *,
+    tls_pems: tuple[str, str, str] | None = None,
+    written_by: str = "`python -m hub kiosk add`",
+) -> str:
+    """The kiosk's TOML file; with ``tls_pems`` (CA, client cert, client key) the PEMs are embedded."""
+    tls = ""
+    if tls_pems is not None:
+        ca_pem, cert_pem, key_pem = (pem.strip() for pem in tls_pems)
+        tls = f"""# TLS: trust only the hub's kiosk CA; this kiosk's client certificate and its private key.
+ca_pem = '''
+{ca_pem}'''
+cert_pem = '''
+{cert_pem}'''
+key_pem = '''
+{key_pem}'''
+"""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"""# Kiosk configuration written by {written_by} on {stamp}.
+# It holds this kiosk's broker password: keep it readable by the kiosk's user only.
+
+[kiosk]
+id = "{kiosk_id}"
+location = "{location_id}"
+
+[broker]
+url = "{broker_url}"
+username = "{kiosk_id}"
+password = "{password}"
+{tls}
+[ui]
+faces = 4
+language = "sv"
+languages = ["sv", "en"]
+followup_faces = [0, 1]
+"""

@@ -86,6 +86,13 @@ class RemoteSettings:
         kiosk = self.store.registry.kiosk(kiosk_id)
         return self._effective(kiosk.id, kiosk.location_id, {})
 
+    def effective_at(self, scope: str, scope_id: str = "") -> dict[str, Any]:
+        """What a kiosk in this scope would get (for a location: a kiosk with no settings of its own)."""
+        self._check_scope(scope, scope_id)
+        if scope == "kiosk":
+            return self.effective(scope_id)
+        return self._effective("", scope_id if scope == "location" else "", {})
+
     def _effective(
         self, kiosk_id: str, location_id: str, override: Mapping[tuple[str, str], dict[str, Any]]
     ) -> dict[str, Any]:
@@ -128,7 +135,16 @@ class RemoteSettings:
             validate(self._effective("", loc, override), what=what)
         self.store.settings.put(scope, scope_id, _canonical(new), now_ms=now_ms)
         self.plan(now_ms=now_ms)
+        self._remember_question(scope, scope_id, now_ms=now_ms)
         return new
+
+    def _remember_question(self, scope: str, scope_id: str, *, now_ms: int) -> None:
+        """Keep the history of each question's texts: the question the scope now asks, in its words."""
+        effective = self.effective_at(scope, scope_id)
+        texts = effective.get("questions")
+        if isinstance(texts, dict) and texts:
+            qid = str(effective.get("question_id", "q1"))
+            self.store.questions.record_texts(qid, {str(k): str(v) for k, v in texts.items()}, now_ms=now_ms)
 
     def plan(self, *, now_ms: int) -> int:
         """Give every kiosk whose effective settings changed a new version; return how many changed."""
@@ -142,3 +158,18 @@ class RemoteSettings:
 
     def status(self, *, kiosk_id: str | None = None) -> list[dict[str, Any]]:
         return self.store.settings.status(kiosk_id=kiosk_id)
+
+
+def rollout_state(row: dict[str, Any]) -> str:
+    """Where a kiosk's latest settings version stands: ``none`` (never planned), ``planned``, ``published``
+    (sent, not yet confirmed), ``applied`` or ``refused`` (the kiosk said why: ``refused_reason``)."""
+    version = row.get("version")
+    if not version:
+        return "none"
+    if row.get("applied_version") == version:
+        return "applied"
+    if row.get("refused_version") == version:
+        return "refused"
+    if row.get("published_version") == version:
+        return "published"
+    return "planned"

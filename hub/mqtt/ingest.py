@@ -73,9 +73,11 @@ class Ingest:
         metrics: Metrics,
         now_ms: Callable[[], int],
         tap_limit: TapLimit | None = None,
+        on_stored: Callable[[set[str]], None] | None = None,
     ) -> None:
         self.open_store = open_store
         self.tap_limit = tap_limit or TapLimit()
+        self.on_stored = on_stored  # told, after each commit, which locations got new ratings
         self.endpoint = endpoint
         self.metrics = metrics
         self.now_ms = now_ms
@@ -238,6 +240,9 @@ class Ingest:
             self._client.publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(ack), qos=1)
         for kiosk_id, refusal in outcome.refusals:
             self._client.publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(refusal), qos=1)
+        if outcome.stored and self.on_stored is not None:
+            kiosks = (store.registry.find_kiosk(kid) for kid in outcome.acks)
+            self.on_stored({k.location_id for k in kiosks if k is not None})
 
     def _handle_status(self, store: Store, kiosk_id: str, status: p.Status, m: _Msg) -> None:
         reply = self._writer.retry(

@@ -17,6 +17,7 @@ from hub.reports.scoring import MIN_RESPONSES, main_scale, period_counts, scored
 from hub.store import Store
 
 GRANULARITIES = ("day", "week")
+THIN_CELL = 10  # a heatmap cell with fewer answers shows its count, not an index that 1-2 taps could make 100
 
 
 def _bucket(day: str, granularity: str) -> str:
@@ -41,7 +42,8 @@ def trend(
 
 
 def heatmap(store: Store, location_id: str, days: DayRange, *, include_misuse: bool) -> list[dict[str, Any]]:
-    """Cells ``{weekday 1-7 (ISO, Monday first), hour 0-23, total, happy_index}`` that have answers."""
+    """Cells ``{weekday 1-7 (ISO, Monday first), hour 0-23, total, happy_index, is_thin}`` that have answers;
+    ``is_thin``: fewer than ``THIN_CELL`` answers, too few for the index to mean anything."""
     rows = store.reads.hour_cells(location_id, days.first, days.last, include_misuse=include_misuse)
     cells: dict[tuple[int, int], dict[int, list[int]]] = {}
     for weekday, hour, scale, face, n in rows:
@@ -49,7 +51,15 @@ def heatmap(store: Store, location_id: str, days: DayRange, *, include_misuse: b
     out = []
     for (weekday, hour), by_scale in sorted(cells.items()):
         s = score(by_scale)
-        out.append({"weekday": weekday, "hour": hour, "total": s.total, "happy_index": s.happy_index})
+        out.append(
+            {
+                "weekday": weekday,
+                "hour": hour,
+                "total": s.total,
+                "happy_index": s.happy_index,
+                "is_thin": s.total < THIN_CELL,
+            }
+        )
     return out
 
 
@@ -63,9 +73,11 @@ def kiosks(store: Store, location_id: str, days: DayRange, *, include_misuse: bo
     out = []
     for kiosk_id in sorted(set(per) | set(here)):
         state = here.get(kiosk_id)
+        known = store.registry.find_kiosk(kiosk_id)
         out.append(
             {
                 "id": kiosk_id,
+                "name": known.name if known else None,
                 **scored(per.get(kiosk_id, {})),
                 "is_here_now": state is not None,
                 "is_online": bool(state[2]) if state else None,

@@ -1,7 +1,10 @@
 """Date ranges the dashboard offers: presets resolved against a local "today", custom days, previous periods.
 
 Days are local calendar days; a range is applied to each location's own ``local_day``. The previous period
-is the same number of days right before the range (for "this month" on the 10th: the 10 days before the 1st).
+is the same number of days right before the range, except for the month presets, which compare like with like:
+"last month" with the whole calendar month before it, "this month" on the 10th with the 1st-10th of the month
+before (issue 11, defect 10). A range that reaches today is partial (``is_partial``): today is not over yet.
+A range that starts after today is flagged ``is_future`` (pages say so instead of showing an empty period).
 """
 
 from __future__ import annotations
@@ -40,14 +43,18 @@ class Period:
     preset: str
     days: DayRange
     previous: DayRange
+    is_partial: bool = False  # the range reaches today, which is not over yet
+    is_future: bool = False  # the range starts after today: no answers can be in it yet
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict[str, str | bool]:
         return {
             "preset": self.preset,
             "from": self.days.first.isoformat(),
             "to": self.days.last.isoformat(),
             "previous_from": self.previous.first.isoformat(),
             "previous_to": self.previous.last.isoformat(),
+            "is_partial": self.is_partial,
+            "is_future": self.is_future,
         }
 
 
@@ -93,6 +100,17 @@ def previous_of(days: DayRange) -> DayRange:
     return DayRange(days.first - timedelta(days=n), days.first - timedelta(days=1))
 
 
+def previous_month_of(days: DayRange) -> DayRange:
+    """For a range starting on the 1st: the same days of the month before (a whole month for a whole month,
+    the 1st to the same day — or that month's last — for a month so far)."""
+    before_last = days.first - timedelta(days=1)
+    before_first = _month_start(before_last)
+    is_whole_month = (days.last + timedelta(days=1)).day == 1
+    if is_whole_month:
+        return DayRange(before_first, before_last)
+    return DayRange(before_first, before_first.replace(day=min(days.last.day, before_last.day)))
+
+
 def resolve(
     *,
     today: date,
@@ -109,7 +127,10 @@ def resolve(
         if first is None or last is None:
             raise BadRange("a custom range needs both 'from' and 'to'")
         days = DayRange(parse_day(first, "from"), parse_day(last, "to"))
-        return Period("custom", days, previous_of(days))
+        is_future = days.first > today
+        is_partial = days.last >= today and not is_future
+        return Period("custom", days, previous_of(days), is_partial=is_partial, is_future=is_future)
     name = preset or default
     days = preset_days(name, today)
-    return Period(name, days, previous_of(days))
+    previous = previous_month_of(days) if name in ("this_month", "last_month") else previous_of(days)
+    return Period(name, days, previous, is_partial=days.last >= today)

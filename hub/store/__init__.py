@@ -9,6 +9,8 @@
 - ``sign_ins``: failed sign-ins by client and name (the login throttle's state, the admins' view).
 - ``alerts``: alert rules, alerts and their history, the facts they are evaluated on; ``deliveries``: the
   e-mail/webhook queue, reports sent, users' contact details and alert settings.
+- ``audit``: the audit log of administrative changes (who, what, when);
+- ``questions``: question texts per language with history, and counts per question (from the raw ratings).
 
 Engines are siblings under this package, each keeping its own SQL (``hub.store.sqlite`` is the embedded default).
 """

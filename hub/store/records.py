@@ -25,6 +25,27 @@ class Kiosk:
     id: str
     location_id: str
     is_disabled: bool = False
+    name: str | None = None  # the friendly name people see instead of the id
+    is_retired: bool = False  # taken out of service for good: disabled, hidden from the fleet, its data kept
+
+
+@dataclass(frozen=True, slots=True)
+class LocationHours:
+    """A location's opening hours as stored: ``week`` keyed by ISO weekday ("1".."7") -> ``[open, close]`` whole
+    local hours or ``None`` (closed); ``exceptions``: dated overrides ``{"date", "hours", "note"}``."""
+
+    week: dict[str, list[int] | None]
+    exceptions: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at_ms: int
+    actor: str
+    action: str
+    target: str
+    detail: dict[str, Any]
 
 
 @dataclass(slots=True)

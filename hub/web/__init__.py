@@ -11,13 +11,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from hub.web import alert_pages, pages
+from hub.web import admin_pages, alert_pages, pages
 
 
 def install_dashboard(app: FastAPI) -> None:
     """Add the dashboard's pages and static files to ``app``."""
     app.include_router(pages.router)
     app.include_router(alert_pages.router)
+    app.include_router(admin_pages.router)
     app.mount("/static", StaticFiles(directory=str(pages.HERE / "static")), name="static")
 
     async def to_login(request: Request, exc: Exception) -> Response:

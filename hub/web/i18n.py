@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hub.web.admin_strings import ADMIN_PAIRS
 from hub.web.alert_i18n import ALERT_PAIRS
 
 LANGUAGES = ("sv", "en")
@@ -63,8 +64,8 @@ _PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
     "distribution": ("Fördelning per ansikte", "Answers per face"),
     "heatmap": ("När på veckan", "When in the week"),
     "heatmap_hint": (
-        "Nöjdhetsindex per timme och veckodag, lokal tid ({tz}). Grått = stängt.",
-        "Happy Index per hour and weekday, local time ({tz}). Grey = closed.",
+        "Nöjdhetsindex och antal svar per timme och veckodag, lokal tid ({tz}).",
+        "Happy Index and number of answers per hour and weekday, local time ({tz}).",
     ),
     "hour": ("Timme", "Hour"),
     "kiosks": ("Terminaler", "Kiosks"),
@@ -95,6 +96,7 @@ _PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
         "Recomputed: {misuse} of {ratings} taps now count as misuse.",
     ),
     "misuse_excluded": ("{n} tryck räknade som missbruk är borttagna.", "{n} taps counted as misuse left out."),
+    "misuse_excluded_one": ("1 tryck räknat som missbruk är borttaget.", "1 tap counted as misuse left out."),
     "timezone": ("Tidszon", "Time zone"),
     "ranking": ("Rangordning", "Ranking"),
     "rank": ("Plats", "Rank"),
@@ -155,6 +157,7 @@ _PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
     "reason_waiting": ("Väntetid", "Waiting time"),
 }
 
+_PAIRS.update(ADMIN_PAIRS)
 STRINGS: dict[str, dict[str, str]] = {
     lang: {key: pair[i] for key, pair in {**_PAIRS, **ALERT_PAIRS}.items()} for i, lang in enumerate(LANGUAGES)
 }

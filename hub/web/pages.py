@@ -32,7 +32,8 @@ from hub.web.session_middleware import SESSION_COOKIE, cookie_value
 
 HERE = Path(__file__).resolve().parent
 LOGIN_CSRF_COOKIE = "hub_login_csrf"
-POLL_INTERVAL_MS = 5000
+POLL_INTERVAL_MS = 5000  # pages without pushed updates (Kiosks) and the benchmark's polling baseline
+FALLBACK_POLL_MS = 60_000  # pages with pushed updates (server-sent events) still reload this often
 SWAGGER = "/static/vendor/swagger-ui-5.35.0"
 templates = Jinja2Templates(directory=str(HERE / "templates"))
 router = APIRouter(include_in_schema=False)
@@ -83,6 +84,7 @@ def render(
         "lang": lang,
         "t": STRINGS[lang],
         "poll_ms": POLL_INTERVAL_MS,
+        "fallback_poll_ms": FALLBACK_POLL_MS,
         "presets": list(ranges.PRESETS),
         "csrf": session.csrf if session else None,
         **(data or {}),

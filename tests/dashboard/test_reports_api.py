@@ -23,6 +23,10 @@ def test_overview_totals_index_and_ci_match_the_ingested_faces(store: Store, cli
         "to": "2026-04-10",
         "previous_from": "2026-03-28",
         "previous_to": "2026-04-03",
+        "is_partial": True,
+        "is_future": False,
+        "year_ago_from": "2025-04-04",
+        "year_ago_to": "2025-04-10",
     }
     rows = {r["id"]: r for r in body["locations"]}
     assert set(rows) == {"sto", "upp", "gbg", "nyc"}
@@ -127,7 +131,7 @@ def test_location_in_another_zone_uses_its_own_local_day(store: Store, client: T
         client, "/api/locations/nyc/report", bearer(store, "admin"), **{"from": "2026-04-09", "to": "2026-04-09"}
     )
     assert body["summary"]["total"] == 1 and body["heatmap"] == [
-        {"weekday": 4, "hour": 21, "total": 1, "happy_index": 100.0}
+        {"weekday": 4, "hour": 21, "total": 1, "happy_index": 100.0, "is_thin": True}
     ]
 
 

@@ -15,10 +15,12 @@ from hub.store.records import Incoming, Outcome, Recomputed
 from hub.store.sqlite import ledger, rollups, statuses
 from hub.store.sqlite.accounts import Accounts
 from hub.store.sqlite.alerts import Alerts
+from hub.store.sqlite.audit import AuditLog
 from hub.store.sqlite.connection import connect, immediate, unavailable_when_busy
 from hub.store.sqlite.deliveries import Deliveries
 from hub.store.sqlite.exports import Exports
 from hub.store.sqlite.ops import Ops
+from hub.store.sqlite.questions import Questions
 from hub.store.sqlite.reads import Reads
 from hub.store.sqlite.registry import Registry
 from hub.store.sqlite.schema import migrate
@@ -88,6 +90,8 @@ class SqliteStore:
         self.sign_ins = SignIns(self.conn)
         self.alerts = Alerts(self.conn)
         self.deliveries = Deliveries(self.conn)
+        self.audit = AuditLog(self.conn)
+        self.questions = Questions(self.conn)
 
     def close(self) -> None:
         self.conn.close()

@@ -55,6 +55,51 @@ class Accounts:
             )
             conn.execute("DELETE FROM sessions WHERE user_id = ?", (name,))  # a changed account logs in afresh
 
+    def update_user(
+        self,
+        name: str,
+        *,
+        role: str | None = None,
+        password_hash: str | None = None,
+        is_disabled: bool | None = None,
+        location_ids: Iterable[str] | None = None,
+        region_ids: Iterable[str] | None = None,
+    ) -> None:
+        """Change what is given (``None`` leaves it); assignments given replace the old ones. Sessions end.
+
+        :raises AccountError: an assigned location or region does not exist (nothing changed)
+        """
+        conn = self.conn
+        for loc in location_ids or ():
+            if conn.execute("SELECT 1 FROM locations WHERE id = ?", (loc,)).fetchone() is None:
+                raise AccountError(f"location_ids: no location {loc!r}")
+        for reg in region_ids or ():
+            if conn.execute("SELECT 1 FROM regions WHERE id = ?", (reg,)).fetchone() is None:
+                raise AccountError(f"region_ids: no region {reg!r}")
+        with immediate(conn):
+            if role is not None:
+                conn.execute("UPDATE users SET role = ? WHERE id = ?", (role, name))
+            if password_hash is not None:
+                conn.execute("UPDATE users SET password_hash = ? WHERE id = ?", (password_hash, name))
+            if is_disabled is not None:
+                conn.execute("UPDATE users SET is_disabled = ? WHERE id = ?", (int(is_disabled), name))
+            if location_ids is not None:
+                conn.execute("DELETE FROM user_locations WHERE user_id = ? AND location_id IS NOT NULL", (name,))
+                conn.executemany(
+                    "INSERT OR IGNORE INTO user_locations (user_id, location_id) VALUES (?, ?)",
+                    [(name, loc) for loc in location_ids],
+                )
+            if region_ids is not None:
+                conn.execute("DELETE FROM user_locations WHERE user_id = ? AND region_id IS NOT NULL", (name,))
+                conn.executemany(
+                    "INSERT OR IGNORE INTO user_locations (user_id, region_id) VALUES (?, ?)",
+                    [(name, reg) for reg in region_ids],
+                )
+            conn.execute("DELETE FROM sessions WHERE user_id = ?", (name,))  # a changed account logs in afresh
+
+    def enabled_admins(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT id FROM users WHERE role = 'admin' AND is_disabled = 0")]
+
     def users(self) -> list[dict[str, Any]]:
         """Every user with role and assignments (no hashes)."""
         out = []

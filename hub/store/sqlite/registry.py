@@ -10,9 +10,9 @@ import sqlite3
 from typing import Any
 
 from feedback.ids import check_id
-from hub.errors import AlreadyExists, UnknownKiosk, UnknownLocation
+from hub.errors import AlreadyExists, Invalid, UnknownKiosk, UnknownLocation
 from hub.reports.localtime import check_timezone
-from hub.store.records import Kiosk, Location
+from hub.store.records import Kiosk, Location, LocationHours
 from hub.store.sqlite.connection import immediate
 
 
@@ -27,6 +27,11 @@ class Registry:
             "INSERT INTO regions (id, name) VALUES (?, ?) ON CONFLICT(id) DO UPDATE SET name = ?",
             (region_id, name, name),
         )
+
+    def find_region(self, region_id: str) -> str | None:
+        """The region's name, or None when there is no such region."""
+        row = self.conn.execute("SELECT name FROM regions WHERE id = ?", (region_id,)).fetchone()
+        return str(row[0]) if row else None
 
     def regions(self) -> list[tuple[str, str]]:
         """``(id, name)`` of every region, by name."""
@@ -43,6 +48,41 @@ class Registry:
             self.conn.execute("UPDATE locations SET region_id = ? WHERE id = ?", (region_id, location_id))
         if opening_hours_json is not None:
             self.conn.execute("UPDATE locations SET opening_hours = ? WHERE id = ?", (opening_hours_json, location_id))
+
+    def update_location(self, location_id: str, *, name: str | None = None, timezone: str | None = None) -> None:
+        """Rename a location and/or change its time zone.
+
+        :raises Invalid: a new time zone once the location has answers (they are bucketed in local days and hours
+            of the old one); nothing changed
+        """
+        loc = self.location(location_id)
+        if timezone is not None and timezone != loc.timezone:
+            check_timezone(timezone)
+            if self.conn.execute("SELECT 1 FROM ratings WHERE location_id = ? LIMIT 1", (location_id,)).fetchone():
+                raise Invalid(f"timezone: location {location_id!r} has answers counted in {loc.timezone}; it stays")
+            self.conn.execute("UPDATE locations SET timezone = ? WHERE id = ?", (timezone, location_id))
+        if name is not None:
+            self.conn.execute("UPDATE locations SET name = ? WHERE id = ?", (name, location_id))
+
+    def set_location_hours(
+        self, location_id: str, *, week_json: str | None = None, exceptions_json: str | None = None
+    ) -> None:
+        """Store opening hours (see :class:`LocationHours`) already checked by ``hub.reports.opening_hours``."""
+        self.location(location_id)
+        if week_json is not None:
+            self.conn.execute("UPDATE locations SET opening_hours = ? WHERE id = ?", (week_json, location_id))
+        if exceptions_json is not None:
+            self.conn.execute(
+                "UPDATE locations SET opening_exceptions = ? WHERE id = ?", (exceptions_json, location_id)
+            )
+
+    def location_hours(self, location_id: str) -> LocationHours:
+        row = self.conn.execute(
+            "SELECT opening_hours, opening_exceptions FROM locations WHERE id = ?", (location_id,)
+        ).fetchone()
+        if row is None:
+            raise UnknownLocation(f"no location {location_id!r}")
+        return LocationHours(json.loads(row[0]) if row[0] else {}, json.loads(row[1]) if row[1] else [])
 
     # ------------------------------------------------------------------------------------------ locations
     def add_location(
@@ -116,9 +156,23 @@ class Registry:
         self.kiosk(kiosk_id)
         self.conn.execute("UPDATE kiosks SET password_hash = ? WHERE id = ?", (password_hash, kiosk_id))
 
+    def set_kiosk_name(self, kiosk_id: str, name: str | None) -> None:
+        self.kiosk(kiosk_id)
+        self.conn.execute("UPDATE kiosks SET name = ? WHERE id = ?", (name or None, kiosk_id))
+
+    def retire_kiosk(self, kiosk_id: str, *, now_ms: int) -> None:
+        """Take a kiosk out of service for good: disabled (no broker access) and left out of the fleet; its
+        answers stay counted where they were given."""
+        self.kiosk(kiosk_id)
+        self.conn.execute(
+            "UPDATE kiosks SET is_disabled = 1, retired_ms = coalesce(retired_ms, ?) WHERE id = ?", (now_ms, kiosk_id)
+        )
+
     def find_kiosk(self, kiosk_id: str) -> Kiosk | None:
-        row = self.conn.execute("SELECT id, location_id, is_disabled FROM kiosks WHERE id = ?", (kiosk_id,)).fetchone()
-        return Kiosk(row[0], row[1], bool(row[2])) if row else None
+        row = self.conn.execute(
+            "SELECT id, location_id, is_disabled, name, retired_ms FROM kiosks WHERE id = ?", (kiosk_id,)
+        ).fetchone()
+        return Kiosk(row[0], row[1], bool(row[2]), row[3], row[4] is not None) if row else None
 
     def kiosk(self, kiosk_id: str) -> Kiosk:
         k = self.find_kiosk(kiosk_id)
@@ -128,7 +182,8 @@ class Registry:
 
     def kiosks(self, *, location_id: str | None = None) -> list[dict[str, Any]]:
         sql = (
-            "SELECT k.id, k.location_id, k.is_disabled, s.is_online, s.last_seen_ms, s.acked_through, s.status_json,"
+            "SELECT k.id, k.location_id, k.is_disabled, k.name, k.retired_ms IS NOT NULL, s.is_online, s.last_seen_ms,"
+            " s.acked_through, s.status_json,"
             " (SELECT b.skew_ms FROM boots b WHERE b.kiosk_id = k.id ORDER BY b.seen_ms DESC LIMIT 1),"
             " t.over_limit_ms, t.over_limit_total"
             " FROM kiosks k LEFT JOIN kiosk_state s ON s.kiosk_id = k.id LEFT JOIN kiosk_taps t ON t.kiosk_id = k.id"
@@ -139,12 +194,14 @@ class Registry:
             args = (location_id,)
         out = []
         rows = self.conn.execute(sql + " ORDER BY k.id", args)
-        for kid, loc, disabled, online, seen, acked, status, skew, over_ms, over_total in rows:
+        for kid, loc, disabled, name, retired, online, seen, acked, status, skew, over_ms, over_total in rows:
             out.append(
                 {
                     "id": kid,
+                    "name": name,
                     "location_id": loc,
                     "is_disabled": bool(disabled),
+                    "is_retired": bool(retired),
                     "is_online": bool(online),
                     "last_seen_ms": seen,
                     "acked_through": acked or 0,

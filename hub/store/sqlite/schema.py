@@ -150,6 +150,33 @@ def _alerts(conn: sqlite3.Connection) -> None:
             conn.execute(f"ALTER TABLE users ADD COLUMN {ddl}")
 
 
+def _administration(conn: sqlite3.Connection) -> None:
+    """Version 9 (issue 11): the audit log of administrative changes; kiosks' friendly names and retirement;
+    locations' dated opening-hour exceptions (holidays)."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS audit_log (id INTEGER PRIMARY KEY, at_ms INTEGER NOT NULL, actor TEXT NOT NULL,"
+        " action TEXT NOT NULL, target TEXT NOT NULL, detail_json TEXT NOT NULL DEFAULT '{}')"
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log(at_ms)")
+    for table, column, kind in (
+        ("kiosks", "name", "TEXT"),
+        ("kiosks", "retired_ms", "INTEGER"),
+        ("locations", "opening_exceptions", "TEXT"),
+    ):  # idempotent: a database whose version was set back must open too
+        if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+
+
+def _questions(conn: sqlite3.Connection) -> None:
+    """Version 10 (issue 11): each question's text per language with its history (``since_ms``: from when the
+    kiosk settings asked it so), and an index for reports filtered by question (read from the raw ratings)."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS question_texts (question_id TEXT NOT NULL, language TEXT NOT NULL,"
+        " text TEXT NOT NULL, since_ms INTEGER NOT NULL, PRIMARY KEY (question_id, language, since_ms)) WITHOUT ROWID"
+    )
+    conn.execute("CREATE INDEX IF NOT EXISTS ratings_location_question ON ratings(location_id, question, local_day)")
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _base_schema,
     _fill_daily_rollup,
@@ -159,6 +186,8 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _sign_in_failures,
     _kiosk_taps,
     _alerts,
+    _administration,
+    _questions,
 ]
 
 

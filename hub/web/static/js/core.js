@@ -5,11 +5,13 @@
   const D = JSON.parse(document.getElementById("page-data").textContent);
   const t = D.t;
   const locale = D.lang === "sv" ? "sv-SE" : "en-GB";
+  // the kiosk's Okabe-Ito colour-blind-safe palette (kiosk/faces.py): vermillion → orange → yellow → sky blue
+  // → blue, never red against green (issue 11, defect 8)
   const FACE_COLORS = {
-    2: ["#c0392b", "#2e8b3e"],
-    3: ["#c0392b", "#e5b00b", "#2e8b3e"],
-    4: ["#c0392b", "#ef8a3c", "#8cc152", "#2e8b3e"],
-    5: ["#c0392b", "#ef8a3c", "#e5c30b", "#8cc152", "#2e8b3e"],
+    2: ["#d55e00", "#0072b2"],
+    3: ["#d55e00", "#f0e442", "#0072b2"],
+    4: ["#d55e00", "#e69f00", "#56b4e9", "#0072b2"],
+    5: ["#d55e00", "#e69f00", "#f0e442", "#56b4e9", "#0072b2"],
   };
   const $ = (sel) => document.querySelector(sel);
 
@@ -53,6 +55,23 @@
     return rtf.format(Math.round(s / 86400), "day");
   }
 
+  /** t[key] with {n} filled in; the singular form t[key + "_one"] when n is 1 (never "1 taps"). */
+  function plural(key, n) {
+    const text = n === 1 && t[key + "_one"] ? t[key + "_one"] : t[key];
+    return text.replace("{n}", fmt(n));
+  }
+
+  /** "2026-W48" as "v. 48 (23–29 nov.)" / "wk 48 (23–29 Nov)": the ISO week's Monday to Sunday. */
+  function weekLabel(iso) {
+    const m = /^(\d{4})-W(\d{2})$/.exec(iso);
+    if (!m) return iso;
+    const jan4 = new Date(Date.UTC(Number(m[1]), 0, 4));
+    const monday = new Date(jan4.getTime() - ((jan4.getUTCDay() + 6) % 7) * 86400000 + (Number(m[2]) - 1) * 7 * 86400000);
+    const sunday = new Date(monday.getTime() + 6 * 86400000);
+    const f = new Intl.DateTimeFormat(locale, { day: "numeric", month: "short", timeZone: "UTC" });
+    return `${t.week_short} ${Number(m[2])} (${f.formatRange ? f.formatRange(monday, sunday) : f.format(monday) + "–" + f.format(sunday)})`;
+  }
+
   function lowBadge() {
     return el("span", { class: "badge", title: t.few_answers_hint.replace("{n}", D.min_n || 30), text: t.few_answers });
   }
@@ -84,6 +103,7 @@
     include_misuse: params.get("include_misuse") === "true",
     region: params.get("region") || "",
     granularity: params.get("granularity") === "week" ? "week" : "day",
+    question: params.get("question") || "",
   };
 
   function query(extra) {
@@ -98,6 +118,7 @@
   function rememberState() {
     const q = new URLSearchParams(query());
     if (D.page === "location" && state.granularity === "week") q.set("granularity", "week");
+    if (D.page === "location" && state.question) q.set("question", state.question);
     history.replaceState(null, "", location.pathname + "?" + q.toString());
   }
 
@@ -121,6 +142,7 @@
     form.addEventListener("submit", (ev) => {
       ev.preventDefault();
       if (!from.value || !to.value) return;
+      if (from.value > to.value) { failed(new Error(t.range_reversed)); return; }
       state.range = "custom"; state.from = from.value; state.to = to.value;
       rememberState(); reload();
     });
@@ -141,6 +163,7 @@
   }
 
   function showPeriod(period) {
+    if (period.is_future) throw new Error(t.range_future);  // not an empty page with a "few answers" badge
     D.period = period;
     const node = $("#period-text");
     if (node) node.textContent = `${day(period.from)} – ${day(period.to)} · ${t.previous_period}: ${day(period.previous_from)} – ${day(period.previous_to)}`;
@@ -157,28 +180,63 @@
     return resp.json();
   }
 
+  /** Mark tables wider than their box so a phone shows "swipe for more" under them (issue 11, defect 5). */
+  function markOverflow() {
+    for (const wrap of document.querySelectorAll(".table-wrap")) {
+      if (!wrap.nextElementSibling || !wrap.nextElementSibling.classList.contains("scroll-hint")) {
+        wrap.after(el("p", { class: "scroll-hint", "aria-hidden": "true", text: t.scroll_hint }));
+      }
+      wrap.classList.toggle("overflows", wrap.scrollWidth > wrap.clientWidth + 1);
+    }
+  }
+  window.addEventListener("resize", markOverflow);
+
   function markUpdated(ok) {
+    markOverflow();
     const dot = $("#live-dot"), at = $("#updated-at");
     if (!dot) return;
     dot.classList.toggle("stale", !ok);
     at.textContent = `${t.updated} ${new Date().toLocaleTimeString(locale)}`;
   }
 
+  /** Keep a page's numbers current: reload when the hub pushes that one of its locations got new answers
+      (server-sent events, GET /api/events), and poll slowly as a safety net. Pages that show kiosk states
+      (fleet) and "?live=poll" (the benchmark's baseline) poll every D.poll_ms instead. */
   function live(load) {
-    let busy = false;
+    let busy = false, again = false;
     const run = async () => {
-      if (busy) return;
+      if (busy) { again = true; return; } // a notice during a load: load once more after it
       busy = true;
-      try { await load(); markUpdated(true); } catch (e) { markUpdated(false); showError(e); } finally { busy = false; }
+      try { await load(); markUpdated(true); } catch (e) { markUpdated(false); failed(e); }
+      finally { busy = false; if (again) { again = false; run(); } }
     };
     run();
-    setInterval(() => { if (!document.hidden) run(); }, D.poll_ms);
+    const pushed = window.EventSource && D.page !== "fleet" && params.get("live") !== "poll";
+    if (pushed) {
+      const source = new EventSource("/api/events");
+      source.addEventListener("ratings", (ev) => {
+        const ids = JSON.parse(ev.data).location_ids;
+        if (!D.location_id || ids.includes(D.location_id)) run();
+      });
+      source.addEventListener("open", () => { document.documentElement.dataset.live = "pushed"; });
+    }
+    setInterval(() => { if (!document.hidden) run(); }, pushed ? D.fallback_poll_ms : D.poll_ms);
     document.addEventListener("visibilitychange", () => { if (!document.hidden) run(); });
     return run;
   }
 
+  // the hub's range refusals in the page's language
+  const RANGE_ERRORS = [[/is before 'from'/, "range_reversed"], [/at most/, "range_too_long"]];
+
+  /** A failed load: say why, and take the old numbers off the page so they cannot pass for the new range's. */
+  function failed(e) {
+    document.body.classList.add("load-failed");
+    showError(e);
+  }
+
   function showError(e) {
     if (e.message === "login") return;
+    for (const [pattern, key] of RANGE_ERRORS) if (pattern.test(e.message) && t[key]) e = new Error(t[key]);
     let box = $("#load-error");
     if (!box) {
       box = el("p", { id: "load-error", class: "error", role: "alert" });
@@ -187,12 +245,16 @@
     box.textContent = `${t.error}: ${e.message}`;
   }
 
-  function clearError() { const box = $("#load-error"); if (box) box.remove(); }
+  function clearError() {
+    document.body.classList.remove("load-failed");
+    const box = $("#load-error");
+    if (box) box.remove();
+  }
 
   function kpi(label, value, sub, extraClass) {
     return el("div", { class: "kpi " + (extraClass || "") }, el("div", { class: "label", text: label }),
       el("div", { class: "value" }, value), sub ? el("div", { class: "sub" }, ...[].concat(sub)) : null);
   }
 
-  window.Dash = { D, t, locale, FACE_COLORS, $, el, fmt, change, day, ago, lowBadge, distBar, state, query, rememberState, bindRangebar, showPeriod, api, live, showError, clearError, kpi };
+  window.Dash = { D, t, locale, FACE_COLORS, $, el, fmt, change, day, ago, plural, weekLabel, lowBadge, distBar, state, query, rememberState, bindRangebar, showPeriod, api, live, showError, clearError, kpi };
 })();

@@ -6,6 +6,8 @@
   // ------------------------------------------------------------------ fleet
   function skew(ms) {
     if (ms === null || ms === undefined) return "–";
+    // under 2 s is measurement noise to a manager, not a clock fault (issue 11, defect 10)
+    if (Math.abs(ms) < 2000) return t.in_sync;
     const a = Math.abs(ms), sign = ms > 0 ? "+" : ms < 0 ? "−" : "±";
     if (a < 1000) return `${sign}${fmt(a)} ms`;
     if (a < 120000) return `${sign}${fmt(a / 1000, 1)} s`;
@@ -23,7 +25,7 @@
         kpi(t.flagged, fmt(data.flagged), null, data.flagged ? "offline" : ""),
       );
       $("#fleet-table").tBodies[0].replaceChildren(...data.kiosks.map((k) => el("tr", { class: k.is_online ? "" : "offline", "data-kiosk": k.id },
-        el("td", { text: k.id }),
+        el("td", { title: k.id, text: k.name || k.id }),
         el("td", {}, el("a", { href: `/locations/${encodeURIComponent(k.location_id)}`, text: k.location_name || k.location_id })),
         el("td", {}, el("span", { class: "badge " + (k.is_online ? "on" : "off"), text: t[k.state] || k.state }),
           k.is_flagged ? el("span", { class: "badge off flagged", title: t.flagged_title.replace("{n}", fmt(k.taps_over_limit)), text: t.flagged_badge }) : null),

@@ -1,12 +1,13 @@
 /* Store page: trend per day/week, hour x weekday heatmap, kiosks, reasons of unhappy answers. */
 (function () {
   "use strict";
-  const { D, t, locale, FACE_COLORS, $, el, fmt, change, day, ago, lowBadge, distBar, state, query, rememberState, bindRangebar, showPeriod, api, live, showError, clearError, kpi } = window.Dash;
+  const { D, t, locale, FACE_COLORS, $, el, fmt, change, day, ago, plural, weekLabel, lowBadge, distBar, state, query, rememberState, bindRangebar, showPeriod, api, live, showError, clearError, kpi } = window.Dash;
 
   // ------------------------------------------------------------------ location
   function heatColor(index) {
-    // 0 red → 50 amber → 100 green
-    const stops = [[0, [192, 57, 43]], [50, [239, 176, 60]], [75, [140, 193, 82]], [100, [46, 139, 62]]];
+    // diverging, colour-blind safe (the kiosk's Okabe-Ito ends): 0 vermillion → 50 pale sand → 100 blue; the
+    // two hues never mix into a green
+    const stops = [[0, [213, 94, 0]], [50, [238, 226, 200]], [100, [0, 114, 178]]];
     let i = 0;
     while (i < stops.length - 2 && index > stops[i + 1][0]) i++;
     const [x0, c0] = stops[i], [x1, c1] = stops[i + 1];
@@ -30,19 +31,26 @@
     const head = el("tr", {}, el("th", { class: "hour", text: "" }),
       ...[1, 2, 3, 4, 5, 6, 7].map((wd) => el("th", { scope: "col", text: t["wd_" + wd] })));
     const max = Math.max(1, ...cells.map((c) => c.total));
+    // every cell says what it is (issue 11, defect 2): closed (hatched), open without answers (white, "·"),
+    // answers in closed hours (outlined), too few answers (the count only, pale), else the index and its count
     const rows = shown.map((h) => el("tr", {}, el("th", { class: "hour", scope: "row", text: String(h).padStart(2, "0") }),
       ...[1, 2, 3, 4, 5, 6, 7].map((wd) => {
         const c = byKey.get(wd + "-" + h);
         const label = `${t["wd_" + wd]} ${String(h).padStart(2, "0")}:00–${String(h + 1).padStart(2, "0")}:00`;
-        if (!c) return el("td", { class: openOn(wd, h) ? "" : "closed", title: label });
+        if (!c) return openOn(wd, h) ? el("td", { class: "empty", title: `${label} · ${t.no_answers}`, text: "·" })
+          : el("td", { class: "closed", title: `${label} · ${t.closed}` });
+        const outside = !openOn(wd, h);
         const td = el("td", { "data-weekday": wd, "data-hour": h, "data-total": c.total,
-          title: `${label} · ${t.happy_index} ${fmt(c.happy_index, 1)} · ${fmt(c.total)} ${t.responses.toLowerCase()}`,
-          text: c.happy_index === null ? "" : fmt(c.happy_index, 0) });
-        const [r, g, b] = heatColor(c.happy_index === null ? 50 : c.happy_index);
-        const alpha = 0.35 + 0.65 * Math.min(1, c.total / max * 2);
-        td.style.background = `rgba(${r}, ${g}, ${b}, ${alpha.toFixed(2)})`;
-        if (alpha > 0.6) td.classList.add("dark");
-        if (!openOn(wd, h)) td.classList.add("closed-with-data");
+          class: [c.is_thin ? "thin" : "", outside ? "outside" : ""].join(" ").trim() || null,
+          title: `${label} · ${t.happy_index} ${fmt(c.happy_index, 1)} · ${plural("n_answers", c.total)}${outside ? " · " + t.outside_hours : ""}` },
+          c.is_thin || c.happy_index === null ? null : el("span", { class: "idx", text: fmt(c.happy_index, 0) }),
+          el("small", { class: "n", text: c.is_thin ? `n=${fmt(c.total)}` : fmt(c.total) }));
+        if (!c.is_thin && c.happy_index !== null) {
+          const [r, g, b] = heatColor(c.happy_index);
+          const alpha = 0.35 + 0.65 * Math.min(1, c.total / max * 2);
+          td.style.background = `rgba(${r}, ${g}, ${b}, ${alpha.toFixed(2)})`;
+          if (alpha > 0.6) td.classList.add("dark");
+        }
         return td;
       })));
     $("#heatmap").replaceChildren(el("thead", {}, head), el("tbody", {}, ...rows));
@@ -63,7 +71,9 @@
     function drawTrend(data) {
       const scale = data.summary.scale || 4;
       const trend = data.trend;
-      const labels = trend.map((p) => (data.granularity === "day" ? day(p.period) : p.period));
+      // the bucket holding today is not over: its label says so (issue 11, defect 3)
+      const labels = trend.map((p, i) => (data.granularity === "day" ? day(p.period) : weekLabel(p.period))
+        + (data.period.is_partial && i === trend.length - 1 ? ` (${t.so_far})` : ""));
       const faces = [];
       for (let f = scale - 1; f >= 0; f--) faces.push(f);
       const datasets = faces.map((f) => ({
@@ -74,8 +84,22 @@
           return p.scale === scale && total ? (100 * p.counts[f]) / total : 0;
         }),
       }));
-      datasets.unshift({ type: "line", label: t.happy_index, yAxisID: "index", data: trend.map((p) => p.happy_index),
-        borderColor: "#14324a", backgroundColor: "#14324a", borderWidth: 2.5, pointRadius: 3, tension: 0.25, order: 0 });
+      const series = Object.entries(data.trend_by_question || {});
+      if (series.length > 1) {
+        // a change of question splits the trend: one Happy Index line per question, never one blended line
+        const at = Object.fromEntries(trend.map((p, i) => [p.period, i]));
+        const colours = ["#14324a", "#7a4ea3", "#0b7a75", "#8a5a00"];
+        series.forEach(([qid, points], i) => {
+          const values = trend.map(() => null);
+          for (const p of points) if (p.period in at) values[at[p.period]] = p.happy_index;
+          datasets.unshift({ type: "line", label: `${t.happy_index}: ${questionLabel(data, qid)}`, yAxisID: "index", data: values,
+            borderColor: colours[i % colours.length], backgroundColor: colours[i % colours.length], borderWidth: 2.5,
+            borderDash: i ? [6, 4] : [], pointRadius: 3, tension: 0.25, order: 0, spanGaps: false });
+        });
+      } else {
+        datasets.unshift({ type: "line", label: t.happy_index, yAxisID: "index", data: trend.map((p) => p.happy_index),
+          borderColor: "#14324a", backgroundColor: "#14324a", borderWidth: 2.5, pointRadius: 3, tension: 0.25, order: 0 });
+      }
       if (trendChart) { trendChart.data.labels = labels; trendChart.data.datasets = datasets; trendChart.update("none"); return; }
       trendChart = new Chart($("#trend-chart"), {
         data: { labels, datasets },
@@ -97,6 +121,25 @@
 
     const reasonLabel = (code) => t["reason_" + code] || code;
 
+    function questionLabel(data, qid) {
+      const q = (data.questions || []).find((x) => x.id === qid);
+      const text = q && (q.texts[D.lang] || Object.values(q.texts)[0]);
+      return text ? `“${text}”` : qid;
+    }
+
+    function drawQuestions(data) {
+      const qs = data.questions || [];
+      const select = $("#question-select");
+      $("#question-box").hidden = qs.length < 2 && !state.question;
+      select.replaceChildren(el("option", { value: "", text: t.all_questions }),
+        ...qs.map((q) => el("option", { value: q.id, text: `${questionLabel(data, q.id)} · ${day(q.first_day)}–${day(q.last_day)}` })));
+      select.value = state.question;
+      const note = $("#question-note");
+      note.hidden = qs.length < 2;
+      if (qs.length > 1) note.textContent = t.question_changed.replace("{n}", fmt(qs.length)).replace("{day}", day(qs[qs.length - 1].first_day));
+    }
+    $("#question-select").addEventListener("change", (ev) => { state.question = ev.target.value; rememberState(); run(); });
+
     function drawReasons(data) {
       const r = data.reasons;
       $("#reasons-hint").textContent = t.reasons_hint.replace("{given}", fmt(r.with_reason)).replace("{unhappy}", fmt(r.unhappy_answers));
@@ -107,7 +150,7 @@
       const values = r.reasons.slice(0, 8).map((x) => x.n);
       if (reasonsChart) { reasonsChart.data.labels = labels; reasonsChart.data.datasets[0].data = values; reasonsChart.update("none"); return; }
       reasonsChart = new Chart($("#reasons-chart"), {
-        type: "bar", data: { labels, datasets: [{ label: t.responses, data: values, backgroundColor: "#ef8a3c", borderRadius: 4 }] },
+        type: "bar", data: { labels, datasets: [{ label: t.responses, data: values, backgroundColor: "#e69f00", borderRadius: 4 }] },
         options: { indexAxis: "y", maintainAspectRatio: false, animation: false, plugins: { legend: { display: false } },
           scales: { x: { beginAtZero: true, ticks: { precision: 0 } } } },
       });
@@ -115,7 +158,7 @@
 
     function drawKiosks(data) {
       $("#kiosk-table").tBodies[0].replaceChildren(...data.kiosks.map((k) => el("tr", { class: k.is_here_now && !k.is_online ? "offline" : "" },
-        el("td", { text: k.id }),
+        el("td", { title: k.id, text: k.name || k.id }),
         el("td", {}, !k.is_here_now ? el("span", { class: "badge ns", text: t.moved_away })
           : el("span", { class: "badge " + (k.is_online ? "on" : "off"), title: `${t.last_seen}: ${ago(k.last_seen_ms)}`, text: k.is_online ? t.online : t.offline })),
         el("td", { class: "num" }, fmt(k.happy_index, 1), k.is_low_n && k.total ? lowBadge() : null),
@@ -123,19 +166,25 @@
     }
 
     const load = async () => {
-      const data = await api(`/api/locations/${encodeURIComponent(D.location_id)}/report?` + query({ granularity: state.granularity }));
+      const extra = { granularity: state.granularity };
+      if (state.question) extra.question = state.question;
+      const data = await api(`/api/locations/${encodeURIComponent(D.location_id)}/report?` + query(extra));
       D.min_n = data.min_n;
       showPeriod(data.period);
       clearError();
       const s = data.summary;
       $("#kpis").replaceChildren(
-        kpi(t.happy_index, fmt(s.happy_index, 1), [change(s.change_index), " ", t.vs_previous], s.is_low_n ? "low" : ""),
-        kpi(t.pct_positive, s.pct_positive === null ? "–" : fmt(s.pct_positive, 0) + " %",
-          s.ci95 ? `${t.ci95}: ${fmt(s.ci95[0], 1)}–${fmt(s.ci95[1], 1)}` : null),
-        kpi(t.responses, fmt(s.total), [s.is_low_n ? lowBadge() : "", ` ${t.previous_period}: ${fmt(s.previous.total)}`]),
+        // the interval belongs to the Happy Index, so it sits under it (issue 11, defect 1)
+        kpi(t.happy_index, fmt(s.happy_index, 1), [change(s.change_index), " ", t.vs_previous,
+          ...(data.period.is_partial ? [" ", el("span", { class: "badge ns", text: t.so_far })] : []),
+          ...(s.ci95 ? [el("br"), el("span", { class: "ci", text: `${t.ci95}: ${fmt(s.ci95[0], 1)}–${fmt(s.ci95[1], 1)}` })] : [])],
+          s.is_low_n ? "low" : ""),
+        kpi(t.pct_positive, s.pct_positive === null ? "–" : fmt(s.pct_positive, 0) + " %"),
+        kpi(t.responses, fmt(s.total), [s.is_low_n && s.total ? lowBadge() : "", ` ${t.previous_period}: ${fmt(s.previous.total)}`]),
         kpi(t.distribution, distBar(s.counts, s.scale || 4),
-          s.misuse_excluded ? t.misuse_excluded.replace("{n}", fmt(s.misuse_excluded)) : null),
+          s.misuse_excluded ? plural("misuse_excluded", s.misuse_excluded) : null),
       );
+      drawQuestions(data);
       drawTrend(data);
       document.dispatchEvent(new CustomEvent("trend-drawn", { detail: { chart: trendChart, data } }));  // location_alerts.js
       drawHeatmap(data.heatmap, data.location.opening_hours || {});

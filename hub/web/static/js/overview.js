@@ -15,11 +15,25 @@
       draw();
     }));
 
+    function drawRegions() {
+      const named = (data.regions || []).filter((r) => r.id);
+      $("#regions-card").hidden = !named.length;
+      $("#region-summary").tBodies[0].replaceChildren(...(data.regions || []).map((r) => el("tr", { "data-region": r.id || "" },
+        el("td", { text: r.name || r.id || t.no_region }),
+        el("td", { class: "num" }, fmt(r.happy_index, 1), r.is_low_n && r.total ? lowBadge() : null),
+        el("td", { class: "num" }, change(r.change_index)),
+        el("td", { class: "num", text: fmt(r.total) }),
+        el("td", { class: "num", text: fmt(r.location_count) }))));
+    }
+
     function draw() {
       if (!data) return;
+      drawRegions();
       const a = data.all;
       $("#kpis").replaceChildren(
-        kpi(t.happy_index, fmt(a.happy_index, 1), [change(a.change_index), " ", t.vs_previous]),
+        kpi(t.happy_index, fmt(a.happy_index, 1), [change(a.change_index), " ", t.vs_previous,
+          ...(data.period.is_partial ? [" ", el("span", { class: "badge ns", text: t.so_far })] : []),
+          el("br"), change(a.change_year_index), " ", t.vs_last_year]),
         kpi(t.pct_positive, a.pct_positive === null ? "–" : fmt(a.pct_positive, 0) + " %"),
         kpi(t.responses, fmt(a.total), `${t.previous_period}: ${fmt(a.previous.total)}`),
         kpi(t.stores, fmt(data.locations.length), data.locations.some((r) => r.is_low_n) ? lowBadge() : null),

@@ -1,0 +1,112 @@
+"""Results per question: which question was asked when (with its texts per language and their history), a store
+report narrowed to one question, and a trend split per question so two questions never blend into one index.
+
+Reads ``store.questions`` (raw ratings, indexed by location, question and day); the rollups pool questions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from feedback.scores import score
+from hub.reports.location import _bucket
+from hub.reports.ranges import DayRange
+from hub.reports.scoring import main_scale, scored
+from hub.store import Store
+
+
+def asked(store: Store, location_id: str, days: DayRange, *, include_misuse: bool) -> list[dict[str, Any]]:
+    """Each question answered in the days, in the order first asked: id, its latest texts per language, their
+    history, first and last local day, answers."""
+    rows = store.questions.asked(location_id, days.first, days.last, include_misuse=include_misuse)
+    history = store.questions.history([r[0] for r in rows])
+    out = []
+    for qid, first, last, n in rows:
+        texts: dict[str, str] = {}
+        for entry in history.get(qid, []):
+            texts[entry["language"]] = entry["text"]  # oldest first: the latest wins
+        item = {"id": qid, "texts": texts, "history": history.get(qid, [])}
+        out.append({**item, "first_day": first, "last_day": last, "total": n})
+    return out
+
+
+Rows = list[tuple[str, str, int, int, int]]
+
+
+def _per_day(rows: Rows, granularity: str) -> dict[str, dict[str, dict[int, list[int]]]]:
+    """``{question: {bucket: {scale: counts}}}``."""
+    out: dict[str, dict[str, dict[int, list[int]]]] = {}
+    for day, qid, scale, face, n in rows:
+        by_scale = out.setdefault(qid, {}).setdefault(_bucket(day, granularity), {})
+        by_scale.setdefault(scale, [0] * scale)[face] += n
+    return out
+
+
+def trend_by_question(
+    store: Store, location_id: str, days: DayRange, *, granularity: str, include_misuse: bool
+) -> dict[str, list[dict[str, Any]]]:
+    """``{question_id: trend points}``: one series per question (a change of question splits the trend)."""
+    rows = store.questions.daily(location_id, days.first, days.last, question=None, include_misuse=include_misuse)
+    return {
+        qid: [{"period": period, **scored(by_scale)} for period, by_scale in buckets.items()]
+        for qid, buckets in _per_day(rows, granularity).items()
+    }
+
+
+def _total(rows: list[tuple[str, str, int, int, int]]) -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    for _, _, scale, face, n in rows:
+        out.setdefault(scale, [0] * scale)[face] += n
+    return out
+
+
+def narrowed(
+    store: Store,
+    location_id: str,
+    days: DayRange,
+    previous: DayRange,
+    *,
+    question: str,
+    granularity: str,
+    include_misuse: bool,
+) -> dict[str, Any]:
+    """Summary (with change), trend and heatmap of one question's answers only."""
+    now_rows = store.questions.daily(
+        location_id, days.first, days.last, question=question, include_misuse=include_misuse
+    )
+    before_rows = store.questions.daily(
+        location_id, previous.first, previous.last, question=question, include_misuse=include_misuse
+    )
+    now, before = _total(now_rows), _total(before_rows)
+    cur, prev = scored(now), scored(before)
+    cells: dict[tuple[int, int], dict[int, list[int]]] = {}
+    for weekday, hour, scale, face, n in store.questions.hour_cells(
+        location_id, days.first, days.last, question=question, include_misuse=include_misuse
+    ):
+        cells.setdefault((weekday, hour), {}).setdefault(scale, [0] * scale)[face] += n
+    heat = []
+    for (weekday, hour), by_scale in sorted(cells.items()):
+        s = score(by_scale)
+        heat.append(
+            {"weekday": weekday, "hour": hour, "total": s.total, "happy_index": s.happy_index, "is_thin": s.total < 10}
+        )
+    series = _per_day(now_rows, granularity).get(question, {})
+    return {
+        "summary": {
+            **cur,
+            "scale": main_scale(now),
+            "previous": {k: prev[k] for k in ("total", "happy_index", "pct_positive")},
+            "change_index": None
+            if cur["happy_index"] is None or prev["happy_index"] is None
+            else round(cur["happy_index"] - prev["happy_index"], 1),
+        },
+        "trend": [{"period": period, **scored(by_scale)} for period, by_scale in series.items()],
+        "heatmap": heat,
+    }
+
+
+def misuse_of(store: Store, location_id: str, days: DayRange, *, question: str) -> int:
+    """Answers to ``question`` flagged as misuse in the days (left out by default)."""
+    every = store.questions.daily(location_id, days.first, days.last, question=question, include_misuse=True)
+    kept = store.questions.daily(location_id, days.first, days.last, question=question, include_misuse=False)
+    return sum(r[4] for r in every) - sum(r[4] for r in kept)
