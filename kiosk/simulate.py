@@ -55,12 +55,11 @@ def backfill_taps(
         t += timedelta(hours=1)
     if not slots:
         return
-    chosen = sorted(rng.choices(range(len(slots)), weights=[w for _, w in slots], k=n))
-    for i in chosen:
-        hour_start, _ = slots[i]
-        at = hour_start + timedelta(seconds=rng.uniform(0, 3599))
-        if at >= end:
-            at = end - timedelta(seconds=1)
+    chosen = rng.choices(range(len(slots)), weights=[w for _, w in slots], k=n)
+    # sorted as a kiosk numbers its taps: the hub takes a time before the previous seq's as wrong (feedback.abuse)
+    for at in sorted(
+        min(slots[i][0] + timedelta(seconds=rng.uniform(0, 3599)), end - timedelta(seconds=1)) for i in chosen
+    ):
         local_hour = at.astimezone(tz).hour
         rush = 1.0 if local_hour in (12, 17, 18) else 0.0
         face = rng.choices(range(scale), weights=face_weights(scale, mood=mood, rush=rush))[0]

@@ -110,6 +110,8 @@ def test_a_flooding_kiosk_is_flagged_throttled_and_cannot_move_the_index(tmp_pat
         thief.close()
         assert normal.wait() == 0
         assert stored(hub.data_dir, kiosk_id="k-real") == NORMAL_TAPS  # the kiosk beside it lost nothing
+        judged_otherwise = "SELECT count(*) FROM ratings WHERE kiosk_id = 'k-real' AND misuse != misuse_device"
+        assert oracle_count(hub.data_dir, judged_otherwise) == 0  # the hub's rule agrees with an honest kiosk
 
         refused = hub.api("/api/rejections")["by_reason"].get("rate_limited", 0)
         kept = stored(hub.data_dir, kiosk_id="k-flood")

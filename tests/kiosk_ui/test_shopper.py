@@ -23,9 +23,10 @@ def test_each_face_records_its_rating(kiosk_ui: Any, set_ui: Any) -> None:
     ]
 
 
-def test_followup_reason_attaches_to_the_same_rating(kiosk_ui: Any) -> None:
+def test_followup_reason_attaches_to_the_same_rating(kiosk_ui: Any, set_ui: Any) -> None:
     """An unhappy face opens the follow-up; a chip attaches its reason to that one rating; then thanks."""
     k = kiosk_ui
+    set_ui(followup_timeout_s=30.0)  # the screenshot below can take longer than the session's 1 s on a busy machine
     start = k.last_seq()
     k.touch(k.face(0))
     assert k.screen == "followup"
@@ -83,9 +84,10 @@ def test_thank_you_times_out_home_and_the_row_is_durable_by_then(kiosk_ui: Any) 
     assert len(k.rows(start)) == 1  # read right when home showed: already durable
 
 
-def test_language_switch_changes_texts(kiosk_ui: Any) -> None:
+def test_language_switch_changes_texts(kiosk_ui: Any, set_ui: Any) -> None:
     """The English button switches the question, hint and thank-you to English; Svenska switches back."""
     k = kiosk_ui
+    set_ui(followup_timeout_s=30.0)  # the screenshots below can take longer than the session's 1 s when busy
     home = k.home()
     assert home.ids.question.text == "Hur var ditt besök idag?"
     k.screenshot(SHOTS / "home-sv-4-faces.png")
