@@ -22,6 +22,7 @@ COMMANDS = [
     "hub kiosk list",
     "hub token create",
     "hub broker-config",
+    "hub import happyornot",
     "kiosk run",
     "kiosk simulate",
     "kiosk status",

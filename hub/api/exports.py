@@ -1,6 +1,7 @@
 """CSV exports, streamed row by row from the store (no row cap, constant memory), filtered by permission.
 
-``ratings.csv`` holds one line per stored tap; ``daily.csv`` one line per location, local day and scale.
+``ratings.csv`` holds one line per stored tap (``imported`` = 1: history imported from another system);
+ ``daily.csv`` one line per location, local day and scale.
 Text cells that a spreadsheet would run as a formula (starting with = + - @) are prefixed with ``'``.
 """
 
@@ -52,6 +53,7 @@ RATING_COLUMNS = [
     "misuse_device",
     "time_flag",
     "received_utc",
+    "imported",
 ]
 DAILY_COLUMNS = [
     "location_id",
@@ -103,7 +105,7 @@ def rating_rows(
         tz = zone(loc.timezone)
         start, end = day_bounds_ms(loc.timezone, first, last)
         rows = store.exports.ratings(loc.id, first, last, start_ms=start, end_ms=end, include_misuse=include_misuse)
-        for kid, seq, day, hour, t, face, scale, question, reason, misuse, m_dev, flag, rec in rows:
+        for kid, seq, day, hour, t, face, scale, question, reason, misuse, m_dev, flag, rec, imported in rows:
             yield [
                 loc.id,
                 kid,
@@ -120,6 +122,7 @@ def rating_rows(
                 m_dev,
                 flag or "",
                 _iso(rec, UTC),
+                imported,
             ]
 
 

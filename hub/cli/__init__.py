@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from feedback.ids import InvalidId
 from hub.cli.broker import add_broker_parser, run_broker_config
 from hub.cli.common import add_data_dir, store_of
+from hub.cli.imports import add_import_parser, run_import
 from hub.cli.kiosks import add_kiosk_parser, run_kiosk
 from hub.cli.locations import add_location_parser, add_token_parser, run_location, run_token
 from hub.cli.serve import add_serve_parser, run_serve
@@ -32,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_user_parsers(sub, add_data_dir)
     add_broker_parser(sub)
     add_config_parser(sub, add_data_dir)
+    add_import_parser(sub)
     return parser
 
 
@@ -66,4 +68,6 @@ def _run(args: argparse.Namespace) -> int:
             run_config(args, store, now)
         elif args.command == "broker-config":
             run_broker_config(args, store)
+        elif args.command == "import":
+            run_import(args, store, now)
     return 0

@@ -5,7 +5,9 @@
 - ``rollups``: misuse recompute and rebuilds;
 - ``reads``: the counts reports are computed from; ``exports``: streamed rows for CSV;
 - ``accounts``: users, sessions, API tokens; ``settings``: remote kiosk settings and their versions;
-- ``ops``: hub-wide values, /metrics figures, rejections, quarantine, presence.
+- ``ops``: hub-wide values, /metrics figures, rejections, quarantine, presence;
+- ``imports``: another system's history (HappyOrNot) into ratings and rollups, resumable; ``compat``: rows for
+  the HappyOrNot-compatible read API.
 
 Engines are siblings under this package, each keeping its own SQL (``hub.store.sqlite`` is the embedded default).
 """

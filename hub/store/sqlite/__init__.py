@@ -13,8 +13,10 @@ from feedback.remote_config import ConfigReport
 from hub.store.records import Incoming, Outcome, Recomputed
 from hub.store.sqlite import ledger, rollups, statuses
 from hub.store.sqlite.accounts import Accounts
+from hub.store.sqlite.compat import CompatReads
 from hub.store.sqlite.connection import connect, immediate, unavailable_when_busy
 from hub.store.sqlite.exports import Exports
+from hub.store.sqlite.imports import Imports
 from hub.store.sqlite.ops import Ops
 from hub.store.sqlite.reads import Reads
 from hub.store.sqlite.registry import Registry
@@ -80,6 +82,8 @@ class SqliteStore:
         self.reads = Reads(self.conn)
         self.exports = Exports(self.path)
         self.ops = Ops(self.conn)
+        self.imports = Imports(self.conn)
+        self.compat = CompatReads(self.conn)
 
     def close(self) -> None:
         self.conn.close()
