@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from hub.config import HubConfig
-from hub.web import pages
+from hub.web import imports, pages
 from hub.web.login_throttle import LoginThrottle
 from hub.web.session_middleware import SessionMiddleware
 
@@ -18,6 +18,7 @@ from hub.web.session_middleware import SessionMiddleware
 def install_dashboard(app: FastAPI, config: HubConfig, *, now_ms: Callable[[], int]) -> None:
     """Add the dashboard's pages, static files and session middleware to ``app``."""
     app.include_router(pages.router)
+    app.include_router(imports.router)
     app.mount("/static", StaticFiles(directory=str(pages.HERE / "static")), name="static")
     app.add_middleware(SessionMiddleware, db_path=config.db_path, now_ms=now_ms)
     app.state.login_throttle = LoginThrottle()
