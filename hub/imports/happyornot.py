@@ -112,7 +112,8 @@ class Importer:
         :raises BadImportFile: a file is not a known export (nothing of it was read)
         """
         sources = sorted((open_source(p) for p in paths), key=lambda s: KINDS.index(s.kind))
-        summary = Summary([self._file(s) for s in sources])
+        with self.store.imports.larger_cache():
+            summary = Summary([self._file(s) for s in sources])
         summary.waiting_followups = self.store.imports.waiting_followups()
         return summary
 

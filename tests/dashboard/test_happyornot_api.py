@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from hub.app import create_app
 from hub.config import HubConfig
 from hub.imports.happyornot import Importer
 from hub.imports.mapping import load_mapping
-from hub.reports.hon_periods import stable_id
+from hub.reports.hon_periods import period_days, stable_id
 from tests.dashboard.conftest import NOW_MS, Store, local_ms
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "happyornot"
@@ -256,3 +256,23 @@ def test_survey_filter_and_stable_ids(mixed: Store, client: TestClient) -> None:
     assert {d["smileyId"] for d in upp} == {9003, stable_id("kiosk", "upp-1")}
     again = get(client, "results/button-feedbacks.json", h, experiencePointId=1003, period="2026").json()
     assert again == upp
+
+
+@pytest.mark.parametrize(
+    ("period", "today", "first", "after"),
+    [
+        ("last-week", date(2026, 4, 13), date(2026, 4, 6), date(2026, 4, 13)),  # on a Monday: the week before
+        ("last-week", date(2026, 4, 12), date(2026, 3, 30), date(2026, 4, 6)),  # on a Sunday
+        ("this-week", date(2026, 1, 1), date(2025, 12, 29), date(2026, 1, 5)),  # across the new year
+        ("last-month", date(2026, 1, 15), date(2025, 12, 1), date(2026, 1, 1)),
+        ("this-month", date(2026, 12, 31), date(2026, 12, 1), date(2027, 1, 1)),
+        ("last-year", date(2026, 6, 1), date(2025, 1, 1), date(2026, 1, 1)),
+        ("2026-q1", date(2026, 6, 1), date(2026, 1, 1), date(2026, 4, 1)),
+        ("2026-q4", date(2026, 6, 1), date(2026, 10, 1), date(2027, 1, 1)),
+        ("2024-02", date(2026, 6, 1), date(2024, 2, 1), date(2024, 3, 1)),
+        ("2025", date(2026, 6, 1), date(2025, 1, 1), date(2026, 1, 1)),
+    ],
+)
+def test_period_values_are_their_calendar_spans(period: str, today: date, first: date, after: date) -> None:
+    """Each period value is the span HappyOrNot means: weeks from Monday, months, quarters, years (end exclusive)."""
+    assert period_days(period, today) == (first, after)

@@ -212,3 +212,25 @@ def test_imported_ratings_are_marked_in_the_ratings_export(store: Store) -> None
         store.exports.ratings("upp", date(2026, 4, 1), date(2026, 4, 1), start_ms=0, end_ms=NOW_MS, include_misuse=True)
     )
     assert [(r[0], r[-1]) for r in rows] == [("hon-9003", 1)]
+
+
+def test_imported_ratings_count_in_every_rollup_like_kiosk_taps(store: Store) -> None:
+    """The running-total rollup (overview, compare) agrees with the hourly one (store page, exports) for any
+    range, also for a batch that lands before days already held and beside kiosk taps of the same store."""
+    run_import(store, ["experience_points.json", "surveys.json", "buttons_semicolon.csv"])  # April first
+    run_import(store, ["buttons.json", "buttons_comma.csv"])  # then March and October: before and after
+    periods = [
+        (date(2026, 3, 28), date(2026, 3, 29)),
+        (date(2026, 3, 1), date(2026, 4, 30)),
+        (date(2026, 1, 1), date(2026, 12, 31)),
+    ]
+    stores = ["hon-1001", "hon-1002", "upp"]
+    for misuse in (False, True):
+        cum = store.reads.period_counts(stores, periods, include_misuse=misuse)
+        for i, (first, last) in enumerate(periods):
+            for loc in stores:
+                expected = store.reads.counts_by_scale([loc], first, last, include_misuse=misuse)
+                assert cum.get((loc, i), ({}, 0))[0] == expected, (loc, first, last, misuse)
+    assert store.reads.period_counts(["hon-1001"], periods[2:], include_misuse=True)[("hon-1001", 0)][0] == {
+        4: [2, 1, 2, 4]
+    }

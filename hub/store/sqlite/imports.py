@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from hub.reports.localtime import local_bucket
@@ -20,6 +21,19 @@ from hub.store.sqlite.ledger import count_in_rollups
 
 IMPORT_BOOT_ID = "imported"
 _CHUNK = 900  # host parameters per IN (...) list
+_CUM = [f"{kind}{face}" for kind in "fm" for face in range(5)]
+# the running totals of one store and scale from a day on: the day before's totals plus the hourly rollup's sums
+_REFRESH_CUMULATIVE = (
+    "WITH base AS (SELECT * FROM rollup_cum WHERE location_id = ?1 AND scale = ?2 AND local_day < ?3"
+    " ORDER BY local_day DESC LIMIT 1)"
+    f" INSERT INTO rollup_cum (location_id, scale, local_day, {', '.join(_CUM)}) SELECT ?1, ?2, local_day, "
+    + ", ".join(
+        f"coalesce((SELECT {c} FROM base), 0) + sum(sum((misuse = {int(c[0] == 'm')} AND face = {c[1]}) * n)) OVER w"
+        for c in _CUM
+    )
+    + " FROM rollup_hourly WHERE location_id = ?1 AND scale = ?2 AND local_day >= ?3 GROUP BY local_day"
+    " WINDOW w AS (ORDER BY local_day)"
+)
 
 
 def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -30,6 +44,17 @@ def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
 class Imports:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
+
+    @contextmanager
+    def larger_cache(self, *, mib: int = 64) -> Iterator[None]:
+        """A bigger page cache for this connection while a history is imported (index inserts of a million
+        random feedbackIds stay in memory: measured ~1.3x faster), then the one it had."""
+        before = int(self.conn.execute("PRAGMA cache_size").fetchone()[0])
+        self.conn.execute(f"PRAGMA cache_size = {-mib * 1024}")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA cache_size = {before}")
 
     # ------------------------------------------------------------------------------------------ foreign ids
     def foreign_ids(self, kind: str) -> dict[int, str]:
@@ -155,8 +180,26 @@ class Imports:
             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1)",
             rows,
         )
-        count_in_rollups(conn, hourly, reason_counts)
+        self._count(hourly, reason_counts)
         return len(fresh), len(ratings) - len(fresh)
+
+    def _count(self, hourly: Counter[tuple[Any, ...]], reasons: Counter[tuple[Any, ...]]) -> None:
+        """The ledger's ``count_in_rollups``, with the cumulative rollup's per-row triggers paused and its rows
+        from each batch's first day on recomputed once per store and scale instead (a history spans many days
+        per batch). The pause lives inside this transaction: no other connection ever sees it."""
+        conn = self.conn
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('rollup_cum_paused', '1')")
+        count_in_rollups(conn, hourly, reasons)
+        first: dict[tuple[str, int], str] = {}
+        for loc, day, _, _, _, scale, _, _ in hourly:
+            first[(loc, scale)] = min(day, first.get((loc, scale), day))
+        for (loc, scale), day in first.items():
+            conn.execute("INSERT OR IGNORE INTO rollup_scales (location_id, scale) VALUES (?, ?)", (loc, scale))
+            conn.execute(
+                "DELETE FROM rollup_cum WHERE location_id = ? AND scale = ? AND local_day >= ?", (loc, scale, day)
+            )
+            conn.execute(_REFRESH_CUMULATIVE, (loc, scale, day))
+        conn.execute("DELETE FROM meta WHERE key = 'rollup_cum_paused'")
 
     def _pending_reasons(self, feedback_ids: list[str]) -> dict[str, str]:
         """Follow-up answers that arrived before their button feedback: attached now (same transaction)."""
