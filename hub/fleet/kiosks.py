@@ -26,6 +26,8 @@ def register_kiosk(store: Store, kiosk_id: str, *, location_id: str, now_ms: int
     check_id(kiosk_id, what="kiosk id")
     if kiosk_id in RESERVED_USERNAMES:
         raise AlreadyExists(f"kiosk id {kiosk_id!r} is reserved")
+    if store.imports.is_imported_device(kiosk_id):
+        raise AlreadyExists(f"kiosk id {kiosk_id!r} is a device imported from HappyOrNot")
     password = new_secret()
     store.registry.add_kiosk(kiosk_id, location_id=location_id, password_hash=mosquitto_hash(password), now_ms=now_ms)
     promoted = store.ledger.promote_quarantine(kiosk_id, now_ms=now_ms)

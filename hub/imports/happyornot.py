@@ -230,6 +230,8 @@ class Importer:
             )
         loc = self._location(b.experience_point_id)
         if b.smiley_id not in self._smileys:
+            if self.store.registry.find_kiosk(PREFIX + str(b.smiley_id)) is not None:
+                raise f.RowRefused("device_id_taken", f"a kiosk registered here is called {PREFIX}{b.smiley_id}")
             self.store.imports.put_foreign_id("smiley", b.smiley_id, PREFIX + str(b.smiley_id), detail=b.smiley_type)
             self._smileys.add(b.smiley_id)
         return ImportedRating(

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.errors import BadImportFile, BadMapping
+from hub.errors import AlreadyExists, BadImportFile, BadMapping
+from hub.fleet.kiosks import register_kiosk
 from hub.fleet.misuse_rule import set_response_interval
 from hub.imports.happyornot import Importer
 from hub.imports.mapping import instant_ms, load_mapping
@@ -234,3 +235,13 @@ def test_imported_ratings_count_in_every_rollup_like_kiosk_taps(store: Store) ->
     assert store.reads.period_counts(["hon-1001"], periods[2:], include_misuse=True)[("hon-1001", 0)][0] == {
         4: [2, 1, 2, 4]
     }
+
+
+def test_imported_devices_and_kiosks_never_share_an_id(store: Store) -> None:
+    """A kiosk cannot be registered under an imported device's id, nor a smiley imported onto a registered kiosk's
+    id: their seqs would collide and taps be lost."""
+    register_kiosk(store, "hon-9005", location_id="upp", now_ms=NOW_MS)
+    summary = run_import(store, ALL)
+    assert by_name(summary)["buttons_semicolon.csv"] == (3, 0, 0, {"device_id_taken": 3})
+    with pytest.raises(AlreadyExists, match="imported from HappyOrNot"):
+        register_kiosk(store, "hon-9001", location_id="upp", now_ms=NOW_MS)

@@ -66,6 +66,11 @@ class Imports:
         rows = self.conn.execute("SELECT foreign_id, our_id, detail FROM import_ids WHERE kind = ?", (kind,))
         return [(r[0], r[1], r[2]) for r in rows]
 
+    def is_imported_device(self, kiosk_id: str) -> bool:
+        """A device id an import made (a kiosk may not take it: their seqs would collide)."""
+        row = self.conn.execute("SELECT 1 FROM import_ids WHERE kind = 'smiley' AND our_id = ?", (kiosk_id,))
+        return row.fetchone() is not None
+
     def put_foreign_id(self, kind: str, foreign_id: int, our_id: str, *, detail: str | None = None) -> None:
         """Remember that ``foreign_id`` of ``kind`` is ``our_id`` (a later mapping replaces an earlier one)."""
         self.conn.execute(
