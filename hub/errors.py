@@ -67,6 +67,14 @@ class WeakPassword(AccountError):
     pass
 
 
+class BadImportFile(Invalid):
+    """A file to import that cannot be read as one of the known exports (the message names the file and why)."""
+
+
+class BadMapping(Invalid):
+    """An import mapping file that is malformed or names a store that does not exist."""
+
+
 class InvalidToken(HubError):
     """No token, or one the hub does not know."""
 

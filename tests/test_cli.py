@@ -24,6 +24,7 @@ COMMANDS = [
     "hub broker-config",
     "hub broker-address set",
     "hub broker-address show",
+    "hub import happyornot",
     "kiosk run",
     "kiosk simulate",
     "kiosk status",

@@ -11,6 +11,7 @@ from hub.api import (
     events,
     exports,
     fleet,
+    happyornot,
     kiosk_settings,
     kiosks,
     locations,
@@ -24,7 +25,7 @@ from hub.api.errors import install_error_handlers
 
 def install_api(app: FastAPI) -> None:
     """Add every API router and the error handlers to ``app``."""
-    routers = (ops, locations, fleet, dashboard, exports, events, sign_ins, alerts)
+    routers = (ops, locations, fleet, dashboard, exports, events, sign_ins, alerts, happyornot)
     administration = (organisation, kiosks, users, kiosk_settings, audit)
     for module in (*routers, *administration):
         app.include_router(module.router)

@@ -1,6 +1,7 @@
 """CSV exports, streamed row by row from the store (no row cap, constant memory), filtered by permission.
 
-``ratings.csv`` holds one line per stored tap; ``daily.csv`` one line per location, local day and scale.
+``ratings.csv`` holds one line per stored tap (``imported`` = 1: history imported from another system);
+``daily.csv`` one line per location, local day and scale.
 
 Written for spreadsheets with either separator: comma, or semicolon as Nordic Excel uses. A text field holding
 ``,`` ``;`` ``"`` CR or LF is quoted (RFC 4180). Quoting protects only the parser using our separator: one that
@@ -59,6 +60,7 @@ RATING_COLUMNS = [
     "misuse_device",
     "time_flag",
     "received_utc",
+    "imported",
 ]
 DAILY_COLUMNS = [
     "location_id",
@@ -123,7 +125,7 @@ def rating_rows(
         tz = zone(loc.timezone)
         start, end = day_bounds_ms(loc.timezone, first, last)
         rows = store.exports.ratings(loc.id, first, last, start_ms=start, end_ms=end, include_misuse=include_misuse)
-        for kid, seq, day, hour, t, face, scale, question, reason, misuse, m_dev, flag, rec in rows:
+        for kid, seq, day, hour, t, face, scale, question, reason, misuse, m_dev, flag, rec, imported in rows:
             yield [
                 loc.id,
                 kid,
@@ -140,6 +142,7 @@ def rating_rows(
                 m_dev,
                 flag or "",
                 _iso(rec, UTC),
+                imported,
             ]
 
 

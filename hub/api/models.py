@@ -211,3 +211,31 @@ class Fleet(Doc):
 # (jsonable_encoder took 35 ms for a 1,000-store overview, json.dumps 4 ms); this documents their shape
 def doc(model: type[Doc]) -> dict[int | str, dict[str, Any]]:
     return {200: {"model": model, "description": "the report (a JSON document of this shape)"}}
+
+
+# ---------------------------------------------------------------------------------------------- HappyOrNot API v2
+# The shapes of HappyOrNot's Customer API v2 (hub.api.happyornot); field names are theirs (camelCase).
+class HonFeedback(BaseModel):
+    feedbackId: str = Field(description="UUID: the kiosk's tap id, or the imported feedback's own")
+    smileyId: int = Field(description="the kiosk (int64; an imported smiley keeps its id)")
+    localTime: str = Field(description="date-time in the store's time zone, with its offset")
+    surveyId: int = Field(description="the question (int64; an imported survey keeps its id)")
+    experiencePointId: int = Field(description="the store (int64; an imported one keeps its id)")
+    buttonIndex: int = Field(description="the face: 0 = least happy")
+    misuse: bool
+    position: int = Field(description="0 for the button feedback, 1 for its follow-up answer")
+    ui: str = Field(description="physical")
+    smileyType: str = Field(description="SMILEY_TOUCH for our kiosks; an imported smiley keeps its type")
+
+
+class HonFollowupFeedback(HonFeedback):
+    followupQuestionId: int
+    followupOptionId: int
+    followupOptionTextInDefaultLocale: str = Field(description="the reason given")
+
+
+class HonExperiencePoint(BaseModel):
+    experiencePointId: int = Field(description="a store, or a region as GROUP")
+    name: str
+    parent: int | None = Field(default=None, description="the region's GROUP id")
+    type: str = Field(description="GROUP or EXPERIENCE-POINT")

@@ -11,6 +11,7 @@ from feedback.ids import InvalidId
 from hub.cli.alerts import add_alert_parsers, run_alert, run_report
 from hub.cli.broker import add_broker_address_parser, add_broker_parser, run_broker_address, run_broker_config
 from hub.cli.common import add_data_dir, store_of
+from hub.cli.imports import add_import_parser, run_import
 from hub.cli.kiosks import add_kiosk_parser, run_kiosk
 from hub.cli.locations import add_location_parser, add_token_parser, run_location, run_token
 from hub.cli.serve import add_serve_parser, run_serve
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_broker_address_parser(sub)
     add_config_parser(sub, add_data_dir)
     add_alert_parsers(sub, add_data_dir)
+    add_import_parser(sub)
     return parser
 
 
@@ -75,4 +77,6 @@ def _run(args: argparse.Namespace) -> int:
             run_broker_config(args, store)
         elif args.command == "broker-address":
             run_broker_address(args, store)
+        elif args.command == "import":
+            run_import(args, store, now)
     return 0

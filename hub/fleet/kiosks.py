@@ -28,6 +28,8 @@ def check_new_kiosk(store: Store, kiosk_id: str, *, location_id: str) -> None:
     store.registry.location(location_id)
     if store.registry.find_kiosk(kiosk_id) is not None:
         raise AlreadyExists(f"kiosk {kiosk_id!r} exists already")
+    if store.imports.is_imported_device(kiosk_id):
+        raise AlreadyExists(f"kiosk id {kiosk_id!r} is a device imported from HappyOrNot")
 
 
 def register_kiosk(store: Store, kiosk_id: str, *, location_id: str, now_ms: int) -> Registered:

@@ -11,6 +11,8 @@
   e-mail/webhook queue, reports sent, users' contact details and alert settings.
 - ``audit``: the audit log of administrative changes (who, what, when);
 - ``questions``: question texts per language with history, and counts per question (from the raw ratings).
+- ``imports``: another system's history (HappyOrNot) into ratings and rollups, resumable; ``compat``: rows for
+  the HappyOrNot-compatible read API.
 
 Engines are siblings under this package, each keeping its own SQL (``hub.store.sqlite`` is the embedded default).
 """

@@ -228,3 +228,49 @@ class Contact:
     report_time: str  # local "HH:MM"
     scope_location_ids: tuple[str, ...]
     scope_region_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedRating:
+    """One button feedback of another system, mapped: ``feedback_id`` (its UUID) is the idempotency key;
+    ``kiosk_id`` is the imported device, ``face`` 0 = least happy on ``scale`` faces, ``time_ms`` UTC."""
+
+    feedback_id: str
+    kiosk_id: str
+    location_id: str
+    timezone: str
+    time_ms: int
+    face: int
+    scale: int
+    question: str
+    is_misuse: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedFollowup:
+    """A follow-up answer to an imported button feedback; ``text`` becomes the rating's reason."""
+
+    feedback_id: str
+    question_id: int
+    option_id: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A row an import refused: its line (1 = the first data row), a reason code and a sentence naming the field."""
+
+    line: int
+    reason: str
+    detail: str
+
+
+@dataclass(slots=True)
+class FileState:
+    """How far the import of one file (under one mapping) got; committed with each batch."""
+
+    file_key: str
+    rows_done: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    is_finished: bool = False

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from hub.web import admin_pages, alert_pages, pages
+from hub.web import admin_pages, alert_pages, imports, pages
 
 
 def install_dashboard(app: FastAPI) -> None:
@@ -19,6 +19,7 @@ def install_dashboard(app: FastAPI) -> None:
     app.include_router(pages.router)
     app.include_router(alert_pages.router)
     app.include_router(admin_pages.router)
+    app.include_router(imports.router)
     app.mount("/static", StaticFiles(directory=str(pages.HERE / "static")), name="static")
 
     async def to_login(request: Request, exc: Exception) -> Response:

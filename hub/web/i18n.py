@@ -147,6 +147,20 @@ _PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
     "wd_6": ("lör", "Sat"),
     "wd_7": ("sön", "Sun"),
     "switch_language": ("In English", "På svenska"),
+    # the HappyOrNot import page (issue 13)
+    "import_title": ("Importera från HappyOrNot", "Import from HappyOrNot"),
+    "import_hint": (
+        "Exporter av knapp- och uppföljningssvar, mätpunkter och enkäter (JSON eller CSV, valfri avgränsare)."
+        " Samma fil två gånger ändrar ingenting. Stora historiker importeras snabbare med kommandoraden.",
+        "Exports of button and follow-up feedbacks, experience points and surveys (JSON or CSV, any separator)."
+        " The same file twice changes nothing. Large histories import faster from the command line.",
+    ),
+    "import_files": ("Exportfiler", "Export files"),
+    "import_mapping": ("Mappningsfil (valfri)", "Mapping file (optional)"),
+    "import_timezone": ("Tidszon för nya butiker", "Time zone of new stores"),
+    "import_submit": ("Importera", "Import"),
+    "import_result": ("Resultat", "Result"),
+    "import_failed": ("Importen avbröts", "The import stopped"),
     # the kiosks' built-in follow-up reasons (kiosk/locales); other codes are shown as configured
     "reason_queue": ("Kö", "Queue"),
     "reason_staff": ("Personal", "Staff"),

@@ -23,6 +23,7 @@ RATING_FIELDS = (
     "misuse_device",
     "time_flag",
     "received_ms",
+    "imported",
 )
 
 

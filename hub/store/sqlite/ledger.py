@@ -275,6 +275,16 @@ def _insert_ratings(
         " local_hour) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         rows,
     )
+    count_in_rollups(conn, hourly, reasons)
+    return refused
+
+
+def count_in_rollups(
+    conn: sqlite3.Connection, hourly: Counter[tuple[Any, ...]], reasons: Counter[tuple[Any, ...]]
+) -> None:
+    """Add newly stored ratings to the rollups, inside the caller's transaction (the daily and cumulative rollups
+    follow through triggers). ``hourly`` counts ``(location, day, hour, weekday, kiosk, scale, face, misuse)``,
+    ``reasons`` ``(location, day, reason, scale, face, misuse)``; the ingest and the importer both call this."""
     conn.executemany(
         "INSERT INTO rollup_hourly (location_id, local_day, local_hour, weekday, kiosk_id, scale, face, misuse, n)"
         " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
@@ -285,4 +295,3 @@ def _insert_ratings(
         " VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
         [(*k, n) for k, n in reasons.items()],
     )
-    return refused

@@ -26,7 +26,11 @@ def recompute_location(conn: sqlite3.Connection, location_id: str, *, interval_s
     with immediate(conn):
         conn.execute("UPDATE locations SET response_interval_s = ? WHERE id = ?", (interval_s, location_id))
         kiosks = [
-            r[0] for r in conn.execute("SELECT DISTINCT kiosk_id FROM ratings WHERE location_id = ?", (location_id,))
+            # imported ratings keep the misuse flag their own system gave them (issue 13)
+            r[0]
+            for r in conn.execute(
+                "SELECT DISTINCT kiosk_id FROM ratings WHERE location_id = ? AND imported = 0", (location_id,)
+            )
         ]
         total = misuse = changed = 0
         for kiosk_id in kiosks:

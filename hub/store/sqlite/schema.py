@@ -177,6 +177,40 @@ def _questions(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX IF NOT EXISTS ratings_location_question ON ratings(location_id, question, local_day)")
 
 
+IMPORTS_SCHEMA = """
+ALTER TABLE ratings ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;
+CREATE UNIQUE INDEX IF NOT EXISTS ratings_imported_feedback ON ratings(uuid) WHERE imported = 1;
+CREATE TABLE IF NOT EXISTS import_ids (
+    kind TEXT NOT NULL, foreign_id INTEGER NOT NULL, our_id TEXT NOT NULL, detail TEXT,
+    PRIMARY KEY (kind, foreign_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS import_ids_ours ON import_ids(kind, our_id);
+CREATE TABLE IF NOT EXISTS import_followups (
+    feedback_id TEXT PRIMARY KEY, question_id INTEGER NOT NULL, option_id INTEGER NOT NULL,
+    option_text TEXT NOT NULL, is_attached INTEGER NOT NULL DEFAULT 0
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS import_files (
+    file_key TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, rows_done INTEGER NOT NULL DEFAULT 0,
+    stored INTEGER NOT NULL DEFAULT 0, duplicates INTEGER NOT NULL DEFAULT 0, is_finished INTEGER NOT NULL DEFAULT 0,
+    started_ms INTEGER NOT NULL, finished_ms INTEGER
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS import_refusals (
+    file_key TEXT NOT NULL, line INTEGER NOT NULL, reason TEXT NOT NULL, detail TEXT NOT NULL,
+    PRIMARY KEY (file_key, line)
+) WITHOUT ROWID;
+"""
+
+
+def _imports(conn: sqlite3.Connection) -> None:
+    """Version 11 (issue 13, HappyOrNot import): ``ratings.imported`` marks imported ratings, whose ``uuid`` is the
+    export's ``feedbackId`` (unique among them: importing twice stores nothing twice); the foreign ids of
+    experience points, smileys and surveys; follow-up answers; per-file progress and refused rows."""
+    has_column = any(row[1] == "imported" for row in conn.execute("PRAGMA table_info(ratings)"))
+    for statement in _statements(IMPORTS_SCHEMA):
+        if not (has_column and statement.startswith("ALTER TABLE")):  # re-run on a database that has it
+            conn.execute(statement)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _base_schema,
     _fill_daily_rollup,
@@ -188,6 +222,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _alerts,
     _administration,
     _questions,
+    _imports,
 ]
 
 
