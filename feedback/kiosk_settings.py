@@ -26,6 +26,16 @@ THANK_YOU_MIN_S, THANK_YOU_MAX_S = 0.5, 600.0
 ATTRACT_AFTER_MIN_S = 5.0
 REASON_MAX_CHARS = 64
 STAFF_PIN_MIN_DIGITS, STAFF_PIN_MAX_DIGITS = 4, 8
+CLEANING_MIN_S, CLEANING_MAX_S = 5.0, 1800.0
+SCREEN_DIAGONAL_MIN_IN, SCREEN_DIAGONAL_MAX_IN = 3.0, 120.0
+MIN_TEXT_MIN_MM, MIN_TEXT_MAX_MM = 2.0, 40.0
+THEMES = ("standard", "high_contrast")
+# What the kiosk does outside opening hours: show a calm closed screen and record nothing, or record as usual.
+# ("record and flag" needs a flag on the wire that the hub stores and reports leave out: not built yet.)
+CLOSED_MODES = ("closed_screen", "record")
+
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_ZONE = re.compile(r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$")
 
 _HOURS = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-4]):[0-5][0-9]$")
 
@@ -50,9 +60,22 @@ class UiSettings:
     thank_you_s: float = 3.0
     attract_after_s: float = 120.0
     response_interval_s: float = DEFAULT_RESPONSE_INTERVAL_S
-    staff_pin: str = "0000"
+    staff_pin: str | None = None  # no default PIN: without one (or a hash) the staff panel stays shut
+    staff_pin_hash: str | None = None  # feedback.staff_pin.hash_pin(); preferred over a plain staff_pin
     fullscreen: bool = True
     opening_hours: dict[str, str] = field(default_factory=dict)  # "mon".."sun" -> "08:00-21:00" | "closed"
+    timezone: str | None = None  # IANA zone of the store; None: the device's own
+    closed_mode: str = "closed_screen"
+    cleaning_s: float = 60.0
+    followup_other: bool = True  # an "Other" chip after the configured reasons
+    screen_diagonal_in: float | None = None  # the panel's size, for text sizes in millimetres
+    min_text_mm: float = 6.0  # cap height of the smallest shopper text (the hint)
+    large_text: bool = False
+    theme: str = "standard"
+    brand_colour: str | None = None  # "#rrggbb": buttons and accents (never the faces)
+    brand_background: str | None = None  # "#rrggbb"
+    logo: str | None = None  # an image file on the kiosk, shown above the question
+    press_sound: bool = False
 
 
 def parse_ui(ui: dict[str, Any], *, prefix: str = "ui") -> UiSettings:
@@ -75,9 +98,12 @@ def parse_ui(ui: dict[str, Any], *, prefix: str = "ui") -> UiSettings:
         raise SettingsError(
             f"{prefix}.reasons must be strings of 1-{REASON_MAX_CHARS} printable characters (no control characters)"
         )
-    pin = setting(ui, f"{prefix}.staff_pin", str, "0000")
-    if not pin.isdigit() or not STAFF_PIN_MIN_DIGITS <= len(pin) <= STAFF_PIN_MAX_DIGITS:
+    pin = setting(ui, f"{prefix}.staff_pin", str, None)
+    if pin is not None and (not pin.isdigit() or not STAFF_PIN_MIN_DIGITS <= len(pin) <= STAFF_PIN_MAX_DIGITS):
         raise SettingsError(f"{prefix}.staff_pin must be {STAFF_PIN_MIN_DIGITS}-{STAFF_PIN_MAX_DIGITS} digits")
+    pin_hash = setting(ui, f"{prefix}.staff_pin_hash", str, None)
+    if pin_hash is not None and not is_pin_hash(pin_hash):
+        raise SettingsError(f"{prefix}.staff_pin_hash must be pbkdf2_sha256$<iterations>$<salt hex>$<sha256 hex>")
     question_id = setting(ui, f"{prefix}.question_id", str, "q1")
     if not 1 <= len(question_id) <= MAX_QUESTION_LEN or not is_printable_text(question_id):
         raise SettingsError(f"{prefix}.question_id must be 1-{MAX_QUESTION_LEN} printable characters")
@@ -104,9 +130,43 @@ def parse_ui(ui: dict[str, Any], *, prefix: str = "ui") -> UiSettings:
             high=RESPONSE_INTERVAL_MAX_S,
         ),
         staff_pin=pin,
+        staff_pin_hash=pin_hash,
         fullscreen=setting(ui, f"{prefix}.fullscreen", bool, True),
         opening_hours=opening_hours(ui, f"{prefix}.opening_hours"),
+        timezone=_matching(ui, f"{prefix}.timezone", _ZONE, "an IANA time zone such as Europe/Stockholm"),
+        closed_mode=_one_of(ui, f"{prefix}.closed_mode", CLOSED_MODES, "closed_screen"),
+        cleaning_s=setting(ui, f"{prefix}.cleaning_s", float, 60.0, low=CLEANING_MIN_S, high=CLEANING_MAX_S),
+        followup_other=setting(ui, f"{prefix}.followup_other", bool, True),
+        screen_diagonal_in=setting(
+            ui, f"{prefix}.screen_diagonal_in", float, None, low=SCREEN_DIAGONAL_MIN_IN, high=SCREEN_DIAGONAL_MAX_IN
+        ),
+        min_text_mm=setting(ui, f"{prefix}.min_text_mm", float, 6.0, low=MIN_TEXT_MIN_MM, high=MIN_TEXT_MAX_MM),
+        large_text=setting(ui, f"{prefix}.large_text", bool, False),
+        theme=_one_of(ui, f"{prefix}.theme", THEMES, "standard"),
+        brand_colour=_matching(ui, f"{prefix}.brand_colour", _COLOUR, 'a colour like "#0072b2"'),
+        brand_background=_matching(ui, f"{prefix}.brand_background", _COLOUR, 'a colour like "#f7f5f0"'),
+        logo=setting(ui, f"{prefix}.logo", str, None),
+        press_sound=setting(ui, f"{prefix}.press_sound", bool, False),
     )
+
+
+def is_pin_hash(text: str) -> bool:
+    """``pbkdf2_sha256$<iterations>$<salt hex>$<64 hex>``, the form feedback.staff_pin.hash_pin writes."""
+    return re.fullmatch(r"pbkdf2_sha256\$[1-9][0-9]{3,7}\$[0-9a-f]{16,64}\$[0-9a-f]{64}", text) is not None
+
+
+def _matching(table: dict[str, Any], key: str, pattern: re.Pattern[str], what: str) -> str | None:
+    v = setting(table, key, str, None)
+    if v is not None and not pattern.match(v):
+        raise SettingsError(f"{key} must be {what}, got {v!r}")
+    return v  # type: ignore[no-any-return]
+
+
+def _one_of(table: dict[str, Any], key: str, choices: tuple[str, ...], default: str) -> str:
+    v = setting(table, key, str, default)
+    if v not in choices:
+        raise SettingsError(f"{key} must be one of {', '.join(choices)}, got {v!r}")
+    return v  # type: ignore[no-any-return]
 
 
 _MISSING: Any = object()

@@ -31,6 +31,19 @@ REMOTE_SETTINGS = frozenset(
         "response_interval_s",
         "opening_hours",
         "staff_pin",
+        "staff_pin_hash",
+        "timezone",
+        "closed_mode",
+        "cleaning_s",
+        "followup_other",
+        "screen_diagonal_in",
+        "min_text_mm",
+        "large_text",
+        "theme",
+        "brand_colour",
+        "brand_background",
+        "logo",
+        "press_sound",
     }
 )
 MAX_REASON_CHARS = 300

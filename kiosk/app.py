@@ -31,8 +31,11 @@ from kivy.properties import BooleanProperty, DictProperty, NumericProperty, Stri
 from kiosk import screens, widgets  # noqa: F401  (registers the classes kiosk.kv names)
 from kiosk.clock import DeviceClock
 from kiosk.config import KioskConfig, UiConfig
-from kiosk.i18n import Texts, check_languages
+from kiosk.i18n import Texts
+from kiosk.launch import check_ui
+from kiosk.look import Look
 from kiosk.outbox import Outbox
+from kiosk.pauses import PauseFlow
 from kiosk.recorder import Recorder
 from kiosk.remote_config import RemoteConfig
 from kiosk.shopper import ShopperFlow
@@ -48,10 +51,15 @@ KV_PATH = Path(__file__).resolve().parent / "kiosk.kv"
 ConfigHook = Callable[[bytes], "int | None"]
 
 
-class KioskApp(ShopperFlow, StaffFlow, App):  # type: ignore[misc]
+class KioskApp(ShopperFlow, PauseFlow, StaffFlow, Look, App):  # type: ignore[misc]
     t = DictProperty()  # every visible text, by key (see kiosk.i18n.Texts.all)
     language = StringProperty("sv")
-    unit = NumericProperty(40)  # a layout unit that scales with the window: min(width / 14, height / 9)
+    attract = BooleanProperty(False)
+    attract_glow = NumericProperty(1.0)
+    followup_left_s = NumericProperty(0)
+    followup_fraction = NumericProperty(1.0)
+    closed_text = StringProperty("")
+    cleaning_left_s = NumericProperty(0)
     is_online = BooleanProperty(False)
     is_fullscreen = BooleanProperty(False)
     pin_entered = StringProperty("")
@@ -67,6 +75,7 @@ class KioskApp(ShopperFlow, StaffFlow, App):  # type: ignore[misc]
         remote: RemoteConfig | None = None,
         clock: DeviceClock | None = None,
         with_uplink: bool = True,
+        x_screen: tuple[int, int] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -78,6 +87,7 @@ class KioskApp(ShopperFlow, StaffFlow, App):  # type: ignore[misc]
         self.on_config_hook = on_config
         self.remote = remote
         self.with_uplink = with_uplink
+        self.x_screen = x_screen  # the X screen's size (None on KMS/DRM): full screen on and off stays on it
         self.gate = TapGate(response_interval_s=self.ui.response_interval_s)
         self.recorder = Recorder(
             config.outbox_path, kiosk_id=config.kiosk_id, on_written=self._wake_uplink, on_error=self._report_error
@@ -91,10 +101,13 @@ class KioskApp(ShopperFlow, StaffFlow, App):  # type: ignore[misc]
         self._timer: Any = None
         self._waiting_since: float | None = None  # monotonic s: when go_home began waiting for the disk
         self._pin_tries = 0
+        self._cleaning_until: float | None = None
+        self._followup_until: float | None = None
         self._stopped = False
         self._online_logged: bool | None = None
         self.language = self.ui.language
         self._refresh_texts()
+        self._apply_look()
 
     # ------------------------------------------------------------------------------------------ life
     def load_config(self) -> Any:  # no per-app .ini file beside the package
@@ -108,7 +121,7 @@ class KioskApp(ShopperFlow, StaffFlow, App):  # type: ignore[misc]
 
         Window.bind(size=self._resized)
         self._resized(Window, Window.size)
-        self.is_fullscreen = Window.fullscreen not in (False, "0", 0)
+        self.is_fullscreen = Window.fullscreen not in (False, "0", 0) or bool(Window.borderless)
         return None  # the root is kiosk.kv's root rule (App.load_kv loads kv_file)
 
     def on_start(self) -> None:
@@ -130,6 +143,7 @@ class KioskApp(ShopperFlow, StaffFlow, App):  # type: ignore[misc]
                 log.exception("uplink did not start")
                 self._report_error(f"uplink did not start: {exc}")
         self.go_home()
+        self.start_pause_checks()
         self._start_watchdog()
         log.info(
             "kiosk %s ready: %d faces, languages %s", self.kiosk_config.kiosk_id, self.ui.faces, list(self.ui.languages)
@@ -174,16 +188,13 @@ class KioskApp(ShopperFlow, StaffFlow, App):  # type: ignore[misc]
     def sm(self) -> Any:
         return self.root.ids.sm
 
-    def _resized(self, _window: Any, size: tuple[int, int]) -> None:
-        self.unit = max(8.0, min(size[0] / 14, size[1] / 9))
-
     # ------------------------------------------------------------------------------------------ config
     def apply_ui_config(self, ui: UiConfig) -> None:
         """Swap the shopper-facing settings without a restart; safe to call from any thread.
 
         :raises ConfigError: (in the caller's thread) when a language has no catalogue.
         """
-        check_languages(ui)
+        check_ui(ui)
         if threading.current_thread() is threading.main_thread():
             self._swap_ui(ui)
         else:
@@ -191,6 +202,10 @@ class KioskApp(ShopperFlow, StaffFlow, App):  # type: ignore[misc]
 
     def _swap_ui(self, ui: UiConfig) -> None:
         old, self.ui = self.ui, ui
+        self._apply_look()
+        from kivy.core.window import Window
+
+        self._resized(Window, Window.size)
         self.gate.response_interval_s = ui.response_interval_s
         language = self.language
         if self.language not in ui.languages or ui.language != old.language:
@@ -200,6 +215,7 @@ class KioskApp(ShopperFlow, StaffFlow, App):  # type: ignore[misc]
             self._populate()
         if self.sm.current == "home":
             self._arm(ui.attract_after_s, self._attract)
+        self.check_hours()
         log.info("ui config applied: %d faces, languages %s", ui.faces, list(ui.languages))
 
     def _refresh_texts(self) -> None:
@@ -207,12 +223,17 @@ class KioskApp(ShopperFlow, StaffFlow, App):  # type: ignore[misc]
 
     def _populate(self) -> None:
         names = [(lang, Texts(lang, self.ui).language_name()) for lang in self.ui.languages]
-        self.sm.get_screen("home").populate(scale=self.ui.faces, languages=names, current=self.language)
+        home = self.sm.get_screen("home")
+        home.populate(scale=self.ui.faces, languages=names, current=self.language, layout=self.layout)
         self._populate_reasons()
 
     def _populate_reasons(self) -> None:
         texts = Texts(self.language, self.ui)
-        self.sm.get_screen("followup").populate([(r, texts.reason(r)) for r in self.ui.reasons])
+        reasons = list(self.ui.reasons) + (
+            ["other"] if self.ui.followup_other and "other" not in self.ui.reasons else []
+        )
+        max_cols = 3 if self.layout == "landscape" else 2
+        self.sm.get_screen("followup").populate([(r, texts.reason(r)) for r in reasons], max_cols=max_cols)
 
     # ------------------------------------------------------------------------------------------ threads
     def _wake_uplink(self) -> None:  # recorder thread

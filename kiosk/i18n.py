@@ -75,6 +75,12 @@ class Texts:
             "close": "Close",
             "exit_fullscreen": "Exit full screen",
             "fullscreen": "Full screen",
+            "closed": "We are closed",
+            "opens": "Opens",
+            "cleaning": "Cleaning – touches paused",
+            "cleaning_button": "Cleaning",
+            "no_pin": "No staff PIN is set",
+            **{f"day_{d.lower()}": d for d in ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")},
         }
         out = {key: self(msgid) for key, msgid in keys.items()}
         out["question"] = self.question()

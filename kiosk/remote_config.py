@@ -34,7 +34,7 @@ class ConfigRefused(ValueError):
 
 def ui_table(ui: UiConfig) -> dict[str, Any]:
     """A :class:`UiConfig` as the plain table :func:`parse_ui` reads."""
-    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(ui).items()}
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(ui).items() if v is not None}
 
 
 def merged_ui(base: UiConfig, remote: dict[str, Any]) -> UiConfig:

@@ -109,11 +109,12 @@ class ReplayPump:
     def on_disconnected(self, why: Any) -> None:
         if self.connected:
             log.warning("kiosk %s: disconnected: %s", self.kid, why)
+            self.on_error(f"broker connection lost: {why}")  # staff see why (issue 12: it said "none")
         self.connected = False
         self.up.set_state(is_connected=False)
 
     def on_error(self, why: Any) -> None:
-        self.up.set_state(last_error=str(why))
+        self.up.set_state(last_error=f"{time.strftime('%H:%M:%S')} {why}")
 
     def on_hub(self, status: p.Status) -> None:
         was_online = self.hub_online

@@ -40,6 +40,13 @@ class ShopperFlow:
     _report_error: Callable[[str], None]
     _refresh_texts: Callable[[], None]
     _populate_reasons: Callable[[], None]
+    _followup_until: float | None
+    followup_left_s: float
+    followup_fraction: float
+    attract: bool
+    attract_glow: float
+    is_closed: Callable[[], bool]
+    show_closed: Callable[[], None]
 
     def on_face(self, face: int) -> None:
         """A face was pressed: answer at once, record on the recorder thread."""
@@ -57,10 +64,12 @@ class ShopperFlow:
         )
         self.chosen_face = face
         held = face in self.ui.followup_faces and bool(self.ui.reasons)
-        header = self.sm.get_screen("followup").ids.face
-        header.scale, header.face = tap.scale, face
+        for shown in (self.sm.get_screen("followup").ids.face, self.sm.get_screen("thanks").ids.face):
+            shown.scale, shown.face = tap.scale, face  # the face that counted, drawn large in the next frame
         if held:
             self._show("followup", self.ui.followup_timeout_s, self._followup_timed_out)
+            self._followup_until = time.monotonic() + self.ui.followup_timeout_s
+            self._tick_followup()
         else:
             self._show("thanks", self.ui.thank_you_s, self.go_home)
         recorded = self.recorder.record(tap, held=held)
@@ -74,6 +83,16 @@ class ShopperFlow:
         self._unsettled.append(self.recorder.release(self._held, reason=reason))
         self._held = None
         self._show("thanks", self.ui.thank_you_s, self.go_home)
+
+    def _tick_followup(self, _dt: float = 0.0) -> None:
+        """The follow-up's countdown (bar and seconds on the skip button)."""
+        if self.sm.current != "followup" or self._followup_until is None:
+            return
+        left = max(0.0, self._followup_until - time.monotonic())
+        self.followup_left_s = left
+        self.followup_fraction = left / self.ui.followup_timeout_s
+        if left > 0:
+            Clock.schedule_once(self._tick_followup, 0.1)
 
     def _followup_timed_out(self) -> None:
         if self._held is not None:
@@ -96,6 +115,9 @@ class ShopperFlow:
         self._waiting_since = None
         if self.language != self.ui.language:
             self.set_language(self.ui.language)
+        if self.is_closed():
+            self.show_closed()
+            return
         self._show("home", self.ui.attract_after_s, self._attract)
 
     def set_language(self, language: str) -> None:
@@ -116,22 +138,23 @@ class ShopperFlow:
             self._arm(PIN_IDLE_S if current == "pin" else STAFF_IDLE_S, self.go_home)
 
     def _attract(self) -> None:
-        """Long idle on the home screen: default language, and the hint gently pulses."""
+        """Long idle on the home screen: default language, and the call to action gets louder: the hint
+        sits on a pulsing accent pill, in bold (issue 12: it used to fade to 25 %)."""
         from kivy.animation import Animation
 
         if self.language != self.ui.language:
             self.set_language(self.ui.language)
-        hint = self.sm.get_screen("home").ids.hint
-        anim = Animation(opacity=0.25, duration=1.2) + Animation(opacity=1.0, duration=1.2)
+        self.attract = True
+        anim = Animation(attract_glow=0.7, duration=1.0) + Animation(attract_glow=1.0, duration=1.0)
         anim.repeat = True
-        anim.start(hint)
+        anim.start(self)
 
     def _stop_attract(self) -> None:
         from kivy.animation import Animation
 
-        hint = self.sm.get_screen("home").ids.hint
-        Animation.cancel_all(hint)
-        hint.opacity = 1.0
+        Animation.cancel_all(self, "attract_glow")
+        self.attract = False
+        self.attract_glow = 1.0
 
     # ------------------------------------------------------------------------------------------ timers
     def _show(self, screen: str, timeout_s: float, then: Callable[[], None]) -> None:

@@ -14,8 +14,10 @@ from typing import Any
 from kivy.clock import Clock
 
 from feedback import __version__
+from feedback.staff_pin import pin_matches
 from kiosk.i18n import Texts
 from kiosk.uplink import UplinkState
+from kiosk.window import set_fullscreen
 
 log = logging.getLogger(__name__)
 
@@ -78,22 +80,26 @@ class StaffFlow:
     pin_message: str
     staff_text: str
     is_fullscreen: bool
+    x_screen: tuple[int, int] | None
     _pin_tries: int
 
     def open_pin(self) -> None:
-        """The corner was held: ask for the PIN (never in the middle of a shopper's follow-up)."""
-        if self.sm.current not in ("home", "thanks"):
+        """The corner was held: ask for the PIN (never in the middle of a shopper's follow-up). Without a
+        configured PIN there is no way in: the pad says so and takes no digits (there is no default PIN)."""
+        if self.sm.current not in ("home", "thanks", "closed"):
             return
         self.pin_entered = ""
-        self.pin_message = ""
+        self.pin_message = "" if self.has_pin() else self.t["no_pin"]
         self._pin_tries = 0
         self._show("pin", PIN_IDLE_S, self.go_home)  # type: ignore[attr-defined]
 
     def pin_key(self, key: str) -> None:
         if key == "cancel":
             self.go_home()  # type: ignore[attr-defined]
+        elif not self.has_pin():
+            return
         elif key == "ok":
-            if self.pin_entered == self.ui.staff_pin:
+            if pin_matches(self.pin_entered, pin=self.ui.staff_pin, pin_hash=self.ui.staff_pin_hash):
                 self._show("staff", STAFF_IDLE_S, self.go_home)  # type: ignore[attr-defined]
                 self.refresh_staff()
                 return
@@ -105,6 +111,9 @@ class StaffFlow:
                 self.go_home()  # type: ignore[attr-defined]
         elif len(self.pin_entered) < 8:
             self.pin_entered += key
+
+    def has_pin(self) -> bool:
+        return self.ui.staff_pin is not None or self.ui.staff_pin_hash is not None
 
     def refresh_staff(self, *_: Any) -> None:
         """Update the facts every second while the panel shows (the pending count comes off the UI thread)."""
@@ -131,5 +140,5 @@ class StaffFlow:
     def toggle_fullscreen(self) -> None:
         from kivy.core.window import Window
 
-        Window.fullscreen = False if self.is_fullscreen else "auto"
+        set_fullscreen(Window, on=not self.is_fullscreen, screen=self.x_screen)
         self.is_fullscreen = not self.is_fullscreen

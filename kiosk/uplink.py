@@ -116,6 +116,7 @@ class Uplink:
         c.max_inflight_messages_set(cfg.uplink.window_batches + 8)
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
+        c.on_connect_fail = self._on_connect_fail
         c.on_message = self._on_message
         c.on_publish = self._on_publish
         return c
@@ -142,6 +143,10 @@ class Uplink:
             self._post("connected")
         except Exception:  # a paho callback must never raise: it would kill the network thread
             log.exception("on_connect")
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
+        b = self.config.broker
+        self._post("error", f"cannot reach the broker at {b.host}:{b.port}")
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
         self._post("disconnected", str(rc))

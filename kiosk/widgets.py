@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from kivy.animation import Animation
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.graphics import Color, Ellipse, Line, Mesh
@@ -18,16 +19,27 @@ from kivy.uix.button import Button
 from kivy.uix.floatlayout import FloatLayout
 from kivy.uix.widget import Widget
 
-from kiosk.faces import BLUE, INK, face_look, mouth_points
+from kiosk.faces import INK, face_look, mouth_points
 
 LONG_PRESS_S = 2.0
 
 
 class FaceButton(ButtonBehavior, Widget):
-    """One smiley, drawn on the canvas; fires ``on_press`` at touch-down (the fastest answer)."""
+    """One smiley, drawn on the canvas; fires ``on_press`` at touch-down (the fastest answer).
+
+    Only a touch inside the drawn circle counts (not the corners of its square), and a pressed face is
+    drawn larger with a ring in the very next frame.
+    """
 
     face = NumericProperty(0)
     scale = NumericProperty(4)
+
+    @property
+    def radius(self) -> float:
+        return float(min(self.width, self.height) * 0.46)
+
+    def collide_point(self, x: float, y: float) -> bool:
+        return bool((x - self.center_x) ** 2 + (y - self.center_y) ** 2 <= self.radius**2)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -39,13 +51,17 @@ class FaceButton(ButtonBehavior, Widget):
         scale = int(self.scale)
         face = min(int(self.face), scale - 1)
         look = face_look(face, scale)
-        r = min(self.width, self.height) * 0.46 * (0.93 if self.state == "down" else 1.0)
+        is_down = self.state == "down"
+        r = self.radius * (1.08 if is_down else 1.0)
         if r <= 1:
             return
         cx, cy = self.center
         with self.canvas:
             Color(0, 0, 0, 0.10)
             Ellipse(pos=(cx - r, cy - r * 1.06), size=(2 * r, 2 * r))
+            if is_down:  # press feedback: a ring around the grown face
+                Color(*INK)
+                Line(circle=(cx, cy, r * 1.06), width=max(2.0, r * 0.05))
             Color(*look.colour)
             Ellipse(pos=(cx - r, cy - r), size=(2 * r, 2 * r))
             Color(*INK)
@@ -77,30 +93,6 @@ class FaceButton(ButtonBehavior, Widget):
                 )
             else:
                 Line(points=[v for p in lower for v in p], width=r * 0.07, cap="round", joint="round")
-
-
-class CheckMark(Widget):
-    """ "Got it": a white tick in a blue disc, for the thank-you screen (whatever face was chosen)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.bind(pos=self._redraw, size=self._redraw)
-        self._redraw()
-
-    def _redraw(self, *_: Any) -> None:
-        self.canvas.clear()
-        r = min(self.width, self.height) * 0.46
-        cx, cy = self.center
-        with self.canvas:
-            Color(*BLUE)
-            Ellipse(pos=(cx - r, cy - r), size=(2 * r, 2 * r))
-            Color(1, 1, 1)
-            Line(
-                points=[cx - r * 0.45, cy + r * 0.02, cx - r * 0.12, cy - r * 0.32, cx + r * 0.48, cy + r * 0.3],
-                width=max(1.0, r * 0.12),
-                cap="round",
-                joint="round",
-            )
 
 
 class Chip(Button):
@@ -136,26 +128,54 @@ class StatusDot(Widget):
 
 
 class StaffCorner(Widget):
-    """An invisible corner: holding it for ``LONG_PRESS_S`` opens the PIN pad."""
+    """An invisible corner: holding it for ``LONG_PRESS_S`` opens the PIN pad. While held, a ring fills up
+    around the finger, so staff know the hold is working."""
+
+    progress = NumericProperty(0.0)  # 0..1 of the hold
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._pending: Any = None
+        self.bind(progress=self._redraw, pos=self._redraw, size=self._redraw)
+
+    def _redraw(self, *_: Any) -> None:
+        self.canvas.clear()
+        if self.progress <= 0:
+            return
+        app = App.get_running_app()
+        r = min(self.width, self.height) * 0.35
+        with self.canvas:
+            Color(*app.accent[:3], 0.25)
+            Ellipse(pos=(self.center_x - r, self.center_y - r), size=(2 * r, 2 * r))
+            Color(*app.accent)
+            Line(circle=(self.center_x, self.center_y, r, 0, 360 * self.progress), width=max(2.0, r * 0.12))
 
     def on_touch_down(self, touch: Any) -> bool:
         if not self.collide_point(*touch.pos):
             return False
         touch.grab(self)
-        self._pending = Clock.schedule_once(lambda _dt: App.get_running_app().open_pin(), LONG_PRESS_S)
+        self._pending = Clock.schedule_once(lambda _dt: self._held(), LONG_PRESS_S)
+        Animation.cancel_all(self)
+        self.progress = 0.02
+        Animation(progress=1.0, duration=LONG_PRESS_S).start(self)
         return True
+
+    def _held(self) -> None:
+        self._reset()
+        App.get_running_app().open_pin()
+
+    def _reset(self) -> None:
+        Animation.cancel_all(self)
+        self.progress = 0.0
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
 
     def on_touch_up(self, touch: Any) -> bool:
         if touch.grab_current is not self:
             return False
         touch.ungrab(self)
-        if self._pending is not None:
-            self._pending.cancel()
-            self._pending = None
+        self._reset()
         return True
 
 
@@ -168,7 +188,7 @@ class KioskRoot(FloatLayout):
 
     def on_touch_down(self, touch: Any) -> bool:
         app = App.get_running_app()
-        if app.gate.is_noise(time.monotonic()):
+        if app.gate.is_noise(time.monotonic()) or app.is_ignoring_touches():
             self._dropped.add(touch.uid)
             return True
         app.note_activity()

@@ -175,3 +175,27 @@ def test_an_orderly_stop_of_the_hub_process_group_logs_no_error(tmp_path: Path) 
     assert "Application shutdown complete" in text, text[-2000:]
     assert "ERROR" not in text, text[-2000:]
     assert "restarting" not in text or "unless the hub stops" in text
+
+
+def test_kiosk_add_makes_a_random_staff_pin_shown_once_and_writes_only_its_hash(tmp_path: Path) -> None:
+    """Each kiosk gets its own random 6-digit staff PIN: printed once, its config holds a hash that accepts it."""
+    import re
+    import tomllib
+
+    from feedback.staff_pin import pin_matches
+    from tests.harness import hub_cmd
+
+    data = str(tmp_path / "hub")
+    hub_cmd("location", "add", "sto", "--name", "Sto", "--timezone", "Europe/Stockholm", "--data-dir", data)
+    pins = []
+    for kid in ("k1", "k2"):
+        out = run("hub", "kiosk", "add", kid, "--location", "sto", "--broker-url", "mqtt://h:1883", "--data-dir", data)
+        assert out.returncode == 0, out.stderr
+        pin = re.search(r"staff PIN of kiosk \w+: (\d{6})", out.stderr)
+        assert pin is not None
+        ui = tomllib.loads(out.stdout)["ui"]
+        assert "staff_pin" not in ui and pin[1] not in out.stdout
+        assert pin_matches(pin[1], pin=None, pin_hash=ui["staff_pin_hash"])
+        assert not pin_matches("0000", pin=None, pin_hash=ui["staff_pin_hash"])
+        pins.append(pin[1])
+    assert pins[0] != pins[1]  # (one in a million: the same six digits twice)

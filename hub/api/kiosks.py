@@ -66,7 +66,13 @@ def add_kiosk(request: Request, body: KioskIn, store: StoreDep, who: AdminPrinci
         issued = ca.issue_client(body.id, now=dt.datetime.now(dt.UTC))
         tls_pems = (ca.cert_pem, issued.cert_pem, issued.key_pem)
     text = kiosk_config_text(
-        body.id, loc.id, url, registered.password, tls_pems=tls_pems, written_by="the hub's admin page / API"
+        body.id,
+        loc.id,
+        url,
+        registered.password,
+        tls_pems=tls_pems,
+        written_by="the hub's admin page / API",
+        staff_pin_hash=registered.staff_pin_hash,
     )
     audit(request, store, who, "kiosk.create", body.id, location_id=loc.id, name=body.name, tls=body.tls)
     return {
@@ -74,6 +80,7 @@ def add_kiosk(request: Request, body: KioskIn, store: StoreDep, who: AdminPrinci
         "promoted": registered.promoted,
         "filename": f"{body.id}.toml",
         "config_toml": text,
+        "staff_pin": registered.staff_pin,  # shown once, like the password in the config
     }
 
 

@@ -57,7 +57,16 @@ def run_kiosk(args: argparse.Namespace, store: Store, now: int) -> None:
         if ca is not None:
             issued = ca.issue_client(args.id, now=dt.datetime.now(dt.UTC))
             tls_pems = (ca.cert_pem, issued.cert_pem, issued.key_pem)
-        text = kiosk_config_text(args.id, args.location, url, registered.password, tls_pems=tls_pems)
+        text = kiosk_config_text(
+            args.id,
+            args.location,
+            url,
+            registered.password,
+            tls_pems=tls_pems,
+            staff_pin_hash=registered.staff_pin_hash,
+        )
+        print(f"staff PIN of kiosk {args.id}: {registered.staff_pin} (shown once; its config holds only a hash)",
+              file=sys.stderr)  # fmt: skip
         if args.out:
             args.out.parent.mkdir(parents=True, exist_ok=True)
             args.out.touch(mode=0o600)

@@ -4,13 +4,17 @@ config file (written once, by ``hub kiosk add`` or ``POST /api/kiosks``: the hub
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 
 from feedback.ids import check_id
+from feedback.staff_pin import hash_pin
 from hub.errors import AlreadyExists
 from hub.fleet.broker import RESERVED_USERNAMES
 from hub.fleet.passwords import mosquitto_hash, new_secret
 from hub.store import Store
+
+STAFF_PIN_DIGITS = 6
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +22,11 @@ class Registered:
     kiosk_id: str
     password: str  # shown once: written into the kiosk's config file
     promoted: int  # ratings it sent before it was registered, now counted
+    staff_pin: str  # shown once to whoever added the kiosk; the config holds only its hash (there is no default)
+
+    @property
+    def staff_pin_hash(self) -> str:
+        return hash_pin(self.staff_pin, salt=secrets.token_bytes(16))
 
 
 def check_new_kiosk(store: Store, kiosk_id: str, *, location_id: str) -> None:
@@ -41,7 +50,8 @@ def register_kiosk(store: Store, kiosk_id: str, *, location_id: str, now_ms: int
     password = new_secret()
     store.registry.add_kiosk(kiosk_id, location_id=location_id, password_hash=mosquitto_hash(password), now_ms=now_ms)
     promoted = store.ledger.promote_quarantine(kiosk_id, now_ms=now_ms)
-    return Registered(kiosk_id, password, promoted)
+    staff_pin = "".join(secrets.choice("0123456789") for _ in range(STAFF_PIN_DIGITS))
+    return Registered(kiosk_id, password, promoted, staff_pin)
 
 
 def kiosk_config_text(
@@ -52,8 +62,10 @@ def kiosk_config_text(
     *,
     tls_pems: tuple[str, str, str] | None = None,
     written_by: str = "`python -m hub kiosk add`",
+    staff_pin_hash: str | None = None,
 ) -> str:
-    """The kiosk's TOML file; with ``tls_pems`` (CA, client cert, client key) the PEMs are embedded."""
+    """The kiosk's TOML file; with ``tls_pems`` (CA, client cert, client key) the PEMs are embedded, with
+    ``staff_pin_hash`` the staff panel's PIN (hashed; without one the panel stays shut)."""
     tls = ""
     if tls_pems is not None:
         ca_pem, cert_pem, key_pem = (pem.strip() for pem in tls_pems)
@@ -83,4 +95,4 @@ faces = 4
 language = "sv"
 languages = ["sv", "en"]
 followup_faces = [0, 1]
-"""
+""" + (f'staff_pin_hash = "{staff_pin_hash}"\n' if staff_pin_hash else "")

@@ -86,7 +86,7 @@ def kiosk(xvfb: Xvfb, ui_hub: tuple[HubProcess, Path], tmp_path_factory: pytest.
     loop = asyncio.new_event_loop()
     app = KioskApp(config, remote=RemoteConfig(config))  # wired as run_app wires it
     task = loop.create_task(app.async_run(async_lib="asyncio"))
-    driver = KioskDriver(app, loop, task, base_ui=config.ui, hub=ui_hub[0])
+    driver = KioskDriver(app, loop, task, base_ui=config.ui, hub=ui_hub[0], xvfb=xvfb)
     driver.until(lambda: app.root is not None and driver.screen == "home", timeout=30, message="app started")
     yield driver
     app.stop()

@@ -17,6 +17,12 @@ from kivy.tests.common import UnitTestTouch
 from kiosk.app import KioskApp
 from kiosk.config import UiConfig
 from tests.harness import HubProcess
+from tests.kiosk_ui.display import Xvfb
+
+
+def rgb_at(img: Any, x: int, y: int) -> tuple[int, int, int]:
+    r, g, b = img.getpixel((x, y))[:3]
+    return int(r), int(g), int(b)
 
 
 class KioskDriver:
@@ -28,13 +34,16 @@ class KioskDriver:
         *,
         base_ui: UiConfig,
         hub: HubProcess,
+        xvfb: Xvfb,
     ) -> None:
         self.app = app
         self.loop = loop
         self.task = task
         self.base_ui = base_ui  # the session's [ui]; each test starts from it
         self.hub = hub
+        self.xvfb = xvfb  # the X server the window is on: its screen is what shoppers see
         self.flips = 0
+        self._recorder: Any = None
         Window.bind(on_flip=self._flipped)
 
     def _flipped(self, *_: Any) -> None:
@@ -68,6 +77,30 @@ class KioskDriver:
 
         self.until(drawn, message=f"{n} frames drawn")
 
+    def record_pixels(self, points: list[tuple[int, int]]) -> list[list[tuple[int, int, int]]]:
+        """Start reading the colours at ``points`` (window coordinates) off the X screen after every frame
+        flipped from now on (what the glass shows); the returned list fills up as frames are drawn (call
+        :meth:`stop_recording` to end)."""
+        import os
+
+        from PIL import ImageGrab
+
+        frames: list[list[tuple[int, int, int]]] = []
+
+        def read(*_: Any) -> None:
+            left, top = Window.left, Window.top
+            shot = ImageGrab.grab(
+                bbox=(left, top, left + Window.width, top + Window.height), xdisplay=os.environ["DISPLAY"]
+            ).convert("RGB")
+            frames.append([rgb_at(shot, int(x), int(Window.height - 1 - y)) for x, y in points])
+
+        self._recorder = read
+        Window.bind(on_flip=read)
+        return frames
+
+    def stop_recording(self) -> None:
+        Window.unbind(on_flip=self._recorder)
+
     # ------------------------------------------------------------------------------------------ touch
     def quiet(self) -> None:
         """Wait (running the app) until a new touch is no longer taken for a duplicate of the last one."""
@@ -76,12 +109,24 @@ class KioskDriver:
     def touch(self, widget: Any) -> UnitTestTouch:
         self.quiet()
         self.until(lambda: not self.app.sm.transition.is_active, message="screen transition over")
-        self.frames(1)  # widgets built this frame get their place in the layout
-        x, y = widget.to_window(*widget.center)
+        x, y = self.settled_centre(widget)
         t = UnitTestTouch(x, y)
         t.touch_down()
         t.touch_up()
         return t
+
+    def settled_centre(self, widget: Any) -> tuple[float, float]:
+        """The widget's centre in window coordinates once a frame no longer moves it (nested layouts, such
+        as chip rows sized from their parent, can take a frame or two to settle)."""
+        deadline = time.monotonic() + 10.0
+        previous = None
+        while time.monotonic() < deadline:
+            self.frames(1)
+            x, y = widget.to_window(*widget.center)
+            if (x, y) == previous:
+                return x, y
+            previous = (x, y)
+        raise AssertionError(f"{widget} kept moving for 10 s")
 
     def touch_at(self, x: float, y: float) -> UnitTestTouch:
         self.quiet()

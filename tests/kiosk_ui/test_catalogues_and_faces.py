@@ -29,7 +29,7 @@ def msgids(po: Path) -> set[tuple[str | None, str]]:
     return out
 
 
-@pytest.mark.parametrize("language", ["sv", "en"])
+@pytest.mark.parametrize("language", ["sv", "en", "fi", "nb", "da", "de"])
 def test_compiled_catalogue_matches_its_po_file(language: str, tmp_path: Path) -> None:
     """The committed .mo is what msgfmt makes of the .po today (run msgfmt after editing a .po)."""
     po = LOCALES / language / "LC_MESSAGES" / "kiosk.po"
@@ -42,7 +42,7 @@ def test_compiled_catalogue_matches_its_po_file(language: str, tmp_path: Path) -
 def test_every_catalogue_translates_every_template_message() -> None:
     """Each language's .po has exactly the template's messages, and Swedish translates all of them."""
     template = msgids(LOCALES / "kiosk.pot")
-    assert set(available_languages()) >= {"sv", "en"}
+    assert set(available_languages()) >= {"sv", "en", "fi", "nb", "da", "de"}
     for lang in available_languages():
         assert msgids(LOCALES / lang / "LC_MESSAGES" / "kiosk.po") == template, lang
     sv, ui = Texts("sv", UiConfig()), UiConfig()
@@ -50,6 +50,17 @@ def test_every_catalogue_translates_every_template_message() -> None:
     assert sv.all()["question"] != Texts("en", ui).all()["question"]
     assert sv.reason("queue") == "Kö" and Texts("en", ui).reason("queue") == "Queue"
     assert sv.reason("parking") == "Parking"  # a reason the catalogue lacks shows as configured
+
+
+@pytest.mark.parametrize("language", ["fi", "nb", "da", "de"])
+def test_new_catalogues_translate_everything_and_say_they_need_native_review(language: str) -> None:
+    """fi, nb, da and de translate every message (none left English) and their header asks for native review."""
+    po = LOCALES / language / "LC_MESSAGES" / "kiosk.po"
+    assert "NEEDS NATIVE REVIEW" in po.read_text(encoding="utf-8").split('msgid ""')[0]
+    texts, english = Texts(language, UiConfig()).all(), Texts("en", UiConfig()).all()
+    assert all(texts.values())
+    assert texts["question"] != english["question"] and texts["hint"] != english["hint"]
+    assert Texts(language, UiConfig()).reason("other") != "Other"
 
 
 def test_config_texts_win_over_the_catalogue() -> None:

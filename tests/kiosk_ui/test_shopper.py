@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.kiosk_ui.conftest import SHOTS
 
 
@@ -63,9 +65,10 @@ def test_followup_times_out_home_and_releases_without_reason(kiosk_ui: Any) -> N
     assert len(rows) == 1 and rows[0]["face"] == 1 and rows[0]["reason"] is None
 
 
-def test_skip_sends_without_reason_and_thanks(kiosk_ui: Any) -> None:
+def test_skip_sends_without_reason_and_thanks(kiosk_ui: Any, set_ui: Any) -> None:
     """The skip button releases the held rating without a reason and shows the thank-you."""
     k = kiosk_ui
+    set_ui(followup_timeout_s=30.0)
     start = k.last_seq()
     k.touch(k.face(1))
     k.touch(k.app.sm.get_screen("followup").ids.skip)
@@ -139,15 +142,47 @@ def test_rapid_repeats_are_recorded_but_flagged(kiosk_ui: Any, set_ui: Any) -> N
     assert [(r["face"], r["misuse"]) for r in rows] == [(3, 0), (3, 1), (0, 1), (2, 0)]
 
 
-def test_long_idle_returns_to_the_default_language_and_pulses_the_hint(kiosk_ui: Any, set_ui: Any) -> None:
-    """After attract_after_s without a touch, home goes back to the default language and the hint pulses."""
+def test_long_idle_returns_to_the_default_language_and_makes_the_hint_louder(kiosk_ui: Any, set_ui: Any) -> None:
+    """After attract_after_s idle, home returns to the default language and the hint turns bold on a pulsing
+    accent pill (louder, never fainter than before); a touch ends it."""
     k = kiosk_ui
     set_ui(attract_after_s=5.0)
+    hint = k.home().ids.hint
+    quiet_height = hint.height
     k.touch(k.home().language_buttons()["en"])
     k.frames(1)
     assert k.home().ids.question.text == "How was your visit today?"
     k.until(lambda: k.app.language == "sv", timeout=15, message="attract state")
     assert k.home().ids.question.text == "Hur var ditt besök idag?"
-    k.until(lambda: k.home().ids.hint.opacity < 0.9, timeout=5, message="hint pulsing")
+    assert k.app.attract and hint.bold and list(hint.color) == list(k.app.accent_ink)
+    k.until(lambda: k.app.attract_glow < 0.9, timeout=5, message="pill pulsing")
+    k.until(lambda: k.app.attract_glow > 0.95, timeout=5, message="pill back")
+    assert hint.opacity == 1.0 and hint.height >= quiet_height
+    k.screenshot(SHOTS / "home-attract-sv.png")
     k.touch(k.face(3))
-    assert k.screen == "thanks" and k.home().ids.hint.opacity == 1.0
+    assert k.screen == "thanks" and not k.app.attract and hint.opacity == 1.0
+
+
+@pytest.mark.parametrize("language", ["fi", "nb", "da", "de"])
+def test_each_new_language_renders_home_follow_up_and_thanks(kiosk_ui: Any, set_ui: Any, language: str) -> None:
+    """A kiosk set to fi, nb, da or de shows its texts on home, follow-up and thank-you (screenshots looked at
+    for missing glyphs), and records as any other."""
+    from kiosk.i18n import Texts
+
+    k = kiosk_ui
+    set_ui(languages=(language, "sv", "en"), language=language, followup_timeout_s=30.0, thank_you_s=30.0)
+    texts = Texts(language, k.app.ui)
+    k.until(lambda: k.home().ids.question.text == texts.question(), message=f"{language} question")
+    k.screenshot(SHOTS / f"home-{language}.png")
+    start = k.last_seq()
+    k.touch(k.face(0))
+    assert k.screen == "followup"
+    chips = k.app.sm.get_screen("followup").chip_buttons()
+    assert chips["queue"].text == texts.reason("queue") and "other" in chips
+    k.screenshot(SHOTS / f"followup-{language}.png")
+    k.touch(chips["other"])
+    assert k.screen == "thanks" and k.app.t["thank_you"] == texts.thank_you()
+    k.screenshot(SHOTS / f"thanks-{language}.png")
+    rows = k.wait_rows(start, 1, held=0)
+    assert rows[0]["reason"] == "other"
+    k.app.go_home()

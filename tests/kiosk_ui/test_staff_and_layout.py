@@ -6,6 +6,8 @@ import itertools
 import threading
 from typing import Any
 
+import pytest
+
 from tests.kiosk_ui.conftest import KIOSK_ID, SHOTS
 
 
@@ -81,28 +83,42 @@ def test_remote_ui_config_from_another_thread_swaps_faces_and_texts(kiosk_ui: An
     assert (rows[0]["face"], rows[0]["scale"]) == (4, 5)
 
 
-def test_layout_fits_a_7_inch_screen_and_full_hd_portrait(kiosk_ui: Any) -> None:
-    """At 800×480 and 1080×1920 every face is a big round target inside the window, none overlapping."""
+@pytest.mark.parametrize(
+    ("w", "h", "faces", "min_share"),
+    [(800, 480, 4, 0.30), (1280, 800, 5, 0.20), (1080, 1920, 4, 0.35), (1080, 1920, 5, 0.25), (1920, 1080, 4, 0.30)],
+)
+def test_layout_per_aspect_ratio(kiosk_ui: Any, set_ui: Any, w: int, h: int, faces: int, min_share: float) -> None:
+    """Every face is a big round target inside the window, no two overlapping; text is at least the physical
+    minimum; in portrait every shopper target (faces, language buttons) is in the lower 60 % (wheelchair reach)."""
     from kivy.core.window import Window
 
+    from kiosk.geometry import cap_height_mm
+
     k = kiosk_ui
-    for w, h, name in (
-        (800, 480, "home-800x480.png"),
-        (1080, 1920, "home-1080x1920-portrait.png"),
-        (1920, 1080, "home-1920x1080.png"),
-    ):
-        Window.size = (w, h)
-        k.until(lambda w=w, h=h: tuple(Window.size) == (w, h), message=f"window {w}x{h}")
-        k.frames(3)
-        faces = k.home().face_buttons()
-        sizes = [min(f.size) for f in faces]
-        assert min(sizes) >= 0.15 * min(w, h), sizes  # ≥ 72 px at 800×480: a thumb, not a fingertip
-        boxes = [(f.x, f.right) for f in faces]
-        assert all(a[1] <= b[0] for a, b in itertools.pairwise(boxes))
-        assert faces[0].x >= 0 and faces[-1].right <= w
-        question = k.home().ids.question
-        assert question.texture_size[0] <= w
-        k.screenshot(SHOTS / name)
+    set_ui(faces=faces, followup_faces=())
+    Window.size = (w, h)
+    k.until(lambda: tuple(Window.size) == (w, h), message=f"window {w}x{h}")
+    k.settled_centre(k.face(faces - 1))
+    buttons = k.home().face_buttons()
+    assert [b.face for b in buttons] == list(range(faces))
+    radii = [b.radius for b in buttons]
+    assert min(radii) * 2 >= min_share * min(w, h), radii  # a thumb, not a fingertip
+    for a, b in itertools.combinations(buttons, 2):
+        assert (a.center_x - b.center_x) ** 2 + (a.center_y - b.center_y) ** 2 >= (a.radius + b.radius) ** 2
+    for b in buttons:
+        x, y = b.to_window(*b.center)
+        assert b.radius <= x <= w - b.radius and b.radius <= y <= h - b.radius
+    home = k.home()
+    assert home.ids.question.texture_size[0] <= w
+    hint_mm = cap_height_mm(home.ids.hint.font_size, (w, h), k.app.ui.screen_diagonal_in)
+    assert hint_mm >= k.app.ui.min_text_mm - 0.01, hint_mm
+    if h > w:
+        targets = [*buttons, *home.language_buttons().values()]
+        tops = [t.to_window(t.x, t.top)[1] for t in targets]
+        assert max(tops) <= 0.6 * h, tops
+        lowest_face = min(b.to_window(*b.center)[1] for b in buttons)
+        assert lowest_face < 0.5 * h  # faces in the lower half
+    k.screenshot(SHOTS / f"home-{w}x{h}-{faces}-faces.png")
 
 
 def test_a_config_with_a_language_without_texts_is_refused_and_nothing_changes(kiosk_ui: Any) -> None:

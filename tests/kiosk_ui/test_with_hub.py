@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from tests.harness import hub_cmd, stored
-from tests.kiosk_ui.conftest import KIOSK_ID
+from tests.kiosk_ui.conftest import KIOSK_ID, SHOTS
+from tests.kiosk_ui.test_staff_and_layout import enter_pin, hold_corner
 
 
 def pending(k: Any) -> int:
@@ -24,12 +25,24 @@ def test_a_tap_reaches_the_hub(kiosk_ui: Any) -> None:
 
 
 def test_broker_outage_is_invisible_to_shoppers_and_catches_up(kiosk_ui: Any) -> None:
-    """With the hub and broker down the shopper flow is unchanged, staff see offline; all arrives after."""
+    """With the hub and broker down the shopper flow is unchanged, staff see offline and the error (not "none");
+    all arrives after."""
     k = kiosk_ui
     k.until(lambda: k.app.is_online, timeout=30, message="uplink online")
     k.hub.stop()
     try:
         k.until(lambda: not k.app.is_online, timeout=30, message="staff dot offline")
+        hold_corner(k)
+        enter_pin(k, "2468")
+        k.wait_screen("staff")
+        k.until(
+            lambda: "Broker:[/b] inte ansluten" in (text := k.app.staff_text) and "Senaste fel:[/b] inget" not in text,
+            timeout=30,
+            message="the panel shows the broker error",
+        )
+        assert "broker" in k.app.staff_text.split("Senaste fel:[/b]")[1]
+        k.screenshot(SHOTS / "staff-panel-broker-down.png")
+        k.touch(k.app.sm.get_screen("staff").ids.close)
         start = k.last_seq()
         for face in (2, 3):
             k.wait_screen("home")
