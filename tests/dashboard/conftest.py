@@ -17,6 +17,7 @@ from feedback.rating import Rating
 from hub.accounts import add_user, create_token
 from hub.app import create_app
 from hub.config import HubConfig
+from hub.fleet.addresses import set_explicit
 from hub.fleet.kiosks import register_kiosk
 from hub.store import open_store
 from hub.store.records import Incoming
@@ -137,6 +138,7 @@ def store(tmp_path: Path) -> Store:
     add_user(s.db, "anna", role="manager", password=PASSWORD, now_ms=NOW_MS, location_ids=["sto"])
     add_user(s.db, "erik", role="manager", password=PASSWORD, now_ms=NOW_MS, region_ids=["west"])
     add_user(s.db, "nobody", role="manager", password=PASSWORD, now_ms=NOW_MS)
+    set_explicit(s.db, "mqtt://hub.example:18830")  # the broker address new kiosk configs name
     return s
 
 

@@ -7,7 +7,7 @@ import tomllib
 from fastapi.testclient import TestClient
 
 from kiosk.config import parse_config
-from tests.dashboard.conftest import PASSWORD, Store, bearer, get_json, login, page_csrf
+from tests.dashboard.conftest import BASE_URL, PASSWORD, Store, bearer, get_json, login, page_csrf
 
 HOURS = {"mon": [8, 21], "tue": [8, 21], "wed": [8, 21], "thu": [8, 21], "fri": [8, 21], "sat": [10, 18]}
 
@@ -80,7 +80,7 @@ def test_users_get_roles_stores_new_passwords_and_can_be_disabled(store: Store, 
     r = client.patch("/api/users/anna", json={"reset_password": True, "region_ids": ["west"]}, headers=h)
     assert r.status_code == 200 and r.json()["regions"] == ["west"] and r.json()["locations"] == ["sto"]
     new = r.json()["password"]
-    with TestClient(client.app) as browser:
+    with TestClient(client.app, base_url=BASE_URL) as browser:
         assert "failed=1" in login(browser, "anna", PASSWORD).headers["location"]
         assert login(browser, "anna", new).headers["location"] == "/"
         assert sorted(get_json(browser, "/api/me")["location_ids"]) == ["gbg", "sto"]

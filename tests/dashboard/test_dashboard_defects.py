@@ -115,7 +115,9 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
     taps(_days_ago(2), 9, [0, 0, 1, 1])  # thin: 2 answers
     taps(_days_ago(2), 12, [2, 2, 5, 5])  # 14 answers
     taps(_days_ago(3), 22, [1, 2, 3, 6])  # after closing time
-    taps(_days_ago(1), 13, [0, 0, 0, 1], misuse=True)
+    # one misuse tap: 2 s after the last of those 14 (the hub judges misuse from the taps' times itself)
+    t12 = int(datetime.fromisoformat(f"{_days_ago(2)} 12:00").replace(tzinfo=STOCKHOLM).timestamp() * 1000)
+    s.ingest("sto-1", [(t12 + 60_000 * 13 + 2_000, 3)], received_ms=now_ms)
     live = p.Status("online", clock_ms=now_ms - 7, boot_id="boot-live", mono_ms=5_000, version="0.1.0")
     s.db.ledger.store_status("sto-1", live, received_ms=now_ms, is_retained=False)  # a clock 7 ms behind
     add_user(s.db, "boss", role="admin", password=PASSWORD, now_ms=0)

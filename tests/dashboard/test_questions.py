@@ -10,7 +10,7 @@ from feedback.rating import Rating
 from hub.app import create_app
 from hub.config import HubConfig
 from hub.store.records import Incoming
-from tests.dashboard.conftest import NOW_MS, Store, bearer, get_json, local_ms
+from tests.dashboard.conftest import BASE_URL, NOW_MS, Store, bearer, get_json, local_ms
 
 
 def answer(store: Store, kiosk_id: str, question: str, day: str, faces: list[int], *, seq0: int) -> None:
@@ -56,7 +56,7 @@ def test_a_question_keeps_its_texts_per_language_with_their_history(store: Store
     app = create_app(
         HubConfig(data_dir=store.data_dir, ingest_enabled=False), now_ms=lambda: clock[0], run_services=False
     )
-    with TestClient(app) as client:
+    with TestClient(app, base_url=BASE_URL) as client:
         first = {"set": {"question_id": "q2", "questions": {"sv": "Hur var kön?", "en": "How was the queue?"}}}
         assert client.patch("/api/kiosk-settings/all", json=first, headers=h).status_code == 200
         clock[0] += 60_000
