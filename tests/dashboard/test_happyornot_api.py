@@ -21,7 +21,7 @@ from hub.config import HubConfig
 from hub.imports.happyornot import Importer
 from hub.imports.mapping import load_mapping
 from hub.reports.hon_periods import period_days, stable_id
-from tests.dashboard.conftest import NOW_MS, Store, local_ms
+from tests.dashboard.conftest import BASE_URL, NOW_MS, Store, local_ms
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "happyornot"
 SPEC = yaml.safe_load((DATA / "openapi-v2-excerpt.yml").read_text())
@@ -170,7 +170,7 @@ def app_at(store: Store, when: datetime) -> Iterator[TestClient]:
         now_ms=lambda: int(when.timestamp() * 1000),
         run_services=False,
     )
-    with TestClient(app) as c:
+    with TestClient(app, base_url=BASE_URL) as c:
         yield c
 
 

@@ -48,10 +48,11 @@ def test_a_bad_file_is_explained_and_nothing_is_imported(store: Store, client: T
 
 
 def test_only_admins_with_the_csrf_token_may_import(store: Store, client: TestClient) -> None:
-    """Managers get 403 and no link; a post without the session's CSRF token is refused; nothing is imported."""
+    """Managers get no page (404, like every admin page), no link, and their post is refused (403); a post
+    without the session's CSRF token is refused; nothing is imported."""
     login(client, "anna")
     assert "/admin/import" not in client.get("/").text
-    assert client.get("/admin/import").status_code == 403
+    assert client.get("/admin/import").status_code == 404  # like every admin page: a manager is not told it exists
     status, _ = upload(client, "whatever", ["buttons.json"])
     assert status == 403
     client.cookies.clear()
