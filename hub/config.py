@@ -34,10 +34,16 @@ class HubConfig:
     public_mqtt_host: str | None = None  # the address written into kiosk configs
     client_id: str = "hub-ingest-1"
     ingest_enabled: bool = True
+    database: str | None = None  # a postgresql:// URL; None: the SQLite file hub.db in data_dir
 
     @property
     def db_path(self) -> Path:
         return self.data_dir / "hub.db"
+
+    @property
+    def store_target(self) -> str | Path:
+        """What ``hub.store.open_store`` opens: the PostgreSQL URL when given, else the SQLite file."""
+        return self.database or self.db_path
 
     @property
     def broker_dir(self) -> Path:

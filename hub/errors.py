@@ -81,3 +81,7 @@ class StoreUnavailable(HubError):
 
 class BrokerDidNotStart(HubError):
     """The managed mosquitto could not be started (the message names its log)."""
+
+
+class CopyFailed(HubError):
+    """``hub db copy`` refused (the destination is not empty or cannot take a copy) or its counts differ."""

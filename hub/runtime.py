@@ -43,7 +43,7 @@ class HubRuntime:
 
     def start(self) -> None:
         cfg = self.config
-        store = open_store(cfg.db_path)
+        store = open_store(cfg.store_target)
         if cfg.external_mqtt is None:
             secret = hub_password(cfg.data_dir)
             if cfg.mqtt_tls_port is not None:
@@ -71,7 +71,7 @@ class HubRuntime:
         store.close()
         if cfg.ingest_enabled:
             self.ingest = Ingest(
-                open_store=lambda: open_store(cfg.db_path),
+                open_store=lambda: open_store(cfg.store_target),
                 endpoint=endpoint,
                 client_id=cfg.client_id,
                 metrics=self.metrics,
@@ -119,7 +119,7 @@ class HubRuntime:
         """When kiosks are added, moved or disabled: regenerate the broker's password file and reload it
         (a removed password disconnects that kiosk at once: measured with Mosquitto 2.0.11), and re-plan
         remote configs (a moved kiosk gets its new location's settings). Publish pending configs."""
-        store = open_store(self.config.db_path)
+        store = open_store(self.config.store_target)
         secret = hub_password(self.config.data_dir) if self.broker is not None else ""
         while not self._stopping.wait(0.5):
             try:

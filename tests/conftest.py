@@ -9,6 +9,7 @@ import pytest
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 
 from tests.harness import OUTPUT, HubProcess
+from tests.postgres import PostgresServer
 
 
 @pytest.fixture
@@ -26,3 +27,35 @@ def hub(tmp_path: Path) -> Iterator[HubProcess]:
     # provision before start so the broker's password file has the kiosks; tests add more as they go
     yield h
     h.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL for the session (initdb + pg_ctl on a free port), stopped at the end."""
+    server = PostgresServer().start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def pg_url(postgres_server: PostgresServer) -> str:
+    """The URL of a fresh, empty PostgreSQL database for this test."""
+    return postgres_server.new_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest) -> str:
+    """The store engine a test runs against (suites opt in by using it)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def database(engine: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str | None:
+    """For the PostgreSQL engine: a fresh database's URL, also set as ``HUB_DATABASE`` (the hub CLI's default
+    for ``--database``, inherited by hub processes the test starts); None for SQLite (``hub.db`` in a data dir)."""
+    if engine != "postgresql":
+        monkeypatch.delenv("HUB_DATABASE", raising=False)
+        return None
+    url = str(request.getfixturevalue("pg_url"))
+    monkeypatch.setenv("HUB_DATABASE", url)
+    return url

@@ -1,10 +1,22 @@
-"""End to end over real processes: kiosks (simulate) → managed Mosquitto → hub → SQLite → API."""
+"""End to end over real processes: kiosks (simulate) → managed Mosquitto → hub → store → API, on both store
+engines (SQLite, and a PostgreSQL the tests start)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from tests.harness import HubProcess, KioskRun, hub_cmd, kiosk_status, provision, rolled_up, stored, wait_until
+
+
+@pytest.fixture
+def hub(tmp_path: Path, database: str | None) -> Iterator[HubProcess]:
+    """A hub (not yet started) with its managed broker, on the engine of the ``database`` fixture."""
+    h = HubProcess(tmp_path / "hub")
+    yield h
+    h.stop()
 
 
 def test_round_trip_counts_every_tap_once_and_drains_outboxes(hub: HubProcess, tmp_path: Path) -> None:

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from feedback.ids import InvalidId
 from hub.cli.broker import add_broker_address_parser, add_broker_parser, run_broker_address, run_broker_config
 from hub.cli.common import add_data_dir, store_of
+from hub.cli.db import add_db_parser, run_db
+from hub.cli.ingest import add_ingest_parser, run_ingest
 from hub.cli.kiosks import add_kiosk_parser, run_kiosk
 from hub.cli.locations import add_location_parser, add_token_parser, run_location, run_token
 from hub.cli.serve import add_serve_parser, run_serve
@@ -26,6 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
         "demo", help="run a demo: hub, managed broker, demo fleet with a month of history (see --help)", add_help=False
     )
     add_serve_parser(sub)
+    add_ingest_parser(sub)
     add_location_parser(sub)
     add_kiosk_parser(sub)
     add_token_parser(sub)
@@ -33,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_broker_parser(sub)
     add_broker_address_parser(sub)
     add_config_parser(sub, add_data_dir)
+    add_db_parser(sub)
     return parser
 
 
@@ -53,6 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         return run_serve(args)
+    if args.command == "db":
+        return run_db(args)
+    if args.command == "ingest":
+        return run_ingest(args)
     with store_of(args) as store:
         now = wall_ms()
         if args.command == "location":

@@ -32,6 +32,11 @@ def add_serve_parser(sub: Any) -> None:
     )
     s.add_argument("--mqtt-tls-bind", default="0.0.0.0", help="TLS listener bind address (default 0.0.0.0)")
     s.add_argument("--client-id", default="hub-ingest-1", help="stable MQTT client id of this ingest worker")
+    s.add_argument(
+        "--no-ingest",
+        action="store_true",
+        help="serve HTTP only: no MQTT ingest in this process (run `python -m hub ingest` workers instead)",
+    )
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
 
@@ -54,6 +59,8 @@ def run_serve(args: argparse.Namespace) -> int:
         client_id=args.client_id,
         mqtt_tls_port=check_port(args.mqtt_tls_port, "--mqtt-tls-port") if args.mqtt_tls_port else None,
         mqtt_tls_bind=args.mqtt_tls_bind,
+        database=args.database,
+        ingest_enabled=not args.no_ingest,
     )
     uvicorn.run(create_app(config), host=config.http_host, port=config.http_port, log_level=args.log_level)
     return 0

@@ -19,7 +19,7 @@ def install_dashboard(app: FastAPI, config: HubConfig, *, now_ms: Callable[[], i
     """Add the dashboard's pages, static files and session middleware to ``app``."""
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(pages.HERE / "static")), name="static")
-    app.add_middleware(SessionMiddleware, db_path=config.db_path, now_ms=now_ms)
+    app.add_middleware(SessionMiddleware, target=config.store_target, now_ms=now_ms)
     app.state.login_throttle = LoginThrottle()
 
     async def to_login(request: Request, exc: Exception) -> Response:

@@ -44,9 +44,9 @@ def cookie_value(scope: Scope, name: str) -> str | None:
 
 
 class SessionMiddleware:
-    def __init__(self, app: Any, *, db_path: Path, now_ms: Callable[[], int]) -> None:
+    def __init__(self, app: Any, *, target: str | Path, now_ms: Callable[[], int]) -> None:
         self.app = app
-        self.db_path = db_path
+        self.target = target
         self.now_ms = now_ms
         self._store: Store | None = None
         self._lock = threading.Lock()
@@ -54,7 +54,7 @@ class SessionMiddleware:
     def _lookup(self, token: str) -> Any:
         with self._lock:
             if self._store is None:
-                self._store = open_store(self.db_path)
+                self._store = open_store(self.target)
             return find_session(self._store, token, now_ms=self.now_ms())
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:

@@ -20,11 +20,14 @@ from hub.config import HubConfig
 from hub.fleet.kiosks import register_kiosk
 from hub.store import open_store
 from hub.store.records import Incoming
+from tests.harness import oracle_rows
 
 NOW = datetime(2026, 4, 10, 10, 0, tzinfo=UTC)  # a Friday
 NOW_MS = int(NOW.timestamp() * 1000)
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
 PASSWORD = "correct horse battery"
+# a module running its tests on both store engines sets ``pytestmark = both_engines``
+both_engines = pytest.mark.parametrize("engine", ["sqlite", "postgresql"], indirect=True)
 
 
 def local_ms(text: str, tz: ZoneInfo = STOCKHOLM, *, fold: int = 0) -> int:
@@ -35,9 +38,11 @@ def local_ms(text: str, tz: ZoneInfo = STOCKHOLM, *, fold: int = 0) -> int:
 class Store:
     """The hub store of one test (``db``), with ratings added through its ledger's ``store_batch``."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, database: str | None = None) -> None:
         self.data_dir = data_dir
-        self.db = open_store(data_dir / "hub.db")
+        self.database = database
+        self.target: str | Path = database or data_dir / "hub.db"
+        self.db = open_store(self.target)
         self.registry = self.db.registry
         self._seq: dict[str, int] = {}
         self.tokens: dict[str, str] = {}
@@ -105,6 +110,10 @@ class Store:
             taps += [(t0 + 60_000 * (len(taps) + i), face) for i in range(n)]
         self.ingest(kiosk_id, taps, scale=scale, reason=reason)
 
+    def rows(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        """Rows straight from the tables (``?`` placeholders), for checks that must not trust the store's reads."""
+        return oracle_rows(self.target, sql, *args)
+
     def token(self, role: str, user: str | None = None) -> str:
         key = f"{role}:{user}"
         if key not in self.tokens:
@@ -113,9 +122,15 @@ class Store:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def engine(request: pytest.FixtureRequest) -> str:
+    """SQLite unless a module parametrises it (``pytestmark = both_engines``)."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def store(tmp_path: Path, database: str | None) -> Iterator[Store]:
     """Four locations in two regions and two zones, five kiosks, an admin and three managers."""
-    s = Store(tmp_path / "hub")
+    s = Store(tmp_path / "hub", database)
     s.registry.add_region("east", name="Öst")
     s.registry.add_region("west", name="Väst")
     s.location("sto", "Stockholm City", region="east", kiosks=("sto-1", "sto-2"))
@@ -126,13 +141,13 @@ def store(tmp_path: Path) -> Store:
     add_user(s.db, "anna", role="manager", password=PASSWORD, now_ms=NOW_MS, location_ids=["sto"])
     add_user(s.db, "erik", role="manager", password=PASSWORD, now_ms=NOW_MS, region_ids=["west"])
     add_user(s.db, "nobody", role="manager", password=PASSWORD, now_ms=NOW_MS)
-    return s
+    yield s
+    s.db.close()
 
 
 def make_client(store: Store) -> TestClient:
-    app = create_app(
-        HubConfig(data_dir=store.data_dir, ingest_enabled=False), now_ms=lambda: NOW_MS, run_services=False
-    )
+    config = HubConfig(data_dir=store.data_dir, ingest_enabled=False, database=store.database)
+    app = create_app(config, now_ms=lambda: NOW_MS, run_services=False)
     return TestClient(app)
 
 

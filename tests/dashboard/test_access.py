@@ -7,7 +7,9 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.dashboard.conftest import Store, bearer, get_json, local_ms, login, page_csrf
+from tests.dashboard.conftest import Store, bearer, both_engines, get_json, local_ms, login, page_csrf
+
+pytestmark = both_engines
 
 PUBLIC = {"/healthz", "/metrics"}
 
@@ -138,7 +140,7 @@ def test_login_sets_a_hardened_session_cookie_and_the_api_accepts_it(store: Stor
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
     assert get_json(client, "/api/me") == {"name": "anna", "role": "manager", "location_ids": ["sto"]}
     assert client.get("/api/locations/gbg/report").status_code == 404
-    stored = store.db.conn.execute("SELECT password_hash FROM users WHERE id = 'anna'").fetchone()[0]
+    stored = store.rows("SELECT password_hash FROM users WHERE id = 'anna'")[0][0]
     assert stored.startswith("$argon2id$") and "horse" not in stored
 
 
@@ -234,7 +236,9 @@ def test_repeated_wrong_passwords_lock_the_name_for_a_while(store: Store) -> Non
 
     clock = [NOW_MS]
     app = create_app(
-        HubConfig(data_dir=store.data_dir, ingest_enabled=False), now_ms=lambda: clock[0], run_services=False
+        HubConfig(data_dir=store.data_dir, ingest_enabled=False, database=store.database),
+        now_ms=lambda: clock[0],
+        run_services=False,
     )
     with TestClient(app) as c:
         for _ in range(5):

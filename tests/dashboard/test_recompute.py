@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+
 from fastapi.testclient import TestClient
 
 from feedback.misuse import flag_misuse
@@ -19,19 +21,17 @@ def _burst(store: Store, kiosk_id: str, start: str, gaps_s: list[float], face: i
 
 
 def _rollup_matches_raw(store: Store, location_id: str) -> bool:
-    raw = store.db.conn.execute(
+    raw = store.rows(
         "SELECT local_day, local_hour, kiosk_id, face, misuse, count(*) FROM ratings WHERE location_id = ?"
         " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5",
-        (location_id,),
-    ).fetchall()
-    rolled = store.db.conn.execute(
+        location_id,
+    )
+    rolled = store.rows(
         "SELECT local_day, local_hour, kiosk_id, face, misuse, n FROM rollup_hourly WHERE location_id = ?"
         " ORDER BY 1, 2, 3, 4, 5",
-        (location_id,),
-    ).fetchall()
-    daily = store.db.conn.execute(
-        "SELECT sum(f0 + f1 + f2 + f3 + f4) FROM rollup_daily WHERE location_id = ?", (location_id,)
-    ).fetchone()[0]
+        location_id,
+    )
+    daily = store.rows("SELECT sum(f0 + f1 + f2 + f3 + f4) FROM rollup_daily WHERE location_id = ?", location_id)[0][0]
     return raw == rolled and daily == sum(r[5] for r in raw)
 
 
@@ -42,7 +42,7 @@ def test_recompute_under_a_shorter_and_back_to_the_default_interval(store: Store
     h = bearer(store, "admin")
     before = get_json(client, "/api/locations/sto/report", h, range="last_7_days")["summary"]
     assert (before["total"], before["misuse_excluded"]) == (12, 5)
-    rows_before = store.db.conn.execute("SELECT count(*) FROM ratings").fetchone()[0]
+    rows_before = store.rows("SELECT count(*) FROM ratings")[0][0]
 
     r = client.put("/api/locations/sto/response-interval", json={"response_interval_s": 2.0}, headers=h)
     assert r.status_code == 200
@@ -50,12 +50,12 @@ def test_recompute_under_a_shorter_and_back_to_the_default_interval(store: Store
     after = get_json(client, "/api/locations/sto/report", h, range="last_7_days")
     assert (after["summary"]["total"], after["summary"]["misuse_excluded"]) == (17, 0)
     assert after["location"]["response_interval_s"] == 2.0
-    assert store.db.conn.execute("SELECT count(*) FROM ratings").fetchone()[0] == rows_before
+    assert store.rows("SELECT count(*) FROM ratings")[0][0] == rows_before
     assert _rollup_matches_raw(store, "sto")
 
     r = client.put("/api/locations/sto/response-interval", json={"response_interval_s": 5.0}, headers=h)
     assert r.json()["misuse"] == 5
-    assert store.db.conn.execute("SELECT count(*) FROM ratings WHERE misuse != misuse_device").fetchone()[0] == 0
+    assert store.rows("SELECT count(*) FROM ratings WHERE misuse != misuse_device")[0][0] == 0
     assert get_json(client, "/api/locations/sto/report", h, range="last_7_days")["summary"]["total"] == 12
     assert _rollup_matches_raw(store, "sto")
 
@@ -126,5 +126,31 @@ def test_the_new_interval_is_pushed_to_the_locations_kiosks(store: Store, client
     assert remote.effective("sto-1")["response_interval_s"] == 2.5
     assert remote.effective("sto-2")["response_interval_s"] == 2.5
     assert "response_interval_s" not in remote.effective("gbg-1")
-    planned = dict(store.db.conn.execute("SELECT kiosk_id, version FROM kiosk_config").fetchall())
+    planned = {r[0]: r[1] for r in store.rows("SELECT kiosk_id, version FROM kiosk_config")}
     assert {"sto-1", "sto-2"} <= set(planned) and "gbg-1" not in planned
+
+
+def test_daily_rollup_matches_hourly_after_ingest_and_is_rebuilt_for_an_old_database(store: Store) -> None:
+    """SQLite: the trigger-kept daily rollup sums to the hourly one, and a database without it gets it on open."""
+    from hub.store import open_store
+
+    store.faces("sto-1", "2026-04-08", [3, 1, 4, 1])
+    store.faces("sto-1", "2026-04-08", [5, 9, 2, 6])  # same hour again: upserts
+    store.faces("gbg-1", "2026-04-09", [0, 0, 0, 0, 7], scale=5)
+
+    def sums() -> list[tuple[object, ...]]:
+        return store.rows(
+            "SELECT h.location_id, h.local_day, h.scale, h.misuse, h.n, d.f0 + d.f1 + d.f2 + d.f3 + d.f4 FROM"
+            " (SELECT location_id, local_day, scale, misuse, sum(n) AS n FROM rollup_hourly GROUP BY 1, 2, 3, 4) h"
+            " JOIN rollup_daily d USING (location_id, local_day, scale, misuse) ORDER BY 1, 2"
+        )
+
+    rows = sums()
+    assert [r[4] for r in rows] == [7, 31] and all(r[4] == r[5] for r in rows)
+    conn = sqlite3.connect(store.data_dir / "hub.db")  # the SQLite engine's own migration history
+    conn.execute("DELETE FROM rollup_daily")
+    conn.execute("PRAGMA user_version = 1")  # as a database from before the daily rollup was
+    conn.commit()
+    conn.close()
+    open_store(store.data_dir / "hub.db").close()
+    assert store.rows("SELECT sum(f0 + f1 + f2 + f3 + f4) FROM rollup_daily")[0][0] == 38

@@ -67,7 +67,7 @@ def test_user_add_refuses_bad_input_with_one_clean_line(store: Store) -> None:
         r = hub(store, *args, "--password-stdin", stdin=password + "\n")
         assert r.returncode == 2, (args, r.stderr)
         assert r.stderr.startswith("error: ") and message in r.stderr and r.stderr.count("\n") == 1, r.stderr
-    assert store.db.conn.execute("SELECT count(*) FROM users WHERE id = 'ola'").fetchone()[0] == 0
+    assert store.rows("SELECT count(*) FROM users WHERE id = 'ola'")[0][0] == 0
 
 
 def test_region_and_location_set_change_what_the_api_shows(store: Store, client: TestClient) -> None:

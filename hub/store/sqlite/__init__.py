@@ -20,6 +20,7 @@ from hub.store.sqlite.reads import Reads
 from hub.store.sqlite.registry import Registry
 from hub.store.sqlite.schema import migrate
 from hub.store.sqlite.settings import KioskSettings
+from hub.store.sqlite.tables import Tables
 
 
 class Ledger:
@@ -36,9 +37,19 @@ class Ledger:
         with unavailable_when_busy():
             return ledger.store_batch(self._conn, items, now_ms=now_ms)
 
-    def store_status(self, kiosk_id: str, status: p.Status, *, received_ms: int, is_retained: bool) -> p.Ack | None:
+    def store_status(
+        self, kiosk_id: str, status: p.Status, *, received_ms: int, is_retained: bool, worker: str | None = None
+    ) -> p.Ack | None:
+        """``worker`` is ignored: one ingest process writes a SQLite store, and it handles messages in arrival
+        order (``hub ingest`` workers need PostgreSQL)."""
         with unavailable_when_busy():
             return statuses.store_status(self._conn, kiosk_id, status, received_ms=received_ms, is_retained=is_retained)
+
+    def register_worker(self, client_id: str, *, now_ms: int) -> None:
+        """Nothing to record: see ``store_status``."""
+
+    def retire_worker(self, client_id: str) -> bool:
+        return False
 
     def store_config_report(self, kiosk_id: str, report: ConfigReport, *, received_ms: int) -> None:
         with unavailable_when_busy():
@@ -70,6 +81,7 @@ class Rollups:
 class SqliteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self.target = str(self.path)
         self.conn = connect(self.path)
         migrate(self.conn)
         self.registry = Registry(self.conn)
@@ -80,6 +92,7 @@ class SqliteStore:
         self.reads = Reads(self.conn)
         self.exports = Exports(self.path)
         self.ops = Ops(self.conn)
+        self.tables = Tables(self.conn)
 
     def close(self) -> None:
         self.conn.close()

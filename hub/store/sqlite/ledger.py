@@ -18,13 +18,9 @@ from typing import Any
 from feedback import protocol as p
 from feedback.rating import Rating
 from hub.reports.localtime import local_bucket
+from hub.store import rules
 from hub.store.records import Incoming, Outcome
 from hub.store.sqlite.connection import immediate
-
-FUTURE_TOLERANCE_MS = 10 * 60_000
-MAX_AGE_MS = 400 * 86_400_000
-CLOCK_ERROR_MS = 2 * 60_000
-RESEND_INTERVAL_MS = 5_000
 
 
 def _held_seqs(conn: sqlite3.Connection, kiosk_id: str, low: int, high: int) -> set[int]:
@@ -153,7 +149,7 @@ def store_kiosk(
     known = held | set(fresh) | {rj.seq for _, rj in rejections if rj.seq is not None}
     new_through = advance(conn, kiosk_id, through, known)
     resend_from = None
-    if seqs and max(seqs) > new_through + 1 and (last_resend is None or now_ms - last_resend >= RESEND_INTERVAL_MS):
+    if seqs and max(seqs) > new_through + 1 and rules.may_resend(last_resend, now_ms):
         resend_from = new_through + 1
         last_resend = now_ms
     conn.execute(
@@ -178,26 +174,12 @@ def store_kiosk(
 def effective_time(
     conn: sqlite3.Connection, r: Rating, received_ms: int, boots: dict[tuple[str, str], int | None]
 ) -> tuple[int, str | None]:
-    """The rating's best-known true time and a flag when it differs from the device's own clock.
-
-    When the hub knows the boot's start in hub time (from a live status message), the true time is that
-    start plus the rating's monotonic offset; a device clock off by more than 2 minutes from it is
-    corrected. Without it, a device time in the future or too old is replaced by the receive time.
-    """
+    """``hub.store.rules.effective_time`` with the boot's start read (once per boot) from ``boots``."""
     key = (r.kiosk_id, r.boot_id)
     if key not in boots:
         got = conn.execute("SELECT start_ms FROM boots WHERE kiosk_id = ? AND boot_id = ?", key).fetchone()
         boots[key] = got[0] if got else None
-    start = boots[key]
-    if start is not None:
-        true_ms = start + r.mono_ms
-        if abs(true_ms - r.time_ms) > CLOCK_ERROR_MS and true_ms <= received_ms + FUTURE_TOLERANCE_MS:
-            return true_ms, "clock_corrected"
-    if r.time_ms > received_ms + FUTURE_TOLERANCE_MS:
-        return received_ms, "time_in_future"
-    if r.time_ms < received_ms - MAX_AGE_MS:
-        return received_ms, "time_too_old"
-    return r.time_ms, None
+    return rules.effective_time(r, received_ms, boots[key])
 
 
 Locator = Callable[[int], tuple[str, str]]

@@ -8,9 +8,10 @@ import sqlite3
 
 from feedback import protocol as p
 from feedback.remote_config import ConfigReport
+from hub.store import rules
 from hub.store.records import Incoming, Outcome
 from hub.store.sqlite.connection import immediate
-from hub.store.sqlite.ledger import RESEND_INTERVAL_MS, advance, store_kiosk
+from hub.store.sqlite.ledger import advance, store_kiosk
 
 
 def store_status(
@@ -61,7 +62,7 @@ def store_status(
                 through = max(through, highest_held(conn, kiosk_id))
                 conn.execute("UPDATE kiosk_state SET acked_through = ? WHERE kiosk_id = ?", (through, kiosk_id))
                 ack = p.Ack(through, birth=birth)
-            elif kiosk_through > through and (row[1] is None or received_ms - row[1] >= RESEND_INTERVAL_MS):
+            elif kiosk_through > through and rules.may_resend(row[1], received_ms):
                 # the kiosk was acknowledged beyond what this hub holds: the hub lost data
                 ack = p.Ack(through, resend_from=through + 1, birth=birth)
                 conn.execute(
