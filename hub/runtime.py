@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 
 from hub.config import HubConfig, MqttEndpoint
+from hub.errors import StoreUnavailable
 from hub.fleet.addresses import record_served
 from hub.fleet.broker import (
     HUB_USERNAME,
@@ -136,6 +137,9 @@ class HubRuntime:
                     n = self.publisher.sync(store)
                     if n:
                         self.metrics.inc("hub_configs_published_total", n, help="kiosk configs published")
+            except StoreUnavailable as exc:  # the database is restarting or unreachable: try again shortly
+                log.warning("registry watcher: %s", exc)
+                time.sleep(1.0)
             except Exception:
                 log.exception("registry watcher")
                 time.sleep(1.0)
