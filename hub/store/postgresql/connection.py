@@ -14,19 +14,25 @@ from hub.errors import StoreUnavailable
 Row = tuple[Any, ...]
 Conn = psycopg.Connection[Row]
 CONNECT_TIMEOUT_S = 10
+# a statement waiting this long for a lock (a long recompute, an operator's LOCK TABLE) gives up: the ingest
+# backs off and retries (StoreUnavailable), HTTP answers 503, rather than queueing behind it without bound
+LOCK_TIMEOUT_MS = 5_000
 
 
 def connect(url: str) -> Conn:
     """:raises StoreUnavailable: the server does not answer or refuses us"""
     with unavailable_on_failure():
-        return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S)
+        return psycopg.connect(
+            url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, options=f"-c lock_timeout={LOCK_TIMEOUT_MS}"
+        )
 
 
 @contextmanager
 def unavailable_on_failure() -> Iterator[None]:
     """psycopg's ``OperationalError`` — a lost or refused connection, a server shutting down, a serialisation
-    failure or deadlock (SQLSTATE class 40) — as :class:`StoreUnavailable`: nothing was committed, retry later.
-    Any other error (a bug, a constraint) stays what it is."""
+    failure or deadlock (SQLSTATE class 40), a lock wait over ``LOCK_TIMEOUT_MS`` — as
+    :class:`StoreUnavailable`: nothing was committed, retry later. Any other error (a bug, a constraint) stays
+    what it is."""
     try:
         yield
     except psycopg.OperationalError as exc:
