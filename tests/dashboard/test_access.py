@@ -7,7 +7,16 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.dashboard.conftest import Store, bearer, both_engines, get_json, local_ms, login, page_csrf
+from tests.dashboard.conftest import (
+    Store,
+    bearer,
+    both_engines,
+    get_json,
+    local_ms,
+    login,
+    make_client,
+    page_csrf,
+)
 
 pytestmark = both_engines
 
@@ -248,3 +257,18 @@ def test_repeated_wrong_passwords_lock_the_name_for_a_while(store: Store) -> Non
         assert login(c, "erik").headers["location"] == "/"
         clock[0] += 5 * 60_000 + 1
         assert login(c, "anna").headers["location"] == "/"
+
+
+def test_a_session_made_by_one_hub_process_works_on_another_sharing_the_store(store: Store, client: TestClient) -> None:
+    """Two hub apps on one store behave as one: a login and its CSRF token from the first are honoured by the
+    second, and a logout on the second ends the session on the first."""
+    login(client, "boss")
+    csrf = page_csrf(client)
+    with make_client(store) as second:
+        second.cookies.update(dict(client.cookies))
+        assert get_json(second, "/api/me")["name"] == "boss"
+        body = {"response_interval_s": 4.0}
+        r = second.put("/api/locations/sto/response-interval", json=body, headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 200
+        assert second.post("/logout", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+    assert client.get("/api/me").status_code == 401
