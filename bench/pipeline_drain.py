@@ -20,6 +20,7 @@ from datetime import date
 from pathlib import Path
 
 from feedback import protocol as p
+from hub.store.sqlite.exports import RATING_FIELDS
 from kiosk.outbox import Outbox
 from tests.harness import HubProcess, child_env, hub_store, provision, stored, wait_until
 
@@ -76,7 +77,8 @@ def receive_instants(data_dir: Path, location_id: str, n: int) -> tuple[int, int
             end_ms=2**62,
             include_misuse=True,
         )
-        received = [row[-1] for row in rows]  # received_ms: the last export field (as hub.api.exports reads it)
+        at = RATING_FIELDS.index("received_ms")
+        received = [row[at] for row in rows]
     assert len(received) == n, (len(received), n)
     return len(set(received)), max(received) - min(received)
 
