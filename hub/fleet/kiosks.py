@@ -23,10 +23,7 @@ class Registered:
     password: str  # shown once: written into the kiosk's config file
     promoted: int  # ratings it sent before it was registered, now counted
     staff_pin: str  # shown once to whoever added the kiosk; the config holds only its hash (there is no default)
-
-    @property
-    def staff_pin_hash(self) -> str:
-        return hash_pin(self.staff_pin, salt=secrets.token_bytes(16))
+    staff_pin_hash: str
 
 
 def check_new_kiosk(store: Store, kiosk_id: str, *, location_id: str) -> None:
@@ -51,7 +48,7 @@ def register_kiosk(store: Store, kiosk_id: str, *, location_id: str, now_ms: int
     store.registry.add_kiosk(kiosk_id, location_id=location_id, password_hash=mosquitto_hash(password), now_ms=now_ms)
     promoted = store.ledger.promote_quarantine(kiosk_id, now_ms=now_ms)
     staff_pin = "".join(secrets.choice("0123456789") for _ in range(STAFF_PIN_DIGITS))
-    return Registered(kiosk_id, password, promoted, staff_pin)
+    return Registered(kiosk_id, password, promoted, staff_pin, hash_pin(staff_pin, salt=secrets.token_bytes(16)))
 
 
 def kiosk_config_text(

@@ -27,8 +27,13 @@ def _statements(script: str) -> list[str]:
     return out
 
 
-def _has_column(conn: sqlite3.Connection, table: str, column: str) -> bool:
-    return any(row[1] == column for row in conn.execute(f"PRAGMA table_info({table})"))
+def _add_columns(conn: sqlite3.Connection, table: str, columns: dict[str, str]) -> None:
+    """Add the columns ``{name: type and constraints}`` that ``table`` lacks: a migration re-run on a database whose
+    version was set back must not fail on a column it added before."""
+    have = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+    for name, ddl in columns.items():
+        if name not in have:
+            conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}")
 
 
 def _base_schema(conn: sqlite3.Connection) -> None:
@@ -64,8 +69,7 @@ def _drop_fill_flags(conn: sqlite3.Connection) -> None:
 def _rejected_rating_seq(conn: sqlite3.Connection) -> None:
     """Version 5: every rating-level refusal names its seq in ``rating_seq`` (``seq`` stays the held marker, NULL
     for a ``seq_conflict``, whose seq another rating holds)."""
-    if not _has_column(conn, "rejected", "rating_seq"):
-        conn.execute("ALTER TABLE rejected ADD COLUMN rating_seq INTEGER")
+    _add_columns(conn, "rejected", {"rating_seq": "INTEGER"})
     conn.execute("UPDATE rejected SET rating_seq = seq")
     conn.execute(
         "UPDATE rejected SET rating_seq = json_extract(payload, '$.seq')"
@@ -140,14 +144,15 @@ def _alerts(conn: sqlite3.Connection) -> None:
     delivery queue (e-mail and webhooks), scheduled reports sent, and users' e-mail, language and time zone."""
     for statement in _statements(ALERTS_SCHEMA):
         conn.execute(statement)
-    have = {row[1] for row in conn.execute("PRAGMA table_info(users)")}
-    for column, ddl in (
-        ("email", "email TEXT"),
-        ("language", "language TEXT NOT NULL DEFAULT 'sv'"),
-        ("timezone", "timezone TEXT NOT NULL DEFAULT 'Europe/Stockholm'"),
-    ):
-        if column not in have:  # (a database set back to an older version re-runs this: add only what is missing)
-            conn.execute(f"ALTER TABLE users ADD COLUMN {ddl}")
+    _add_columns(
+        conn,
+        "users",
+        {
+            "email": "TEXT",
+            "language": "TEXT NOT NULL DEFAULT 'sv'",
+            "timezone": "TEXT NOT NULL DEFAULT 'Europe/Stockholm'",
+        },
+    )
 
 
 def _administration(conn: sqlite3.Connection) -> None:
@@ -158,13 +163,8 @@ def _administration(conn: sqlite3.Connection) -> None:
         " action TEXT NOT NULL, target TEXT NOT NULL, detail_json TEXT NOT NULL DEFAULT '{}')"
     )
     conn.execute("CREATE INDEX IF NOT EXISTS audit_log_at ON audit_log(at_ms)")
-    for table, column, kind in (
-        ("kiosks", "name", "TEXT"),
-        ("kiosks", "retired_ms", "INTEGER"),
-        ("locations", "opening_exceptions", "TEXT"),
-    ):  # idempotent: a database whose version was set back must open too
-        if column not in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+    _add_columns(conn, "kiosks", {"name": "TEXT", "retired_ms": "INTEGER"})
+    _add_columns(conn, "locations", {"opening_exceptions": "TEXT"})
 
 
 def _questions(conn: sqlite3.Connection) -> None:
@@ -178,7 +178,6 @@ def _questions(conn: sqlite3.Connection) -> None:
 
 
 IMPORTS_SCHEMA = """
-ALTER TABLE ratings ADD COLUMN imported INTEGER NOT NULL DEFAULT 0;
 CREATE UNIQUE INDEX IF NOT EXISTS ratings_imported_feedback ON ratings(uuid) WHERE imported = 1;
 CREATE TABLE IF NOT EXISTS import_ids (
     kind TEXT NOT NULL, foreign_id INTEGER NOT NULL, our_id TEXT NOT NULL, detail TEXT,
@@ -205,10 +204,9 @@ def _imports(conn: sqlite3.Connection) -> None:
     """Version 11 (issue 13, HappyOrNot import): ``ratings.imported`` marks imported ratings, whose ``uuid`` is the
     export's ``feedbackId`` (unique among them: importing twice stores nothing twice); the foreign ids of
     experience points, smileys and surveys; follow-up answers; per-file progress and refused rows."""
-    has_column = any(row[1] == "imported" for row in conn.execute("PRAGMA table_info(ratings)"))
+    _add_columns(conn, "ratings", {"imported": "INTEGER NOT NULL DEFAULT 0"})
     for statement in _statements(IMPORTS_SCHEMA):
-        if not (has_column and statement.startswith("ALTER TABLE")):  # re-run on a database that has it
-            conn.execute(statement)
+        conn.execute(statement)
 
 
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
