@@ -136,8 +136,8 @@ class HubProcess:
     def broker_url(self) -> str:
         return self.mqtt_url or f"mqtt://127.0.0.1:{self.mqtt_port}"
 
-    def start(self, *, wait: bool = True) -> HubProcess:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+    def serve_args(self) -> list[str]:
+        """The ``hub serve`` command line this process runs."""
         args = [
             sys.executable,
             "-m",
@@ -149,21 +149,29 @@ class HubProcess:
             str(self.http_port),
         ]
         args += ["--mqtt-url", self.mqtt_url] if self.mqtt_url else ["--mqtt-port", str(self.mqtt_port)]
-        args += self.extra_args
+        return args + list(self.extra_args)
+
+    def take_fresh_ports(self) -> None:
+        """New ports for a retry after one chosen as free was taken before the hub or its broker bound it."""
+        self.http_port = free_port()
+        if self.mqtt_url is None:
+            self.mqtt_port = free_port()
+
+    def start(self, *, wait: bool = True) -> HubProcess:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it
-        self.proc = subprocess.Popen(args, stdout=log, stderr=log, env=child_env(), cwd=ROOT)
+        self.proc = subprocess.Popen(self.serve_args(), stdout=log, stderr=log, env=child_env(), cwd=ROOT)
         log.close()
         if wait:
             try:
                 self.wait_ready()
             except AssertionError:
-                if "address already in use" not in self.log_tail() or self._retries >= 3:
+                # the hub's own bind error, or its broker's (quoted from mosquitto.log in BrokerDidNotStart)
+                if "address already in use" not in self.log_tail().lower() or self._retries >= 3:
                     raise
-                self._retries += 1  # a port chosen as free was taken meanwhile: try fresh ports
+                self._retries += 1
                 self.stop()
-                self.http_port = free_port()
-                if self.mqtt_url is None:
-                    self.mqtt_port = free_port()
+                self.take_fresh_ports()
                 return self.start(wait=wait)
         return self
 

@@ -4,15 +4,13 @@ and a raw MQTT 5 client that presents a kiosk's (or anyone's) certificate."""
 from __future__ import annotations
 
 import datetime as dt
-import subprocess
-import sys
 import threading
 import tomllib
 from pathlib import Path
 from typing import Any
 
 from hub.fleet.pki import KioskCA
-from tests.harness import ROOT, HubProcess, child_env, free_port, hub_cmd
+from tests.harness import HubProcess, free_port, hub_cmd
 from tests.mqtt_client import RawClient
 
 
@@ -27,33 +25,16 @@ class TlsHub(HubProcess):
     def tls_url(self) -> str:
         return f"mqtts://localhost:{self.tls_port}"
 
-    def start(self, *, wait: bool = True) -> TlsHub:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        args = [
-            sys.executable,
-            "-m",
-            "hub",
-            "serve",
-            "--data-dir",
-            str(self.data_dir),
-            "--http-port",
-            str(self.http_port),
-            "--mqtt-port",
-            str(self.mqtt_port),
+    def serve_args(self) -> list[str]:
+        return [
+            *super().serve_args(),
             "--mqtt-tls-port",
             str(self.tls_port),
             "--mqtt-tls-bind",
             "127.0.0.1",
             "--public-mqtt-host",
             "localhost",
-            *self.extra_args,
         ]
-        log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it
-        self.proc = subprocess.Popen(args, stdout=log, stderr=log, env=child_env(), cwd=ROOT)
-        log.close()
-        if wait:
-            self.wait_ready()
-        return self
 
 
 def provision_tls(hub: TlsHub, *, location: str, kiosks: list[str], out_dir: Path) -> dict[str, Path]:

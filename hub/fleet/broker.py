@@ -225,10 +225,34 @@ class ManagedBroker:
 
     def start(self, *, timeout_s: float = 10.0) -> None:
         self._spawn()
-        if not wait_for_port(self.host, self.port, timeout_s=timeout_s):
-            raise BrokerDidNotStart(f"mosquitto did not listen on {self.host}:{self.port}; see {self.log_path}")
+        if not self._wait_listening(timeout_s):
+            raise BrokerDidNotStart(
+                f"mosquitto did not listen on {self.host}:{self.port} ({self._exit_note()}); "
+                f"its log {self.log_path} ends: {self._log_tail()}"
+            )
         self._thread = threading.Thread(target=self._supervise, name="broker-supervisor", daemon=True)
         self._thread.start()
+
+    def _wait_listening(self, timeout_s: float) -> bool:
+        """Poll until the port answers; give up early when the child has already exited (e.g. a port in use)."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._proc is not None and self._proc.poll() is not None:
+                return False
+            if wait_for_port(self.host, self.port, timeout_s=0.2):
+                return True
+        return False
+
+    def _exit_note(self) -> str:
+        code = self._proc.poll() if self._proc is not None else None
+        return "still running" if code is None else f"exited with {code}"
+
+    def _log_tail(self, lines: int = 5) -> str:
+        try:
+            tail = self.log_path.read_text(errors="replace").splitlines()[-lines:]
+        except OSError:
+            return "(unreadable)"
+        return " | ".join(tail) or "(empty)"
 
     def _spawn(self) -> None:
         logf = open(self.log_path, "ab")  # noqa: SIM115 - handed to the child, closed below
@@ -264,7 +288,9 @@ class ManagedBroker:
                     if self._stopping.wait(ORDERLY_GRACE_S):
                         return
                 else:
-                    log.error("mosquitto exited with %s; restarting in %.1f s", proc.returncode, delay)
+                    log.error(
+                        "mosquitto exited with %s (%s); restarting in %.1f s", proc.returncode, self._log_tail(2), delay
+                    )
                     if self._stopping.wait(delay):
                         return
                 self._spawn()
