@@ -12,7 +12,7 @@ from hub.alerts.messages import Outgoing, alert_deliveries
 from hub.alerts.rules import SCORE_KINDS, parse_window
 from hub.reports.localtime import today
 from hub.store import Store
-from hub.store.records import AlertRow, AlertRule, Location, NewDelivery
+from hub.store.records import AlertRow, AlertRule, Location, NewDelivery, PeriodCounts
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +70,10 @@ def _score_counts(
         if key not in cache:
             tz_ids = sorted(loc for loc, z in zones.items() if z == tz)
             cache[key] = store.reads.period_counts(tz_ids, [(first, last)], include_misuse=rule.include_misuse)
-        period: dict[tuple[str, int], tuple[dict[int, list[int]], int]] = cache[key]  # type: ignore[assignment]
+        period: dict[tuple[str, int], PeriodCounts] = cache[key]  # type: ignore[assignment]
         for loc in ids:
-            out[loc] = period.get((loc, 0), ({}, 0))[0]
+            got = period.get((loc, 0))
+            out[loc] = got.by_scale if got is not None else {}
     return out
 
 

@@ -16,6 +16,7 @@ from feedback.misuse import MAX_RESPONSE_INTERVAL_S, MIN_RESPONSE_INTERVAL_S
 from hub.api import models
 from hub.api.deps import (
     AdminPrincipal,
+    ClosedQ,
     CurrentPrincipal,
     FromQ,
     IdsQ,
@@ -74,6 +75,7 @@ def overview(
     from_: FromQ = None,
     to: ToQ = None,
     include_misuse: MisuseQ = False,
+    include_closed: ClosedQ = False,
     region: RegionQ = None,
 ) -> JSONResponse:
     """Every permitted location: Happy Index, % positive, responses, change vs the previous period and vs the same
@@ -81,14 +83,20 @@ def overview(
     ``regions`` summarises per region."""
     locs = selected_locations(store, who, None, region)
     period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
-    body = scoring.overview(store, locs, period.days, period.previous, include_misuse=include_misuse)
-    last_year = region_report.year_ago(store, locs, period.days, include_misuse=include_misuse)
+    body = scoring.overview(
+        store, locs, period.days, period.previous, include_misuse=include_misuse, include_closed=include_closed
+    )
+    last_year = region_report.year_ago(
+        store, locs, period.days, include_misuse=include_misuse, include_closed=include_closed
+    )
     for row in body["locations"]:
         row["year_ago"] = last_year["by_location"][row["id"]]
         row["change_year_index"] = _change(row["happy_index"], row["year_ago"]["happy_index"])
     body["all"]["year_ago"] = last_year["all"]
     body["all"]["change_year_index"] = _change(body["all"]["happy_index"], last_year["all"]["happy_index"])
-    body["regions"] = region_report.regions(store, locs, period.days, period.previous, include_misuse=include_misuse)
+    body["regions"] = region_report.regions(
+        store, locs, period.days, period.previous, include_misuse=include_misuse, include_closed=include_closed
+    )
     ago = region_report.year_ago_of(period.days)
     dates = {"year_ago_from": ago.first.isoformat(), "year_ago_to": ago.last.isoformat()}
     return JSONResponse({"period": {**period.as_dict(), **dates}, **body})
@@ -107,6 +115,7 @@ def compare(
     from_: FromQ = None,
     to: ToQ = None,
     include_misuse: MisuseQ = False,
+    include_closed: ClosedQ = False,
     location: IdsQ = None,
     region: RegionQ = None,
 ) -> JSONResponse:
@@ -115,7 +124,10 @@ def compare(
     locs = selected_locations(store, who, location, region)
     period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
     return JSONResponse(
-        {"period": period.as_dict(), **scoring.compare(store, locs, period.days, include_misuse=include_misuse)}
+        {
+            "period": period.as_dict(),
+            **scoring.compare(store, locs, period.days, include_misuse=include_misuse, include_closed=include_closed),
+        }
     )
 
 
@@ -129,6 +141,7 @@ def location_page(
     from_: FromQ = None,
     to: ToQ = None,
     include_misuse: MisuseQ = False,
+    include_closed: ClosedQ = False,
     granularity: Annotated[str, Query(pattern="^(day|week)$", description="trend per day or week")] = "day",
     question: Annotated[
         str | None, Query(max_length=64, description="only the answers to this question id (summary, trend, heatmap)")
@@ -140,14 +153,27 @@ def location_page(
     loc = visible_location(store, who, location_id)
     period = period_for(today(loc.timezone, request.app.state.now_ms()), range_, from_, to)
     body = location_report.report(
-        store, loc, period.days, period.previous, granularity=granularity, include_misuse=include_misuse
+        store,
+        loc,
+        period.days,
+        period.previous,
+        granularity=granularity,
+        include_misuse=include_misuse,
+        include_closed=include_closed,
     )
-    asked = question_report.asked(store, loc.id, period.days, include_misuse=include_misuse)
+    asked = question_report.asked(
+        store, loc.id, period.days, include_misuse=include_misuse, include_closed=include_closed
+    )
     body["questions"] = asked
     body["question"] = question
     body["trend_by_question"] = (
         question_report.trend_by_question(
-            store, loc.id, period.days, granularity=granularity, include_misuse=include_misuse
+            store,
+            loc.id,
+            period.days,
+            granularity=granularity,
+            include_misuse=include_misuse,
+            include_closed=include_closed,
         )
         if len(asked) > 1 and question is None
         else {}
@@ -163,9 +189,15 @@ def location_page(
             question=question,
             granularity=granularity,
             include_misuse=include_misuse,
+            include_closed=include_closed,
         )
         narrowed["summary"]["misuse_excluded"] = (
             0 if include_misuse else question_report.misuse_of(store, loc.id, period.days, question=question)
+        )
+        narrowed["summary"]["closed_excluded"] = (
+            0
+            if include_closed
+            else question_report.closed_of(store, loc.id, period.days, question=question, include_misuse=include_misuse)
         )
         body.update(narrowed)
     return JSONResponse({"period": period.as_dict(), **body})

@@ -128,5 +128,8 @@ FromQ = Annotated[
 ]
 ToQ = Annotated[str | None, Query(description="last local day YYYY-MM-DD, inclusive (custom range)", max_length=10)]
 MisuseQ = Annotated[bool, Query(description="count taps flagged as misuse too (excluded by default)")]
+ClosedQ = Annotated[
+    bool, Query(description="count answers given outside the store's opening hours too (excluded by default)")
+]
 IdsQ = Annotated[list[str] | None, Query(description="restrict to these location ids", max_length=MAX_IDS)]
 RegionQ = Annotated[list[str] | None, Query(description="restrict to locations in these regions", max_length=100)]

@@ -1,31 +1,25 @@
 """CSV exports, streamed row by row from the store (no row cap, constant memory), filtered by permission.
 
-``ratings.csv`` holds one line per stored tap (``imported`` = 1: history imported from another system);
-``daily.csv`` one line per location, local day and scale.
-
-Written for spreadsheets with either separator: comma, or semicolon as Nordic Excel uses. A text field holding
-``,`` ``;`` ``"`` CR or LF is quoted (RFC 4180). Quoting protects only the parser using our separator: one that
-splits on the other separator (or on a line break inside quotes it does not see) starts a new cell in the
-middle of our field. So every place a cell can start under either separator (the field's start, and after each
-``,`` ``;`` TAB CR LF inside it, behind spaces and quotes) gets a ``'`` before a formula character (= + - @),
-which spreadsheets show as text. Reasons and question ids with control characters are refused at ingest
-(``feedback.rating``); this defuses what older hubs stored, and store names.
+``ratings.csv`` holds one line per stored tap, flagged ones included (its ``misuse`` and
+``outside_opening_hours`` columns say what the reports leave out; ``imported`` = 1: history imported from another
+system), with the store's name and the face's label; ``daily.csv`` one line per location, local day and scale,
+counted as the reports count. Both come as UTF-8 with a BOM, comma- or semicolon-separated (``csv_text``).
 """
 
 from __future__ import annotations
 
-import io
-import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import groupby
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from feedback.scores import score
+from hub.api.csv_text import SEPARATORS, csv_lines, safe_cell
 from hub.api.deps import (
+    ClosedQ,
     CurrentPrincipal,
     FromQ,
     IdsQ,
@@ -38,14 +32,16 @@ from hub.api.deps import (
     reference_today,
     selected_locations,
 )
+from hub.reports.flags import counted, left_out_as
 from hub.reports.localtime import day_bounds_ms, zone
 from hub.reports.ranges import Period
 from hub.store import Store
 from hub.store.records import Location
+from hub.web.i18n import STRINGS
 
-CHUNK_ROWS = 2000
 RATING_COLUMNS = [
     "location_id",
+    "location_name",
     "kiosk_id",
     "seq",
     "local_day",
@@ -53,10 +49,12 @@ RATING_COLUMNS = [
     "local_time",
     "utc_time",
     "face",
+    "face_label",
     "scale",
     "question",
     "reason",
     "misuse",
+    "outside_opening_hours",
     "misuse_device",
     "time_flag",
     "received_utc",
@@ -76,58 +74,43 @@ DAILY_COLUMNS = [
     "happy_index",
     "pct_positive",
     "misuse_excluded",
+    "outside_opening_hours_excluded",
 ]
-# a formula character where some spreadsheet could start a cell: the field's start, or after a separator of
-# either convention or a line break, behind any spaces and quotes (a quoted cell is unquoted before it is read)
-_CELL_STARTING_FORMULA = re.compile(r"(^|[,;\t\r\n])([\s\"]*)([=+\-@])")
-_NEEDS_QUOTES = re.compile(r"[,;\"\r\n]|^\s|\s$")
-
-
-def safe_cell(value: Any) -> Any:
-    """Text with ``'`` before every formula character that could start a cell (see the module docstring)."""
-    if isinstance(value, str):
-        return _CELL_STARTING_FORMULA.sub(r"\1\2'\3", value)
-    return value
-
-
-def csv_field(value: Any) -> str:
-    """One field: numbers as they are, None as empty, text quoted when it holds , ; " CR LF or edge spaces."""
-    if value is None:
-        return ""
-    text = str(value)
-    if isinstance(value, str) and _NEEDS_QUOTES.search(text):
-        return '"' + text.replace('"', '""') + '"'
-    return text
+SeparatorQ = Annotated[
+    Literal["comma", "semicolon"],
+    Query(description="field separator: semicolon (with decimal commas) for Excel in the Nordic countries"),
+]
+LangQ = Annotated[Literal["sv", "en"], Query(description="language of the face labels")]
+RatingsMisuseQ = Annotated[bool, Query(description="include taps flagged as misuse (the default: raw data)")]
+RatingsClosedQ = Annotated[bool, Query(description="include answers given outside opening hours (the default)")]
 
 
 def _iso(ms: int, tz: Any) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=tz).isoformat(timespec="seconds")
 
 
-def _lines(rows: Iterator[list[Any]], header: list[str]) -> Iterator[str]:
-    buf = io.StringIO()
-    buf.write(",".join(header) + "\r\n")
-    for n, row in enumerate(rows, start=1):
-        buf.write(",".join(map(csv_field, row)) + "\r\n")
-        if n % CHUNK_ROWS == 0:
-            yield buf.getvalue()
-            buf.seek(0)
-            buf.truncate()
-    yield buf.getvalue()
-
-
 def rating_rows(
-    store: Store, locations: list[Location], period: Period, *, include_misuse: bool
+    store: Store, locations: list[Location], period: Period, *, include_misuse: bool, include_closed: bool, lang: str
 ) -> Iterator[list[Any]]:
     """Raw ratings, location by location in time order."""
     first, last = period.days.first, period.days.last
+    labels = STRINGS[lang]
     for loc in locations:
         tz = zone(loc.timezone)
         start, end = day_bounds_ms(loc.timezone, first, last)
-        rows = store.exports.ratings(loc.id, first, last, start_ms=start, end_ms=end, include_misuse=include_misuse)
-        for kid, seq, day, hour, t, face, scale, question, reason, misuse, m_dev, flag, rec, imported in rows:
+        rows = store.exports.ratings(
+            loc.id,
+            first,
+            last,
+            start_ms=start,
+            end_ms=end,
+            include_misuse=include_misuse,
+            include_closed=include_closed,
+        )
+        for kid, seq, day, hour, t, face, scale, question, reason, misuse, m_dev, flag, rec, imported, closed in rows:
             yield [
                 loc.id,
+                safe_cell(loc.name),
                 kid,
                 seq,
                 day,
@@ -135,10 +118,12 @@ def rating_rows(
                 _iso(t, tz),
                 _iso(t, UTC),
                 face,
+                labels.get(f"face_{scale}_{face}", ""),
                 scale,
                 safe_cell(question),
                 safe_cell(reason),
                 misuse,
+                closed,
                 m_dev,
                 flag or "",
                 _iso(rec, UTC),
@@ -146,16 +131,19 @@ def rating_rows(
             ]
 
 
-def daily_rows(store: Store, locations: list[Location], period: Period, *, include_misuse: bool) -> Iterator[list[Any]]:
+def daily_rows(
+    store: Store, locations: list[Location], period: Period, *, include_misuse: bool, include_closed: bool
+) -> Iterator[list[Any]]:
+    kept_values = counted(include_misuse=include_misuse, include_closed=include_closed)
     for loc in locations:
         rows = store.exports.daily(loc.id, period.days.first, period.days.last)
         for (day, scale), group in groupby(rows, key=lambda r: (r[0], r[1])):
-            counts, excluded = [0] * scale, 0
-            for *_, misuse, f0, f1, f2, f3, f4 in group:
-                if misuse and not include_misuse:
-                    excluded += f0 + f1 + f2 + f3 + f4
-                else:
+            counts, left_out = [0] * scale, {"misuse": 0, "closed": 0}
+            for *_, flags, f0, f1, f2, f3, f4 in group:
+                if flags in kept_values:
                     counts = [a + b for a, b in zip(counts, (f0, f1, f2, f3, f4), strict=False)]
+                else:
+                    left_out[left_out_as(flags, include_misuse=include_misuse) or "closed"] += f0 + f1 + f2 + f3 + f4
             s = score({scale: counts})
             yield [
                 loc.id,
@@ -167,7 +155,8 @@ def daily_rows(store: Store, locations: list[Location], period: Period, *, inclu
                 *[""] * (5 - scale),
                 "" if s.happy_index is None else s.happy_index,
                 "" if s.pct_positive is None else s.pct_positive,
-                excluded,
+                left_out["misuse"],
+                left_out["closed"],
             ]
 
 
@@ -194,17 +183,21 @@ def export_ratings(
     range_: RangeQ = None,
     from_: FromQ = None,
     to: ToQ = None,
-    include_misuse: MisuseQ = False,
+    include_misuse: RatingsMisuseQ = True,
+    include_closed: RatingsClosedQ = True,
     location: IdsQ = None,
     region: RegionQ = None,
+    separator: SeparatorQ = "comma",
+    lang: LangQ = "en",
 ) -> StreamingResponse:
-    """Raw ratings of the permitted (or chosen) locations in the range, streamed; face 0 = least happy."""
+    """Raw ratings of the permitted (or chosen) locations in the range, streamed; face 0 = least happy. Flagged
+    answers are in it (``misuse``, ``outside_opening_hours`` = 1) unless left out with ``include_misuse=false`` or
+    ``include_closed=false``."""
     locs = selected_locations(store, who, location, region)
     period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
-    rows = rating_rows(store, locs, period, include_misuse=include_misuse)
-    return _csv_response(
-        _lines(rows, RATING_COLUMNS), f"ratings_{period.days.first.isoformat()}_{period.days.last.isoformat()}.csv"
-    )
+    rows = rating_rows(store, locs, period, include_misuse=include_misuse, include_closed=include_closed, lang=lang)
+    name = f"ratings_{period.days.first.isoformat()}_{period.days.last.isoformat()}.csv"
+    return _csv_response(csv_lines(rows, RATING_COLUMNS, separator=SEPARATORS[separator]), name)
 
 
 @router.get(
@@ -220,13 +213,15 @@ def export_daily(
     from_: FromQ = None,
     to: ToQ = None,
     include_misuse: MisuseQ = False,
+    include_closed: ClosedQ = False,
     location: IdsQ = None,
     region: RegionQ = None,
+    separator: SeparatorQ = "comma",
 ) -> StreamingResponse:
-    """Daily aggregates (counts per face, Happy Index, % positive, misuse excluded) per location and local day."""
+    """Daily aggregates (counts per face, Happy Index, % positive, and the answers left out as misuse and as
+    outside opening hours) per location and local day, counted as the reports count."""
     locs = selected_locations(store, who, location, region)
     period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
-    rows = daily_rows(store, locs, period, include_misuse=include_misuse)
-    return _csv_response(
-        _lines(rows, DAILY_COLUMNS), f"daily_{period.days.first.isoformat()}_{period.days.last.isoformat()}.csv"
-    )
+    rows = daily_rows(store, locs, period, include_misuse=include_misuse, include_closed=include_closed)
+    name = f"daily_{period.days.first.isoformat()}_{period.days.last.isoformat()}.csv"
+    return _csv_response(csv_lines(rows, DAILY_COLUMNS, separator=SEPARATORS[separator]), name)

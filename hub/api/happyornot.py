@@ -22,8 +22,8 @@ from fastapi.security import APIKeyHeader, APIKeyQuery
 from hub.access import Principal
 from hub.accounts import principal_for_token
 from hub.api import models
+from hub.api.csv_text import safe_cell
 from hub.api.deps import StoreDep
-from hub.api.exports import safe_cell
 from hub.errors import BadRange, InvalidToken
 from hub.reports.hon_periods import PERIOD_PATTERN, days_asked, stable_id
 from hub.reports.localtime import today, zone

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from hub.api.deps import CurrentPrincipal, StoreDep, day_range, visible_location
+from hub.api.deps import ClosedQ, CurrentPrincipal, StoreDep, day_range, visible_location
 from hub.reports import scoring
 
 router = APIRouter(prefix="/api/locations", tags=["locations"])
@@ -30,7 +30,9 @@ def location_summary(
     from_: Annotated[str | None, Query(alias="from", description="first local day, YYYY-MM-DD")] = None,
     to: Annotated[str | None, Query(description="last local day, YYYY-MM-DD (inclusive)")] = None,
     include_misuse: bool = False,
+    include_closed: ClosedQ = False,
 ) -> dict[str, Any]:
     loc = visible_location(store, who, location_id)
     days = day_range(loc, from_, to, request.app.state.now_ms())
-    return {"timezone": loc.timezone, **scoring.summary(store, loc.id, days, include_misuse=include_misuse)}
+    body = scoring.summary(store, loc.id, days, include_misuse=include_misuse, include_closed=include_closed)
+    return {"timezone": loc.timezone, **body}

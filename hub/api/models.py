@@ -52,6 +52,7 @@ class OverviewRow(ScoreFields):
     region_id: str | None
     timezone: str
     misuse_excluded: int = Field(description="taps flagged as misuse left out")
+    closed_excluded: int = Field(description="answers given outside opening hours left out (and not misuse)")
     previous: PreviousScore
     change_index: float | None = Field(description="Happy Index points against the previous period")
     change_pct_positive: float | None
@@ -78,6 +79,7 @@ class Overview(Doc):
     period: OverviewPeriod
     min_n: int
     include_misuse: bool
+    include_closed: bool
     locations: list[OverviewRow]
     all: OverviewAll
     regions: list[RegionRow] = Field(description="a summary per region of the stores shown")
@@ -95,6 +97,7 @@ class Compare(Doc):
     period: Period
     min_n: int
     include_misuse: bool
+    include_closed: bool
     locations: list[CompareRow]
 
 
@@ -141,6 +144,7 @@ class LocationInfo(Doc):
 
 class Summary(ScoreFields):
     misuse_excluded: int
+    closed_excluded: int = Field(description="answers given outside opening hours left out (and not misuse)")
     previous: PreviousScore
     change_index: float | None
 
@@ -165,6 +169,7 @@ class Report(Doc):
     location: LocationInfo
     min_n: int
     include_misuse: bool
+    include_closed: bool
     granularity: str
     summary: Summary
     trend: list[TrendPoint]

@@ -27,6 +27,18 @@ def local_bucket(tz: str, time_ms: int) -> tuple[str, int, int]:
     return _bucket(tz, time_ms // _QUARTER_MS)
 
 
+@lru_cache(maxsize=262_144)
+def _quarter_minute(tz: str, quarter: int) -> int:
+    local = datetime.fromtimestamp(quarter * 900, tz=UTC).astimezone(zone(tz))
+    return local.hour * 60 + local.minute
+
+
+def local_minute(tz: str, time_ms: int) -> int:
+    """The minute of the local day (0-1439) of ``time_ms`` in zone ``tz`` (a quarter's start is cached: every
+    offset is a multiple of 15 minutes, so the minutes within a quarter follow on)."""
+    return _quarter_minute(tz, time_ms // _QUARTER_MS) + (time_ms % _QUARTER_MS) // 60_000
+
+
 def day_bounds_ms(tz: str, first: date, last: date) -> tuple[int, int]:
     """UTC ms of local midnight starting ``first`` and of local midnight ending ``last`` (exclusive)."""
     z = zone(tz)

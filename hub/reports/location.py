@@ -13,7 +13,7 @@ from typing import Any
 from feedback.scores import score
 from hub.reports.opening_hours import from_kiosk_settings
 from hub.reports.ranges import DayRange
-from hub.reports.scoring import MIN_RESPONSES, main_scale, period_counts, scored
+from hub.reports.scoring import MIN_RESPONSES, NONE, main_scale, period_counts, scored
 from hub.store import Store
 
 GRANULARITIES = ("day", "week")
@@ -28,10 +28,18 @@ def _bucket(day: str, granularity: str) -> str:
 
 
 def trend(
-    store: Store, location_id: str, days: DayRange, *, granularity: str, include_misuse: bool
+    store: Store,
+    location_id: str,
+    days: DayRange,
+    *,
+    granularity: str,
+    include_misuse: bool,
+    include_closed: bool = False,
 ) -> list[dict[str, Any]]:
     """Per local day (or ISO week, Monday first): total, Happy Index, % positive and counts per face."""
-    rows = store.reads.daily(location_id, days.first, days.last, include_misuse=include_misuse)
+    rows = store.reads.daily(
+        location_id, days.first, days.last, include_misuse=include_misuse, include_closed=include_closed
+    )
     buckets: dict[str, dict[int, list[int]]] = {}
     for day, scale, *faces in rows:
         by_scale = buckets.setdefault(_bucket(day, granularity), {})
@@ -41,10 +49,14 @@ def trend(
     return [{"period": period, **scored(by_scale)} for period, by_scale in buckets.items()]
 
 
-def heatmap(store: Store, location_id: str, days: DayRange, *, include_misuse: bool) -> list[dict[str, Any]]:
+def heatmap(
+    store: Store, location_id: str, days: DayRange, *, include_misuse: bool, include_closed: bool = False
+) -> list[dict[str, Any]]:
     """Cells ``{weekday 1-7 (ISO, Monday first), hour 0-23, total, happy_index, is_thin}`` that have answers;
     ``is_thin``: fewer than ``THIN_CELL`` answers, too few for the index to mean anything."""
-    rows = store.reads.hour_cells(location_id, days.first, days.last, include_misuse=include_misuse)
+    rows = store.reads.hour_cells(
+        location_id, days.first, days.last, include_misuse=include_misuse, include_closed=include_closed
+    )
     cells: dict[tuple[int, int], dict[int, list[int]]] = {}
     for weekday, hour, scale, face, n in rows:
         cells.setdefault((weekday, hour), {}).setdefault(scale, [0] * scale)[face] += n
@@ -63,9 +75,13 @@ def heatmap(store: Store, location_id: str, days: DayRange, *, include_misuse: b
     return out
 
 
-def kiosks(store: Store, location_id: str, days: DayRange, *, include_misuse: bool) -> list[dict[str, Any]]:
+def kiosks(
+    store: Store, location_id: str, days: DayRange, *, include_misuse: bool, include_closed: bool = False
+) -> list[dict[str, Any]]:
     """Per kiosk that answered at this location in the range (a moved kiosk appears where it stood)."""
-    rows = store.reads.kiosk_cells(location_id, days.first, days.last, include_misuse=include_misuse)
+    rows = store.reads.kiosk_cells(
+        location_id, days.first, days.last, include_misuse=include_misuse, include_closed=include_closed
+    )
     per: dict[str, dict[int, list[int]]] = {}
     for kiosk_id, scale, face, n in rows:
         per.setdefault(kiosk_id, {}).setdefault(scale, [0] * scale)[face] += n
@@ -87,9 +103,13 @@ def kiosks(store: Store, location_id: str, days: DayRange, *, include_misuse: bo
     return out
 
 
-def reasons(store: Store, location_id: str, days: DayRange, *, include_misuse: bool) -> dict[str, Any]:
+def reasons(
+    store: Store, location_id: str, days: DayRange, *, include_misuse: bool, include_closed: bool = False
+) -> dict[str, Any]:
     """Follow-up reasons given with unhappy answers (faces below the middle of the scale), most frequent first."""
-    unhappy, rows = store.reads.unhappy_reasons(location_id, days.first, days.last, include_misuse=include_misuse)
+    unhappy, rows = store.reads.unhappy_reasons(
+        location_id, days.first, days.last, include_misuse=include_misuse, include_closed=include_closed
+    )
     given = sum(n for _, n in rows)
     return {
         "unhappy_answers": unhappy,
@@ -125,11 +145,14 @@ def report(
     *,
     granularity: str = "day",
     include_misuse: bool = False,
+    include_closed: bool = False,
 ) -> dict[str, Any]:
     """Everything the location page shows, in one document."""
-    counts = period_counts(store, [location.id], days, previous, include_misuse=include_misuse)
-    now, excluded = counts.get((location.id, True), ({}, 0))
-    before, _ = counts.get((location.id, False), ({}, 0))
+    counts = period_counts(
+        store, [location.id], days, previous, include_misuse=include_misuse, include_closed=include_closed
+    )
+    now, excluded, closed = counts.get((location.id, True), NONE)
+    before = counts.get((location.id, False), NONE).by_scale
     cur, prev = scored(now), scored(before)
     shown_hours = opening_hours(store.reads.opening_hours_json(location.id)) or configured_hours(store, location.id)
     return {
@@ -143,18 +166,27 @@ def report(
         },
         "min_n": MIN_RESPONSES,
         "include_misuse": include_misuse,
+        "include_closed": include_closed,
         "granularity": granularity,
         "summary": {
             **cur,
             "misuse_excluded": excluded,
+            "closed_excluded": closed,
             "scale": main_scale(now),
             "previous": {k: prev[k] for k in ("total", "happy_index", "pct_positive")},
             "change_index": None
             if cur["happy_index"] is None or prev["happy_index"] is None
             else round(cur["happy_index"] - prev["happy_index"], 1),
         },
-        "trend": trend(store, location.id, days, granularity=granularity, include_misuse=include_misuse),
-        "heatmap": heatmap(store, location.id, days, include_misuse=include_misuse),
-        "kiosks": kiosks(store, location.id, days, include_misuse=include_misuse),
-        "reasons": reasons(store, location.id, days, include_misuse=include_misuse),
+        "trend": trend(
+            store,
+            location.id,
+            days,
+            granularity=granularity,
+            include_misuse=include_misuse,
+            include_closed=include_closed,
+        ),
+        "heatmap": heatmap(store, location.id, days, include_misuse=include_misuse, include_closed=include_closed),
+        "kiosks": kiosks(store, location.id, days, include_misuse=include_misuse, include_closed=include_closed),
+        "reasons": reasons(store, location.id, days, include_misuse=include_misuse, include_closed=include_closed),
     }

@@ -15,10 +15,14 @@ from hub.reports.scoring import main_scale, scored
 from hub.store import Store
 
 
-def asked(store: Store, location_id: str, days: DayRange, *, include_misuse: bool) -> list[dict[str, Any]]:
+def asked(
+    store: Store, location_id: str, days: DayRange, *, include_misuse: bool, include_closed: bool = False
+) -> list[dict[str, Any]]:
     """Each question answered in the days, in the order first asked: id, its latest texts per language, their
     history, first and last local day, answers."""
-    rows = store.questions.asked(location_id, days.first, days.last, include_misuse=include_misuse)
+    rows = store.questions.asked(
+        location_id, days.first, days.last, include_misuse=include_misuse, include_closed=include_closed
+    )
     history = store.questions.history([r[0] for r in rows])
     out = []
     for qid, first, last, n in rows:
@@ -43,10 +47,18 @@ def _per_day(rows: Rows, granularity: str) -> dict[str, dict[str, dict[int, list
 
 
 def trend_by_question(
-    store: Store, location_id: str, days: DayRange, *, granularity: str, include_misuse: bool
+    store: Store,
+    location_id: str,
+    days: DayRange,
+    *,
+    granularity: str,
+    include_misuse: bool,
+    include_closed: bool = False,
 ) -> dict[str, list[dict[str, Any]]]:
     """``{question_id: trend points}``: one series per question (a change of question splits the trend)."""
-    rows = store.questions.daily(location_id, days.first, days.last, question=None, include_misuse=include_misuse)
+    rows = store.questions.daily(
+        location_id, days.first, days.last, question=None, include_misuse=include_misuse, include_closed=include_closed
+    )
     return {
         qid: [{"period": period, **scored(by_scale)} for period, by_scale in buckets.items()]
         for qid, buckets in _per_day(rows, granularity).items()
@@ -69,19 +81,35 @@ def narrowed(
     question: str,
     granularity: str,
     include_misuse: bool,
+    include_closed: bool = False,
 ) -> dict[str, Any]:
     """Summary (with change), trend and heatmap of one question's answers only."""
     now_rows = store.questions.daily(
-        location_id, days.first, days.last, question=question, include_misuse=include_misuse
+        location_id,
+        days.first,
+        days.last,
+        question=question,
+        include_misuse=include_misuse,
+        include_closed=include_closed,
     )
     before_rows = store.questions.daily(
-        location_id, previous.first, previous.last, question=question, include_misuse=include_misuse
+        location_id,
+        previous.first,
+        previous.last,
+        question=question,
+        include_misuse=include_misuse,
+        include_closed=include_closed,
     )
     now, before = _total(now_rows), _total(before_rows)
     cur, prev = scored(now), scored(before)
     cells: dict[tuple[int, int], dict[int, list[int]]] = {}
     for weekday, hour, scale, face, n in store.questions.hour_cells(
-        location_id, days.first, days.last, question=question, include_misuse=include_misuse
+        location_id,
+        days.first,
+        days.last,
+        question=question,
+        include_misuse=include_misuse,
+        include_closed=include_closed,
     ):
         cells.setdefault((weekday, hour), {}).setdefault(scale, [0] * scale)[face] += n
     heat = []
@@ -107,6 +135,20 @@ def narrowed(
 
 def misuse_of(store: Store, location_id: str, days: DayRange, *, question: str) -> int:
     """Answers to ``question`` flagged as misuse in the days (left out by default)."""
-    every = store.questions.daily(location_id, days.first, days.last, question=question, include_misuse=True)
-    kept = store.questions.daily(location_id, days.first, days.last, question=question, include_misuse=False)
-    return sum(r[4] for r in every) - sum(r[4] for r in kept)
+    return _answers(store, location_id, days, question, True, True) - _answers(
+        store, location_id, days, question, False, True
+    )
+
+
+def closed_of(store: Store, location_id: str, days: DayRange, *, question: str, include_misuse: bool) -> int:
+    """Answers to ``question`` given outside opening hours and not already left out as misuse."""
+    return _answers(store, location_id, days, question, include_misuse, True) - _answers(
+        store, location_id, days, question, include_misuse, False
+    )
+
+
+def _answers(store: Store, location_id: str, days: DayRange, question: str, misuse: bool, closed: bool) -> int:
+    rows = store.questions.daily(
+        location_id, days.first, days.last, question=question, include_misuse=misuse, include_closed=closed
+    )
+    return sum(r[4] for r in rows)

@@ -7,7 +7,7 @@ from typing import Any
 
 from feedback.scores import score_many
 from hub.reports.ranges import MAX_RANGE_DAYS, DayRange
-from hub.reports.scoring import period_counts, scored
+from hub.reports.scoring import NONE, period_counts, scored
 from hub.store import Store
 
 
@@ -33,13 +33,22 @@ def _change(now: float | None, before: float | None) -> float | None:
     return None if now is None or before is None else round(now - before, 1)
 
 
-def year_ago(store: Store, locations: list[Any], days: DayRange, *, include_misuse: bool) -> dict[str, Any]:
+def year_ago(
+    store: Store, locations: list[Any], days: DayRange, *, include_misuse: bool, include_closed: bool = False
+) -> dict[str, Any]:
     """``{"by_location": {id: {total, happy_index, pct_positive}}, "all": {...}}`` for the same days a year ago."""
-    counts = period_counts(store, [loc.id for loc in locations], year_ago_of(days), None, include_misuse=include_misuse)
+    counts = period_counts(
+        store,
+        [loc.id for loc in locations],
+        year_ago_of(days),
+        None,
+        include_misuse=include_misuse,
+        include_closed=include_closed,
+    )
     every: dict[int, list[int]] = {}
     out: dict[str, dict[str, Any]] = {}
     for loc in locations:
-        by_scale, _ = counts.get((loc.id, True), ({}, 0))
+        by_scale = counts.get((loc.id, True), NONE).by_scale
         _sum(every, by_scale)
         s = score_many(by_scale)
         out[loc.id] = {"total": s.total, "happy_index": s.happy_index, "pct_positive": s.pct_positive}
@@ -48,19 +57,32 @@ def year_ago(store: Store, locations: list[Any], days: DayRange, *, include_misu
 
 
 def regions(
-    store: Store, locations: list[Any], days: DayRange, previous: DayRange, *, include_misuse: bool
+    store: Store,
+    locations: list[Any],
+    days: DayRange,
+    previous: DayRange,
+    *,
+    include_misuse: bool,
+    include_closed: bool = False,
 ) -> list[dict[str, Any]]:
     """One row per region of the caller's locations (``id: null`` for those without one): score, change against
     the previous period, stores counted."""
-    counts = period_counts(store, [loc.id for loc in locations], days, previous, include_misuse=include_misuse)
+    counts = period_counts(
+        store,
+        [loc.id for loc in locations],
+        days,
+        previous,
+        include_misuse=include_misuse,
+        include_closed=include_closed,
+    )
     names = dict(store.registry.regions())
     now: dict[str | None, dict[int, list[int]]] = {}
     before: dict[str | None, dict[int, list[int]]] = {}
     stores: dict[str | None, int] = {}  # locations per region
     for loc in locations:
         stores[loc.region_id] = stores.get(loc.region_id, 0) + 1
-        _sum(now.setdefault(loc.region_id, {}), counts.get((loc.id, True), ({}, 0))[0])
-        _sum(before.setdefault(loc.region_id, {}), counts.get((loc.id, False), ({}, 0))[0])
+        _sum(now.setdefault(loc.region_id, {}), counts.get((loc.id, True), NONE).by_scale)
+        _sum(before.setdefault(loc.region_id, {}), counts.get((loc.id, False), NONE).by_scale)
     rows = []
     for rid in sorted(stores, key=lambda r: (r is None, names.get(r or "", r or ""))):
         cur, prev = scored(now[rid]), score_many(before[rid])

@@ -8,11 +8,18 @@ from typing import Any
 from feedback.scores import Score, intervals_overlap, score, score_many
 from hub.reports.ranges import DayRange
 from hub.store import Store
+from hub.store.records import PeriodCounts
+
+NONE = PeriodCounts({})  # a location without answers in a period
 
 
-def summary(store: Store, location_id: str, days: DayRange, *, include_misuse: bool = False) -> dict[str, Any]:
+def summary(
+    store: Store, location_id: str, days: DayRange, *, include_misuse: bool = False, include_closed: bool = False
+) -> dict[str, Any]:
     """Totals, counts per face, Happy Index, % positive and 95 % interval for one location."""
-    by_scale = store.reads.counts_by_scale([location_id], days.first, days.last, include_misuse=include_misuse)
+    by_scale = store.reads.counts_by_scale(
+        [location_id], days.first, days.last, include_misuse=include_misuse, include_closed=include_closed
+    )
     s = score(by_scale)
     main = max(by_scale, key=lambda sc: sum(by_scale[sc])) if by_scale else None
     misuse = store.reads.misuse_count(location_id, days.first, days.last)
@@ -25,7 +32,11 @@ def summary(store: Store, location_id: str, days: DayRange, *, include_misuse: b
         "counts": by_scale[main] if main is not None else [],
         "counts_by_scale": {str(k): v for k, v in sorted(by_scale.items())},
         "misuse_excluded": 0 if include_misuse else misuse,
+        "closed_excluded": 0
+        if include_closed
+        else store.reads.closed_count(location_id, days.first, days.last, include_misuse=include_misuse),
         "include_misuse": include_misuse,
+        "include_closed": include_closed,
     }
 
 
@@ -68,10 +79,13 @@ def period_counts(
     previous: DayRange | None,
     *,
     include_misuse: bool,
-) -> dict[tuple[str, bool], tuple[dict[int, list[int]], int]]:
-    """``{(location, is_current): ({scale: counts}, misuse_excluded)}`` for the range and the previous one."""
+    include_closed: bool = False,
+) -> dict[tuple[str, bool], PeriodCounts]:
+    """``{(location, is_current): PeriodCounts}`` for the range and the previous one."""
     periods = [(days.first, days.last)] + ([(previous.first, previous.last)] if previous is not None else [])
-    counts = store.reads.period_counts(location_ids, periods, include_misuse=include_misuse)
+    counts = store.reads.period_counts(
+        location_ids, periods, include_misuse=include_misuse, include_closed=include_closed
+    )
     return {(loc, i == 0): value for (loc, i), value in counts.items()}
 
 
@@ -80,16 +94,29 @@ def _change(now: float | None, before: float | None) -> float | None:
 
 
 def overview(
-    store: Store, locations: list[Any], days: DayRange, previous: DayRange, *, include_misuse: bool = False
+    store: Store,
+    locations: list[Any],
+    days: DayRange,
+    previous: DayRange,
+    *,
+    include_misuse: bool = False,
+    include_closed: bool = False,
 ) -> dict[str, Any]:
     """One row per location: score now and in the previous period, change, few-answers flag; plus totals."""
-    counts = period_counts(store, [loc.id for loc in locations], days, previous, include_misuse=include_misuse)
+    counts = period_counts(
+        store,
+        [loc.id for loc in locations],
+        days,
+        previous,
+        include_misuse=include_misuse,
+        include_closed=include_closed,
+    )
     rows = []
     all_now: dict[int, list[int]] = {}
     all_before: dict[int, list[int]] = {}
     for loc in locations:
-        now, excluded = counts.get((loc.id, True), ({}, 0))
-        before, _ = counts.get((loc.id, False), ({}, 0))
+        now, excluded, closed = counts.get((loc.id, True), NONE)
+        before = counts.get((loc.id, False), NONE).by_scale
         for sc, c in now.items():
             _add(all_now, sc, tuple(c))
         for sc, c in before.items():
@@ -103,6 +130,7 @@ def overview(
                 "timezone": loc.timezone,
                 **cur,
                 "misuse_excluded": excluded,
+                "closed_excluded": closed,
                 "previous": {"total": prev.total, "happy_index": prev.happy_index, "pct_positive": prev.pct_positive},
                 "change_index": _change(cur["happy_index"], prev.happy_index),
                 "change_pct_positive": _change(cur["pct_positive"], prev.pct_positive),
@@ -112,6 +140,7 @@ def overview(
     return {
         "min_n": MIN_RESPONSES,
         "include_misuse": include_misuse,
+        "include_closed": include_closed,
         "locations": rows,
         "all": {
             **total_now,
@@ -121,16 +150,20 @@ def overview(
     }
 
 
-def compare(store: Store, locations: list[Any], days: DayRange, *, include_misuse: bool = False) -> dict[str, Any]:
+def compare(
+    store: Store, locations: list[Any], days: DayRange, *, include_misuse: bool = False, include_closed: bool = False
+) -> dict[str, Any]:
     """Locations ranked by Happy Index with their 95 % intervals.
 
     Only locations with at least ``MIN_RESPONSES`` answers get a rank; ``overlaps_next`` marks a rank whose
     interval overlaps the next one's: the difference between the two is not significant.
     """
-    counts = period_counts(store, [loc.id for loc in locations], days, None, include_misuse=include_misuse)
+    counts = period_counts(
+        store, [loc.id for loc in locations], days, None, include_misuse=include_misuse, include_closed=include_closed
+    )
     items = []
     for loc in locations:
-        by_scale, _ = counts.get((loc.id, True), ({}, 0))
+        by_scale = counts.get((loc.id, True), NONE).by_scale
         s = score_many(by_scale)
         items.append((loc, s, scored(by_scale, s=s)))
     ranked = sorted((it for it in items if not it[2]["is_low_n"]), key=lambda it: -(it[1].happy_index or 0.0))
@@ -152,4 +185,9 @@ def compare(store: Store, locations: list[Any], days: DayRange, *, include_misus
         rows.append(
             {"rank": None, "id": loc.id, "name": loc.name, "region_id": loc.region_id, **fields, "overlaps_next": None}
         )
-    return {"min_n": MIN_RESPONSES, "include_misuse": include_misuse, "locations": rows}
+    return {
+        "min_n": MIN_RESPONSES,
+        "include_misuse": include_misuse,
+        "include_closed": include_closed,
+        "locations": rows,
+    }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from feedback import protocol as p
 from feedback.rating import Rating
@@ -274,3 +274,12 @@ class FileState:
     stored: int = 0
     duplicates: int = 0
     is_finished: bool = False
+
+
+class PeriodCounts(NamedTuple):
+    """A location's counts in one period: ``{scale: [count per face]}`` of the answers counted, and how many were
+    left out as misuse, and as given outside opening hours (not already left out as misuse)."""
+
+    by_scale: dict[int, list[int]]
+    misuse_excluded: int = 0
+    closed_excluded: int = 0

@@ -39,6 +39,16 @@ _PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
     "to": ("Till", "To"),
     "apply": ("Visa", "Apply"),
     "include_misuse": ("Räkna med missbruk", "Include misuse"),
+    "include_closed": ("Räkna med svar när butiken var stängd", "Include answers outside opening hours"),
+    "closed_excluded": (
+        "{n} svar från när butiken var stängd är borttagna.",
+        "{n} answers given outside opening hours left out.",
+    ),
+    "closed_excluded_one": (
+        "1 svar från när butiken var stängd är borttaget.",
+        "1 answer given outside opening hours left out.",
+    ),
+    "csv_semicolon": ("Excel med semikolon", "Excel, semicolon"),
     "all_locations": ("Alla dina butiker", "All your stores"),
     "happy_index": ("Nöjdhetsindex", "Happy Index"),
     "pct_positive": ("Andel nöjda", "% positive"),

@@ -192,7 +192,7 @@ def test_manager_sees_ingested_numbers_changes_range_opens_store_and_downloads_c
     with page.expect_download() as download:
         page.click("#csv-ratings")
     path = Path(download.value.path())
-    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
     assert len(rows) == month and {r["location_id"] for r in rows} == {"sto"}
     assert {r["kiosk_id"] for r in rows} == {"k-sto-1", "k-sto-2"} and all(r["misuse"] == "0" for r in rows)
 

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from feedback import protocol as p
-from hub.api.exports import csv_field, safe_cell
+from hub.api.csv_text import csv_field, safe_cell
 from tests.dashboard.conftest import Store, bearer, local_ms
 
 FORMULA = ("=", "+", "-", "@")

@@ -310,7 +310,8 @@ def test_range_counts_from_the_cumulative_rollup_equal_the_raw_taps_for_any_rang
 
 
 def test_csv_exports_stream_every_row_with_local_times_and_defused_formulas(store: Store, client: TestClient) -> None:
-    """ratings.csv has one line per kept tap with local and UTC times; daily.csv sums to the overview."""
+    """ratings.csv has one line per tap (misuse included unless left out) with local and UTC times; daily.csv sums
+    to the overview."""
     import csv
     import io
 
@@ -321,23 +322,20 @@ def test_csv_exports_stream_every_row_with_local_times_and_defused_formulas(stor
     h = bearer(store, "admin")
     r = client.get("/api/exports/ratings.csv", params={"range": "last_7_days", "location": "sto"}, headers=h)
     assert r.headers["content-type"].startswith("text/csv") and "attachment" in r.headers["content-disposition"]
-    rows = list(csv.DictReader(io.StringIO(r.text)))
-    assert len(rows) == 7 and {x["location_id"] for x in rows} == {"sto"}
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    assert len(rows) == 8 and {x["location_id"] for x in rows} == {"sto"}
     late = next(x for x in rows if x["kiosk_id"] == "sto-1")
     assert late["local_day"] == "2026-04-08" and late["local_time"].startswith("2026-04-08T23:00:00+02:00")
     assert late["utc_time"].startswith("2026-04-08T21:00:00")
     assert next(x for x in rows if x["kiosk_id"] == "sto-2")["reason"] == '\'=HYPERLINK("http://x")'
-    with_misuse = client.get(
+    without_misuse = client.get(
         "/api/exports/ratings.csv",
-        params={"range": "last_7_days", "location": "sto", "include_misuse": "true"},
+        params={"range": "last_7_days", "location": "sto", "include_misuse": "false"},
         headers=h,
-    ).text
-    assert len(list(csv.DictReader(io.StringIO(with_misuse)))) == 8
-    daily = list(
-        csv.DictReader(
-            io.StringIO(client.get("/api/exports/daily.csv", params={"range": "last_7_days"}, headers=h).text)
-        )
-    )
+    ).content.decode("utf-8-sig")
+    assert len(list(csv.DictReader(io.StringIO(without_misuse)))) == 7
+    daily_text = client.get("/api/exports/daily.csv", params={"range": "last_7_days"}, headers=h).content
+    daily = list(csv.DictReader(io.StringIO(daily_text.decode("utf-8-sig"))))
     overview = {x["id"]: x["total"] for x in get_json(client, "/api/overview", h)["locations"]}
     for loc in ("sto", "gbg"):
         assert sum(int(x["responses"]) for x in daily if x["location_id"] == loc) == overview[loc]

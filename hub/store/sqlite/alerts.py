@@ -179,10 +179,11 @@ class Alerts:
 
     # ------------------------------------------------------------------------------------------ facts
     def recent_counts(self, location_ids: list[str], since_ms: int, *, include_misuse: bool) -> dict[str, Counts]:
-        """``{location: {scale: [count per face]}}`` of the ratings timed at or after ``since_ms``."""
+        """``{location: {scale: [count per face]}}`` of the ratings timed at or after ``since_ms`` (answers given
+        outside opening hours never count: a closed store pages nobody)."""
         if not location_ids:
             return {}
-        misuse = "" if include_misuse else " AND misuse = 0"
+        misuse = " AND closed = 0" + ("" if include_misuse else " AND misuse = 0")
         rows = self.conn.execute(
             f"SELECT location_id, scale, face, count(*) FROM ratings WHERE location_id IN ({_marks(len(location_ids))})"
             f" AND time_ms >= ?{misuse} GROUP BY location_id, scale, face",

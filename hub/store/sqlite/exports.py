@@ -24,6 +24,7 @@ RATING_FIELDS = (
     "time_flag",
     "received_ms",
     "imported",
+    "closed",
 )
 
 
@@ -32,7 +33,15 @@ class Exports:
         self.path = path
 
     def ratings(
-        self, location_id: str, first: date, last: date, *, start_ms: int, end_ms: int, include_misuse: bool
+        self,
+        location_id: str,
+        first: date,
+        last: date,
+        *,
+        start_ms: int,
+        end_ms: int,
+        include_misuse: bool,
+        include_closed: bool = False,
     ) -> Iterator[tuple[Any, ...]]:
         """One location's raw ratings in the local days (and instants) given, in time order: ``RATING_FIELDS``."""
         conn = connect(self.path, read_only=True)
@@ -41,6 +50,7 @@ class Exports:
                 f"SELECT {', '.join(RATING_FIELDS)} FROM ratings WHERE location_id = ? AND time_ms >= ?"
                 " AND time_ms < ? AND local_day BETWEEN ? AND ?"
                 + ("" if include_misuse else " AND misuse = 0")
+                + ("" if include_closed else " AND closed = 0")
                 + " ORDER BY time_ms, kiosk_id, seq",
                 (location_id, start_ms, end_ms, first.isoformat(), last.isoformat()),
             )

@@ -14,26 +14,17 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from hub.reports.flags import flags_of
 from hub.reports.localtime import local_bucket
+from hub.reports.schedule import Schedule
 from hub.store.records import FileState, ImportedFollowup, ImportedRating, Refusal
 from hub.store.sqlite.connection import immediate, unavailable_when_busy
+from hub.store.sqlite.cumulative import REFRESH_FROM_DAY
 from hub.store.sqlite.ledger import count_in_rollups
+from hub.store.sqlite.placing import is_closed, schedule
 
 IMPORT_BOOT_ID = "imported"
 _CHUNK = 900  # host parameters per IN (...) list
-_CUM = [f"{kind}{face}" for kind in "fm" for face in range(5)]
-# the running totals of one store and scale from a day on: the day before's totals plus the hourly rollup's sums
-_REFRESH_CUMULATIVE = (
-    "WITH base AS (SELECT * FROM rollup_cum WHERE location_id = ?1 AND scale = ?2 AND local_day < ?3"
-    " ORDER BY local_day DESC LIMIT 1)"
-    f" INSERT INTO rollup_cum (location_id, scale, local_day, {', '.join(_CUM)}) SELECT ?1, ?2, local_day, "
-    + ", ".join(
-        f"coalesce((SELECT {c} FROM base), 0) + sum(sum((misuse = {int(c[0] == 'm')} AND face = {c[1]}) * n)) OVER w"
-        for c in _CUM
-    )
-    + " FROM rollup_hourly WHERE location_id = ?1 AND scale = ?2 AND local_day >= ?3 GROUP BY local_day"
-    " WINDOW w AS (ORDER BY local_day)"
-)
 
 
 def _chunks(values: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -161,6 +152,7 @@ class Imports:
         rows: list[tuple[Any, ...]] = []
         hourly: Counter[tuple[Any, ...]] = Counter()
         reason_counts: Counter[tuple[Any, ...]] = Counter()
+        schedules: dict[str, Schedule | None] = {}
         for r in fresh.values():
             if r.kiosk_id not in next_seq:
                 top = conn.execute("SELECT max(seq) FROM ratings WHERE kiosk_id = ?", (r.kiosk_id,)).fetchone()[0]
@@ -169,20 +161,24 @@ class Imports:
             next_seq[r.kiosk_id] = seq + 1
             day, hour, weekday = local_bucket(r.timezone, r.time_ms)
             misuse = int(r.is_misuse)
+            if r.location_id not in schedules:
+                schedules[r.location_id] = schedule(conn, r.location_id)
+            closed = int(is_closed(schedules[r.location_id], r.timezone, r.time_ms, day, weekday))
+            flags = flags_of(misuse=misuse, closed=closed)
             reason = reasons.get(r.feedback_id)
             rows.append(
                 (
                     *(r.kiosk_id, seq, r.feedback_id, r.location_id, r.face, r.scale, r.question, reason),
-                    *(r.time_ms, r.time_ms, IMPORT_BOOT_ID, 0, misuse, misuse, now_ms, day, hour),
+                    *(r.time_ms, r.time_ms, IMPORT_BOOT_ID, 0, misuse, misuse, now_ms, day, hour, closed),
                 )
             )
-            hourly[(r.location_id, day, hour, weekday, r.kiosk_id, r.scale, r.face, misuse)] += 1
+            hourly[(r.location_id, day, hour, weekday, r.kiosk_id, r.scale, r.face, flags)] += 1
             if reason is not None:
-                reason_counts[(r.location_id, day, reason, r.scale, r.face, misuse)] += 1
+                reason_counts[(r.location_id, day, reason, r.scale, r.face, flags)] += 1
         conn.executemany(
             "INSERT INTO ratings (kiosk_id, seq, uuid, location_id, face, scale, question, reason, device_time_ms,"
-            " time_ms, boot_id, mono_ms, misuse_device, misuse, received_ms, local_day, local_hour, imported)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1)",
+            " time_ms, boot_id, mono_ms, misuse_device, misuse, received_ms, local_day, local_hour, closed,"
+            " imported) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,1)",
             rows,
         )
         self._count(hourly, reason_counts)
@@ -203,7 +199,7 @@ class Imports:
             conn.execute(
                 "DELETE FROM rollup_cum WHERE location_id = ? AND scale = ? AND local_day >= ?", (loc, scale, day)
             )
-            conn.execute(_REFRESH_CUMULATIVE, (loc, scale, day))
+            conn.execute(REFRESH_FROM_DAY, (loc, scale, day))
         conn.execute("DELETE FROM meta WHERE key = 'rollup_cum_paused'")
 
     def _pending_reasons(self, feedback_ids: list[str]) -> dict[str, str]:
@@ -250,16 +246,17 @@ class Imports:
                     continue
                 kept += 1
                 row = conn.execute(
-                    "SELECT location_id, local_day, scale, face, misuse FROM ratings WHERE imported = 1 AND uuid = ?"
+                    "SELECT location_id, local_day, scale, face, misuse + 2 * closed FROM ratings WHERE imported = 1"
+                    " AND uuid = ?"
                     " AND reason IS NULL",
                     (f.feedback_id,),
                 ).fetchone()
                 if row is None:
                     continue
-                loc, day, scale, face, misuse = row
+                loc, day, scale, face, flags = row
                 conn.execute("UPDATE ratings SET reason = ? WHERE imported = 1 AND uuid = ?", (f.text, f.feedback_id))
                 conn.execute("UPDATE import_followups SET is_attached = 1 WHERE feedback_id = ?", (f.feedback_id,))
-                reasons[(loc, day, f.text, scale, face, misuse)] += 1
+                reasons[(loc, day, f.text, scale, face, flags)] += 1
             count_in_rollups(conn, Counter(), reasons)
             self._progress(state, rows_done, refusals, kept, dupes)
         return kept, dupes

@@ -18,10 +18,12 @@ from typing import Any
 from feedback import protocol as p
 from feedback.abuse import TapLimit, TapState
 from feedback.rating import Rating
+from hub.reports.flags import flags_of
 from hub.reports.localtime import local_bucket
+from hub.reports.schedule import Schedule
 from hub.store.records import Incoming, Outcome
 from hub.store.sqlite.connection import immediate
-from hub.store.sqlite.placing import Locator, effective_time, locator
+from hub.store.sqlite.placing import Locator, effective_time, is_closed, locator, schedule
 from hub.store.sqlite.taps import load_state, neighbours, save_state
 
 RESEND_INTERVAL_MS = 5_000
@@ -209,6 +211,7 @@ def _insert_ratings(
     reasons: Counter[tuple[Any, ...]] = Counter()
     boots: dict[tuple[str, str], int | None] = {}
     intervals: dict[str, float] = {}
+    schedules: dict[str, Schedule | None] = {}
     state = load_state(conn, kiosk_id)
     gap_previous: tuple[int, int] | None = None  # (seq, time) of the latest gap-filling tap of this batch
     refused: list[Rating] = []
@@ -235,12 +238,15 @@ def _insert_ratings(
         if location_id not in intervals:
             got = conn.execute("SELECT response_interval_s FROM locations WHERE id = ?", (location_id,)).fetchone()
             intervals[location_id] = got[0] if got else 0.0
+            schedules[location_id] = schedule(conn, location_id)
         misuse = int(judge.is_misuse(t, interval_s=intervals[location_id]))
         if judge is state:
             state.took(r.seq, t)
         else:
             gap_previous = (r.seq, t)
         day, hour, weekday = local_bucket(tz, t)
+        closed = int(is_closed(schedules[location_id], tz, t, day, weekday))
+        flags = flags_of(misuse=misuse, closed=closed)
         rows.append(
             (
                 r.kiosk_id,
@@ -261,18 +267,19 @@ def _insert_ratings(
                 rec,
                 day,
                 hour,
+                closed,
             )
         )
-        hourly[(location_id, day, hour, weekday, r.kiosk_id, r.scale, r.face, misuse)] += 1
+        hourly[(location_id, day, hour, weekday, r.kiosk_id, r.scale, r.face, flags)] += 1
         if r.reason is not None:
-            reasons[(location_id, day, r.reason, r.scale, r.face, misuse)] += 1
+            reasons[(location_id, day, r.reason, r.scale, r.face, flags)] += 1
     if state.over_limit:
         out.over_limit[kiosk_id] += state.over_limit
     save_state(conn, kiosk_id, state, now_ms=now_ms)
     conn.executemany(
         "INSERT OR IGNORE INTO ratings (kiosk_id, seq, uuid, location_id, face, scale, question, reason,"
         " device_time_ms, time_ms, time_flag, boot_id, mono_ms, misuse_device, misuse, received_ms, local_day,"
-        " local_hour) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " local_hour, closed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         rows,
     )
     count_in_rollups(conn, hourly, reasons)
@@ -283,8 +290,9 @@ def count_in_rollups(
     conn: sqlite3.Connection, hourly: Counter[tuple[Any, ...]], reasons: Counter[tuple[Any, ...]]
 ) -> None:
     """Add newly stored ratings to the rollups, inside the caller's transaction (the daily and cumulative rollups
-    follow through triggers). ``hourly`` counts ``(location, day, hour, weekday, kiosk, scale, face, misuse)``,
-    ``reasons`` ``(location, day, reason, scale, face, misuse)``; the ingest and the importer both call this."""
+    follow through triggers). ``hourly`` counts ``(location, day, hour, weekday, kiosk, scale, face, flags)``,
+    ``reasons`` ``(location, day, reason, scale, face, flags)`` (``hub.reports.flags``; the rollups' column for
+    them is still named ``misuse``); the ingest and the importer both call this."""
     conn.executemany(
         "INSERT INTO rollup_hourly (location_id, local_day, local_hour, weekday, kiosk_id, scale, face, misuse, n)"
         " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",

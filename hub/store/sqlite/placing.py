@@ -1,12 +1,16 @@
 """When and where a tap counts: its best-known time (the device clock corrected by its boot's offset, or the
-receive time when implausible) and the location its kiosk stood at then (from the kiosk's moves)."""
+receive time when implausible), the location its kiosk stood at then (from the kiosk's moves), and whether that
+location was open then (its schedule)."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Callable
 
 from feedback.rating import Rating
+from hub.reports.localtime import local_minute
+from hub.reports.schedule import Schedule, schedule_from
 
 FUTURE_TOLERANCE_MS = 10 * 60_000
 MAX_AGE_MS = 400 * 86_400_000
@@ -57,3 +61,27 @@ def locator(conn: sqlite3.Connection, kiosk_id: str, current: str, current_tz: s
         return current, current_tz
 
     return locate
+
+
+def schedule(conn: sqlite3.Connection, location_id: str) -> Schedule | None:
+    """Whether the location was open at a given local time (``hub.reports.schedule``): its own opening hours and
+    exceptions, else the kiosk settings' (location scope over the organisation's); None: always open."""
+    row = conn.execute(
+        "SELECT opening_hours, opening_exceptions FROM locations WHERE id = ?", (location_id,)
+    ).fetchone()
+    if row is None:
+        return None
+    settings_hours: object = None
+    for (raw,) in conn.execute(
+        "SELECT settings_json FROM config_settings WHERE (scope = 'all' AND scope_id = '')"
+        " OR (scope = 'location' AND scope_id = ?) ORDER BY scope = 'location'",
+        (location_id,),
+    ):
+        doc = json.loads(raw)
+        settings_hours = doc.get("opening_hours", settings_hours) if isinstance(doc, dict) else settings_hours
+    return schedule_from(row[0], row[1], settings_hours)
+
+
+def is_closed(plan: Schedule | None, tz: str, time_ms: int, day: str, weekday: int) -> bool:
+    """Outside the schedule's opening hours at ``time_ms`` (local ``day`` and ``weekday`` already bucketed)."""
+    return plan is not None and not plan.is_open(day, weekday, local_minute(tz, time_ms))

@@ -14,8 +14,9 @@ from typing import Any
 Counts = dict[int, list[int]]
 
 
-def _misuse(include_misuse: bool) -> str:
-    return "" if include_misuse else " AND misuse = 0"
+def _misuse(include_misuse: bool, include_closed: bool = False) -> str:
+    """The condition on raw ratings for the answers a report counts (misuse, outside opening hours left out)."""
+    return ("" if include_misuse else " AND misuse = 0") + ("" if include_closed else " AND closed = 0")
 
 
 class Questions:
@@ -58,19 +59,27 @@ class Questions:
         return row is not None
 
     def asked(
-        self, location_id: str, first: date, last: date, *, include_misuse: bool
+        self, location_id: str, first: date, last: date, *, include_misuse: bool, include_closed: bool = False
     ) -> list[tuple[str, str, str, int]]:
         """``(question_id, first local day, last local day, answers)`` of each question answered in the days."""
         return list(
             self.conn.execute(
                 "SELECT question, min(local_day), max(local_day), count(*) FROM ratings WHERE location_id = ?"
-                f" AND local_day BETWEEN ? AND ?{_misuse(include_misuse)} GROUP BY question ORDER BY min(local_day)",
+                f" AND local_day BETWEEN ? AND ?{_misuse(include_misuse, include_closed)}"
+                " GROUP BY question ORDER BY min(local_day)",
                 (location_id, first.isoformat(), last.isoformat()),
             )
         )
 
     def daily(
-        self, location_id: str, first: date, last: date, *, question: str | None, include_misuse: bool
+        self,
+        location_id: str,
+        first: date,
+        last: date,
+        *,
+        question: str | None,
+        include_misuse: bool,
+        include_closed: bool = False,
     ) -> list[tuple[str, str, int, int, int]]:
         """``(local_day, question_id, scale, face, n)`` rows, optionally of one question."""
         where = " AND question = ?" if question is not None else ""
@@ -78,21 +87,28 @@ class Questions:
         return list(
             self.conn.execute(
                 "SELECT local_day, question, scale, face, count(*) FROM ratings WHERE location_id = ?"
-                f" AND local_day BETWEEN ? AND ?{_misuse(include_misuse)}{where}"
+                f" AND local_day BETWEEN ? AND ?{_misuse(include_misuse, include_closed)}{where}"
                 " GROUP BY local_day, question, scale, face ORDER BY local_day",
                 (*args, question) if question is not None else args,
             )
         )
 
     def hour_cells(
-        self, location_id: str, first: date, last: date, *, question: str, include_misuse: bool
+        self,
+        location_id: str,
+        first: date,
+        last: date,
+        *,
+        question: str,
+        include_misuse: bool,
+        include_closed: bool = False,
     ) -> list[tuple[int, int, int, int, int]]:
         """``(ISO weekday, local hour, scale, face, n)`` of one question's answers."""
         return list(
             self.conn.execute(
                 "SELECT (CAST(strftime('%w', local_day) AS INTEGER) + 6) % 7 + 1, local_hour, scale, face, count(*)"
                 " FROM ratings WHERE location_id = ? AND question = ?"
-                f" AND local_day BETWEEN ? AND ?{_misuse(include_misuse)} GROUP BY 1, 2, 3, 4",
+                f" AND local_day BETWEEN ? AND ?{_misuse(include_misuse, include_closed)} GROUP BY 1, 2, 3, 4",
                 (location_id, question, first.isoformat(), last.isoformat()),
             )
         )

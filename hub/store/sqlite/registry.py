@@ -14,6 +14,7 @@ from hub.errors import AlreadyExists, Invalid, UnknownKiosk, UnknownLocation
 from hub.reports.localtime import check_timezone
 from hub.store.records import Kiosk, Location, LocationHours
 from hub.store.sqlite.connection import immediate
+from hub.store.sqlite.rollups import reflag_locations
 
 
 class Registry:
@@ -48,6 +49,7 @@ class Registry:
             self.conn.execute("UPDATE locations SET region_id = ? WHERE id = ?", (region_id, location_id))
         if opening_hours_json is not None:
             self.conn.execute("UPDATE locations SET opening_hours = ? WHERE id = ?", (opening_hours_json, location_id))
+            reflag_locations(self.conn, [location_id])
 
     def update_location(self, location_id: str, *, name: str | None = None, timezone: str | None = None) -> None:
         """Rename a location and/or change its time zone.
@@ -75,6 +77,8 @@ class Registry:
             self.conn.execute(
                 "UPDATE locations SET opening_exceptions = ? WHERE id = ?", (exceptions_json, location_id)
             )
+        if week_json is not None or exceptions_json is not None:
+            reflag_locations(self.conn, [location_id])  # answers given outside the new hours are flagged anew
 
     def location_hours(self, location_id: str) -> LocationHours:
         row = self.conn.execute(

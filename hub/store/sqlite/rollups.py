@@ -1,4 +1,4 @@
-"""Rebuilding a location's rollups from its raw ratings, e.g. after its misuse rule changed.
+"""Rebuilding a location's rollups from its raw ratings, e.g. after its misuse rule or its opening hours changed.
 
 Nothing is deleted from ``ratings``: a new response interval re-flags the effective ``misuse`` column from the
 taps' times (each kiosk's taps in seq order, at the times the ingest settled on: ``feedback.abuse``), then
@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Iterable
 
 from feedback.misuse import check_response_interval, flag_misuse
+from hub.reports.localtime import local_bucket
 from hub.store.records import Recomputed
 from hub.store.sqlite.connection import immediate
-from hub.store.sqlite.ddl import CUMULATIVE_FROM_HOURLY
+from hub.store.sqlite.cumulative import FROM_HOURLY
+from hub.store.sqlite.placing import is_closed, schedule
 
 log = logging.getLogger(__name__)
+_FLAGS = "misuse + 2 * closed"  # a raw rating's flags as the rollups count them (hub.reports.flags)
 
 
 def recompute_location(conn: sqlite3.Connection, location_id: str, *, interval_s: float) -> Recomputed:
@@ -58,6 +62,37 @@ def recompute_location(conn: sqlite3.Connection, location_id: str, *, interval_s
     return Recomputed(location_id, interval_s, total, misuse, changed)
 
 
+def reflag_closed(conn: sqlite3.Connection, location_id: str) -> int:
+    """Re-judge which of the location's ratings were given outside its opening hours (its schedule now) and, when
+    any changed, rebuild its rollups; the caller holds the write transaction. Returns how many changed."""
+    plan = schedule(conn, location_id)
+    row = conn.execute("SELECT timezone FROM locations WHERE id = ?", (location_id,)).fetchone()
+    if row is None:
+        return 0
+    tz = row[0]
+    flips = []
+    for kiosk_id, seq, time_ms, old in conn.execute(
+        "SELECT kiosk_id, seq, time_ms, closed FROM ratings WHERE location_id = ?", (location_id,)
+    ):
+        day, _, weekday = local_bucket(tz, time_ms)
+        new = int(is_closed(plan, tz, time_ms, day, weekday))
+        if new != old:
+            flips.append((new, kiosk_id, seq))
+    if flips:
+        conn.executemany("UPDATE ratings SET closed = ? WHERE kiosk_id = ? AND seq = ?", flips)
+        rebuild_rollups(conn, location_id)
+    log.info("re-judged opening hours of %s: %d ratings changed", location_id, len(flips))
+    return len(flips)
+
+
+def reflag_locations(conn: sqlite3.Connection, location_ids: Iterable[str]) -> int:
+    """:func:`reflag_closed` for each location, in the caller's transaction or in one of its own."""
+    if conn.in_transaction:
+        return sum(reflag_closed(conn, loc) for loc in location_ids)
+    with immediate(conn):
+        return sum(reflag_closed(conn, loc) for loc in location_ids)
+
+
 def rebuild_rollups(conn: sqlite3.Connection, location_id: str) -> None:
     """Rebuild one location's rollups from ``ratings``; the caller holds the write transaction.
 
@@ -70,14 +105,14 @@ def rebuild_rollups(conn: sqlite3.Connection, location_id: str) -> None:
     conn.execute(
         "INSERT INTO rollup_hourly (location_id, local_day, local_hour, weekday, kiosk_id, scale, face, misuse, n)"
         " SELECT location_id, local_day, local_hour, (CAST(strftime('%w', local_day) AS INTEGER) + 6) % 7 + 1,"
-        " kiosk_id, scale, face, misuse, count(*) FROM ratings WHERE location_id = ?"
-        " GROUP BY location_id, local_day, local_hour, kiosk_id, scale, face, misuse",
+        f" kiosk_id, scale, face, {_FLAGS}, count(*) FROM ratings WHERE location_id = ?"
+        f" GROUP BY location_id, local_day, local_hour, kiosk_id, scale, face, {_FLAGS}",
         (location_id,),
     )
     conn.execute(
         "INSERT INTO rollup_reasons (location_id, local_day, reason, scale, face, misuse, n)"
-        " SELECT location_id, local_day, reason, scale, face, misuse, count(*) FROM ratings"
-        " WHERE location_id = ? AND reason IS NOT NULL GROUP BY location_id, local_day, reason, scale, face, misuse",
+        f" SELECT location_id, local_day, reason, scale, face, {_FLAGS}, count(*) FROM ratings"
+        f" WHERE location_id = ? AND reason IS NOT NULL GROUP BY location_id, local_day, reason, scale, face, {_FLAGS}",
         (location_id,),
     )
     conn.execute(
@@ -85,7 +120,7 @@ def rebuild_rollups(conn: sqlite3.Connection, location_id: str) -> None:
         (location_id,),
     )
     conn.execute("DELETE FROM rollup_cum WHERE location_id = ?", (location_id,))
-    conn.execute(CUMULATIVE_FROM_HOURLY.format(where="WHERE location_id = ?"), (location_id,))
+    conn.execute(FROM_HOURLY.format(where="WHERE location_id = ?"), (location_id,))
     conn.execute(
         "INSERT OR IGNORE INTO rollup_scales SELECT DISTINCT location_id, scale FROM rollup_hourly"
         " WHERE location_id = ?",

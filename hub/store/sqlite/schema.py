@@ -10,8 +10,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from hub.store.sqlite import cumulative
 from hub.store.sqlite.connection import immediate
 from hub.store.sqlite.ddl import CUMULATIVE_FROM_HOURLY, SCHEMA
+from hub.store.sqlite.rollups import reflag_closed
 
 
 def _statements(script: str) -> list[str]:
@@ -209,6 +211,18 @@ def _imports(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _outside_opening_hours(conn: sqlite3.Connection) -> None:
+    """Version 12 (issue 11): ``ratings.closed`` marks answers given outside the store's opening hours; the rollups'
+    ``misuse`` column now holds both flags (``hub.reports.flags``), so the cumulative rollup gets a group of columns
+    per flag value and new triggers (``cumulative.py``); the ratings already stored are judged by today's hours."""
+    _add_columns(conn, "ratings", {"closed": "INTEGER NOT NULL DEFAULT 0"})
+    _add_columns(conn, "rollup_cum", {c: "INTEGER NOT NULL DEFAULT 0" for c in cumulative.COLUMNS})
+    for statement in cumulative.TRIGGERS:
+        conn.execute(statement)
+    for (location_id,) in conn.execute("SELECT id FROM locations").fetchall():
+        reflag_closed(conn, location_id)
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _base_schema,
     _fill_daily_rollup,
@@ -221,6 +235,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _administration,
     _questions,
     _imports,
+    _outside_opening_hours,
 ]
 
 

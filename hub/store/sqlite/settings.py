@@ -10,6 +10,7 @@ from typing import Any
 
 from hub.store.records import Publication
 from hub.store.sqlite.connection import immediate
+from hub.store.sqlite.rollups import reflag_locations
 
 _STATUS_KEYS = (
     "kiosk_id",
@@ -35,11 +36,22 @@ class KioskSettings:
         return dict(json.loads(row[0])) if row else {}
 
     def put(self, scope: str, scope_id: str, settings_json: str, *, now_ms: int) -> None:
-        self.conn.execute(
-            "INSERT INTO config_settings (scope, scope_id, settings_json, updated_ms) VALUES (?,?,?,?)"
-            " ON CONFLICT DO UPDATE SET settings_json = excluded.settings_json, updated_ms = excluded.updated_ms",
-            (scope, scope_id, settings_json, now_ms),
-        )
+        """Store one scope's settings; when its ``opening_hours`` changed, the answers of the locations it reaches
+        are judged anew against them (``rollups.reflag_closed``), in the same transaction."""
+        hours_before = self.get(scope, scope_id).get("opening_hours")
+        with immediate(self.conn):
+            self.conn.execute(
+                "INSERT INTO config_settings (scope, scope_id, settings_json, updated_ms) VALUES (?,?,?,?)"
+                " ON CONFLICT DO UPDATE SET settings_json = excluded.settings_json, updated_ms = excluded.updated_ms",
+                (scope, scope_id, settings_json, now_ms),
+            )
+            if scope != "kiosk" and json.loads(settings_json).get("opening_hours") != hours_before:
+                reflag_locations(self.conn, self._locations_in(scope, scope_id))
+
+    def _locations_in(self, scope: str, scope_id: str) -> list[str]:
+        if scope == "location":
+            return [scope_id]
+        return [r[0] for r in self.conn.execute("SELECT id FROM locations ORDER BY id")]
 
     def kiosks_in(self, scope: str, scope_id: str = "") -> list[tuple[str, str]]:
         """``(kiosk_id, location_id)`` of the kiosks a scope reaches."""

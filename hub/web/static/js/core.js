@@ -101,6 +101,7 @@
     from: params.get("from") || "",
     to: params.get("to") || "",
     include_misuse: params.get("include_misuse") === "true",
+    include_closed: params.get("include_closed") === "true",
     region: params.get("region") || "",
     granularity: params.get("granularity") === "week" ? "week" : "day",
     question: params.get("question") || "",
@@ -110,6 +111,7 @@
     const q = new URLSearchParams();
     if (state.range === "custom") { q.set("from", state.from); q.set("to", state.to); } else q.set("range", state.range);
     if (state.include_misuse) q.set("include_misuse", "true");
+    if (state.include_closed) q.set("include_closed", "true");
     if (state.region && (D.page === "overview" || D.page === "compare")) q.set("region", state.region);
     for (const [k, v] of Object.entries(extra || {})) q.append(k, v);
     return q.toString();
@@ -130,6 +132,7 @@
     from.value = state.from; to.value = state.to;
     custom.hidden = state.range !== "custom";
     $("#include-misuse").checked = state.include_misuse;
+    $("#include-closed").checked = state.include_closed;
     preset.addEventListener("change", () => {
       state.range = preset.value;
       custom.hidden = state.range !== "custom";
@@ -148,6 +151,9 @@
     });
     $("#include-misuse").addEventListener("change", (ev) => {
       state.include_misuse = ev.target.checked; rememberState(); reload();
+    });
+    $("#include-closed").addEventListener("change", (ev) => {
+      state.include_closed = ev.target.checked; rememberState(); reload();
     });
     const region = $("#region-select");
     if (region) {
@@ -251,10 +257,19 @@
     if (box) box.remove();
   }
 
+  /** The export links of a page: comma- and semicolon-separated (Nordic Excel), face labels in the page's language. */
+  function setExportLinks(q) {
+    const lang = "&lang=" + D.lang + "&separator=semicolon";
+    $("#csv-ratings").href = "/api/exports/ratings.csv?" + q;
+    $("#csv-daily").href = "/api/exports/daily.csv?" + q;
+    $("#csv-ratings-semicolon").href = "/api/exports/ratings.csv?" + q + lang;
+    $("#csv-daily-semicolon").href = "/api/exports/daily.csv?" + q + lang;
+  }
+
   function kpi(label, value, sub, extraClass) {
     return el("div", { class: "kpi " + (extraClass || "") }, el("div", { class: "label", text: label }),
       el("div", { class: "value" }, value), sub ? el("div", { class: "sub" }, ...[].concat(sub)) : null);
   }
 
-  window.Dash = { D, t, locale, FACE_COLORS, $, el, fmt, change, day, ago, plural, weekLabel, lowBadge, distBar, state, query, rememberState, bindRangebar, showPeriod, api, live, showError, clearError, kpi };
+  window.Dash = { D, t, locale, FACE_COLORS, $, el, fmt, change, day, ago, plural, weekLabel, lowBadge, distBar, state, query, rememberState, bindRangebar, showPeriod, api, live, showError, clearError, kpi, setExportLinks };
 })();

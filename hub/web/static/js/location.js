@@ -1,7 +1,7 @@
 /* Store page: trend per day/week, hour x weekday heatmap, kiosks, reasons of unhappy answers. */
 (function () {
   "use strict";
-  const { D, t, locale, FACE_COLORS, $, el, fmt, change, day, ago, plural, weekLabel, lowBadge, distBar, state, query, rememberState, bindRangebar, showPeriod, api, live, showError, clearError, kpi } = window.Dash;
+  const { D, t, locale, FACE_COLORS, $, el, fmt, change, day, ago, plural, weekLabel, lowBadge, distBar, state, query, rememberState, bindRangebar, showPeriod, api, live, showError, clearError, kpi, setExportLinks } = window.Dash;
 
   // ------------------------------------------------------------------ location
   function heatColor(index) {
@@ -182,7 +182,8 @@
         kpi(t.pct_positive, s.pct_positive === null ? "–" : fmt(s.pct_positive, 0) + " %"),
         kpi(t.responses, fmt(s.total), [s.is_low_n && s.total ? lowBadge() : "", ` ${t.previous_period}: ${fmt(s.previous.total)}`]),
         kpi(t.distribution, distBar(s.counts, s.scale || 4),
-          s.misuse_excluded ? plural("misuse_excluded", s.misuse_excluded) : null),
+          [s.misuse_excluded ? plural("misuse_excluded", s.misuse_excluded) : "",
+           s.closed_excluded ? " " + plural("closed_excluded", s.closed_excluded) : ""]),
       );
       drawQuestions(data);
       drawTrend(data);
@@ -191,8 +192,7 @@
       drawKiosks(data);
       drawReasons(data);
       const q = query({ location: D.location_id });
-      $("#csv-ratings").href = "/api/exports/ratings.csv?" + q;
-      $("#csv-daily").href = "/api/exports/daily.csv?" + q;
+      setExportLinks(q);
     };
     const run = live(load);
     bindRangebar(run);

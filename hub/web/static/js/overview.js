@@ -1,7 +1,7 @@
 /* Overview page: every store's score, change and distribution; sortable. */
 (function () {
   "use strict";
-  const { D, t, locale, FACE_COLORS, $, el, fmt, change, day, ago, lowBadge, distBar, state, query, rememberState, bindRangebar, showPeriod, api, live, showError, clearError, kpi } = window.Dash;
+  const { D, t, locale, FACE_COLORS, $, el, fmt, change, day, ago, lowBadge, distBar, state, query, rememberState, bindRangebar, showPeriod, api, live, showError, clearError, kpi, setExportLinks } = window.Dash;
 
   // ------------------------------------------------------------------ overview
   function overviewPage() {
@@ -63,8 +63,7 @@
         return el("span", {}, swatch, t["face_" + scale + "_" + face]);
       }));
       $("#low-n-hint").textContent = rows.some((r) => r.is_low_n) ? t.few_answers_hint.replace("{n}", data.min_n) : "";
-      $("#csv-ratings").href = "/api/exports/ratings.csv?" + query();
-      $("#csv-daily").href = "/api/exports/daily.csv?" + query();
+      setExportLinks(query());
     }
 
     const load = async () => {
