@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from tests.harness import HubProcess, KioskRun, hub_cmd, kiosk_status, provision, rolled_up, stored, wait_until
 
@@ -63,3 +65,21 @@ def test_taps_recorded_before_a_move_count_for_the_old_store_even_if_sent_after(
     by_location = {loc: stored(hub.data_dir, location_id=loc) for loc in ("sto", "gbg")}
     assert by_location == {"sto": 4, "gbg": 6}
     assert rolled_up(hub.data_dir, location_id="sto") == 4
+
+
+def test_taps_given_while_the_store_is_closed_are_stored_once_flagged_and_left_out(
+    hub: HubProcess, tmp_path: Path
+) -> None:
+    """A kiosk recording after hours ("record and flag") has every tap stored exactly once, flagged by the hub as
+    outside opening hours, left out of the summary by default and counted with include_closed."""
+    configs = provision(hub.data_dir, location="sto", kiosks=["k"], broker_url=hub.broker_url, out_dir=tmp_path)
+    hour = datetime.now(ZoneInfo("Europe/Stockholm")).hour
+    span = "12-13" if hour in (0, 1, 23) else "0-1"  # an hour far from now: the store is closed all around it
+    hub_cmd("location", "set", "sto", "--opening-hours", f"mon-sun {span}", "--data-dir", str(hub.data_dir))
+    hub.start()
+    assert KioskRun(configs["k"], tmp_path / "k-data", "--taps", "12", "--wait-acked", "60").wait() == 0
+    assert stored(hub.data_dir) == rolled_up(hub.data_dir) == 12
+    assert stored(hub.data_dir, closed=True) == rolled_up(hub.data_dir, closed=True) == 12
+    summary = hub.api("/api/locations/sto/summary", include_misuse="true")
+    assert (summary["total"], summary["closed_excluded"]) == (0, 12)
+    assert hub.api("/api/locations/sto/summary", include_misuse="true", include_closed="true")["total"] == 12

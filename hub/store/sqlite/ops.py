@@ -6,6 +6,7 @@ import json
 import sqlite3
 from typing import Any
 
+from hub.reports.flags import MISUSE, OUTSIDE_HOURS
 from hub.store.records import RatingCounts
 
 _REJECTION_KEYS = ("kiosk_id", "seq", "received_ms", "reason", "detail")
@@ -76,24 +77,29 @@ class Ops:
         location_id: str | None = None,
         seq: int | None = None,
         misuse: bool | None = None,
+        closed: bool | None = None,
     ) -> RatingCounts:
-        """Stored ratings and the hourly rollup's sum under one filter (they must agree: exactly once)."""
-        where, args = [], []
+        """Stored ratings and the hourly rollup's sum under one filter (they must agree: exactly once).
+        ``closed``: given outside opening hours (the rollups hold both flags in one column, ``hub.reports.flags``)."""
+        where, rollup_where, args, rollup_args = [], [], [], []
         for column, value in (("kiosk_id", kiosk_id), ("location_id", location_id), ("seq", seq)):
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
-        if misuse is not None:
-            where.append("misuse = ?")
-            args.append(int(misuse))
+                if column != "seq":
+                    rollup_where.append(f"{column} = ?")
+                    rollup_args.append(value)
+        for column, bit, value in (("misuse", MISUSE, misuse), ("closed", OUTSIDE_HOURS, closed)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(int(value))
+                rollup_where.append(f"(misuse & {bit}) = ?")
+                rollup_args.append(bit if value else 0)
         clause = (" WHERE " + " AND ".join(where)) if where else ""
         n = self.conn.execute("SELECT count(*) FROM ratings" + clause, args).fetchone()[0]
-        rollup_clause = " AND ".join(w for w in where if not w.startswith("seq"))
-        rolled = self.conn.execute(
-            "SELECT coalesce(sum(n), 0) FROM rollup_hourly" + (f" WHERE {rollup_clause}" if rollup_clause else ""),
-            [a for w, a in zip(where, args, strict=True) if not w.startswith("seq")],
-        ).fetchone()[0]
-        return RatingCounts(int(n), int(rolled))
+        rollup_clause = (" WHERE " + " AND ".join(rollup_where)) if rollup_where else ""
+        rolled = self.conn.execute("SELECT coalesce(sum(n), 0) FROM rollup_hourly" + rollup_clause, rollup_args)
+        return RatingCounts(int(n), int(rolled.fetchone()[0]))
 
     def max_seq(self, kiosk_id: str | None = None) -> int:
         """The highest seq stored (for one kiosk), 0 when none."""
