@@ -40,11 +40,14 @@ def local_days_ago(days: int) -> str:
     return (datetime.now(UTC).astimezone(ZoneInfo("Europe/Stockholm")).date() - timedelta(days=days)).isoformat()
 
 
-def stored(data_dir: Path, location: str, first_day: str, *, misuse: bool = False) -> int:
-    """Ratings in the hub's own table for a location since a local day (independent of the report code)."""
+def stored(data_dir: Path, location: str, first_day: str, *, misuse: bool = False, closed: bool = False) -> int:
+    """Ratings in the hub's own table for a location since a local day (independent of the report code); those
+    flagged as misuse or as given outside opening hours only when asked for."""
     return oracle_count(
         data_dir,
-        "SELECT count(*) FROM ratings WHERE location_id = ? AND local_day >= ?" + ("" if misuse else " AND misuse = 0"),
+        "SELECT count(*) FROM ratings WHERE location_id = ? AND local_day >= ?"
+        + ("" if misuse else " AND misuse = 0")
+        + ("" if closed else " AND closed = 0"),
         location,
         first_day,
     )
@@ -166,9 +169,14 @@ def test_manager_sees_ingested_numbers_changes_range_opens_store_and_downloads_c
     wait_until(lambda: cell_number(page, row) == month, message=f"30-day total {month}")
     assert "range=last_30_days" in page.url
     page.check("#include-misuse")
-    wait_until(lambda: cell_number(page, row) == TAPS["k-sto-1"] + TAPS["k-sto-2"], message="every tap with misuse")
+    with_misuse = stored(fed_hub.data_dir, "sto", local_days_ago(29), misuse=True)
+    wait_until(lambda: cell_number(page, row) == with_misuse, message="misuse counted, closed hours not")
+    page.check("#include-closed")
+    wait_until(lambda: cell_number(page, row) == TAPS["k-sto-1"] + TAPS["k-sto-2"], message="every tap")
+    assert "include_closed=true" in page.url
     page.uncheck("#include-misuse")
-    wait_until(lambda: cell_number(page, row) == month, message="misuse excluded again")
+    page.uncheck("#include-closed")
+    wait_until(lambda: cell_number(page, row) == month, message="flagged answers excluded again")
 
     page.select_option("#range-preset", "custom")
     page.fill("#range-from", local_days_ago(20))
@@ -192,9 +200,10 @@ def test_manager_sees_ingested_numbers_changes_range_opens_store_and_downloads_c
     with page.expect_download() as download:
         page.click("#csv-ratings")
     path = Path(download.value.path())
-    rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
-    assert len(rows) == month and {r["location_id"] for r in rows} == {"sto"}
-    assert {r["kiosk_id"] for r in rows} == {"k-sto-1", "k-sto-2"} and all(r["misuse"] == "0" for r in rows)
+    rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))  # raw: flagged answers too, with their flags
+    assert len(rows) == TAPS["k-sto-1"] + TAPS["k-sto-2"] and {r["location_id"] for r in rows} == {"sto"}
+    assert sum(r["misuse"] == r["outside_opening_hours"] == "0" for r in rows) == month
+    assert {r["kiosk_id"] for r in rows} == {"k-sto-1", "k-sto-2"}
 
     assert errors == [], errors  # (the 404 below logs one by design)
     response = page.goto(fed_hub.url + "/locations/gbg")
@@ -209,9 +218,9 @@ def test_pages_update_live_without_reload_when_new_ratings_arrive(fed_hub: Fed, 
     ctx = browser.new_context(viewport={"width": 1280, "height": 800}, locale="en-GB")
     page = ctx.new_page()
     sign_in(page, fed_hub.url, "anna")
-    page.goto(fed_hub.url + "/?range=today&include_misuse=true")
+    page.goto(fed_hub.url + "/?range=today&include_misuse=true&include_closed=true")
     row = "tr[data-location=sto] td[data-field=total]"
-    before = stored(fed_hub.data_dir, "sto", local_days_ago(0), misuse=True)
+    before = stored(fed_hub.data_dir, "sto", local_days_ago(0), misuse=True, closed=True)
     wait_until(lambda: cell_number(page, row) == before, message="today's count")
     page.evaluate("window.__same_page = 42")
     run = KioskRun(fed_hub.configs["k-sto-2"], fed_hub.tmp / "k-sto-2-data", "--taps", "7", "--wait-acked", "30")
