@@ -2,8 +2,11 @@
 
 At most ``window_batches × batch_size`` ratings are in flight beyond the hub's cumulative ack. A rating is
 resent when the connection or the hub comes back (after a random jitter, so a fleet coming back at once
-does not stampede the hub), when the hub asks (``resend_from``) and when no ack progress arrives within
-``ack_timeout_s``. One object, touched by the pump thread only.
+does not stampede the hub), when the hub asks (``resend_from``), and when the hub says it lacks them: when no
+ack progress arrives within ``ack_timeout_s``, the kiosk does not resend its window blindly (a hub busy with a
+fleet's backlog would get every kiosk's window again: the resend storm) but asks with a birth, which the hub
+answers only after storing everything that reached it before; what that answer does not cover was lost on the
+way and is sent again. One object, touched by the pump thread only.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ class ReplayPump:
         self.is_floor_confirmed = outbox.is_seq_floor_confirmed()
         self.floor_answer: int | None = None
         self.births: set[str] = set()  # ids of the births sent while fresh: only their answer sets the floor
+        self.probes: set[str] = set()  # ids of the births asking what the hub holds after an ack timeout
         self.last_birth = 0.0
         up.set_state(acked_through=self.acked)
 
@@ -148,6 +152,18 @@ class ReplayPump:
             self.acked = ack.acked_through
         self.hub_through = ack.acked_through
         self.cursor = max(self.cursor, ack.acked_through)
+        if ack.birth is not None and ack.birth in self.probes:
+            self.probes.clear()
+            self.last_progress = time.monotonic()
+            if ack.acked_through < self.cursor:
+                # the answer came after everything we sent before asking: the rest never reached the hub
+                log.warning(
+                    "kiosk %s: the hub holds through %d of %d sent: resending the rest",
+                    self.kid,
+                    ack.acked_through,
+                    self.cursor,
+                )
+                self.cursor = ack.acked_through
         if ack.resend_from is not None:
             log.warning("kiosk %s: hub asks to resend from seq %d", self.kid, ack.resend_from)
             self.cursor = min(self.cursor, ack.resend_from - 1)
@@ -209,11 +225,12 @@ class ReplayPump:
         return True
 
     def restart_replay(self) -> None:
+        self.probes.clear()
         self.cursor = self.hub_through
         self.send_after = time.monotonic() + self.up.rng.uniform(0.0, self.cfg.uplink.replay_jitter_s)
         self.last_progress = time.monotonic()
 
-    def publish_status(self, kind: str, *, state: str = "online") -> mqtt.MQTTMessageInfo:
+    def publish_status(self, kind: str, *, state: str = "online", is_probe: bool = False) -> mqtt.MQTTMessageInfo:
         clock = self.up.clock
         c = self.outbox.counts()
         status = p.Status(
@@ -234,6 +251,8 @@ class ReplayPump:
         )
         if status.birth_id is not None and status.fresh:
             self.births.add(status.birth_id)
+        if status.birth_id is not None and is_probe:
+            self.probes.add(status.birth_id)
         info = self.up.client.publish(p.kiosk_topic(self.kid, p.STATUS), p.encode_status(status), qos=1, retain=True)
         self.next_heartbeat = time.monotonic() + self.cfg.uplink.heartbeat_s
         if kind == "birth":
@@ -257,12 +276,19 @@ class ReplayPump:
         ):
             return
         u = self.cfg.uplink
-        if self.cursor > self.hub_through and now - self.last_progress > u.ack_timeout_s:
+        if (
+            self.cursor > self.hub_through
+            and now - self.last_progress > u.ack_timeout_s
+            and (not self.probes or now - self.last_birth > 2 * u.ack_timeout_s)
+        ):
             log.warning(
-                "kiosk %s: no ack for %.1f s, resending from %d", self.kid, u.ack_timeout_s, self.hub_through + 1
+                "kiosk %s: no ack progress for %.1f s (hub holds through %d, sent through %d): asking the hub",
+                self.kid,
+                now - self.last_progress,
+                self.hub_through,
+                self.cursor,
             )
-            self.cursor = self.hub_through
-            self.last_progress = now
+            self.publish_status("birth", is_probe=True)
         window = u.window_batches * u.batch_size
         topic = p.kiosk_topic(self.kid, p.RATINGS)
         while self.cursor - self.hub_through < window:

@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from feedback import protocol as p
@@ -251,3 +252,35 @@ def test_a_reused_seq_with_another_tap_is_kept_as_a_conflict(hub: HubProcess, tm
         assert store.ops.rejected_count(reason="seq_conflict") == 3
     listed = [r for r in hub.api("/api/rejections")["recent"] if r["reason"] == "seq_conflict"]
     assert sorted(r["seq"] for r in listed) == [1, 2, 3], "/api/rejections names the seq of every refused rating"
+
+
+def test_a_hub_slower_than_the_ack_timeout_gets_no_window_again(hub: HubProcess, tmp_path: Path) -> None:
+    """A hub stalled (SIGSTOP) for several ack timeouts while a kiosk's backlog waits at the broker is asked what it
+    holds instead of being sent the window again: no duplicate reaches it (the fleet-reconnect resend storm), and
+    every tap counts once."""
+    kiosks = provision(
+        hub.data_dir,
+        location="sto",
+        kiosks=["a"],
+        broker_url=hub.broker_url,
+        out_dir=tmp_path,
+        uplink="replay_jitter_s = 0.1\nack_timeout_s = 1",
+    )
+    cfg, data = kiosks["a"], tmp_path / "a-data"
+    hub.start()
+    assert KioskRun(cfg, data, "--taps", "1", "--wait-acked", "30").wait() == 0  # the hub has answered its birth
+    assert KioskRun(cfg, data, "--taps", "3000", "--offline").wait() == 0
+    assert hub.proc is not None
+    os.kill(hub.proc.pid, signal.SIGSTOP)
+    try:
+        run = KioskRun(cfg, data, "--taps", "1", "--wait-acked", "90")
+        log = run.log_path
+        wait_until(lambda: log.exists() and "asking the hub" in log.read_text(), timeout=30, message="ack timeout")
+        wait_until(lambda: log.read_text().count("asking the hub") >= 3, timeout=30, message="three timeouts")
+    finally:
+        os.kill(hub.proc.pid, signal.SIGCONT)
+    assert run.wait(120) == 0
+    assert_counted_exactly_once(hub.data_dir, kiosks, tmp_path)
+    metrics = httpx.get(hub.url + "/metrics", timeout=10).text
+    duplicates = [line for line in metrics.splitlines() if line.startswith("hub_ratings_duplicate_total")]
+    assert duplicates == [] or float(duplicates[0].split()[-1]) == 0, duplicates
