@@ -6,6 +6,7 @@ import tomllib
 
 from fastapi.testclient import TestClient
 
+from feedback.staff_pin import hash_pin
 from kiosk.config import parse_config
 from tests.dashboard.conftest import BASE_URL, PASSWORD, Store, bearer, get_json, login, page_csrf
 
@@ -155,6 +156,19 @@ def test_the_audit_log_says_who_changed_what_and_when_without_secrets(store: Sto
     ]
     assert log[1]["detail"] == {"password": "set"} and all(e["at_ms"] > 0 for e in log)
     assert "s3cret" not in str(log) and "s3cret" not in str(store.db.conn.execute("SELECT * FROM audit_log").fetchall())
+
+
+def test_a_staff_pin_pushed_as_a_kiosk_setting_stays_out_of_the_audit_log(store: Store, client: TestClient) -> None:
+    """The settings change is audited with the PIN and its hash hidden; the other settings are shown as set."""
+    h = bearer(store, "admin")
+    pin_hash = hash_pin("482913", salt=b"0123456789abcdef")
+    body = {"set": {"faces": 5, "staff_pin": "482913", "staff_pin_hash": pin_hash}}
+    assert client.patch("/api/kiosk-settings/all", json=body, headers=h).status_code == 200
+    entry = get_json(client, "/api/audit", h)[0]
+    assert entry["action"] == "settings.update"
+    assert entry["detail"]["set"] == {"faces": 5, "staff_pin": "[hidden]", "staff_pin_hash": "[hidden]"}
+    stored = str(store.db.conn.execute("SELECT detail_json FROM audit_log").fetchall())
+    assert "482913" not in stored and pin_hash not in stored
 
 
 def test_every_admin_route_refuses_managers_and_cookie_writes_without_csrf(store: Store, client: TestClient) -> None:
