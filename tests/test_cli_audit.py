@@ -39,6 +39,8 @@ def test_every_administrative_cli_command_is_audited_without_secrets(tmp_path: P
     hub_cmd("kiosk", "move", "lul-1", "--location", "lul", *d)
     hub_cmd("kiosk", "disable", "lul-1", *d)
     hub_cmd("kiosk", "enable", "lul-1", *d)
+    hub_cmd("kiosk", "add", "lul-2", "--location", "lul", "--broker-url", "mqtt://hub.example:1883", *d)
+    hub_cmd("kiosk", "retire", "lul-2", *d)
     add_user(tmp_path / "hub", "lena", "--role", "manager", "--location", "lul")  # a subprocess: password on stdin
     token = hub_cmd("token", "create", "--role", "manager", "--user", "lena", *d).strip()
     hub_cmd("config", "set", "--all", "--set", "faces=5", "--set", f'staff_pin="{PIN}"', *d)
@@ -62,6 +64,7 @@ def test_every_administrative_cli_command_is_audited_without_secrets(tmp_path: P
         hub_cmd(*read_only, *d)
     with redirect_stderr(io.StringIO()):
         assert hub_cli.main(["kiosk", "move", "lul-1", "--location", "nowhere", *d]) == 2  # refused: not audited
+        assert hub_cli.main(["kiosk", "enable", "lul-2", *d]) == 2  # retired for good
 
     log = audit_log(tmp_path / "hub")
     me = f"cli:{getpass.getuser()}"
@@ -74,6 +77,8 @@ def test_every_administrative_cli_command_is_audited_without_secrets(tmp_path: P
         ("kiosk.update", "lul-1"),
         ("kiosk.update", "lul-1"),
         ("kiosk.update", "lul-1"),
+        ("kiosk.create", "lul-2"),
+        ("kiosk.update", "lul-2"),
         ("user.create", "lena"),
         ("token.create", "lena"),
         ("settings.update", "all"),
@@ -85,6 +90,7 @@ def test_every_administrative_cli_command_is_audited_without_secrets(tmp_path: P
     assert by_action["location.update"] == {"opening_hours": "mon-fri 8-21", "response_interval": 0.0}
     assert by_action["kiosk.create"] == {"broker_url": "mqtt://hub.example:1883", "location": "lul"}
     assert log[5][3] == {"is_disabled": True} and log[6][3] == {"is_disabled": False}
+    assert log[8][3] == {"is_retired": True}
     assert by_action["settings.update"] == {"set": ["faces=5", "staff_pin=[hidden]"]}
     assert by_action["user.create"]["role"] == "manager" and by_action["user.create"]["location"] == ["lul"]
     text = json.dumps(log)

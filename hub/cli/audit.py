@@ -24,6 +24,7 @@ AUDITED: dict[tuple[str, str], str] = {
     ("kiosk", "move"): "kiosk.update",
     ("kiosk", "disable"): "kiosk.update",
     ("kiosk", "enable"): "kiosk.update",
+    ("kiosk", "retire"): "kiosk.update",
     ("user", "add"): "user.create",
     ("token", "create"): "token.create",
     ("config", "set"): "settings.update",
@@ -91,6 +92,8 @@ def record_cli_change(store: Store, args: argparse.Namespace, *, now_ms: int) ->
     }
     if args.command == "kiosk" and args.action in ("disable", "enable"):
         detail["is_disabled"] = args.action == "disable"
+    if args.command == "kiosk" and args.action == "retire":
+        detail["is_retired"] = True
     if args.command in ("config", "alert"):  # the scope is the target
         for scope in ("all", "location", "region", "kiosk"):
             detail.pop(scope, None)
