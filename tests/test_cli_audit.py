@@ -44,6 +44,8 @@ def test_every_administrative_cli_command_is_audited_without_secrets(tmp_path: P
     add_user(tmp_path / "hub", "lena", "--role", "manager", "--location", "lul")  # a subprocess: password on stdin
     token = hub_cmd("token", "create", "--role", "manager", "--user", "lena", *d).strip()
     hub_cmd("config", "set", "--all", "--set", "faces=5", "--set", f'staff_pin="{PIN}"', *d)
+    (tmp_path / "north.toml").write_text("[ui]\nthank_you_s = 2\n")
+    hub_cmd("config", "set", "--region", "north", "--file", str(tmp_path / "north.toml"), *d)
     rule = hub_cmd(
         "alert",
         "rule",
@@ -82,6 +84,7 @@ def test_every_administrative_cli_command_is_audited_without_secrets(tmp_path: P
         ("user.create", "lena"),
         ("token.create", "lena"),
         ("settings.update", "all"),
+        ("settings.update", "region:north"),
         ("alert_rule.create", "location:lul"),
         ("alert_rule.remove", rule.strip()),
         ("broker_address.set", "broker"),
@@ -91,7 +94,9 @@ def test_every_administrative_cli_command_is_audited_without_secrets(tmp_path: P
     assert by_action["kiosk.create"] == {"broker_url": "mqtt://hub.example:1883", "location": "lul"}
     assert log[5][3] == {"is_disabled": True} and log[6][3] == {"is_disabled": False}
     assert log[8][3] == {"is_retired": True}
-    assert by_action["settings.update"] == {"set": ["faces=5", "staff_pin=[hidden]"]}
+    settings = [detail for _, action, _, detail in log if action == "settings.update"]
+    assert settings[0] == {"set": ["faces=5", "staff_pin=[hidden]"], "settings": {"faces": 5, "staff_pin": "[hidden]"}}
+    assert settings[1] == {"file": str(tmp_path / "north.toml"), "settings": {"thank_you_s": 2}}
     assert by_action["user.create"]["role"] == "manager" and by_action["user.create"]["location"] == ["lul"]
     text = json.dumps(log)
     for secret in (PASSWORD, PIN, staff_pin, kiosk_password, token):

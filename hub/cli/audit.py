@@ -97,6 +97,8 @@ def record_cli_change(store: Store, args: argparse.Namespace, *, now_ms: int) ->
     if args.command in ("config", "alert"):  # the scope is the target
         for scope in ("all", "location", "region", "kiosk"):
             detail.pop(scope, None)
-    store.audit.record(
-        actor=cli_actor(), action=action, target=_target(args), detail=without_secrets(detail), now_ms=now_ms
-    )
+    target = _target(args)
+    if action == "settings.update":  # what the scope holds now, also when it came from --file or --replace
+        scope, _, scope_id = target.partition(":")
+        detail["settings"] = store.settings.get(scope, scope_id)
+    store.audit.record(actor=cli_actor(), action=action, target=target, detail=without_secrets(detail), now_ms=now_ms)
