@@ -38,6 +38,7 @@ class HubConfig:
     client_id: str = "hub-ingest-1"
     ingest_enabled: bool = True
     allowed_hosts: tuple[str, ...] = ()  # empty: the addresses the hub serves (hub.guard.hosts)
+    trusted_proxies: tuple[str, ...] = ()  # reverse proxies whose X-Forwarded-For/-Proto count (hub.guard.proxies)
     anonymous_body_bytes: int = ANONYMOUS_BODY_BYTES  # request body limit before sign-in
     body_bytes: int = SIGNED_IN_BODY_BYTES  # request body limit for a session or API token
     tap_limit: TapLimit = field(

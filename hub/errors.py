@@ -23,6 +23,10 @@ class UnknownKiosk(NotFound):
     pass
 
 
+class UnknownRegion(NotFound):
+    pass
+
+
 class UnknownUser(NotFound):
     pass
 

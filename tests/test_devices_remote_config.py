@@ -176,3 +176,46 @@ def test_config_cli_reads_toml_values_and_refuses_unknown_settings(hub: HubProce
         with contextlib.redirect_stderr(err):
             rc = hub_cli.main(["config", "set", "--location", "cli", "--set", bad, "--data-dir", str(hub.data_dir)])
         assert rc == 2 and err.getvalue().count("\n") == 1 and err.getvalue().startswith("error: "), bad
+
+
+def test_region_settings_reach_the_regions_kiosks_and_follow_a_store_moved_into_the_region(
+    hub: HubProcess, tmp_path: Path
+) -> None:
+    """`config set --region` reaches the running kiosks of the region's stores and not another region's; a store's
+    own setting beats the region's; a store moved into the region gets its settings pushed."""
+    d = ["--data-dir", str(hub.data_dir)]
+    hub_cmd("region", "add", "north", "--name", "Norr", *d)
+    hub_cmd("region", "add", "south", "--name", "Syd", *d)
+    for loc, region in (("lul", "north"), ("kir", "north"), ("mmx", "south")):
+        hub_cmd("location", "add", loc, "--name", loc.title(), "--timezone", "Europe/Stockholm", "--region", region, *d)
+    cfg = {
+        kid: provision(hub.data_dir, location=loc, kiosks=[kid], broker_url=hub.broker_url, out_dir=tmp_path)[kid]
+        for kid, loc in (("k-lul", "lul"), ("k-kir", "kir"), ("k-mmx", "mmx"))
+    }
+    set_config(hub, "region", "north", "faces=5", 'questions.en="How was the north?"')
+    version = set_config(hub, "location", "kir", "faces=3", "followup_faces=[0]")
+    runs = {kid: long_run(path, tmp_path / f"{kid}-data") for kid, path in cfg.items()}
+    try:
+
+        def applied(kid: str) -> dict[str, Any]:
+            wait_until(
+                lambda: (config_state(hub, kid)["applied_version"] or 0) >= (config_state(hub, kid)["version"] or 1),
+                timeout=20,
+                message=f"{kid} applied its settings",
+            )
+            ui: dict[str, Any] = json.loads((tmp_path / f"{kid}-data" / "remote-config.json").read_text())["ui"]
+            return ui
+
+        assert applied("k-lul") == {"faces": 5, "questions": {"en": "How was the north?"}}
+        assert applied("k-kir") == {"faces": 3, "followup_faces": [0], "questions": {"en": "How was the north?"}}
+        wait_online(hub, "k-mmx")
+        assert config_state(hub, "k-mmx")["version"] is None  # region south: nothing to send
+        assert not (tmp_path / "k-mmx-data" / "remote-config.json").exists()
+
+        hub_cmd("location", "set", "mmx", "--region", "north", *d)
+        assert config_state(hub, "k-mmx")["version"] > version
+        assert applied("k-mmx") == {"faces": 5, "questions": {"en": "How was the north?"}}
+    finally:
+        for run in runs.values():
+            run.kill()
+        hub_cmd("config", "set", "--region", "north", "--replace", *d)

@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from feedback.ids import is_valid_id
 from hub.access import Principal
 from hub.accounts import csrf_matches, principal_for_token
+from hub.audit import without_secrets
 from hub.errors import NotFound, UnknownLocation
 from hub.reports import ranges
 from hub.reports.localtime import today
@@ -71,8 +72,10 @@ def require_csrf(request: Request) -> None:
 
 
 def audit(request: Request, store: Store, who: Principal, action: str, target: str, **detail: Any) -> None:
-    """Record an administrative change in the audit log (``detail``: what changed, never a secret)."""
-    store.audit.record(actor=who.name, action=action, target=target, detail=detail, now_ms=request.app.state.now_ms())
+    """Record an administrative change in the audit log (``detail``: what changed; secrets are taken out)."""
+    store.audit.record(
+        actor=who.name, action=action, target=target, detail=without_secrets(detail), now_ms=request.app.state.now_ms()
+    )
 
 
 def visible_location(store: Store, who: Principal, location_id: str) -> Location:

@@ -1,5 +1,5 @@
-"""Remote kiosk settings per scope for scripts and the admin pages: the organisation (``all``), a location or
-one kiosk — question texts per language, faces, follow-up reasons, timeouts, opening hours, everything
+"""Remote kiosk settings per scope for scripts and the admin pages: the organisation (``all``), a region, a
+location or one kiosk — question texts per language, faces, follow-up reasons, timeouts, opening hours, everything
 ``hub config`` sets — with each kiosk's rollout state. Admin-only; writes CSRF-checked and audited."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 
 from hub.api.deps import AdminPrincipal, StoreDep, audit, require_csrf
-from hub.errors import UnknownKiosk, UnknownLocation
+from hub.errors import UnknownKiosk, UnknownLocation, UnknownRegion
 from hub.fleet.misuse_rule import recompute_for_scope
 from hub.fleet.settings import RemoteSettings, rollout_state
 from hub.store import Store
@@ -62,6 +62,12 @@ def _location(store: Store, location_id: str) -> str:
     return location_id
 
 
+def _region(store: Store, region_id: str) -> str:
+    if store.registry.find_region(region_id) is None:
+        raise UnknownRegion(f"no region {region_id[:80]!r}")
+    return region_id
+
+
 def _kiosk(store: Store, kiosk_id: str) -> str:
     if store.registry.find_kiosk(kiosk_id) is None:
         raise UnknownKiosk(f"no kiosk {kiosk_id[:80]!r}")
@@ -86,6 +92,22 @@ def change_organisation_settings(
 ) -> dict[str, Any]:
     """(admin) Change the organisation's settings; refused (422, naming the key) when any kiosk would refuse."""
     return _patch(request, store, who, "all", "", body)
+
+
+@router.get("/regions/{region_id}")
+def region_settings(region_id: str, store: StoreDep, who: AdminPrincipal) -> dict[str, Any]:
+    """(admin) One region's settings over the organisation's (its locations' and kiosks' own settings win over
+    them), what a kiosk there gets, and the rollout of the kiosks in its locations."""
+    return _scope_doc(store, "region", _region(store, region_id))
+
+
+@router.patch("/regions/{region_id}", dependencies=[Depends(require_csrf)])
+def change_region_settings(
+    request: Request, region_id: str, body: SettingsPatch, store: StoreDep, who: AdminPrincipal
+) -> dict[str, Any]:
+    """(admin) Change one region's settings; refused (422, naming the key) when a kiosk in it would refuse (a
+    ``response_interval_s`` also re-flags the stored taps of its locations)."""
+    return _patch(request, store, who, "region", _region(store, region_id), body)
 
 
 @router.get("/locations/{location_id}")

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from hub.api.deps import ID_PATTERN, AdminPrincipal, CurrentPrincipal, StoreDep, audit, require_csrf, visible_location
 from hub.errors import AlreadyExists, NotFound
+from hub.fleet.settings import RemoteSettings
 from hub.reports.opening_hours import checked_exceptions, days_from_week, week_from_days
 from hub.store import Store
 
@@ -140,9 +141,12 @@ def update_location(
         raise NotFound(f"region_id: no region {body.region_id!r}")
     week_from_days(dict(body.opening_hours or {}))
     checked_exceptions([e.model_dump() for e in body.opening_exceptions or []])
+    if body.region_id is not None:
+        RemoteSettings(store).check_location_move(loc.id, region_id=body.region_id)
     store.registry.update_location(loc.id, name=body.name, timezone=body.timezone)
     if body.region_id is not None:
         store.registry.set_location_details(loc.id, region_id=body.region_id)
+        RemoteSettings(store).plan(now_ms=request.app.state.now_ms())  # its kiosks get the new region's settings
     _set_hours(store, loc.id, body.opening_hours, body.opening_exceptions)
     audit(request, store, who, "location.update", loc.id, **body.model_dump(exclude_unset=True))
     return location_details(store, loc.id)

@@ -1,5 +1,6 @@
 """``python -m hub``: the hub's command line, one module per command group. It adapts the library: every
-``HubError`` (and a bad id) becomes one ``error: …`` line and exit 2; anything else is a bug and stays loud."""
+``HubError`` (and a bad id) becomes one ``error: …`` line and exit 2; anything else is a bug and stays loud. Every
+command that changes administration is recorded in the audit log (``hub.cli.audit``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Sequence
 
 from feedback.ids import InvalidId
 from hub.cli.alerts import add_alert_parsers, run_alert, run_report
+from hub.cli.audit import record_cli_change
 from hub.cli.broker import add_broker_address_parser, add_broker_parser, run_broker_address, run_broker_config
 from hub.cli.common import add_data_dir, store_of
 from hub.cli.imports import add_import_parser, run_import
@@ -79,4 +81,5 @@ def _run(args: argparse.Namespace) -> int:
             run_broker_address(args, store)
         elif args.command == "import":
             run_import(args, store, now)
+        record_cli_change(store, args, now_ms=now)  # only after the command succeeded; only changes
     return 0

@@ -1,4 +1,4 @@
-"""``python -m hub kiosk …``: register, move, disable and list kiosks; a new kiosk's config file."""
+"""``python -m hub kiosk …``: register, move, disable, retire and list kiosks; a new kiosk's config file."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.cli.common import add_data_dir
+from hub.errors import Invalid
 from hub.fleet.addresses import for_new_kiosk
 from hub.fleet.kiosks import check_new_kiosk, kiosk_config_text, register_kiosk
 from hub.fleet.pki import KioskCA
@@ -36,7 +37,11 @@ def add_kiosk_parser(sub: Any) -> None:
     km.add_argument("id")
     km.add_argument("--location", required=True)
     add_data_dir(km)
-    for name, text in (("disable", "revoke a kiosk's broker access (its data stays)"), ("enable", "re-enable")):
+    for name, text in (
+        ("disable", "revoke a kiosk's broker access (its data stays)"),
+        ("enable", "re-enable"),
+        ("retire", "take a kiosk out of service for good: disabled, left out of the fleet (its data stays)"),
+    ):
         kd = k.add_parser(name, help=text)
         kd.add_argument("id")
         add_data_dir(kd)
@@ -74,9 +79,14 @@ def run_kiosk(args: argparse.Namespace, store: Store, now: int) -> None:
             print(f"kiosk {args.id} added; config written to {args.out}", file=sys.stderr)
         else:
             sys.stdout.write(text)
+    elif args.action in ("move", "enable") and reg.kiosk(args.id).is_retired:
+        raise Invalid(f"kiosk {args.id} is retired: it cannot be moved or enabled; register a new one")
     elif args.action == "move":
         reg.move_kiosk(args.id, location_id=args.location, now_ms=now)
         print(f"kiosk {args.id} now counts for {args.location}", file=sys.stderr)
+    elif args.action == "retire":
+        reg.retire_kiosk(args.id, now_ms=now)
+        print(f"kiosk {args.id} retired (its answers stay)", file=sys.stderr)
     elif args.action in ("disable", "enable"):
         reg.set_disabled(args.id, is_disabled=args.action == "disable")
         print(f"kiosk {args.id} {args.action}d", file=sys.stderr)

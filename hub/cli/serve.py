@@ -44,6 +44,14 @@ def add_serve_parser(sub: Any) -> None:
         "host get 400. Default: the addresses the hub serves (every interface and host name with 0.0.0.0)",
     )
     s.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDR",
+        help="a reverse proxy in front of the hub, IP or CIDR (repeatable): only from it are X-Forwarded-For "
+        "(the client's address) and X-Forwarded-Proto (https) believed. Default: none",
+    )
+    s.add_argument(
         "--kiosk-taps-per-minute",
         type=int,
         default=DEFAULT_TAPS_PER_MINUTE,
@@ -73,6 +81,7 @@ def run_serve(args: argparse.Namespace) -> int:
     import uvicorn  # imported here: the other commands start faster without it
 
     from hub.app import create_app
+    from hub.guard.proxies import trusted_proxies
 
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     check_port(args.http_port, "--http-port")
@@ -95,6 +104,7 @@ def run_serve(args: argparse.Namespace) -> int:
         mqtt_tls_port=check_port(args.mqtt_tls_port, "--mqtt-tls-port") if args.mqtt_tls_port else None,
         mqtt_tls_bind=args.mqtt_tls_bind,
         allowed_hosts=tuple(args.allowed_host),
+        trusted_proxies=trusted_proxies(args.trusted_proxy),
         tap_limit=TapLimit(check_tap_limit(args.kiosk_taps_per_minute), is_throttling=not args.no_kiosk_throttle),
         smtp_url=args.smtp_url,
         mail_from=args.mail_from,
@@ -108,6 +118,7 @@ def run_serve(args: argparse.Namespace) -> int:
         port=config.http_port,
         log_level=args.log_level,
         server_header=False,  # no "Server: uvicorn" banner
+        proxy_headers=False,  # uvicorn would trust X-Forwarded-* from 127.0.0.1: hub.guard.proxies decides
         timeout_graceful_shutdown=3,
     )
     return 0

@@ -20,6 +20,7 @@ from hub.store import Store
 def _scope(p: argparse.ArgumentParser) -> None:
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--all", action="store_true", help="every kiosk (the organisation's defaults)")
+    g.add_argument("--region", metavar="ID", help="the kiosks of the locations in one region")
     g.add_argument("--location", metavar="ID", help="the kiosks of one location")
     g.add_argument("--kiosk", metavar="ID", help="one kiosk")
 
@@ -27,7 +28,7 @@ def _scope(p: argparse.ArgumentParser) -> None:
 def add_config_parser(sub: Any, data_dir: Callable[[argparse.ArgumentParser], None]) -> None:
     c = sub.add_parser("config", help="remote kiosk settings (questions, faces, texts, timeouts, hours)")
     cs = c.add_subparsers(dest="action", required=True)
-    s = cs.add_parser("set", help="change settings for all kiosks, a location or a kiosk")
+    s = cs.add_parser("set", help="change settings for all kiosks, a region, a location or a kiosk")
     _scope(s)
     s.add_argument(
         "--set",
@@ -58,6 +59,8 @@ def add_config_parser(sub: Any, data_dir: Callable[[argparse.ArgumentParser], No
 def _scope_of(args: argparse.Namespace) -> tuple[str, str]:
     if args.all:
         return "all", ""
+    if args.region:
+        return "region", args.region
     if args.location:
         return "location", args.location
     return "kiosk", args.kiosk
@@ -103,6 +106,8 @@ def run_config(args: argparse.Namespace, store: Store, now_ms: int) -> None:
             _recompute_misuse(store, scope, scope_id, float(changes["response_interval_s"]))
         return
     out: dict[str, Any] = {"scope": scope, "id": scope_id, "settings": remote.settings(scope, scope_id)}
+    if scope != "kiosk":
+        out["effective"] = remote.effective_at(scope, scope_id)
     if scope == "kiosk":
         out["effective"] = remote.effective(scope_id)
         out["state"] = remote.status(kiosk_id=scope_id)[0]

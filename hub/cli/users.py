@@ -18,6 +18,7 @@ from hub.accounts import add_user, check_email
 from hub.alerts.texts import LANGUAGES
 from hub.errors import AccountError
 from hub.fleet.misuse_rule import set_response_interval
+from hub.fleet.settings import RemoteSettings
 from hub.reports.localtime import check_timezone
 from hub.reports.opening_hours import opening_hours_json
 from hub.store import Store
@@ -114,11 +115,16 @@ def run_user(args: argparse.Namespace, store: Store, now_ms: int) -> None:
 
 def run_location_set(args: argparse.Namespace, store: Store, now_ms: int) -> None:
     reg = store.registry
+    remote = RemoteSettings(store)
+    if args.region is not None:
+        remote.check_location_move(args.id, region_id=args.region)
     reg.set_location_details(
         args.id,
         region_id=args.region,
         opening_hours_json=opening_hours_json(args.opening_hours) if args.opening_hours is not None else None,
     )
+    if args.region is not None:
+        remote.plan(now_ms=now_ms)  # its kiosks get the new region's settings (a running hub publishes them)
     if args.response_interval is not None:
         done = set_response_interval(store, args.id, interval_s=args.response_interval, now_ms=now_ms)
         print(

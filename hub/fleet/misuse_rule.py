@@ -43,8 +43,12 @@ def recompute(store: Store, location_id: str, *, interval_s: float) -> Recompute
 
 def recompute_for_scope(store: Store, scope: str, scope_id: str, *, interval_s: float) -> list[Recomputed]:
     """After ``response_interval_s`` was set for a settings scope: re-flag the stored taps it governs (every
-    location for ``all``, one for ``location``; a kiosk scope changes no location's rule, so nothing)."""
+    location for ``all``, those of the region for ``region``, one for ``location``; a kiosk scope changes no
+    location's rule, so nothing)."""
     if scope == "kiosk":
         return []
-    ids = [scope_id] if scope == "location" else [loc.id for loc in store.registry.locations()]
+    if scope == "location":
+        ids = [scope_id]
+    else:
+        ids = [loc.id for loc in store.registry.locations() if scope == "all" or loc.region_id == scope_id]
     return [recompute(store, location_id, interval_s=interval_s) for location_id in ids]

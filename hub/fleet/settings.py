@@ -1,8 +1,9 @@
-"""Remote kiosk settings kept at the hub: per organisation (``all``), per location and per kiosk.
+"""Remote kiosk settings kept at the hub: per organisation (``all``), per region, per location and per kiosk.
 
-A kiosk's effective settings are ``all`` < its location < the kiosk itself (later wins; text tables such as
-``questions`` merge per language). Whenever a kiosk's effective settings change (a ``config set``, or the
-kiosk moving to another location) it gets a new version from one hub-wide counter, so versions only grow;
+A kiosk's effective settings are ``all`` < the region of its location < its location < the kiosk itself (later
+wins; text tables such as ``questions`` merge per language). Whenever a kiosk's effective settings change (a
+``config set``, the kiosk moving to another location, or its location moving to another region) it gets a new
+version from one hub-wide counter, so versions only grow;
 the runtime publishes it retained on ``fb/v1/k/<id>/config``. The kiosk validates it with the same rules
 (:func:`feedback.kiosk_settings.parse_ui`), applies it and reports back; the report lands in ``kiosk_config``.
 """
@@ -17,11 +18,11 @@ from typing import Any
 from feedback.ids import check_id
 from feedback.kiosk_settings import SettingsError, parse_ui
 from feedback.remote_config import unknown_settings
-from hub.errors import InvalidSettings
+from hub.errors import InvalidSettings, UnknownRegion
 from hub.store import Store
 from hub.store.records import Publication
 
-SCOPES = ("all", "location", "kiosk")
+SCOPES = ("all", "region", "location", "kiosk")  # widest first: a later one wins
 
 
 def parse_assignments(pairs: Iterable[str]) -> dict[str, Any]:
@@ -72,6 +73,9 @@ class RemoteSettings:
         if scope == "all":
             if scope_id:
                 raise InvalidSettings("scope 'all' takes no id")
+        elif scope == "region":
+            if self.store.registry.find_region(check_id(scope_id, what="region id")) is None:
+                raise UnknownRegion(f"no region {scope_id!r}")
         elif scope == "location":
             self.store.registry.location(check_id(scope_id, what="location id"))
         elif scope == "kiosk":
@@ -87,17 +91,34 @@ class RemoteSettings:
         return self._effective(kiosk.id, kiosk.location_id, {})
 
     def effective_at(self, scope: str, scope_id: str = "") -> dict[str, Any]:
-        """What a kiosk in this scope would get (for a location: a kiosk with no settings of its own)."""
+        """What a kiosk in this scope would get (for a region or a location: a kiosk with no settings of its own,
+        in a location with none)."""
         self._check_scope(scope, scope_id)
         if scope == "kiosk":
             return self.effective(scope_id)
+        if scope == "region":
+            return self._effective("", "", {}, region_id=scope_id)
         return self._effective("", scope_id if scope == "location" else "", {})
 
+    def _region_of(self, location_id: str) -> str:
+        loc = self.store.registry.find_location(location_id) if location_id else None
+        return (loc.region_id or "") if loc is not None else ""
+
     def _effective(
-        self, kiosk_id: str, location_id: str, override: Mapping[tuple[str, str], dict[str, Any]]
+        self,
+        kiosk_id: str,
+        location_id: str,
+        override: Mapping[tuple[str, str], dict[str, Any]],
+        *,
+        region_id: str | None = None,
     ) -> dict[str, Any]:
+        """``all`` < the location's region (or ``region_id``) < the location < the kiosk; ``override`` stands in
+        for what a scope is about to become."""
+        region = self._region_of(location_id) if region_id is None else region_id
         out: dict[str, Any] = {}
-        for key in (("all", ""), ("location", location_id), ("kiosk", kiosk_id)):
+        for key in (("all", ""), ("region", region), ("location", location_id), ("kiosk", kiosk_id)):
+            if key[0] != "all" and not key[1]:
+                continue  # no region (or location, or kiosk) at this level
             out = merge(out, override[key] if key in override else self.settings(*key))
         return out
 
@@ -132,11 +153,22 @@ class RemoteSettings:
             validate(self._effective(kid, loc, override), what=f"{what} for kiosk {kid}")
         if not affected and scope != "kiosk":
             loc = scope_id if scope == "location" else ""
-            validate(self._effective("", loc, override), what=what)
+            region = scope_id if scope == "region" else None
+            validate(self._effective("", loc, override, region_id=region), what=what)
         self.store.settings.put(scope, scope_id, _canonical(new), now_ms=now_ms)
         self.plan(now_ms=now_ms)
         self._remember_question(scope, scope_id, now_ms=now_ms)
         return new
+
+    def check_location_move(self, location_id: str, *, region_id: str) -> None:
+        """Before a location moves into ``region_id``: its kiosks must accept what they would get there.
+
+        :raises InvalidSettings: naming the kiosk and the setting (move nothing)
+        """
+        for kid, loc in self.store.settings.kiosks_in("location", location_id):
+            validate(
+                self._effective(kid, loc, {}, region_id=region_id), what=f"config[region {region_id}] for kiosk {kid}"
+            )
 
     def _remember_question(self, scope: str, scope_id: str, *, now_ms: int) -> None:
         """Keep the history of each question's texts: the question the scope now asks, in its words."""

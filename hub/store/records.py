@@ -143,6 +143,17 @@ class SignInFailure:
 
 
 @dataclass(frozen=True, slots=True)
+class SignInGroup:
+    """The failed sign-ins of one client address on one user name: how many, and the first and last."""
+
+    client: str
+    name: str
+    count: int
+    first_ms: int
+    last_ms: int
+
+
+@dataclass(frozen=True, slots=True)
 class SignInFailures:
     """One client's recent failed sign-ins: for the name tried now, and for any name."""
 

@@ -1,8 +1,9 @@
-"""The admin pages (admins only): regions and stores, kiosks, users, kiosk settings, the audit log.
+"""The admin pages (admins only): regions and stores, kiosks, users, kiosk settings, the audit log, failed
+sign-ins.
 
 Each page renders its frame; ``static/js/admin*.js`` reads and writes through the administration API
-(``hub/api/organisation.py``, ``kiosks.py``, ``users.py``, ``kiosk_settings.py``, ``audit.py``), sending the
-session's CSRF token in ``X-CSRF-Token`` with every write. A manager asking for an admin page gets a 404.
+(``hub/api/organisation.py``, ``kiosks.py``, ``users.py``, ``kiosk_settings.py``, ``audit.py``, ``sign_ins.py``),
+sending the session's CSRF token in ``X-CSRF-Token`` with every write. A manager asking for an admin page gets a 404.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from hub.reports.opening_hours import DAYS
 from hub.web.pages import not_found, render, session_of
 
-SECTIONS = ("stores", "kiosks", "users", "settings", "audit")
+SECTIONS = ("stores", "kiosks", "users", "settings", "audit", "sign-ins")
 router = APIRouter(include_in_schema=False)
 
 
@@ -30,7 +31,7 @@ def admin_page(request: Request, section: str) -> Response:
         return not_found(request)
     return render(
         request,
-        f"admin_{section}.html",
+        f"admin_{section.replace('-', '_')}.html",
         page="admin",
         section=section,
         sections=SECTIONS,

@@ -8,8 +8,9 @@ and does not extend the wait. IPv6 clients are counted per /64 (one subscriber's
 
 The failures live in the store (``store.sign_ins``): shared by every hub process on the same database, kept
 across restarts, at most ``MAX_ROWS`` rows and none older than ``WINDOW_MS``. Admins read them at
-``GET /api/sign-in-failures``. Behind a reverse proxy every client has the proxy's address: the per-client
-limits then apply to all of them together.
+``GET /api/sign-in-failures`` and on the admin page ``/admin/sign-ins``. Behind a reverse proxy named with
+``hub serve --trusted-proxy`` the client's address is the forwarded one (``hub.guard.proxies``); behind any other
+proxy every client has the proxy's address, and the per-client limits apply to all of them together.
 """
 
 from __future__ import annotations

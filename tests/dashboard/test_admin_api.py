@@ -6,6 +6,7 @@ import tomllib
 
 from fastapi.testclient import TestClient
 
+from feedback.staff_pin import hash_pin
 from kiosk.config import parse_config
 from tests.dashboard.conftest import BASE_URL, PASSWORD, Store, bearer, get_json, login, page_csrf
 
@@ -118,6 +119,44 @@ def test_kiosk_settings_per_scope_are_checked_merged_and_show_each_kiosks_rollou
     assert states == dict.fromkeys(("gbg-1", "nyc-1", "sto-1", "sto-2", "upp-1"), "planned")
 
 
+def test_region_settings_reach_the_regions_kiosks_under_their_locations_and_follow_a_moved_store(
+    store: Store, client: TestClient
+) -> None:
+    """A region's settings reach the kiosks of its stores only, a store's own settings beat the region's, moving a
+    store into another region re-plans its kiosks, and managers cannot read or change a region's settings."""
+    h = bearer(store, "admin")
+    r = client.patch("/api/kiosk-settings/regions/east", json={"set": {"faces": 5, "thank_you_s": 2}}, headers=h)
+    assert r.status_code == 200, r.text
+    assert r.json()["effective"]["faces"] == 5
+    assert sorted(x["kiosk_id"] for x in r.json()["rollout"]) == ["sto-1", "sto-2", "upp-1"]
+    assert client.patch("/api/kiosk-settings/locations/sto", json={"set": {"faces": 3}}, headers=h).status_code == 200
+    effective = {k: get_json(client, f"/api/kiosk-settings/kiosks/{k}", h)["effective"] for k in ("sto-1", "upp-1")}
+    assert effective["sto-1"] == {"faces": 3, "thank_you_s": 2}  # the store's own setting wins
+    assert effective["upp-1"] == {"faces": 5, "thank_you_s": 2}
+    assert get_json(client, "/api/kiosk-settings/kiosks/gbg-1", h)["effective"] == {}  # region west
+    assert {x["kiosk_id"]: x["state"] for x in get_json(client, "/api/kiosk-settings/rollout", h)}["gbg-1"] == "none"
+
+    before = {row["kiosk_id"]: row["version"] for row in store.db.settings.status()}
+    moved = client.patch("/api/locations/gbg", json={"region_id": "east"}, headers=h)
+    assert moved.status_code == 200, moved.text
+    after = {row["kiosk_id"]: row for row in store.db.settings.status()}
+    assert after["gbg-1"]["version"] is not None and before["gbg-1"] is None
+    assert after["gbg-1"]["region_id"] == "east"
+    assert get_json(client, "/api/kiosk-settings/kiosks/gbg-1", h)["effective"] == {"faces": 5, "thank_you_s": 2}
+
+    refused = client.patch("/api/kiosk-settings/regions/east", json={"set": {"faces": 9}}, headers=h)
+    assert refused.status_code == 422 and "faces" in refused.json()["detail"]
+    assert client.get("/api/kiosk-settings/regions/nowhere", headers=h).status_code == 404
+    assert [(e.action, e.target) for e in store.db.audit.entries()][-1] == ("settings.update", "region:east")
+    for user in ("anna", "erik"):
+        m = bearer(store, "manager", user)
+        assert client.get("/api/kiosk-settings/regions/east", headers=m).status_code == 403
+        assert (
+            client.patch("/api/kiosk-settings/regions/east", json={"set": {"faces": 4}}, headers=m).status_code == 403
+        )
+    assert get_json(client, "/api/kiosk-settings/regions/east", h)["settings"] == {"faces": 5, "thank_you_s": 2}
+
+
 def test_locations_refuse_bad_hours_unknown_regions_and_a_late_time_zone_change(
     store: Store, client: TestClient
 ) -> None:
@@ -155,6 +194,19 @@ def test_the_audit_log_says_who_changed_what_and_when_without_secrets(store: Sto
     ]
     assert log[1]["detail"] == {"password": "set"} and all(e["at_ms"] > 0 for e in log)
     assert "s3cret" not in str(log) and "s3cret" not in str(store.db.conn.execute("SELECT * FROM audit_log").fetchall())
+
+
+def test_a_staff_pin_pushed_as_a_kiosk_setting_stays_out_of_the_audit_log(store: Store, client: TestClient) -> None:
+    """The settings change is audited with the PIN and its hash hidden; the other settings are shown as set."""
+    h = bearer(store, "admin")
+    pin_hash = hash_pin("482913", salt=b"0123456789abcdef")
+    body = {"set": {"faces": 5, "staff_pin": "482913", "staff_pin_hash": pin_hash}}
+    assert client.patch("/api/kiosk-settings/all", json=body, headers=h).status_code == 200
+    entry = get_json(client, "/api/audit", h)[0]
+    assert entry["action"] == "settings.update"
+    assert entry["detail"]["set"] == {"faces": 5, "staff_pin": "[hidden]", "staff_pin_hash": "[hidden]"}
+    stored = str(store.db.conn.execute("SELECT detail_json FROM audit_log").fetchall())
+    assert "482913" not in stored and pin_hash not in stored
 
 
 def test_every_admin_route_refuses_managers_and_cookie_writes_without_csrf(store: Store, client: TestClient) -> None:

@@ -14,7 +14,7 @@ from tests.dashboard.test_browser import CHROMIUM_ARGS, PASSWORD, add_user, cell
 from tests.harness import OUTPUT, HubProcess, KioskRun, oracle_count, wait_until
 
 SHOTS = OUTPUT / "admin"
-PAGES = ("stores", "kiosks", "users", "settings", "audit")
+PAGES = ("stores", "kiosks", "users", "settings", "audit", "sign-ins")
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
 
 

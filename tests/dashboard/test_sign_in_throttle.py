@@ -68,6 +68,9 @@ def test_admins_see_failed_sign_ins_and_managers_do_not(store: Store) -> None:
         body = get_json(c, "/api/sign-in-failures", headers=bearer(store, "admin"))
         assert body["recent"] == [{"client": "2001:db8:1:2::/64", "name": "erik", "at_ms": NOW_MS}]
         assert body["by_client"] == {"2001:db8:1:2::/64": 1}
+        assert body["by_client_and_name"] == [
+            {"client": "2001:db8:1:2::/64", "name": "erik", "count": 1, "first_ms": NOW_MS, "last_ms": NOW_MS}
+        ]
         assert c.get("/api/sign-in-failures", headers=bearer(store, "manager", "anna")).status_code == 403
 
 

@@ -65,7 +65,7 @@ def locator(conn: sqlite3.Connection, kiosk_id: str, current: str, current_tz: s
 
 def schedule(conn: sqlite3.Connection, location_id: str) -> Schedule | None:
     """Whether the location was open at a given local time (``hub.reports.schedule``): its own opening hours and
-    exceptions, else the kiosk settings' (location scope over the organisation's); None: always open."""
+    exceptions, else the kiosk settings' (location over region over organisation); None: always open."""
     row = conn.execute(
         "SELECT opening_hours, opening_exceptions FROM locations WHERE id = ?", (location_id,)
     ).fetchone()
@@ -74,7 +74,9 @@ def schedule(conn: sqlite3.Connection, location_id: str) -> Schedule | None:
     settings_hours: object = None
     for (raw,) in conn.execute(
         "SELECT settings_json FROM config_settings WHERE (scope = 'all' AND scope_id = '')"
-        " OR (scope = 'location' AND scope_id = ?) ORDER BY scope = 'location'",
+        " OR (scope = 'region' AND scope_id = (SELECT region_id FROM locations WHERE id = ?1))"
+        " OR (scope = 'location' AND scope_id = ?1)"
+        " ORDER BY CASE scope WHEN 'all' THEN 0 WHEN 'region' THEN 1 ELSE 2 END",
         (location_id,),
     ):
         doc = json.loads(raw)

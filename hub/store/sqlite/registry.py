@@ -49,7 +49,8 @@ class Registry:
             self.conn.execute("UPDATE locations SET region_id = ? WHERE id = ?", (region_id, location_id))
         if opening_hours_json is not None:
             self.conn.execute("UPDATE locations SET opening_hours = ? WHERE id = ?", (opening_hours_json, location_id))
-            reflag_locations(self.conn, [location_id])
+        if region_id is not None or opening_hours_json is not None:
+            reflag_locations(self.conn, [location_id])  # the hours (or the region's settings' hours) judge anew
 
     def update_location(self, location_id: str, *, name: str | None = None, timezone: str | None = None) -> None:
         """Rename a location and/or change its time zone.

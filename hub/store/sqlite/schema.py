@@ -223,6 +223,18 @@ def _outside_opening_hours(conn: sqlite3.Connection) -> None:
         reflag_closed(conn, location_id)
 
 
+def _region_settings(conn: sqlite3.Connection) -> None:
+    """Version 13 (issue 11, kiosk settings per region): a location moved to another region changes its kiosks'
+    effective settings, so it bumps ``registry_version`` like a kiosk change (the running hub's registry watcher
+    then re-plans and publishes them, whichever process moved it)."""
+    conn.execute(
+        "CREATE TRIGGER IF NOT EXISTS locations_region_changed AFTER UPDATE OF region_id ON locations"
+        " WHEN OLD.region_id IS NOT NEW.region_id BEGIN"
+        " INSERT INTO meta (key, value) VALUES ('registry_version', '1')"
+        " ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1; END"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _base_schema,
     _fill_daily_rollup,
@@ -236,6 +248,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _questions,
     _imports,
     _outside_opening_hours,
+    _region_settings,
 ]
 
 

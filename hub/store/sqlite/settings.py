@@ -1,5 +1,5 @@
-"""Remote kiosk settings per scope (``all``, ``location``, ``kiosk``) and each kiosk's planned, published,
-applied or refused version."""
+"""Remote kiosk settings per scope (``all``, ``region``, ``location``, ``kiosk``) and each kiosk's planned,
+published, applied or refused version."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from hub.store.sqlite.rollups import reflag_locations
 _STATUS_KEYS = (
     "kiosk_id",
     "location_id",
+    "region_id",
     "version",
     "published_version",
     "applied_version",
@@ -51,11 +52,21 @@ class KioskSettings:
     def _locations_in(self, scope: str, scope_id: str) -> list[str]:
         if scope == "location":
             return [scope_id]
+        if scope == "region":
+            return [r[0] for r in self.conn.execute("SELECT id FROM locations WHERE region_id = ?", (scope_id,))]
         return [r[0] for r in self.conn.execute("SELECT id FROM locations ORDER BY id")]
 
     def kiosks_in(self, scope: str, scope_id: str = "") -> list[tuple[str, str]]:
         """``(kiosk_id, location_id)`` of the kiosks a scope reaches."""
         sql = "SELECT id, location_id FROM kiosks"
+        if scope == "region":
+            return list(
+                self.conn.execute(
+                    "SELECT k.id, k.location_id FROM kiosks k JOIN locations l ON l.id = k.location_id"
+                    " WHERE l.region_id = ? ORDER BY k.id",
+                    (scope_id,),
+                )
+            )
         if scope == "location":
             return list(self.conn.execute(sql + " WHERE location_id = ? ORDER BY id", (scope_id,)))
         if scope == "kiosk":
@@ -109,9 +120,9 @@ class KioskSettings:
 
     def status(self, *, kiosk_id: str | None = None) -> list[dict[str, Any]]:
         sql = (
-            "SELECT k.id, k.location_id, c.version, c.published_version, c.applied_version, c.applied_ms,"
-            " c.refused_version, c.refused_reason, c.refused_ms FROM kiosks k"
-            " LEFT JOIN kiosk_config c ON c.kiosk_id = k.id"
+            "SELECT k.id, k.location_id, l.region_id, c.version, c.published_version, c.applied_version,"
+            " c.applied_ms, c.refused_version, c.refused_reason, c.refused_ms FROM kiosks k"
+            " LEFT JOIN locations l ON l.id = k.location_id LEFT JOIN kiosk_config c ON c.kiosk_id = k.id"
         )
         args: tuple[str, ...] = ()
         if kiosk_id is not None:

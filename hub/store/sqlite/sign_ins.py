@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from hub.store.records import SignInFailure, SignInFailures
+from hub.store.records import SignInFailure, SignInFailures, SignInGroup
 from hub.store.sqlite.connection import immediate, unavailable_when_busy
 
 MAX_NAME_LEN = 64
@@ -51,6 +51,15 @@ class SignIns:
             (since_ms, limit),
         )
         return [SignInFailure(*r) for r in rows]
+
+    def groups(self, *, since_ms: int, limit: int) -> list[SignInGroup]:
+        """Failures since ``since_ms`` counted per client and user name, the latest-active pair first."""
+        rows = self.conn.execute(
+            "SELECT client, name, count(*), min(at_ms), max(at_ms) FROM sign_in_failures WHERE at_ms >= ?"
+            " GROUP BY client, name ORDER BY max(at_ms) DESC, client, name LIMIT ?",
+            (since_ms, limit),
+        )
+        return [SignInGroup(*r) for r in rows]
 
     def count(self, *, since_ms: int) -> int:
         return int(

@@ -138,7 +138,30 @@
     }).catch(showError);
   }
 
+  // ------------------------------------------------------------------ failed sign-ins
+  function signInsPage() {
+    function fillTable(id, rows, cells, columns) {
+      const body = $(id).tBodies[0];
+      const heads = [...$(id).tHead.rows[0].cells].map((th) => th.textContent);
+      body.replaceChildren(...rows.map((r) => el("tr", {}, ...cells(r).map((td, i) => {
+        td.dataset.label = heads[i]; // a phone shows each row as a card: say what each value is
+        return td;
+      }))));
+      if (!rows.length) body.append(el("tr", {}, el("td", { colspan: columns, class: "empty", text: t.no_sign_in_failures })));
+    }
+    api("/api/sign-in-failures?limit=500").then((doc) => {
+      fillTable("#sign-in-groups", doc.by_client_and_name, (g) => [
+        el("td", { class: "mono", text: g.client }), el("td", { text: g.name }),
+        el("td", { class: "num", text: String(g.count) }), el("td", { text: when(g.first_ms) }), el("td", { text: when(g.last_ms) }),
+      ], 5);
+      fillTable("#sign-in-recent", doc.recent, (f) => [
+        el("td", { text: when(f.at_ms) }), el("td", { class: "mono", text: f.client }), el("td", { text: f.name }),
+      ], 3);
+    }).catch(showError);
+  }
+
   window.Admin = { send, say, act, button, when, detailText };
   if (D.section === "stores") storesPage();
   if (D.section === "audit") auditPage();
+  if (D.section === "sign-ins") signInsPage();
 })();

@@ -1,4 +1,4 @@
-/* Admin: kiosk settings per scope (organisation, store, kiosk) with a preview of the kiosk screen and each
+/* Admin: kiosk settings per scope (organisation, region, store, kiosk) with a preview of the kiosk screen and each
    kiosk's rollout state. Empty fields inherit from the wider scope (shown as placeholders). */
 (function () {
   "use strict";
@@ -80,9 +80,10 @@
 
   async function load() { doc = await api(path()); fill(); }
 
-  Promise.all([api("/api/locations"), api("/api/kiosks")]).then(([locs, kiosks]) => {
+  Promise.all([api("/api/regions/all"), api("/api/locations"), api("/api/kiosks")]).then(([regions, locs, kiosks]) => {
     const select = $("#scope-select");
     select.replaceChildren(el("option", { value: "all", text: t.scope_all }),
+      ...regions.map((r) => el("option", { value: `regions:${r.id}`, text: `${t.region}: ${r.name}` })),
       ...locs.map((l) => el("option", { value: `locations:${l.id}`, text: `${t.location}: ${l.name}` })),
       ...kiosks.filter((k) => !k.is_retired).map((k) => el("option", { value: `kiosks:${k.id}`, text: `${t.kiosk}: ${k.name || k.id}` })));
     const wanted = new URLSearchParams(location.search).get("scope");
