@@ -167,3 +167,20 @@ def test_csv_exports_open_in_nordic_excel_with_names_labels_and_flags(store: Sto
     assert (day_rows["sto"]["responses"], day_rows["sto"]["outside_opening_hours_excluded"]) == ("3", "2")
     assert (day_rows["gbg"]["responses"], day_rows["gbg"]["misuse_excluded"]) == ("1", "1")
     assert day_rows["sto"]["happy_index"] == "100,0"
+
+
+def test_a_regions_settings_hours_judge_its_stores_and_follow_a_store_moved_out(
+    store: Store, client: TestClient
+) -> None:
+    """Hours set for a region's kiosks flag its stores' after-hours answers; moving the store to another region
+    (without hours) judges them again, as open."""
+    from hub.fleet.settings import RemoteSettings
+
+    store.ingest("sto-1", [(local_ms(f"{DAY} 06:00"), 0), (local_ms(f"{DAY} 12:00"), 3)])
+    RemoteSettings(store.db).set(
+        "region", "east", changes={"opening_hours": {d: "08:00-20:00" for d in _DAYS}}, now_ms=0
+    )
+    h = bearer(store, "admin")
+    assert get_json(client, "/api/locations/sto/report", h, **RANGE)["summary"]["closed_excluded"] == 1
+    store.registry.set_location_details("sto", region_id="west")
+    assert get_json(client, "/api/locations/sto/report", h, **RANGE)["summary"]["closed_excluded"] == 0
