@@ -245,7 +245,8 @@ def _insert_ratings(
         else:
             gap_previous = (r.seq, t)
         day, hour, weekday = local_bucket(tz, t)
-        closed = int(is_closed(schedules[location_id], tz, t, day, weekday))
+        plan = schedules[location_id]
+        closed = 0 if plan is None else int(is_closed(plan, tz, t, day, weekday))
         flags = flags_of(misuse=misuse, closed=closed)
         rows.append(
             (
