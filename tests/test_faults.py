@@ -273,7 +273,7 @@ def test_a_hub_slower_than_the_ack_timeout_gets_no_window_again(hub: HubProcess,
     assert hub.proc is not None
     os.kill(hub.proc.pid, signal.SIGSTOP)
     try:
-        run = KioskRun(cfg, data, "--taps", "1", "--wait-acked", "90")
+        run = KioskRun(cfg, data, "--taps", "1", "--wait-acked", "90", "--log-level", "info")
         log = run.log_path
         wait_until(lambda: log.exists() and "asking the hub" in log.read_text(), timeout=30, message="ack timeout")
         wait_until(lambda: log.read_text().count("asking the hub") >= 3, timeout=30, message="three timeouts")
