@@ -30,12 +30,14 @@ from hub.api.deps import (
     FromQ,
     IdsQ,
     MisuseQ,
+    QuestionQ,
     RangeQ,
     RegionQ,
     StoreDep,
     ToQ,
     period_for,
     reference_today,
+    require_answered,
     selected_locations,
 )
 from hub.reports.localtime import day_bounds_ms, zone
@@ -117,15 +119,17 @@ def _lines(rows: Iterator[list[Any]], header: list[str]) -> Iterator[str]:
 
 
 def rating_rows(
-    store: Store, locations: list[Location], period: Period, *, include_misuse: bool
+    store: Store, locations: list[Location], period: Period, *, include_misuse: bool, question: str | None = None
 ) -> Iterator[list[Any]]:
-    """Raw ratings, location by location in time order."""
+    """Raw ratings, location by location in time order (of ``question`` only when given)."""
     first, last = period.days.first, period.days.last
     for loc in locations:
         tz = zone(loc.timezone)
         start, end = day_bounds_ms(loc.timezone, first, last)
-        rows = store.exports.ratings(loc.id, first, last, start_ms=start, end_ms=end, include_misuse=include_misuse)
-        for kid, seq, day, hour, t, face, scale, question, reason, misuse, m_dev, flag, rec, imported in rows:
+        rows = store.exports.ratings(
+            loc.id, first, last, start_ms=start, end_ms=end, include_misuse=include_misuse, question=question
+        )
+        for kid, seq, day, hour, t, face, scale, asked, reason, misuse, m_dev, flag, rec, imported in rows:
             yield [
                 loc.id,
                 kid,
@@ -136,7 +140,7 @@ def rating_rows(
                 _iso(t, UTC),
                 face,
                 scale,
-                safe_cell(question),
+                safe_cell(asked),
                 safe_cell(reason),
                 misuse,
                 m_dev,
@@ -146,9 +150,12 @@ def rating_rows(
             ]
 
 
-def daily_rows(store: Store, locations: list[Location], period: Period, *, include_misuse: bool) -> Iterator[list[Any]]:
+def daily_rows(
+    store: Store, locations: list[Location], period: Period, *, include_misuse: bool, question: str | None = None
+) -> Iterator[list[Any]]:
+    """Per location, local day and scale: counts per face and scores (of ``question``'s answers when given)."""
     for loc in locations:
-        rows = store.exports.daily(loc.id, period.days.first, period.days.last)
+        rows = store.exports.daily(loc.id, period.days.first, period.days.last, question=question)
         for (day, scale), group in groupby(rows, key=lambda r: (r[0], r[1])):
             counts, excluded = [0] * scale, 0
             for *_, misuse, f0, f1, f2, f3, f4 in group:
@@ -179,6 +186,13 @@ def _csv_response(lines: Iterator[str], filename: str) -> StreamingResponse:
     )
 
 
+def _filename(kind: str, period: Period, question: str | None) -> str:
+    """``daily_2026-04-04_2026-04-10.csv``; a question's export names it (only id characters kept)."""
+    days = f"{period.days.first.isoformat()}_{period.days.last.isoformat()}"
+    tag = "" if question is None else "_" + (re.sub(r"[^A-Za-z0-9_-]", "", question)[:40] or "question")
+    return f"{kind}{tag}_{days}.csv"
+
+
 router = APIRouter(prefix="/api/exports", tags=["exports"])
 
 
@@ -197,14 +211,15 @@ def export_ratings(
     include_misuse: MisuseQ = False,
     location: IdsQ = None,
     region: RegionQ = None,
+    question: QuestionQ = None,
 ) -> StreamingResponse:
-    """Raw ratings of the permitted (or chosen) locations in the range, streamed; face 0 = least happy."""
+    """Raw ratings of the permitted (or chosen) locations in the range, streamed; face 0 = least happy;
+    ``question``: its answers only (an id none of the stores answered: 404)."""
     locs = selected_locations(store, who, location, region)
+    require_answered(store, locs, question)
     period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
-    rows = rating_rows(store, locs, period, include_misuse=include_misuse)
-    return _csv_response(
-        _lines(rows, RATING_COLUMNS), f"ratings_{period.days.first.isoformat()}_{period.days.last.isoformat()}.csv"
-    )
+    rows = rating_rows(store, locs, period, include_misuse=include_misuse, question=question)
+    return _csv_response(_lines(rows, RATING_COLUMNS), _filename("ratings", period, question))
 
 
 @router.get(
@@ -222,11 +237,12 @@ def export_daily(
     include_misuse: MisuseQ = False,
     location: IdsQ = None,
     region: RegionQ = None,
+    question: QuestionQ = None,
 ) -> StreamingResponse:
-    """Daily aggregates (counts per face, Happy Index, % positive, misuse excluded) per location and local day."""
+    """Daily aggregates (counts per face, Happy Index, % positive, misuse excluded) per location and local day;
+    ``question``: of its answers only (counted from the raw ratings; an id none of the stores answered: 404)."""
     locs = selected_locations(store, who, location, region)
+    require_answered(store, locs, question)
     period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
-    rows = daily_rows(store, locs, period, include_misuse=include_misuse)
-    return _csv_response(
-        _lines(rows, DAILY_COLUMNS), f"daily_{period.days.first.isoformat()}_{period.days.last.isoformat()}.csv"
-    )
+    rows = daily_rows(store, locs, period, include_misuse=include_misuse, question=question)
+    return _csv_response(_lines(rows, DAILY_COLUMNS), _filename("daily", period, question))

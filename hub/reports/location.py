@@ -63,9 +63,19 @@ def heatmap(store: Store, location_id: str, days: DayRange, *, include_misuse: b
     return out
 
 
-def kiosks(store: Store, location_id: str, days: DayRange, *, include_misuse: bool) -> list[dict[str, Any]]:
-    """Per kiosk that answered at this location in the range (a moved kiosk appears where it stood)."""
-    rows = store.reads.kiosk_cells(location_id, days.first, days.last, include_misuse=include_misuse)
+def kiosks(
+    store: Store, location_id: str, days: DayRange, *, include_misuse: bool, question: str | None = None
+) -> list[dict[str, Any]]:
+    """Per kiosk that answered at this location in the range (a moved kiosk appears where it stood); of
+    ``question``'s answers only when given (counted from the raw ratings)."""
+    first, last = days.first, days.last
+    rows: list[tuple[Any, ...]] = (
+        store.reads.kiosk_cells(location_id, first, last, include_misuse=include_misuse)
+        if question is None
+        else list(
+            store.questions.kiosk_cells(location_id, first, last, question=question, include_misuse=include_misuse)
+        )
+    )
     per: dict[str, dict[int, list[int]]] = {}
     for kiosk_id, scale, face, n in rows:
         per.setdefault(kiosk_id, {}).setdefault(scale, [0] * scale)[face] += n
@@ -87,9 +97,17 @@ def kiosks(store: Store, location_id: str, days: DayRange, *, include_misuse: bo
     return out
 
 
-def reasons(store: Store, location_id: str, days: DayRange, *, include_misuse: bool) -> dict[str, Any]:
-    """Follow-up reasons given with unhappy answers (faces below the middle of the scale), most frequent first."""
-    unhappy, rows = store.reads.unhappy_reasons(location_id, days.first, days.last, include_misuse=include_misuse)
+def reasons(
+    store: Store, location_id: str, days: DayRange, *, include_misuse: bool, question: str | None = None
+) -> dict[str, Any]:
+    """Follow-up reasons given with unhappy answers (faces below the middle of the scale), most frequent first;
+    of ``question``'s answers only when given (counted from the raw ratings)."""
+    first, last = days.first, days.last
+    unhappy, rows = (
+        store.reads.unhappy_reasons(location_id, first, last, include_misuse=include_misuse)
+        if question is None
+        else store.questions.unhappy_reasons(location_id, first, last, question=question, include_misuse=include_misuse)
+    )
     given = sum(n for _, n in rows)
     return {
         "unhappy_answers": unhappy,
@@ -125,8 +143,10 @@ def report(
     *,
     granularity: str = "day",
     include_misuse: bool = False,
+    question: str | None = None,
 ) -> dict[str, Any]:
-    """Everything the location page shows, in one document."""
+    """Everything the location page shows, in one document; ``question`` narrows the kiosks and reasons (the
+    route narrows the rest with ``hub.reports.questions.narrowed``)."""
     counts = period_counts(store, [location.id], days, previous, include_misuse=include_misuse)
     now, excluded = counts.get((location.id, True), ({}, 0))
     before, _ = counts.get((location.id, False), ({}, 0))
@@ -155,6 +175,6 @@ def report(
         },
         "trend": trend(store, location.id, days, granularity=granularity, include_misuse=include_misuse),
         "heatmap": heatmap(store, location.id, days, include_misuse=include_misuse),
-        "kiosks": kiosks(store, location.id, days, include_misuse=include_misuse),
-        "reasons": reasons(store, location.id, days, include_misuse=include_misuse),
+        "kiosks": kiosks(store, location.id, days, include_misuse=include_misuse, question=question),
+        "reasons": reasons(store, location.id, days, include_misuse=include_misuse, question=question),
     }

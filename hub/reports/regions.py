@@ -33,9 +33,13 @@ def _change(now: float | None, before: float | None) -> float | None:
     return None if now is None or before is None else round(now - before, 1)
 
 
-def year_ago(store: Store, locations: list[Any], days: DayRange, *, include_misuse: bool) -> dict[str, Any]:
-    """``{"by_location": {id: {total, happy_index, pct_positive}}, "all": {...}}`` for the same days a year ago."""
-    counts = period_counts(store, [loc.id for loc in locations], year_ago_of(days), None, include_misuse=include_misuse)
+def year_ago(
+    store: Store, locations: list[Any], days: DayRange, *, include_misuse: bool, question: str | None = None
+) -> dict[str, Any]:
+    """``{"by_location": {id: {total, happy_index, pct_positive}}, "all": {...}}`` for the same days a year ago
+    (of ``question``'s answers only when given)."""
+    ids = [loc.id for loc in locations]
+    counts = period_counts(store, ids, year_ago_of(days), None, include_misuse=include_misuse, question=question)
     every: dict[int, list[int]] = {}
     out: dict[str, dict[str, Any]] = {}
     for loc in locations:
@@ -48,11 +52,18 @@ def year_ago(store: Store, locations: list[Any], days: DayRange, *, include_misu
 
 
 def regions(
-    store: Store, locations: list[Any], days: DayRange, previous: DayRange, *, include_misuse: bool
+    store: Store,
+    locations: list[Any],
+    days: DayRange,
+    previous: DayRange,
+    *,
+    include_misuse: bool,
+    question: str | None = None,
 ) -> list[dict[str, Any]]:
     """One row per region of the caller's locations (``id: null`` for those without one): score, change against
-    the previous period, stores counted."""
-    counts = period_counts(store, [loc.id for loc in locations], days, previous, include_misuse=include_misuse)
+    the previous period, stores counted (of ``question``'s answers only when given)."""
+    ids = [loc.id for loc in locations]
+    counts = period_counts(store, ids, days, previous, include_misuse=include_misuse, question=question)
     names = dict(store.registry.regions())
     now: dict[str | None, dict[int, list[int]]] = {}
     before: dict[str | None, dict[int, list[int]]] = {}

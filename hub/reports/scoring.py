@@ -68,10 +68,15 @@ def period_counts(
     previous: DayRange | None,
     *,
     include_misuse: bool,
+    question: str | None = None,
 ) -> dict[tuple[str, bool], tuple[dict[int, list[int]], int]]:
-    """``{(location, is_current): ({scale: counts}, misuse_excluded)}`` for the range and the previous one."""
+    """``{(location, is_current): ({scale: counts}, misuse_excluded)}`` for the range and the previous one; with
+    ``question``, of that question's answers only (counted from the raw ratings: the rollups pool questions)."""
     periods = [(days.first, days.last)] + ([(previous.first, previous.last)] if previous is not None else [])
-    counts = store.reads.period_counts(location_ids, periods, include_misuse=include_misuse)
+    if question is None:
+        counts = store.reads.period_counts(location_ids, periods, include_misuse=include_misuse)
+    else:
+        counts = store.questions.period_counts(location_ids, periods, question=question, include_misuse=include_misuse)
     return {(loc, i == 0): value for (loc, i), value in counts.items()}
 
 
@@ -79,11 +84,25 @@ def _change(now: float | None, before: float | None) -> float | None:
     return None if now is None or before is None else round(now - before, 1)
 
 
+def asked_where(store: Store, locations: list[Any], question: str | None) -> set[str] | None:
+    """The ids of the locations that ever got an answer to ``question`` (None without a question)."""
+    return None if question is None else store.questions.answered_at([loc.id for loc in locations], question)
+
+
 def overview(
-    store: Store, locations: list[Any], days: DayRange, previous: DayRange, *, include_misuse: bool = False
+    store: Store,
+    locations: list[Any],
+    days: DayRange,
+    previous: DayRange,
+    *,
+    include_misuse: bool = False,
+    question: str | None = None,
 ) -> dict[str, Any]:
-    """One row per location: score now and in the previous period, change, few-answers flag; plus totals."""
-    counts = period_counts(store, [loc.id for loc in locations], days, previous, include_misuse=include_misuse)
+    """One row per location: score now and in the previous period, change, few-answers flag; plus totals. With
+    ``question``: its answers only, and ``was_asked`` false for a store that never got an answer to it."""
+    ids = [loc.id for loc in locations]
+    counts = period_counts(store, ids, days, previous, include_misuse=include_misuse, question=question)
+    asked = asked_where(store, locations, question)
     rows = []
     all_now: dict[int, list[int]] = {}
     all_before: dict[int, list[int]] = {}
@@ -106,12 +125,14 @@ def overview(
                 "previous": {"total": prev.total, "happy_index": prev.happy_index, "pct_positive": prev.pct_positive},
                 "change_index": _change(cur["happy_index"], prev.happy_index),
                 "change_pct_positive": _change(cur["pct_positive"], prev.pct_positive),
+                "was_asked": None if asked is None else loc.id in asked,
             }
         )
     total_now, total_before = scored(all_now), scored(all_before)
     return {
         "min_n": MIN_RESPONSES,
         "include_misuse": include_misuse,
+        "question": question,
         "locations": rows,
         "all": {
             **total_now,
@@ -121,13 +142,17 @@ def overview(
     }
 
 
-def compare(store: Store, locations: list[Any], days: DayRange, *, include_misuse: bool = False) -> dict[str, Any]:
-    """Locations ranked by Happy Index with their 95 % intervals.
+def compare(
+    store: Store, locations: list[Any], days: DayRange, *, include_misuse: bool = False, question: str | None = None
+) -> dict[str, Any]:
+    """Locations ranked by Happy Index with their 95 % intervals (of ``question``'s answers only when given).
 
     Only locations with at least ``MIN_RESPONSES`` answers get a rank; ``overlaps_next`` marks a rank whose
     interval overlaps the next one's: the difference between the two is not significant.
     """
-    counts = period_counts(store, [loc.id for loc in locations], days, None, include_misuse=include_misuse)
+    ids = [loc.id for loc in locations]
+    counts = period_counts(store, ids, days, None, include_misuse=include_misuse, question=question)
+    asked = asked_where(store, locations, question)
     items = []
     for loc in locations:
         by_scale, _ = counts.get((loc.id, True), ({}, 0))
@@ -146,10 +171,20 @@ def compare(store: Store, locations: list[Any], days: DayRange, *, include_misus
                 "region_id": loc.region_id,
                 **fields,
                 "overlaps_next": None if nxt is None else intervals_overlap(s, nxt),
+                "was_asked": None if asked is None else loc.id in asked,
             }
         )
     for loc, _, fields in unranked:
+        was_asked = None if asked is None else loc.id in asked
         rows.append(
-            {"rank": None, "id": loc.id, "name": loc.name, "region_id": loc.region_id, **fields, "overlaps_next": None}
+            {
+                "rank": None,
+                "id": loc.id,
+                "name": loc.name,
+                "region_id": loc.region_id,
+                **fields,
+                "overlaps_next": None,
+                "was_asked": was_asked,
+            }
         )
-    return {"min_n": MIN_RESPONSES, "include_misuse": include_misuse, "locations": rows}
+    return {"min_n": MIN_RESPONSES, "include_misuse": include_misuse, "question": question, "locations": rows}

@@ -18,6 +18,15 @@ def _misuse(include_misuse: bool) -> str:
     return "" if include_misuse else " AND misuse = 0"
 
 
+def _marks(n: int) -> str:
+    return ",".join("?" * n)
+
+
+def _ids(n: int) -> str:
+    """A CTE ``ids(id)`` of ``n`` bound location ids: the planner then seeks the index once per location."""
+    return f"ids(id) AS (VALUES {', '.join('(?)' for _ in range(n))})"
+
+
 class Questions:
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -96,3 +105,100 @@ class Questions:
                 (location_id, question, first.isoformat(), last.isoformat()),
             )
         )
+
+    def answered_at(self, location_ids: list[str], question: str) -> set[str]:
+        """Which of the locations ever got an answer to ``question`` (one index seek each)."""
+        if not location_ids:
+            return set()
+        rows = self.conn.execute(
+            f"WITH {_ids(len(location_ids))} SELECT id FROM ids WHERE EXISTS"
+            " (SELECT 1 FROM ratings r WHERE r.location_id = ids.id AND r.question = ?)",
+            (*location_ids, question),
+        )
+        return {r[0] for r in rows}
+
+    def asked_at(
+        self, location_ids: list[str], first: date, last: date, *, include_misuse: bool
+    ) -> list[tuple[str, str, str, int]]:
+        """``(question_id, first local day, last local day, locations)`` of each question answered in the days at
+        any of the locations, first asked first.
+
+        Walks the index: each location's distinct questions by skipping from one to the next, then the first and
+        last answer in the days of each; the cost grows with locations × questions, not with the answers.
+        """
+        if not location_ids:
+            return []
+        misuse = _misuse(include_misuse)
+        days = (first.isoformat(), last.isoformat())
+        return list(
+            self.conn.execute(
+                f"WITH RECURSIVE {_ids(len(location_ids))},"
+                " q(loc, question) AS ("
+                " SELECT id, (SELECT min(question) FROM ratings WHERE location_id = ids.id) FROM ids"
+                " UNION ALL SELECT loc, (SELECT min(question) FROM ratings WHERE location_id = q.loc"
+                " AND question > q.question) FROM q WHERE q.question IS NOT NULL),"
+                " spans(question, first_day, last_day) AS (SELECT q.question,"
+                " (SELECT local_day FROM ratings r WHERE r.location_id = q.loc AND r.question = q.question"
+                f" AND r.local_day BETWEEN ? AND ?{misuse} ORDER BY r.local_day LIMIT 1),"
+                " (SELECT local_day FROM ratings r WHERE r.location_id = q.loc AND r.question = q.question"
+                f" AND r.local_day BETWEEN ? AND ?{misuse} ORDER BY r.local_day DESC LIMIT 1)"
+                " FROM q WHERE q.question IS NOT NULL)"
+                " SELECT question, min(first_day), max(last_day), count(*) FROM spans WHERE first_day IS NOT NULL"
+                " GROUP BY question ORDER BY min(first_day), question",
+                (*location_ids, *days, *days),
+            )
+        )
+
+    def period_counts(
+        self, location_ids: list[str], periods: list[tuple[date, date]], *, question: str, include_misuse: bool
+    ) -> dict[tuple[str, int], tuple[Counts, int]]:
+        """``{(location, period index): ({scale: counts}, misuse_excluded)}`` of one question's answers, the
+        shape of ``Reads.period_counts`` (which pools every question), counted from the raw ratings."""
+        out: dict[tuple[str, int], tuple[Counts, int]] = {}
+        if not location_ids:
+            return out
+        for i, (first, last) in enumerate(periods):
+            rows = self.conn.execute(
+                "SELECT location_id, scale, face, misuse, count(*) FROM ratings"
+                f" WHERE location_id IN ({_marks(len(location_ids))}) AND question = ? AND local_day BETWEEN ? AND ?"
+                " GROUP BY location_id, scale, face, misuse",
+                (*location_ids, question, first.isoformat(), last.isoformat()),
+            )
+            for loc, scale, face, misuse, n in rows:
+                by_scale, excluded = out.get((loc, i)) or ({}, 0)
+                if misuse and not include_misuse:
+                    excluded += n
+                else:
+                    by_scale.setdefault(scale, [0] * scale)[face] += n
+                out[(loc, i)] = (by_scale, excluded)
+        return out
+
+    def kiosk_cells(
+        self, location_id: str, first: date, last: date, *, question: str, include_misuse: bool
+    ) -> list[tuple[str, int, int, int]]:
+        """``(kiosk_id, scale, face, n)`` of one question's answers at the location (a moved kiosk where it stood)."""
+        return list(
+            self.conn.execute(
+                "SELECT kiosk_id, scale, face, count(*) FROM ratings WHERE location_id = ? AND question = ?"
+                f" AND local_day BETWEEN ? AND ?{_misuse(include_misuse)} GROUP BY kiosk_id, scale, face",
+                (location_id, question, first.isoformat(), last.isoformat()),
+            )
+        )
+
+    def unhappy_reasons(
+        self, location_id: str, first: date, last: date, *, question: str, include_misuse: bool
+    ) -> tuple[int, list[tuple[str, int]]]:
+        """One question's unhappy answers (faces below the middle of the scale) and ``(reason, n)`` given with
+        them, most frequent first (``Reads.unhappy_reasons`` for every question)."""
+        where = (
+            "WHERE location_id = ? AND question = ? AND local_day BETWEEN ? AND ?"
+            f" AND face * 2 < scale - 1{_misuse(include_misuse)}"
+        )
+        args = (location_id, question, first.isoformat(), last.isoformat())
+        unhappy = self.conn.execute(f"SELECT count(*) FROM ratings {where}", args).fetchone()[0]
+        rows = self.conn.execute(
+            f"SELECT reason, count(*) FROM ratings {where} AND reason IS NOT NULL"
+            " GROUP BY reason ORDER BY count(*) DESC, reason",
+            args,
+        )
+        return int(unhappy), [(r, int(n)) for r, n in rows]
