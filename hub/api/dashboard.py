@@ -166,10 +166,10 @@ def location_page(
     granularity: Annotated[str, Query(pattern="^(day|week)$", description="trend per day or week")] = "day",
     question: QuestionQ = None,
 ) -> JSONResponse:
-    """One location: summary with change, trend with counts per face, hour × weekday heatmap (local time),
-    per-kiosk breakdown and follow-up reasons of unhappy answers; the questions asked in the range (id, texts per
-    language with history, first and last day) and, when more than one was asked, the trend per question.
-    ``question`` narrows every number to that question's answers."""
+    """One location: summary with change and the same days last year (``summary.year_ago``), trend with counts
+    per face, hour × weekday heatmap (local time), per-kiosk breakdown and follow-up reasons of unhappy answers;
+    the questions asked in the range (id, texts per language with history, first and last day) and, when more
+    than one was asked, the trend per question. ``question`` narrows every number to that question's answers."""
     loc = visible_location(store, who, location_id)
     if question is not None and not store.questions.was_asked(loc.id, question):
         raise UnknownQuestion(f"question: {loc.id} never got an answer to {question[:64]!r}")
@@ -207,7 +207,11 @@ def location_page(
             0 if include_misuse else question_report.misuse_of(store, loc.id, period.days, question=question)
         )
         body.update(narrowed)
-    return JSONResponse({"period": period.as_dict(), **body})
+    last_year = region_report.year_ago(store, [loc], period.days, include_misuse=include_misuse, question=question)
+    summary = body["summary"]
+    summary["year_ago"] = last_year["all"]
+    summary["change_year_index"] = _change(summary["happy_index"], last_year["all"]["happy_index"])
+    return JSONResponse({"period": _with_year_ago(period), **body})
 
 
 class IntervalBody(BaseModel):

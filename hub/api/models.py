@@ -149,6 +149,8 @@ class Summary(ScoreFields):
     misuse_excluded: int
     previous: PreviousScore
     change_index: float | None
+    year_ago: PreviousScore = Field(description="the same days a year earlier (period.year_ago_from/_to)")
+    change_year_index: float | None = Field(description="Happy Index points against the same days last year")
 
 
 class QuestionText(Doc):
@@ -167,7 +169,7 @@ class QuestionInfo(Doc):
 
 
 class Report(Doc):
-    period: Period
+    period: PeriodWithYearAgo
     location: LocationInfo
     min_n: int
     include_misuse: bool

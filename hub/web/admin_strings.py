@@ -130,4 +130,9 @@ ADMIN_PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
         "{n} questions were asked in the range (the latest from {day}): the trend is drawn per question.",
     ),
     "legend_thin": ("färre än 10 svar: bara antalet", "under 10 answers: count only"),
+    "year_ago_line": (
+        "Samma period i fjol ({days}): index {index} ({n})",
+        "Same period last year ({days}): index {index} ({n})",
+    ),
+    "year_ago_none": ("Samma period i fjol ({days}): inga svar", "Same period last year ({days}): no answers"),
 }

@@ -1,5 +1,5 @@
 """The question filter wherever a manager reads results: store page kiosks and reasons, overview, compare, CSV
-exports, the question picker's list; refusals for unknown and foreign questions."""
+exports, the question picker's list, and the same period last year; refusals for unknown and foreign questions."""
 
 from __future__ import annotations
 
@@ -16,8 +16,6 @@ from hub.api import models as api_models
 from hub.store.records import Incoming
 from tests.dashboard.conftest import NOW_MS, Store, bearer, get_json, local_ms
 
-_seqs: dict[str, int] = {}
-
 
 def answer(
     store: Store,
@@ -28,10 +26,14 @@ def answer(
     *,
     reasons: list[str | None] | None = None,
     gap_ms: int = 60_000,
+    received_ms: int = NOW_MS,
 ) -> None:
-    """Taps of ``faces`` answering ``question`` from local time ``at`` on, ``gap_ms`` apart (1 s: misuse)."""
+    """Taps of ``faces`` answering ``question`` from local time ``at`` on, ``gap_ms`` apart (1 s: misuse); seqs
+    go on from the kiosk's last stored one (call in time order per kiosk, as a kiosk sends them)."""
     t0 = local_ms(at)
-    seq0 = _seqs.get(kiosk_id, 0) + 1
+    seq0 = 1 + (
+        store.db.conn.execute("SELECT max(seq) FROM ratings WHERE kiosk_id = ?", (kiosk_id,)).fetchone()[0] or 0
+    )
     ratings = [
         Rating(
             kiosk_id,
@@ -47,8 +49,8 @@ def answer(
         )
         for i, face in enumerate(faces)
     ]
-    _seqs[kiosk_id] = seq0 + len(faces) - 1
-    assert store.db.ledger.store_batch([Incoming(kiosk_id, NOW_MS, ratings)], now_ms=NOW_MS).stored == len(faces)
+    out = store.db.ledger.store_batch([Incoming(kiosk_id, received_ms, ratings)], now_ms=received_ms)
+    assert out.stored == len(faces)
 
 
 @pytest.fixture
@@ -58,7 +60,6 @@ def asked(store: Store) -> Store:
     In the last 7 days (2026-04-04..10), counted without misuse: q1 at sto 4 answers (one unhappy, reason
     queue), q1 at upp 2; q2 at sto 5 answers, all unhappy (reasons staff 2, queue 1), 2 more flagged as misuse.
     """
-    _seqs.clear()
     answer(store, "sto-1", "q1", "2025-04-07 12:00", [0])  # the same days a year earlier
     answer(store, "sto-1", "q2", "2025-04-08 12:00", [3, 3])
     answer(store, "sto-1", "q1", "2026-04-07 12:00", [3, 3, 2, 0], reasons=[None, None, None, "queue"])
@@ -89,6 +90,20 @@ def test_store_page_kiosks_and_reasons_follow_the_question(asked: Store, client:
     with_misuse = report(client, asked, question="q2", include_misuse="true")
     assert {k["id"]: k["total"] for k in with_misuse["kiosks"]} == {"sto-1": 4, "sto-2": 3}
     assert with_misuse["reasons"]["unhappy_answers"] == 7
+
+
+def test_store_page_shows_the_same_days_last_year(asked: Store, client: TestClient) -> None:
+    """summary.year_ago holds the same days a year earlier, per question when filtered, with its dates."""
+    every = report(client, asked)
+    assert (every["period"]["year_ago_from"], every["period"]["year_ago_to"]) == ("2025-04-04", "2025-04-10")
+    assert every["summary"]["year_ago"] == {"total": 3, "happy_index": 66.7, "pct_positive": 66.7}
+    assert every["summary"]["change_year_index"] == round(every["summary"]["happy_index"] - 66.7, 1)
+    q2 = report(client, asked, question="q2")["summary"]
+    assert q2["year_ago"] == {"total": 2, "happy_index": 100.0, "pct_positive": 100.0}
+    assert q2["change_year_index"] == round(q2["happy_index"] - 100.0, 1)
+    empty = get_json(client, "/api/locations/upp/report", bearer(asked, "admin"), range="last_7_days")["summary"]
+    assert empty["year_ago"] == {"total": 0, "happy_index": None, "pct_positive": None}
+    assert empty["change_year_index"] is None
 
 
 def test_overview_narrows_to_one_question_and_says_where_it_was_never_asked(asked: Store, client: TestClient) -> None:

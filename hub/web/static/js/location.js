@@ -140,6 +140,18 @@
     }
     $("#question-select").addEventListener("change", (ev) => { state.question = ev.target.value; rememberState(); run(); });
 
+    /** "Same period last year (4 Apr 2025 – 10 Apr 2025): index 71.2 (812 answers) ▲ +3.0", or "no answers". */
+    function drawYearAgo(data) {
+      const y = data.summary.year_ago, p = data.period;
+      const days = `${day(p.year_ago_from)} – ${day(p.year_ago_to)}`;
+      const node = $("#year-ago");
+      if (!y.total) { node.replaceChildren(t.year_ago_none.replace("{days}", days)); return; }
+      const diff = change(data.summary.change_year_index);
+      diff.title = t.vs_last_year;
+      node.replaceChildren(t.year_ago_line.replace("{days}", days).replace("{index}", fmt(y.happy_index, 1))
+        .replace("{n}", plural("n_answers", y.total)), " ", diff);
+    }
+
     function drawReasons(data) {
       const r = data.reasons;
       $("#reasons-hint").textContent = t.reasons_hint.replace("{given}", fmt(r.with_reason)).replace("{unhappy}", fmt(r.unhappy_answers));
@@ -184,6 +196,7 @@
         kpi(t.distribution, distBar(s.counts, s.scale || 4),
           s.misuse_excluded ? plural("misuse_excluded", s.misuse_excluded) : null),
       );
+      drawYearAgo(data);
       drawQuestions(data);
       drawTrend(data);
       document.dispatchEvent(new CustomEvent("trend-drawn", { detail: { chart: trendChart, data } }));  // location_alerts.js
