@@ -1,7 +1,7 @@
 /* Store page: trend per day/week, hour x weekday heatmap, kiosks, reasons of unhappy answers. */
 (function () {
   "use strict";
-  const { D, t, locale, FACE_COLORS, $, el, fmt, change, day, ago, plural, weekLabel, lowBadge, distBar, state, query, rememberState, bindRangebar, showPeriod, api, live, showError, clearError, kpi } = window.Dash;
+  const { D, t, locale, FACE_COLORS, $, el, fmt, change, day, ago, plural, weekLabel, lowBadge, distBar, state, query, rememberState, bindRangebar, showPeriod, api, live, showError, clearError, kpi, questionText } = window.Dash;
 
   // ------------------------------------------------------------------ location
   function heatColor(index) {
@@ -122,9 +122,7 @@
     const reasonLabel = (code) => t["reason_" + code] || code;
 
     function questionLabel(data, qid) {
-      const q = (data.questions || []).find((x) => x.id === qid);
-      const text = q && (q.texts[D.lang] || Object.values(q.texts)[0]);
-      return text ? `“${text}”` : qid;
+      return questionText((data.questions || []).find((x) => x.id === qid)) || qid;
     }
 
     function drawQuestions(data) {
@@ -179,7 +177,6 @@
 
     const load = async () => {
       const extra = { granularity: state.granularity };
-      if (state.question) extra.question = state.question;
       const data = await api(`/api/locations/${encodeURIComponent(D.location_id)}/report?` + query(extra));
       D.min_n = data.min_n;
       showPeriod(data.period);
