@@ -87,7 +87,12 @@ def overview(
     locs = selected_locations(store, who, None, region)
     require_answered(store, locs, question)
     period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
-    body = scoring.overview(store, locs, period.days, period.previous, include_misuse=include_misuse, question=question)
+    counts = scoring.period_counts(  # read once for the stores and the regions
+        store, [loc.id for loc in locs], period.days, period.previous, include_misuse=include_misuse, question=question
+    )
+    body = scoring.overview(
+        store, locs, period.days, period.previous, include_misuse=include_misuse, question=question, counts=counts
+    )
     last_year = region_report.year_ago(store, locs, period.days, include_misuse=include_misuse, question=question)
     for row in body["locations"]:
         row["year_ago"] = last_year["by_location"][row["id"]]
@@ -95,7 +100,7 @@ def overview(
     body["all"]["year_ago"] = last_year["all"]
     body["all"]["change_year_index"] = _change(body["all"]["happy_index"], last_year["all"]["happy_index"])
     body["regions"] = region_report.regions(
-        store, locs, period.days, period.previous, include_misuse=include_misuse, question=question
+        store, locs, period.days, period.previous, include_misuse=include_misuse, question=question, counts=counts
     )
     return JSONResponse({"period": _with_year_ago(period), **body})
 

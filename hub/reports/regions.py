@@ -7,7 +7,7 @@ from typing import Any
 
 from feedback.scores import score_many
 from hub.reports.ranges import MAX_RANGE_DAYS, DayRange
-from hub.reports.scoring import period_counts, scored
+from hub.reports.scoring import PeriodCounts, period_counts, scored
 from hub.store import Store
 
 
@@ -59,11 +59,14 @@ def regions(
     *,
     include_misuse: bool,
     question: str | None = None,
+    counts: PeriodCounts | None = None,
 ) -> list[dict[str, Any]]:
     """One row per region of the caller's locations (``id: null`` for those without one): score, change against
-    the previous period, stores counted (of ``question``'s answers only when given)."""
+    the previous period, stores counted (of ``question``'s answers only when given); ``counts``: those of
+    ``period_counts`` for these days when already read."""
     ids = [loc.id for loc in locations]
-    counts = period_counts(store, ids, days, previous, include_misuse=include_misuse, question=question)
+    if counts is None:
+        counts = period_counts(store, ids, days, previous, include_misuse=include_misuse, question=question)
     names = dict(store.registry.regions())
     now: dict[str | None, dict[int, list[int]]] = {}
     before: dict[str | None, dict[int, list[int]]] = {}

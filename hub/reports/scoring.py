@@ -61,6 +61,9 @@ def scored(by_scale: dict[int, list[int]], *, min_n: int = MIN_RESPONSES, s: Sco
     }
 
 
+PeriodCounts = dict[tuple[str, bool], tuple[dict[int, list[int]], int]]
+
+
 def period_counts(
     store: Store,
     location_ids: list[str],
@@ -69,7 +72,7 @@ def period_counts(
     *,
     include_misuse: bool,
     question: str | None = None,
-) -> dict[tuple[str, bool], tuple[dict[int, list[int]], int]]:
+) -> PeriodCounts:
     """``{(location, is_current): ({scale: counts}, misuse_excluded)}`` for the range and the previous one; with
     ``question``, of that question's answers only (counted from the raw ratings: the rollups pool questions)."""
     periods = [(days.first, days.last)] + ([(previous.first, previous.last)] if previous is not None else [])
@@ -97,11 +100,14 @@ def overview(
     *,
     include_misuse: bool = False,
     question: str | None = None,
+    counts: PeriodCounts | None = None,
 ) -> dict[str, Any]:
     """One row per location: score now and in the previous period, change, few-answers flag; plus totals. With
-    ``question``: its answers only, and ``was_asked`` false for a store that never got an answer to it."""
+    ``question``: its answers only, and ``was_asked`` false for a store that never got an answer to it.
+    ``counts``: ``period_counts`` of these days already read (the overview route shares them with the regions)."""
     ids = [loc.id for loc in locations]
-    counts = period_counts(store, ids, days, previous, include_misuse=include_misuse, question=question)
+    if counts is None:
+        counts = period_counts(store, ids, days, previous, include_misuse=include_misuse, question=question)
     asked = asked_where(store, locations, question)
     rows = []
     all_now: dict[int, list[int]] = {}

@@ -55,13 +55,15 @@ def answer(
 
 @pytest.fixture
 def asked(store: Store) -> Store:
-    """Stockholm asked q1 then q2 (two of q2's taps are misuse), Uppsala q1, Göteborg q3; q1 and q2 a year ago.
+    """Stockholm asked q1 then q2 (two of q2's taps are misuse), Uppsala q1, Göteborg q3; q1 and q2 a year ago
+    (one of q2's taps then misuse).
 
     In the last 7 days (2026-04-04..10), counted without misuse: q1 at sto 4 answers (one unhappy, reason
     queue), q1 at upp 2; q2 at sto 5 answers, all unhappy (reasons staff 2, queue 1), 2 more flagged as misuse.
     """
     answer(store, "sto-1", "q1", "2025-04-07 12:00", [0])  # the same days a year earlier
     answer(store, "sto-1", "q2", "2025-04-08 12:00", [3, 3])
+    answer(store, "sto-1", "q2", "2025-04-08 12:01:01", [0])  # 1 s after the last: misuse
     answer(store, "sto-1", "q1", "2026-04-07 12:00", [3, 3, 2, 0], reasons=[None, None, None, "queue"])
     answer(store, "upp-1", "q1", "2026-04-07 12:00", [3, 2])
     answer(store, "sto-2", "q2", "2026-04-08 12:00", [0, 0, 1], reasons=["staff", "staff", None])
@@ -101,6 +103,8 @@ def test_store_page_shows_the_same_days_last_year(asked: Store, client: TestClie
     q2 = report(client, asked, question="q2")["summary"]
     assert q2["year_ago"] == {"total": 2, "happy_index": 100.0, "pct_positive": 100.0}
     assert q2["change_year_index"] == round(q2["happy_index"] - 100.0, 1)
+    with_misuse = report(client, asked, question="q2", include_misuse="true")["summary"]["year_ago"]
+    assert (with_misuse["total"], with_misuse["happy_index"]) == (3, 66.7)
     empty = get_json(client, "/api/locations/upp/report", bearer(asked, "admin"), range="last_7_days")["summary"]
     assert empty["year_ago"] == {"total": 0, "happy_index": None, "pct_positive": None}
     assert empty["change_year_index"] is None
