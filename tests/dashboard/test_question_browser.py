@@ -149,6 +149,7 @@ def test_the_question_picker_on_a_phone_in_swedish(hub: HubProcess, browser: Bro
         message="compare: not asked",
     )
     assert page.inner_text("#compare-table tr[data-location=sto] td:nth-child(5)") == "6"
+    page.screenshot(path=str(SHOTS / "questions-compare-phone-sv.png"), full_page=True)
     page.goto(hub.url + "/?range=last_7_days&question=q-nope")
     page.wait_for_selector("#load-error")
     assert page.inner_text("#load-error") == "Något gick fel: Ingen av de valda butikerna har fått svar på den frågan."
