@@ -71,7 +71,7 @@ def _page(browser: Browser, hub: HubProcess, lang: str, width: int = 1280) -> Pa
 
 def test_store_page_says_how_the_same_days_went_last_year(hub: HubProcess, browser: Browser) -> None:
     """The store page has a line for last year's same days: its index and answers, or that there were none,
-    for the chosen question too."""
+    for the chosen question too; a refused range takes it off the page with the other numbers."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = _page(browser, hub, "en")
     errors = watch_errors(page)
@@ -84,6 +84,12 @@ def test_store_page_says_how_the_same_days_went_last_year(hub: HubProcess, brows
     wait_until(lambda: "no answers" in page.inner_text("#year-ago"), message="no answers a year ago for q-queue")
     page.goto(hub.url + "/locations/upp?range=last_7_days")
     wait_until(lambda: page.inner_text("#year-ago").endswith("no answers"), message="upp: no answers a year ago")
+    page.select_option("#range-preset", "custom")  # a refused range takes last year's line off with the numbers
+    page.fill("#range-from", _day(1).isoformat())
+    page.fill("#range-to", _day(5).isoformat())
+    page.click("#range-apply")
+    page.wait_for_selector("#load-error")
+    assert page.evaluate("getComputedStyle(document.querySelector('#year-ago')).visibility") == "hidden"
     assert errors == [], errors
     page.context.close()
 
