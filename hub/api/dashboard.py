@@ -1,4 +1,5 @@
-"""JSON routes behind the dashboard pages: who am I, regions, overview, location report, compare, misuse rule.
+"""JSON routes behind the dashboard pages: who am I, regions, overview, location report, compare, questions asked,
+misuse rule.
 
 Every route filters by the caller's locations: an id the caller may not see answers 404, like one that does
 not exist. Date ranges are presets or custom ``from``/``to`` local days; bad ones answer 422 naming the field.
