@@ -3,6 +3,7 @@ each location's local calendar days."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from feedback.scores import Score, intervals_overlap, score, score_many
@@ -74,13 +75,31 @@ def period_counts(
     question: str | None = None,
 ) -> PeriodCounts:
     """``{(location, is_current): ({scale: counts}, misuse_excluded)}`` for the range and the previous one; with
-    ``question``, of that question's answers only (counted from the raw ratings: the rollups pool questions)."""
+    ``question``, of that question's answers only (see ``_question_counts``)."""
     periods = [(days.first, days.last)] + ([(previous.first, previous.last)] if previous is not None else [])
     if question is None:
         counts = store.reads.period_counts(location_ids, periods, include_misuse=include_misuse)
     else:
-        counts = store.questions.period_counts(location_ids, periods, question=question, include_misuse=include_misuse)
+        counts = _question_counts(store, location_ids, periods, question=question, include_misuse=include_misuse)
     return {(loc, i == 0): value for (loc, i), value in counts.items()}
+
+
+def _question_counts(
+    store: Store, location_ids: list[str], periods: list[tuple[date, date]], *, question: str, include_misuse: bool
+) -> dict[tuple[str, int], tuple[dict[int, list[int]], int]]:
+    """One question's counts per location and period. The rollups pool questions, so where ``question`` was the
+    only one answered at a store in a period (the usual case: questions change seldom) they hold exactly its
+    answers and are read as they are; only where several were answered are the raw ratings counted."""
+    out: dict[tuple[str, int], tuple[dict[int, list[int]], int]] = {}
+    for i, (first, last) in enumerate(periods):
+        answered = store.questions.answered_in(location_ids, first, last)
+        alone = [loc for loc in location_ids if answered.get(loc) == {question}]
+        mixed = [loc for loc in location_ids if question in answered.get(loc, ()) and len(answered[loc]) > 1]
+        pooled = store.reads.period_counts(alone, [(first, last)], include_misuse=include_misuse)
+        raw = store.questions.period_counts(mixed, [(first, last)], question=question, include_misuse=include_misuse)
+        for part in (pooled, raw):
+            out.update({(loc, i): value for (loc, _), value in part.items()})
+    return out
 
 
 def _change(now: float | None, before: float | None) -> float | None:

@@ -59,7 +59,8 @@ def asked(store: Store) -> Store:
     (one of q2's taps then misuse).
 
     In the last 7 days (2026-04-04..10), counted without misuse: q1 at sto 4 answers (one unhappy, reason
-    queue), q1 at upp 2; q2 at sto 5 answers, all unhappy (reasons staff 2, queue 1), 2 more flagged as misuse.
+    queue), q1 at upp 2; q2 at sto 5 answers, all unhappy (reasons staff 2, queue 1), 2 more flagged as misuse;
+    q3 at gbg 3 answers and 1 flagged as misuse.
     """
     answer(store, "sto-1", "q1", "2025-04-07 12:00", [0])  # the same days a year earlier
     answer(store, "sto-1", "q2", "2025-04-08 12:00", [3, 3])
@@ -70,6 +71,7 @@ def asked(store: Store) -> Store:
     answer(store, "sto-1", "q2", "2026-04-08 14:00", [0], reasons=["queue"])
     answer(store, "sto-1", "q2", "2026-04-08 15:00", [0, 0, 0], gap_ms=1000)  # the last two: misuse
     answer(store, "gbg-1", "q3", "2026-04-09 12:00", [3, 3, 3])
+    answer(store, "gbg-1", "q3", "2026-04-09 12:02:01", [0])  # 1 s after the last: misuse
     return store
 
 
@@ -140,6 +142,22 @@ def test_overview_narrows_to_one_question_and_says_where_it_was_never_asked(aske
         == 7
     )
     api_models.Overview.model_validate(body)
+
+
+def test_one_question_counts_alike_where_it_was_alone_or_shared(asked: Store, client: TestClient) -> None:
+    """A store that got only this question in the period (read from the rollups) and one that got several (read
+    from the raw ratings) count its answers and misuse alike; another question's answers never count."""
+    h = bearer(asked, "admin")
+    for include_misuse, expected in (
+        ("false", {"gbg": (3, [0, 0, 0, 3], 1), "sto": (4, [1, 0, 1, 2], 0), "upp": (2, [0, 0, 1, 1], 0)}),
+        ("true", {"gbg": (4, [1, 0, 0, 3], 0), "sto": (4, [1, 0, 1, 2], 0), "upp": (2, [0, 0, 1, 1], 0)}),
+    ):
+        for question in ("q1", "q3"):
+            body = get_json(
+                client, "/api/overview", h, range="last_7_days", question=question, include_misuse=include_misuse
+            )
+            got = {r["id"]: (r["total"], r["counts"], r["misuse_excluded"]) for r in body["locations"] if r["total"]}
+            assert got == {k: v for k, v in expected.items() if (k == "gbg") == (question == "q3")}
 
 
 def test_compare_ranks_one_question(asked: Store, client: TestClient) -> None:

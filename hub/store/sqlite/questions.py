@@ -117,6 +117,26 @@ class Questions:
         )
         return {r[0] for r in rows}
 
+    def answered_in(self, location_ids: list[str], first: date, last: date) -> dict[str, set[str]]:
+        """``{location: questions}`` answered there in the local days (misuse too), by the same index walk as
+        ``asked_at``: a few seeks per location and question, whatever the number of answers."""
+        out: dict[str, set[str]] = {}
+        if not location_ids:
+            return out
+        rows = self.conn.execute(
+            f"WITH RECURSIVE {_ids(len(location_ids))},"
+            " q(loc, question) AS ("
+            " SELECT id, (SELECT min(question) FROM ratings WHERE location_id = ids.id) FROM ids"
+            " UNION ALL SELECT loc, (SELECT min(question) FROM ratings WHERE location_id = q.loc"
+            " AND question > q.question) FROM q WHERE q.question IS NOT NULL)"
+            " SELECT loc, question FROM q WHERE question IS NOT NULL AND EXISTS (SELECT 1 FROM ratings r"
+            " WHERE r.location_id = q.loc AND r.question = q.question AND r.local_day BETWEEN ? AND ?)",
+            (*location_ids, first.isoformat(), last.isoformat()),
+        )
+        for loc, question in rows:
+            out.setdefault(loc, set()).add(question)
+        return out
+
     def asked_at(
         self, location_ids: list[str], first: date, last: date, *, include_misuse: bool
     ) -> list[tuple[str, str, str, int]]:
