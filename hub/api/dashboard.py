@@ -1,4 +1,5 @@
-"""JSON routes behind the dashboard pages: who am I, regions, overview, location report, compare, misuse rule.
+"""JSON routes behind the dashboard pages: who am I, regions, overview, location report, compare, questions asked,
+misuse rule.
 
 Every route filters by the caller's locations: an id the caller may not see answers 404, like one that does
 not exist. Date ranges are presets or custom ``from``/``to`` local days; bad ones answer 422 naming the field.
@@ -21,12 +22,14 @@ from hub.api.deps import (
     FromQ,
     IdsQ,
     MisuseQ,
+    QuestionQ,
     RangeQ,
     RegionQ,
     StoreDep,
     ToQ,
     period_for,
     reference_today,
+    require_answered,
     require_csrf,
     selected_locations,
     visible_location,
@@ -38,6 +41,7 @@ from hub.reports import questions as question_report
 from hub.reports import regions as region_report
 from hub.reports import scoring
 from hub.reports.localtime import today
+from hub.reports.ranges import Period
 
 router = APIRouter(prefix="/api", tags=["dashboard"])
 
@@ -77,17 +81,36 @@ def overview(
     include_misuse: MisuseQ = False,
     include_closed: ClosedQ = False,
     region: RegionQ = None,
+    question: QuestionQ = None,
 ) -> JSONResponse:
     """Every permitted location: Happy Index, % positive, responses, change vs the previous period and vs the same
     days last year (``year_ago``), few-answers flag (``is_low_n``, below ``min_n``); ``all`` sums them up;
-    ``regions`` summarises per region."""
+    ``regions`` summarises per region. ``question``: that question's answers only (``was_asked`` false for a
+    store that never got an answer to it; an id none of the stores answered: 404)."""
     locs = selected_locations(store, who, None, region)
+    require_answered(store, locs, question)
     period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
+    counts = scoring.period_counts(  # read once for the stores and the regions
+        store,
+        [loc.id for loc in locs],
+        period.days,
+        period.previous,
+        include_misuse=include_misuse,
+        include_closed=include_closed,
+        question=question,
+    )
     body = scoring.overview(
-        store, locs, period.days, period.previous, include_misuse=include_misuse, include_closed=include_closed
+        store,
+        locs,
+        period.days,
+        period.previous,
+        include_misuse=include_misuse,
+        include_closed=include_closed,
+        question=question,
+        counts=counts,
     )
     last_year = region_report.year_ago(
-        store, locs, period.days, include_misuse=include_misuse, include_closed=include_closed
+        store, locs, period.days, include_misuse=include_misuse, include_closed=include_closed, question=question
     )
     for row in body["locations"]:
         row["year_ago"] = last_year["by_location"][row["id"]]
@@ -95,15 +118,26 @@ def overview(
     body["all"]["year_ago"] = last_year["all"]
     body["all"]["change_year_index"] = _change(body["all"]["happy_index"], last_year["all"]["happy_index"])
     body["regions"] = region_report.regions(
-        store, locs, period.days, period.previous, include_misuse=include_misuse, include_closed=include_closed
+        store,
+        locs,
+        period.days,
+        period.previous,
+        include_misuse=include_misuse,
+        include_closed=include_closed,
+        question=question,
+        counts=counts,
     )
-    ago = region_report.year_ago_of(period.days)
-    dates = {"year_ago_from": ago.first.isoformat(), "year_ago_to": ago.last.isoformat()}
-    return JSONResponse({"period": {**period.as_dict(), **dates}, **body})
+    return JSONResponse({"period": _with_year_ago(period), **body})
 
 
 def _change(now: float | None, before: float | None) -> float | None:
     return None if now is None or before is None else round(now - before, 1)
+
+
+def _with_year_ago(period: Period) -> dict[str, Any]:
+    """The period's fields with the first and last day of the same days a year earlier."""
+    ago = region_report.year_ago_of(period.days)
+    return {**period.as_dict(), "year_ago_from": ago.first.isoformat(), "year_ago_to": ago.last.isoformat()}
 
 
 @router.get("/compare", response_class=JSONResponse, responses=models.doc(models.Compare))
@@ -118,17 +152,41 @@ def compare(
     include_closed: ClosedQ = False,
     location: IdsQ = None,
     region: RegionQ = None,
+    question: QuestionQ = None,
 ) -> JSONResponse:
     """Locations ranked by Happy Index with 95 % intervals; ``overlaps_next`` = not significantly different
-    from the next rank; locations with fewer than ``min_n`` answers are listed unranked."""
+    from the next rank; locations with fewer than ``min_n`` answers are listed unranked. ``question``: that
+    question's answers only (``was_asked`` false for a store that never got an answer to it)."""
+    locs = selected_locations(store, who, location, region)
+    require_answered(store, locs, question)
+    period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
+    ranked = scoring.compare(
+        store, locs, period.days, include_misuse=include_misuse, include_closed=include_closed, question=question
+    )
+    return JSONResponse({"period": period.as_dict(), **ranked})
+
+
+@router.get("/questions", response_class=JSONResponse, responses=models.doc(models.AskedQuestions))
+def questions(
+    request: Request,
+    store: StoreDep,
+    who: CurrentPrincipal,
+    range_: RangeQ = None,
+    from_: FromQ = None,
+    to: ToQ = None,
+    include_misuse: MisuseQ = False,
+    include_closed: ClosedQ = False,
+    location: IdsQ = None,
+    region: RegionQ = None,
+) -> JSONResponse:
+    """The questions answered in the range at the permitted (or chosen) locations, first asked first: id, latest
+    text per language, first and last day, how many stores got answers to it (the pages' question picker)."""
     locs = selected_locations(store, who, location, region)
     period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
-    return JSONResponse(
-        {
-            "period": period.as_dict(),
-            **scoring.compare(store, locs, period.days, include_misuse=include_misuse, include_closed=include_closed),
-        }
+    asked = question_report.asked_at(
+        store, locs, period.days, include_misuse=include_misuse, include_closed=include_closed
     )
+    return JSONResponse({"period": period.as_dict(), "questions": asked})
 
 
 @router.get("/locations/{location_id}/report", response_class=JSONResponse, responses=models.doc(models.Report))
@@ -143,14 +201,15 @@ def location_page(
     include_misuse: MisuseQ = False,
     include_closed: ClosedQ = False,
     granularity: Annotated[str, Query(pattern="^(day|week)$", description="trend per day or week")] = "day",
-    question: Annotated[
-        str | None, Query(max_length=64, description="only the answers to this question id (summary, trend, heatmap)")
-    ] = None,
+    question: QuestionQ = None,
 ) -> JSONResponse:
-    """One location: summary with change, trend with counts per face, hour × weekday heatmap (local time),
-    per-kiosk breakdown and follow-up reasons of unhappy answers; the questions asked in the range (id, texts per
-    language with history, first and last day) and, when more than one was asked, the trend per question."""
+    """One location: summary with change and the same days last year (``summary.year_ago``), trend with counts
+    per face, hour × weekday heatmap (local time), per-kiosk breakdown and follow-up reasons of unhappy answers;
+    the questions asked in the range (id, texts per language with history, first and last day) and, when more
+    than one was asked, the trend per question. ``question`` narrows every number to that question's answers."""
     loc = visible_location(store, who, location_id)
+    if question is not None and not store.questions.was_asked(loc.id, question):
+        raise UnknownQuestion(f"question: {loc.id} never got an answer to {question[:64]!r}")
     period = period_for(today(loc.timezone, request.app.state.now_ms()), range_, from_, to)
     body = location_report.report(
         store,
@@ -160,6 +219,7 @@ def location_page(
         granularity=granularity,
         include_misuse=include_misuse,
         include_closed=include_closed,
+        question=question,
     )
     asked = question_report.asked(
         store, loc.id, period.days, include_misuse=include_misuse, include_closed=include_closed
@@ -179,8 +239,6 @@ def location_page(
         else {}
     )
     if question is not None:
-        if not store.questions.was_asked(loc.id, question):
-            raise UnknownQuestion(f"question: {loc.id} never got an answer to {question[:64]!r}")
         narrowed = question_report.narrowed(
             store,
             loc.id,
@@ -200,7 +258,13 @@ def location_page(
             else question_report.closed_of(store, loc.id, period.days, question=question, include_misuse=include_misuse)
         )
         body.update(narrowed)
-    return JSONResponse({"period": period.as_dict(), **body})
+    last_year = region_report.year_ago(
+        store, [loc], period.days, include_misuse=include_misuse, include_closed=include_closed, question=question
+    )
+    summary = body["summary"]
+    summary["year_ago"] = last_year["all"]
+    summary["change_year_index"] = _change(summary["happy_index"], last_year["all"]["happy_index"])
+    return JSONResponse({"period": _with_year_ago(period), **body})
 
 
 class IntervalBody(BaseModel):

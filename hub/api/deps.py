@@ -15,7 +15,7 @@ from feedback.ids import is_valid_id
 from hub.access import Principal
 from hub.accounts import csrf_matches, principal_for_token
 from hub.audit import without_secrets
-from hub.errors import NotFound, UnknownLocation
+from hub.errors import NotFound, UnknownLocation, UnknownQuestion
 from hub.reports import ranges
 from hub.reports.localtime import today
 from hub.store import Store, open_store
@@ -107,6 +107,13 @@ def selected_locations(
     return mine
 
 
+def require_answered(store: Store, locations: list[Location], question: str | None) -> None:
+    """:raises UnknownQuestion: (a 404 naming ``question``) when none of the locations ever got an answer to it,
+    so a filter never reads as a silent zero, and another store's questions stay unknown to a manager."""
+    if question is not None and not store.questions.answered_at([loc.id for loc in locations], question):
+        raise UnknownQuestion(f"question: none of the chosen stores ever got an answer to {question[:64]!r}")
+
+
 def reference_today(locations: list[Location], now_ms: int) -> date:
     """ "Today" for a range over several locations: in the zone most of them use (UTC when there are none)."""
     zones = Counter(loc.timezone for loc in locations)
@@ -136,3 +143,6 @@ ClosedQ = Annotated[
 ]
 IdsQ = Annotated[list[str] | None, Query(description="restrict to these location ids", max_length=MAX_IDS)]
 RegionQ = Annotated[list[str] | None, Query(description="restrict to locations in these regions", max_length=100)]
+QuestionQ = Annotated[
+    str | None, Query(max_length=64, description="only the answers to this question id (see GET /api/questions)")
+]

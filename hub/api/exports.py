@@ -8,6 +8,7 @@ counted as the reports count. Both come as UTF-8 with a BOM, comma- or semicolon
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import groupby
@@ -24,12 +25,14 @@ from hub.api.deps import (
     FromQ,
     IdsQ,
     MisuseQ,
+    QuestionQ,
     RangeQ,
     RegionQ,
     StoreDep,
     ToQ,
     period_for,
     reference_today,
+    require_answered,
     selected_locations,
 )
 from hub.reports.flags import counted, left_out_as
@@ -90,9 +93,16 @@ def _iso(ms: int, tz: Any) -> str:
 
 
 def rating_rows(
-    store: Store, locations: list[Location], period: Period, *, include_misuse: bool, include_closed: bool, lang: str
+    store: Store,
+    locations: list[Location],
+    period: Period,
+    *,
+    include_misuse: bool,
+    include_closed: bool,
+    lang: str,
+    question: str | None = None,
 ) -> Iterator[list[Any]]:
-    """Raw ratings, location by location in time order."""
+    """Raw ratings, location by location in time order (of ``question`` only when given)."""
     first, last = period.days.first, period.days.last
     labels = STRINGS[lang]
     for loc in locations:
@@ -106,8 +116,9 @@ def rating_rows(
             end_ms=end,
             include_misuse=include_misuse,
             include_closed=include_closed,
+            question=question,
         )
-        for kid, seq, day, hour, t, face, scale, question, reason, misuse, m_dev, flag, rec, imported, closed in rows:
+        for kid, seq, day, hour, t, face, scale, asked, reason, misuse, m_dev, flag, rec, imported, closed in rows:
             yield [
                 loc.id,
                 safe_cell(loc.name),
@@ -120,7 +131,7 @@ def rating_rows(
                 face,
                 labels.get(f"face_{scale}_{face}", ""),
                 scale,
-                safe_cell(question),
+                safe_cell(asked),
                 safe_cell(reason),
                 misuse,
                 closed,
@@ -132,11 +143,18 @@ def rating_rows(
 
 
 def daily_rows(
-    store: Store, locations: list[Location], period: Period, *, include_misuse: bool, include_closed: bool
+    store: Store,
+    locations: list[Location],
+    period: Period,
+    *,
+    include_misuse: bool,
+    include_closed: bool,
+    question: str | None = None,
 ) -> Iterator[list[Any]]:
+    """Per location, local day and scale: counts per face and scores (of ``question``'s answers when given)."""
     kept_values = counted(include_misuse=include_misuse, include_closed=include_closed)
     for loc in locations:
-        rows = store.exports.daily(loc.id, period.days.first, period.days.last)
+        rows = store.exports.daily(loc.id, period.days.first, period.days.last, question=question)
         for (day, scale), group in groupby(rows, key=lambda r: (r[0], r[1])):
             counts, left_out = [0] * scale, {"misuse": 0, "closed": 0}
             for *_, flags, f0, f1, f2, f3, f4 in group:
@@ -168,6 +186,13 @@ def _csv_response(lines: Iterator[str], filename: str) -> StreamingResponse:
     )
 
 
+def _filename(kind: str, period: Period, question: str | None) -> str:
+    """``daily_2026-04-04_2026-04-10.csv``; a question's export names it (only id characters kept)."""
+    days = f"{period.days.first.isoformat()}_{period.days.last.isoformat()}"
+    tag = "" if question is None else "_" + (re.sub(r"[^A-Za-z0-9_-]", "", question)[:40] or "question")
+    return f"{kind}{tag}_{days}.csv"
+
+
 router = APIRouter(prefix="/api/exports", tags=["exports"])
 
 
@@ -189,15 +214,26 @@ def export_ratings(
     region: RegionQ = None,
     separator: SeparatorQ = "comma",
     lang: LangQ = "en",
+    question: QuestionQ = None,
 ) -> StreamingResponse:
     """Raw ratings of the permitted (or chosen) locations in the range, streamed; face 0 = least happy. Flagged
     answers are in it (``misuse``, ``outside_opening_hours`` = 1) unless left out with ``include_misuse=false`` or
-    ``include_closed=false``."""
+    ``include_closed=false``; ``question``: its answers only (an id none of the stores answered: 404)."""
     locs = selected_locations(store, who, location, region)
+    require_answered(store, locs, question)
     period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
-    rows = rating_rows(store, locs, period, include_misuse=include_misuse, include_closed=include_closed, lang=lang)
-    name = f"ratings_{period.days.first.isoformat()}_{period.days.last.isoformat()}.csv"
-    return _csv_response(csv_lines(rows, RATING_COLUMNS, separator=SEPARATORS[separator]), name)
+    rows = rating_rows(
+        store,
+        locs,
+        period,
+        include_misuse=include_misuse,
+        include_closed=include_closed,
+        lang=lang,
+        question=question,
+    )
+    return _csv_response(
+        csv_lines(rows, RATING_COLUMNS, separator=SEPARATORS[separator]), _filename("ratings", period, question)
+    )
 
 
 @router.get(
@@ -217,11 +253,17 @@ def export_daily(
     location: IdsQ = None,
     region: RegionQ = None,
     separator: SeparatorQ = "comma",
+    question: QuestionQ = None,
 ) -> StreamingResponse:
     """Daily aggregates (counts per face, Happy Index, % positive, and the answers left out as misuse and as
-    outside opening hours) per location and local day, counted as the reports count."""
+    outside opening hours) per location and local day, counted as the reports count; ``question``: of its answers
+    only (counted from the raw ratings; an id none of the stores answered: 404)."""
     locs = selected_locations(store, who, location, region)
+    require_answered(store, locs, question)
     period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
-    rows = daily_rows(store, locs, period, include_misuse=include_misuse, include_closed=include_closed)
-    name = f"daily_{period.days.first.isoformat()}_{period.days.last.isoformat()}.csv"
-    return _csv_response(csv_lines(rows, DAILY_COLUMNS, separator=SEPARATORS[separator]), name)
+    rows = daily_rows(
+        store, locs, period, include_misuse=include_misuse, include_closed=include_closed, question=question
+    )
+    return _csv_response(
+        csv_lines(rows, DAILY_COLUMNS, separator=SEPARATORS[separator]), _filename("daily", period, question)
+    )

@@ -41,7 +41,7 @@ class PreviousScore(Doc):
     pct_positive: float | None
 
 
-class OverviewPeriod(Period):
+class PeriodWithYearAgo(Period):
     year_ago_from: str = Field(description="first day of the same period a year earlier")
     year_ago_to: str
 
@@ -58,6 +58,9 @@ class OverviewRow(ScoreFields):
     change_pct_positive: float | None
     year_ago: PreviousScore = Field(description="the same days a year earlier")
     change_year_index: float | None = Field(description="Happy Index points against the same days last year")
+    was_asked: bool | None = Field(
+        description="with ?question=: whether the store ever got an answer to it (false: not asked there, not a 0)"
+    )
 
 
 class OverviewAll(ScoreFields):
@@ -76,10 +79,11 @@ class RegionRow(ScoreFields):
 
 
 class Overview(Doc):
-    period: OverviewPeriod
+    period: PeriodWithYearAgo
     min_n: int
     include_misuse: bool
     include_closed: bool
+    question: str | None = Field(description="the question every number is narrowed to (null: all questions)")
     locations: list[OverviewRow]
     all: OverviewAll
     regions: list[RegionRow] = Field(description="a summary per region of the stores shown")
@@ -91,6 +95,7 @@ class CompareRow(ScoreFields):
     name: str
     region_id: str | None
     overlaps_next: bool | None = Field(description="interval overlaps the next rank's: not significant")
+    was_asked: bool | None = Field(description="with ?question=: whether the store ever got an answer to it")
 
 
 class Compare(Doc):
@@ -98,6 +103,7 @@ class Compare(Doc):
     min_n: int
     include_misuse: bool
     include_closed: bool
+    question: str | None = Field(description="the question every number is narrowed to (null: all questions)")
     locations: list[CompareRow]
 
 
@@ -147,6 +153,8 @@ class Summary(ScoreFields):
     closed_excluded: int = Field(description="answers given outside opening hours left out (and not misuse)")
     previous: PreviousScore
     change_index: float | None
+    year_ago: PreviousScore = Field(description="the same days a year earlier (period.year_ago_from/_to)")
+    change_year_index: float | None = Field(description="Happy Index points against the same days last year")
 
 
 class QuestionText(Doc):
@@ -165,7 +173,7 @@ class QuestionInfo(Doc):
 
 
 class Report(Doc):
-    period: Period
+    period: PeriodWithYearAgo
     location: LocationInfo
     min_n: int
     include_misuse: bool
@@ -177,7 +185,9 @@ class Report(Doc):
     kiosks: list[KioskRow]
     reasons: Reasons
     questions: list[QuestionInfo] = Field(description="the questions answered in the range, first asked first")
-    question: str | None = Field(description="the question the summary, trend and heatmap are narrowed to")
+    question: str | None = Field(
+        description="the question the summary, trend, heatmap, kiosks and reasons are narrowed to (null: all)"
+    )
     trend_by_question: dict[str, list[TrendPoint]] = Field(
         description="with more than one question in the range: one trend per question id (never blended)"
     )
@@ -214,6 +224,19 @@ class Fleet(Doc):
 
 # the large reports are plain JSON documents: returned as JSONResponse they skip FastAPI's per-value encoding
 # (jsonable_encoder took 35 ms for a 1,000-store overview, json.dumps 4 ms); this documents their shape
+class AskedQuestion(Doc):
+    id: str
+    texts: dict[str, str] = Field(description="latest text per language (empty: the kiosks' built-in text)")
+    first_day: str = Field(description="first local day it was answered in the range, at any of the stores")
+    last_day: str
+    location_count: int = Field(description="stores that got answers to it in the range")
+
+
+class AskedQuestions(Doc):
+    period: Period
+    questions: list[AskedQuestion] = Field(description="first asked first")
+
+
 def doc(model: type[Doc]) -> dict[int | str, dict[str, Any]]:
     return {200: {"model": model, "description": "the report (a JSON document of this shape)"}}
 

@@ -76,11 +76,30 @@ def heatmap(
 
 
 def kiosks(
-    store: Store, location_id: str, days: DayRange, *, include_misuse: bool, include_closed: bool = False
+    store: Store,
+    location_id: str,
+    days: DayRange,
+    *,
+    include_misuse: bool,
+    include_closed: bool = False,
+    question: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Per kiosk that answered at this location in the range (a moved kiosk appears where it stood)."""
-    rows = store.reads.kiosk_cells(
-        location_id, days.first, days.last, include_misuse=include_misuse, include_closed=include_closed
+    """Per kiosk that answered at this location in the range (a moved kiosk appears where it stood); of
+    ``question``'s answers only when given (counted from the raw ratings)."""
+    first, last = days.first, days.last
+    rows: list[tuple[Any, ...]] = (
+        store.reads.kiosk_cells(location_id, first, last, include_misuse=include_misuse, include_closed=include_closed)
+        if question is None
+        else list(
+            store.questions.kiosk_cells(
+                location_id,
+                first,
+                last,
+                question=question,
+                include_misuse=include_misuse,
+                include_closed=include_closed,
+            )
+        )
     )
     per: dict[str, dict[int, list[int]]] = {}
     for kiosk_id, scale, face, n in rows:
@@ -104,11 +123,25 @@ def kiosks(
 
 
 def reasons(
-    store: Store, location_id: str, days: DayRange, *, include_misuse: bool, include_closed: bool = False
+    store: Store,
+    location_id: str,
+    days: DayRange,
+    *,
+    include_misuse: bool,
+    include_closed: bool = False,
+    question: str | None = None,
 ) -> dict[str, Any]:
-    """Follow-up reasons given with unhappy answers (faces below the middle of the scale), most frequent first."""
-    unhappy, rows = store.reads.unhappy_reasons(
-        location_id, days.first, days.last, include_misuse=include_misuse, include_closed=include_closed
+    """Follow-up reasons given with unhappy answers (faces below the middle of the scale), most frequent first;
+    of ``question``'s answers only when given (counted from the raw ratings)."""
+    first, last = days.first, days.last
+    unhappy, rows = (
+        store.reads.unhappy_reasons(
+            location_id, first, last, include_misuse=include_misuse, include_closed=include_closed
+        )
+        if question is None
+        else store.questions.unhappy_reasons(
+            location_id, first, last, question=question, include_misuse=include_misuse, include_closed=include_closed
+        )
     )
     given = sum(n for _, n in rows)
     return {
@@ -146,8 +179,10 @@ def report(
     granularity: str = "day",
     include_misuse: bool = False,
     include_closed: bool = False,
+    question: str | None = None,
 ) -> dict[str, Any]:
-    """Everything the location page shows, in one document."""
+    """Everything the location page shows, in one document; ``question`` narrows the kiosks and reasons (the
+    route narrows the rest with ``hub.reports.questions.narrowed``)."""
     counts = period_counts(
         store, [location.id], days, previous, include_misuse=include_misuse, include_closed=include_closed
     )
@@ -187,6 +222,10 @@ def report(
             include_closed=include_closed,
         ),
         "heatmap": heatmap(store, location.id, days, include_misuse=include_misuse, include_closed=include_closed),
-        "kiosks": kiosks(store, location.id, days, include_misuse=include_misuse, include_closed=include_closed),
-        "reasons": reasons(store, location.id, days, include_misuse=include_misuse, include_closed=include_closed),
+        "kiosks": kiosks(
+            store, location.id, days, include_misuse=include_misuse, include_closed=include_closed, question=question
+        ),
+        "reasons": reasons(
+            store, location.id, days, include_misuse=include_misuse, include_closed=include_closed, question=question
+        ),
     }

@@ -15,6 +15,13 @@ from hub.reports.scoring import main_scale, scored
 from hub.store import Store
 
 
+def _latest(history: list[dict[str, Any]]) -> dict[str, str]:
+    texts: dict[str, str] = {}
+    for entry in history:
+        texts[entry["language"]] = entry["text"]  # oldest first: the latest wins
+    return texts
+
+
 def asked(
     store: Store, location_id: str, days: DayRange, *, include_misuse: bool, include_closed: bool = False
 ) -> list[dict[str, Any]]:
@@ -26,12 +33,28 @@ def asked(
     history = store.questions.history([r[0] for r in rows])
     out = []
     for qid, first, last, n in rows:
-        texts: dict[str, str] = {}
-        for entry in history.get(qid, []):
-            texts[entry["language"]] = entry["text"]  # oldest first: the latest wins
-        item = {"id": qid, "texts": texts, "history": history.get(qid, [])}
+        item = {"id": qid, "texts": _latest(history.get(qid, [])), "history": history.get(qid, [])}
         out.append({**item, "first_day": first, "last_day": last, "total": n})
     return out
+
+
+def asked_at(
+    store: Store, locations: list[Any], days: DayRange, *, include_misuse: bool, include_closed: bool = False
+) -> list[dict[str, Any]]:
+    """Each question answered in the days at any of the locations, first asked first: id, latest texts per
+    language, first and last local day, how many of the locations got answers to it (the pickers' list)."""
+    rows = store.questions.asked_at(
+        [loc.id for loc in locations],
+        days.first,
+        days.last,
+        include_misuse=include_misuse,
+        include_closed=include_closed,
+    )
+    history = store.questions.history([r[0] for r in rows])
+    return [
+        {"id": qid, "texts": _latest(history.get(qid, [])), "first_day": first, "last_day": last, "location_count": n}
+        for qid, first, last, n in rows
+    ]
 
 
 Rows = list[tuple[str, str, int, int, int]]

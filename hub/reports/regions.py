@@ -7,7 +7,7 @@ from typing import Any
 
 from feedback.scores import score_many
 from hub.reports.ranges import MAX_RANGE_DAYS, DayRange
-from hub.reports.scoring import NONE, period_counts, scored
+from hub.reports.scoring import NONE, ByPeriod, period_counts, scored
 from hub.store import Store
 
 
@@ -34,16 +34,25 @@ def _change(now: float | None, before: float | None) -> float | None:
 
 
 def year_ago(
-    store: Store, locations: list[Any], days: DayRange, *, include_misuse: bool, include_closed: bool = False
+    store: Store,
+    locations: list[Any],
+    days: DayRange,
+    *,
+    include_misuse: bool,
+    include_closed: bool = False,
+    question: str | None = None,
 ) -> dict[str, Any]:
-    """``{"by_location": {id: {total, happy_index, pct_positive}}, "all": {...}}`` for the same days a year ago."""
+    """``{"by_location": {id: {total, happy_index, pct_positive}}, "all": {...}}`` for the same days a year ago
+    (of ``question``'s answers only when given)."""
+    ids = [loc.id for loc in locations]
     counts = period_counts(
         store,
-        [loc.id for loc in locations],
+        ids,
         year_ago_of(days),
         None,
         include_misuse=include_misuse,
         include_closed=include_closed,
+        question=question,
     )
     every: dict[int, list[int]] = {}
     out: dict[str, dict[str, Any]] = {}
@@ -64,17 +73,17 @@ def regions(
     *,
     include_misuse: bool,
     include_closed: bool = False,
+    question: str | None = None,
+    counts: ByPeriod | None = None,
 ) -> list[dict[str, Any]]:
     """One row per region of the caller's locations (``id: null`` for those without one): score, change against
-    the previous period, stores counted."""
-    counts = period_counts(
-        store,
-        [loc.id for loc in locations],
-        days,
-        previous,
-        include_misuse=include_misuse,
-        include_closed=include_closed,
-    )
+    the previous period, stores counted (of ``question``'s answers only when given); ``counts``: those of
+    ``period_counts`` for these days when already read."""
+    ids = [loc.id for loc in locations]
+    if counts is None:
+        counts = period_counts(
+            store, ids, days, previous, include_misuse=include_misuse, include_closed=include_closed, question=question
+        )
     names = dict(store.registry.regions())
     now: dict[str | None, dict[int, list[int]]] = {}
     before: dict[str | None, dict[int, list[int]]] = {}

@@ -3,14 +3,13 @@ each location's local calendar days."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from feedback.scores import Score, intervals_overlap, score, score_many
 from hub.reports.ranges import DayRange
 from hub.store import Store
 from hub.store.records import PeriodCounts
-
-NONE = PeriodCounts({})  # a location without answers in a period
 
 
 def summary(
@@ -72,6 +71,10 @@ def scored(by_scale: dict[int, list[int]], *, min_n: int = MIN_RESPONSES, s: Sco
     }
 
 
+ByPeriod = dict[tuple[str, bool], PeriodCounts]  # (location, is_current period) -> its counts
+NONE = PeriodCounts({})  # a location without answers in a period
+
+
 def period_counts(
     store: Store,
     location_ids: list[str],
@@ -80,17 +83,62 @@ def period_counts(
     *,
     include_misuse: bool,
     include_closed: bool = False,
-) -> dict[tuple[str, bool], PeriodCounts]:
-    """``{(location, is_current): PeriodCounts}`` for the range and the previous one."""
+    question: str | None = None,
+) -> ByPeriod:
+    """``{(location, is_current): PeriodCounts}`` for the range and the previous one; with
+    ``question``, of that question's answers only (see ``_question_counts``)."""
     periods = [(days.first, days.last)] + ([(previous.first, previous.last)] if previous is not None else [])
-    counts = store.reads.period_counts(
-        location_ids, periods, include_misuse=include_misuse, include_closed=include_closed
-    )
+    if question is None:
+        counts = store.reads.period_counts(
+            location_ids, periods, include_misuse=include_misuse, include_closed=include_closed
+        )
+    else:
+        counts = _question_counts(
+            store,
+            location_ids,
+            periods,
+            question=question,
+            include_misuse=include_misuse,
+            include_closed=include_closed,
+        )
     return {(loc, i == 0): value for (loc, i), value in counts.items()}
+
+
+def _question_counts(
+    store: Store,
+    location_ids: list[str],
+    periods: list[tuple[date, date]],
+    *,
+    question: str,
+    include_misuse: bool,
+    include_closed: bool = False,
+) -> dict[tuple[str, int], PeriodCounts]:
+    """One question's counts per location and period. The rollups pool questions, so where ``question`` was the
+    only one answered at a store in a period (the usual case: questions change seldom) they hold exactly its
+    answers and are read as they are; only where several were answered are the raw ratings counted."""
+    out: dict[tuple[str, int], PeriodCounts] = {}
+    for i, (first, last) in enumerate(periods):
+        answered = store.questions.answered_in(location_ids, first, last)
+        alone = [loc for loc in location_ids if answered.get(loc) == {question}]
+        mixed = [loc for loc in location_ids if question in answered.get(loc, ()) and len(answered[loc]) > 1]
+        pooled = store.reads.period_counts(
+            alone, [(first, last)], include_misuse=include_misuse, include_closed=include_closed
+        )
+        raw = store.questions.period_counts(
+            mixed, [(first, last)], question=question, include_misuse=include_misuse, include_closed=include_closed
+        )
+        for part in (pooled, raw):
+            out.update({(loc, i): value for (loc, _), value in part.items()})
+    return out
 
 
 def _change(now: float | None, before: float | None) -> float | None:
     return None if now is None or before is None else round(now - before, 1)
+
+
+def asked_where(store: Store, locations: list[Any], question: str | None) -> set[str] | None:
+    """The ids of the locations that ever got an answer to ``question`` (None without a question)."""
+    return None if question is None else store.questions.answered_at([loc.id for loc in locations], question)
 
 
 def overview(
@@ -101,16 +149,18 @@ def overview(
     *,
     include_misuse: bool = False,
     include_closed: bool = False,
+    question: str | None = None,
+    counts: ByPeriod | None = None,
 ) -> dict[str, Any]:
-    """One row per location: score now and in the previous period, change, few-answers flag; plus totals."""
-    counts = period_counts(
-        store,
-        [loc.id for loc in locations],
-        days,
-        previous,
-        include_misuse=include_misuse,
-        include_closed=include_closed,
-    )
+    """One row per location: score now and in the previous period, change, few-answers flag; plus totals. With
+    ``question``: its answers only, and ``was_asked`` false for a store that never got an answer to it.
+    ``counts``: ``period_counts`` of these days already read (the overview route shares them with the regions)."""
+    ids = [loc.id for loc in locations]
+    if counts is None:
+        counts = period_counts(
+            store, ids, days, previous, include_misuse=include_misuse, include_closed=include_closed, question=question
+        )
+    asked = asked_where(store, locations, question)
     rows = []
     all_now: dict[int, list[int]] = {}
     all_before: dict[int, list[int]] = {}
@@ -134,6 +184,7 @@ def overview(
                 "previous": {"total": prev.total, "happy_index": prev.happy_index, "pct_positive": prev.pct_positive},
                 "change_index": _change(cur["happy_index"], prev.happy_index),
                 "change_pct_positive": _change(cur["pct_positive"], prev.pct_positive),
+                "was_asked": None if asked is None else loc.id in asked,
             }
         )
     total_now, total_before = scored(all_now), scored(all_before)
@@ -141,6 +192,7 @@ def overview(
         "min_n": MIN_RESPONSES,
         "include_misuse": include_misuse,
         "include_closed": include_closed,
+        "question": question,
         "locations": rows,
         "all": {
             **total_now,
@@ -151,16 +203,24 @@ def overview(
 
 
 def compare(
-    store: Store, locations: list[Any], days: DayRange, *, include_misuse: bool = False, include_closed: bool = False
+    store: Store,
+    locations: list[Any],
+    days: DayRange,
+    *,
+    include_misuse: bool = False,
+    include_closed: bool = False,
+    question: str | None = None,
 ) -> dict[str, Any]:
-    """Locations ranked by Happy Index with their 95 % intervals.
+    """Locations ranked by Happy Index with their 95 % intervals (of ``question``'s answers only when given).
 
     Only locations with at least ``MIN_RESPONSES`` answers get a rank; ``overlaps_next`` marks a rank whose
     interval overlaps the next one's: the difference between the two is not significant.
     """
+    ids = [loc.id for loc in locations]
     counts = period_counts(
-        store, [loc.id for loc in locations], days, None, include_misuse=include_misuse, include_closed=include_closed
+        store, ids, days, None, include_misuse=include_misuse, include_closed=include_closed, question=question
     )
+    asked = asked_where(store, locations, question)
     items = []
     for loc in locations:
         by_scale = counts.get((loc.id, True), NONE).by_scale
@@ -179,15 +239,26 @@ def compare(
                 "region_id": loc.region_id,
                 **fields,
                 "overlaps_next": None if nxt is None else intervals_overlap(s, nxt),
+                "was_asked": None if asked is None else loc.id in asked,
             }
         )
     for loc, _, fields in unranked:
+        was_asked = None if asked is None else loc.id in asked
         rows.append(
-            {"rank": None, "id": loc.id, "name": loc.name, "region_id": loc.region_id, **fields, "overlaps_next": None}
+            {
+                "rank": None,
+                "id": loc.id,
+                "name": loc.name,
+                "region_id": loc.region_id,
+                **fields,
+                "overlaps_next": None,
+                "was_asked": was_asked,
+            }
         )
     return {
         "min_n": MIN_RESPONSES,
         "include_misuse": include_misuse,
         "include_closed": include_closed,
+        "question": question,
         "locations": rows,
     }

@@ -143,4 +143,18 @@ ADMIN_PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
         "{n} questions were asked in the range (the latest from {day}): the trend is drawn per question.",
     ),
     "legend_thin": ("färre än 10 svar: bara antalet", "under 10 answers: count only"),
+    "year_ago_line": (
+        "Samma period i fjol ({days}): index {index} ({n})",
+        "Same period last year ({days}): index {index} ({n})",
+    ),
+    "not_asked": ("ställs inte här", "not asked here"),
+    "not_asked_hint": (
+        "Butiken har aldrig fått svar på den valda frågan.",
+        "The store never got an answer to the chosen question.",
+    ),
+    "question_unknown": (
+        "Ingen av de valda butikerna har fått svar på den frågan.",
+        "None of the chosen stores ever got an answer to that question.",
+    ),
+    "year_ago_none": ("Samma period i fjol ({days}): inga svar", "Same period last year ({days}): no answers"),
 }

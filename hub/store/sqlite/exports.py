@@ -42,8 +42,10 @@ class Exports:
         end_ms: int,
         include_misuse: bool,
         include_closed: bool = False,
+        question: str | None = None,
     ) -> Iterator[tuple[Any, ...]]:
-        """One location's raw ratings in the local days (and instants) given, in time order: ``RATING_FIELDS``."""
+        """One location's raw ratings in the local days (and instants) given, in time order: ``RATING_FIELDS``;
+        only the answers to ``question`` when given."""
         conn = connect(self.path, read_only=True)
         try:
             yield from conn.execute(
@@ -51,20 +53,35 @@ class Exports:
                 " AND time_ms < ? AND local_day BETWEEN ? AND ?"
                 + ("" if include_misuse else " AND misuse = 0")
                 + ("" if include_closed else " AND closed = 0")
+                + ("" if question is None else " AND question = ?")
                 + " ORDER BY time_ms, kiosk_id, seq",
-                (location_id, start_ms, end_ms, first.isoformat(), last.isoformat()),
+                (location_id, start_ms, end_ms, first.isoformat(), last.isoformat())
+                + (() if question is None else (question,)),
             )
         finally:
             conn.close()
 
-    def daily(self, location_id: str, first: date, last: date) -> Iterator[tuple[Any, ...]]:
-        """``(local_day, scale, misuse, f0..f4)`` of one location's daily rollup."""
+    def daily(
+        self, location_id: str, first: date, last: date, *, question: str | None = None
+    ) -> Iterator[tuple[Any, ...]]:
+        """``(local_day, scale, flags, f0..f4)`` of one location's daily rollup (``hub.reports.flags``), or with
+        ``question`` the same counted from that question's raw ratings (the rollups pool every question)."""
         conn = connect(self.path, read_only=True)
+        days = (location_id, first.isoformat(), last.isoformat())
+        faces = ", ".join(f"sum(face = {f})" for f in range(5))
         try:
-            yield from conn.execute(
-                "SELECT local_day, scale, misuse, f0, f1, f2, f3, f4 FROM rollup_daily WHERE location_id = ?"
-                " AND local_day BETWEEN ? AND ? ORDER BY local_day, scale, misuse",
-                (location_id, first.isoformat(), last.isoformat()),
-            )
+            if question is None:
+                yield from conn.execute(
+                    "SELECT local_day, scale, misuse, f0, f1, f2, f3, f4 FROM rollup_daily WHERE location_id = ?"
+                    " AND local_day BETWEEN ? AND ? ORDER BY local_day, scale, misuse",
+                    days,
+                )
+            else:
+                yield from conn.execute(
+                    f"SELECT local_day, scale, misuse + 2 * closed AS flags, {faces} FROM ratings WHERE location_id = ?"
+                    " AND local_day BETWEEN ? AND ? AND question = ?"
+                    " GROUP BY local_day, scale, flags ORDER BY local_day, scale, flags",
+                    (*days, question),
+                )
         finally:
             conn.close()

@@ -1,7 +1,7 @@
 /* Overview: the "needs attention" block — open alerts, silent kiosks, biggest drops (GET /api/attention). */
 (function () {
   "use strict";
-  const { D, t, $, el, fmt, change, ago, api, live, clearError } = window.Dash;
+  const { D, t, $, el, fmt, change, ago, api, live } = window.Dash;
   if (D.page !== "overview" || !$("#attention")) return;
 
   function item(text, href, extra) {
@@ -22,7 +22,8 @@
     fill($("#attention-drops"), data.drops.map((r) =>
       item(`${r.name} ${fmt(r.happy_index, 1)}`, "/locations/" + encodeURIComponent(r.id), change(r.change_index))));
     $("#attention").classList.toggle("all-clear", !data.alerts.length && !data.silent_kiosks.length && !data.drops.length);
-    clearError();
+    // no clearError() here: this block loading is no news about the overview's own numbers, whose refusal
+    // (an unknown question, a reversed range) must stay on the page until the overview itself loads again
   };
   live(load);
 })();

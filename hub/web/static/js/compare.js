@@ -1,21 +1,25 @@
 /* Compare page: stores ranked with 95 % intervals, 'not significant' where they overlap. */
 (function () {
   "use strict";
-  const { D, t, locale, FACE_COLORS, $, el, fmt, change, day, ago, lowBadge, distBar, state, query, rememberState, bindRangebar, showPeriod, api, live, showError, clearError, kpi } = window.Dash;
+  const { D, t, locale, FACE_COLORS, $, el, fmt, change, day, ago, lowBadge, distBar, state, query, rememberState, bindRangebar, showPeriod, api, live, showError, clearError, kpi, fillQuestionPicker } = window.Dash;
 
   // ------------------------------------------------------------------ compare
   function comparePage() {
     let chart = null;
     const load = async () => {
+      const picker = fillQuestionPicker().catch(showError);  // the numbers still load; a failed list only says so
       const data = await api("/api/compare?" + query());
+      await picker;
       D.min_n = data.min_n;
       showPeriod(data.period);
       clearError();
       const rows = data.locations;
-      $("#compare-table").tBodies[0].replaceChildren(...rows.map((r) => el("tr", { class: r.rank ? "" : "low-n", "data-location": r.id },
+      const notAsked = (r) => r.was_asked === false;
+      const storeQuery = (r) => { const q = new URLSearchParams(query()); if (notAsked(r)) q.delete("question"); return q.toString(); };
+      $("#compare-table").tBodies[0].replaceChildren(...rows.map((r) => el("tr", { class: notAsked(r) ? "not-asked" : r.rank ? "" : "low-n", "data-location": r.id },
         el("td", { class: "num", text: r.rank ? String(r.rank) : "–" }),
-        el("td", {}, el("a", { href: `/locations/${encodeURIComponent(r.id)}?${query()}`, text: r.name }), r.rank ? null : lowBadge()),
-        el("td", { class: "num", text: fmt(r.happy_index, 1) }),
+        el("td", {}, el("a", { href: `/locations/${encodeURIComponent(r.id)}?${storeQuery(r)}`, text: r.name }), r.rank || notAsked(r) ? null : lowBadge()),
+        notAsked(r) ? el("td", { class: "num muted", title: t.not_asked_hint, text: t.not_asked }) : el("td", { class: "num", text: fmt(r.happy_index, 1) }),
         el("td", { class: "num", text: r.ci95 ? `${fmt(r.ci95[0], 1)}–${fmt(r.ci95[1], 1)}` : "–" }),
         el("td", { class: "num", text: fmt(r.total) }),
         el("td", {}, r.overlaps_next ? el("span", { class: "badge ns", title: t.not_significant_hint, text: `≈ ${t.not_significant}` }) : null))));

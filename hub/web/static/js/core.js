@@ -113,6 +113,7 @@
     if (state.include_misuse) q.set("include_misuse", "true");
     if (state.include_closed) q.set("include_closed", "true");
     if (state.region && (D.page === "overview" || D.page === "compare")) q.set("region", state.region);
+    if (state.question) q.set("question", state.question);
     for (const [k, v] of Object.entries(extra || {})) q.append(k, v);
     return q.toString();
   }
@@ -120,8 +121,28 @@
   function rememberState() {
     const q = new URLSearchParams(query());
     if (D.page === "location" && state.granularity === "week") q.set("granularity", "week");
-    if (D.page === "location" && state.question) q.set("question", state.question);
     history.replaceState(null, "", location.pathname + "?" + q.toString());
+  }
+
+  /** A question's words in the page's language (else any), quoted; its id when the kiosks used built-in words. */
+  function questionText(q) {
+    const text = q && (q.texts[D.lang] || Object.values(q.texts)[0]);
+    return text ? `“${text}”` : (q ? q.id : "");
+  }
+
+  /** The overview's and compare's question picker (the store page has its own beside the trend): the questions
+      answered in the range at the stores shown, in the page's language; shown when there is a choice. */
+  async function fillQuestionPicker() {
+    const select = $("#question-select"), box = $("#question-box");
+    if (!select || !box || D.page === "location") return;
+    const q = new URLSearchParams(query());
+    q.delete("question");
+    const asked = (await api("/api/questions?" + q.toString())).questions;
+    const options = asked.map((x) => el("option", { value: x.id, title: `${x.id} · ${day(x.first_day)} – ${day(x.last_day)}`, text: questionText(x) }));
+    if (state.question && !asked.some((x) => x.id === state.question)) options.push(el("option", { value: state.question, text: state.question }));
+    select.replaceChildren(el("option", { value: "", text: t.all_questions }), ...options);
+    select.value = state.question;
+    box.hidden = asked.length < 2 && !state.question;
   }
 
   function bindRangebar(reload) {
@@ -165,6 +186,10 @@
         $("#region-box").hidden = false;
       }).catch(showError);
       region.addEventListener("change", () => { state.region = region.value; rememberState(); reload(); });
+    }
+    const question = $("#question-select");
+    if (question && D.page !== "location") {
+      question.addEventListener("change", () => { state.question = question.value; rememberState(); reload(); });
     }
   }
 
@@ -232,7 +257,7 @@
   }
 
   // the hub's range refusals in the page's language
-  const RANGE_ERRORS = [[/is before 'from'/, "range_reversed"], [/at most/, "range_too_long"]];
+  const RANGE_ERRORS = [[/is before 'from'/, "range_reversed"], [/at most/, "range_too_long"], [/^question: /, "question_unknown"]];
 
   /** A failed load: say why, and take the old numbers off the page so they cannot pass for the new range's. */
   function failed(e) {
@@ -271,5 +296,5 @@
       el("div", { class: "value" }, value), sub ? el("div", { class: "sub" }, ...[].concat(sub)) : null);
   }
 
-  window.Dash = { D, t, locale, FACE_COLORS, $, el, fmt, change, day, ago, plural, weekLabel, lowBadge, distBar, state, query, rememberState, bindRangebar, showPeriod, api, live, showError, clearError, kpi, setExportLinks };
+  window.Dash = { D, t, locale, FACE_COLORS, $, el, fmt, change, day, ago, plural, weekLabel, lowBadge, distBar, state, query, rememberState, bindRangebar, showPeriod, api, live, showError, clearError, kpi, setExportLinks, questionText, fillQuestionPicker };
 })();

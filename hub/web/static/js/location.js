@@ -1,7 +1,7 @@
 /* Store page: trend per day/week, hour x weekday heatmap, kiosks, reasons of unhappy answers. */
 (function () {
   "use strict";
-  const { D, t, locale, FACE_COLORS, $, el, fmt, change, day, ago, plural, weekLabel, lowBadge, distBar, state, query, rememberState, bindRangebar, showPeriod, api, live, showError, clearError, kpi, setExportLinks } = window.Dash;
+  const { D, t, locale, FACE_COLORS, $, el, fmt, change, day, ago, plural, weekLabel, lowBadge, distBar, state, query, rememberState, bindRangebar, showPeriod, api, live, showError, clearError, kpi, setExportLinks, questionText } = window.Dash;
 
   // ------------------------------------------------------------------ location
   function heatColor(index) {
@@ -122,9 +122,7 @@
     const reasonLabel = (code) => t["reason_" + code] || code;
 
     function questionLabel(data, qid) {
-      const q = (data.questions || []).find((x) => x.id === qid);
-      const text = q && (q.texts[D.lang] || Object.values(q.texts)[0]);
-      return text ? `“${text}”` : qid;
+      return questionText((data.questions || []).find((x) => x.id === qid)) || qid;
     }
 
     function drawQuestions(data) {
@@ -139,6 +137,18 @@
       if (qs.length > 1) note.textContent = t.question_changed.replace("{n}", fmt(qs.length)).replace("{day}", day(qs[qs.length - 1].first_day));
     }
     $("#question-select").addEventListener("change", (ev) => { state.question = ev.target.value; rememberState(); run(); });
+
+    /** "Same period last year (4 Apr 2025 – 10 Apr 2025): index 71.2 (812 answers) ▲ +3.0", or "no answers". */
+    function drawYearAgo(data) {
+      const y = data.summary.year_ago, p = data.period;
+      const days = `${day(p.year_ago_from)} – ${day(p.year_ago_to)}`;
+      const node = $("#year-ago");
+      if (!y.total) { node.replaceChildren(t.year_ago_none.replace("{days}", days)); return; }
+      const diff = change(data.summary.change_year_index);
+      diff.title = t.vs_last_year;
+      node.replaceChildren(t.year_ago_line.replace("{days}", days).replace("{index}", fmt(y.happy_index, 1))
+        .replace("{n}", plural("n_answers", y.total)), " ", diff);
+    }
 
     function drawReasons(data) {
       const r = data.reasons;
@@ -167,7 +177,6 @@
 
     const load = async () => {
       const extra = { granularity: state.granularity };
-      if (state.question) extra.question = state.question;
       const data = await api(`/api/locations/${encodeURIComponent(D.location_id)}/report?` + query(extra));
       D.min_n = data.min_n;
       showPeriod(data.period);
@@ -185,6 +194,7 @@
           [s.misuse_excluded ? plural("misuse_excluded", s.misuse_excluded) : "",
            s.closed_excluded ? " " + plural("closed_excluded", s.closed_excluded) : ""]),
       );
+      drawYearAgo(data);
       drawQuestions(data);
       drawTrend(data);
       document.dispatchEvent(new CustomEvent("trend-drawn", { detail: { chart: trendChart, data } }));  // location_alerts.js

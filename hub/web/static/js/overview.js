@@ -1,7 +1,7 @@
 /* Overview page: every store's score, change and distribution; sortable. */
 (function () {
   "use strict";
-  const { D, t, locale, FACE_COLORS, $, el, fmt, change, day, ago, lowBadge, distBar, state, query, rememberState, bindRangebar, showPeriod, api, live, showError, clearError, kpi, setExportLinks } = window.Dash;
+  const { D, t, locale, FACE_COLORS, $, el, fmt, change, day, ago, lowBadge, distBar, state, query, rememberState, bindRangebar, showPeriod, api, live, showError, clearError, kpi, setExportLinks, fillQuestionPicker } = window.Dash;
 
   // ------------------------------------------------------------------ overview
   function overviewPage() {
@@ -47,9 +47,12 @@
       table.querySelectorAll("th[data-sort]").forEach((th) => th.setAttribute("aria-sort",
         th.dataset.sort === sortKey ? (sortDir > 0 ? "ascending" : "descending") : "none"));
       const body = table.tBodies[0];
-      body.replaceChildren(...rows.map((r) => el("tr", { class: r.is_low_n ? "low-n" : "", "data-location": r.id },
-        el("td", {}, el("a", { href: `/locations/${encodeURIComponent(r.id)}?${query()}`, text: r.name }), r.is_low_n ? lowBadge() : null),
-        el("td", { class: "num", "data-field": "happy_index", text: fmt(r.happy_index, 1) }),
+      body.replaceChildren(...rows.map((r) => el("tr", { class: r.was_asked === false ? "not-asked" : r.is_low_n ? "low-n" : "", "data-location": r.id },
+        el("td", {}, el("a", { href: `/locations/${encodeURIComponent(r.id)}?${storeQuery(r)}`, text: r.name }),
+          r.is_low_n && r.was_asked !== false ? lowBadge() : null),
+        r.was_asked === false
+          ? el("td", { class: "num muted", "data-field": "happy_index", title: t.not_asked_hint, text: t.not_asked })
+          : el("td", { class: "num", "data-field": "happy_index", text: fmt(r.happy_index, 1) }),
         el("td", { class: "num" }, change(r.change_index)),
         el("td", { class: "num hide-narrow", text: r.pct_positive === null ? "–" : fmt(r.pct_positive, 0) + " %" }),
         el("td", { class: "num", "data-field": "total", text: fmt(r.total) }),
@@ -62,12 +65,21 @@
         swatch.style.background = color;
         return el("span", {}, swatch, t["face_" + scale + "_" + face]);
       }));
-      $("#low-n-hint").textContent = rows.some((r) => r.is_low_n) ? t.few_answers_hint.replace("{n}", data.min_n) : "";
+      $("#low-n-hint").textContent = rows.some((r) => r.is_low_n && r.was_asked !== false) ? t.few_answers_hint.replace("{n}", data.min_n) : "";
       setExportLinks(query());
     }
 
+    /** A store's link keeps the filters; not the question where the store never got it (its page would refuse). */
+    function storeQuery(r) {
+      const q = new URLSearchParams(query());
+      if (r.was_asked === false) q.delete("question");
+      return q.toString();
+    }
+
     const load = async () => {
+      const picker = fillQuestionPicker().catch(showError);  // the numbers still load; a failed list only says so
       data = await api("/api/overview?" + query());
+      await picker;
       D.min_n = data.min_n;
       showPeriod(data.period);
       clearError();
