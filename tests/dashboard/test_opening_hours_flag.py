@@ -68,6 +68,9 @@ def test_answers_outside_opening_hours_are_left_out_by_default_and_counted_back_
     summary = get_json(client, "/api/locations/sto/summary", h, **RANGE)
     assert (summary["total"], summary["closed_excluded"]) == (3, 2)
     assert _recount(store, "sto", include_misuse=False, include_closed=False) == Counter({3: 3})
+    one = get_json(client, "/api/locations/sto/report", h, question="visit", **RANGE)  # narrowed to a question
+    assert (one["summary"]["total"], one["summary"]["closed_excluded"]) == (3, 2)
+    assert get_json(client, "/api/overview", h, question="visit", include_closed="true", **RANGE)["all"]["total"] == 5
 
 
 def test_new_opening_hours_rejudge_the_stored_answers_and_the_rollups_follow(store: Store, client: TestClient) -> None:
