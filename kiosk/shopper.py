@@ -31,6 +31,7 @@ class ShopperFlow:
     clock: Any
     gate: Any
     recorder: Any
+    press_sound: Any
     language: str
     chosen_face: int
     _held: Future[Any] | None
@@ -75,6 +76,8 @@ class ShopperFlow:
         recorded = self.recorder.record(tap, held=held)
         self._unsettled.append(recorded)
         self._held = recorded if held else None
+        if self.ui.press_sound:
+            self.press_sound.play()  # after the screen switch and the hand-off: it only queues the click
 
     def on_reason(self, reason: str | None) -> None:
         """A reason chip (or skip, ``None``) on the follow-up screen."""
