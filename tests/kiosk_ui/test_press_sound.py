@@ -15,9 +15,10 @@ from typing import Any
 from kiosk.press_sound import PRESS_WAV
 from kiosk.sounds.make_press_sound import press_sound_wav
 from tests.harness import ROOT, hub_cmd
-from tests.kiosk_ui.conftest import KIOSK_ID
+from tests.kiosk_ui.conftest import KIOSK_ID, SHOTS
 from tests.kiosk_ui.display import Xvfb
 from tests.kiosk_ui.test_cli import kivy_env
+from tests.kiosk_ui.test_staff_and_layout import enter_pin, hold_corner
 
 
 def test_bundled_press_sound_is_the_scripts_short_click() -> None:
@@ -27,6 +28,33 @@ def test_bundled_press_sound_is_the_scripts_short_click() -> None:
     with wave.open(io.BytesIO(data)) as w:
         length_s = w.getnframes() / w.getframerate()
     assert 0.02 <= length_s < 0.1 and len(data) < 8_000
+
+
+def test_staff_panel_says_whether_the_press_sound_is_off_playing_or_silent() -> None:
+    """The staff panel's press-sound line: off, on with the clicks played, or on but silent with the reason."""
+    from datetime import datetime
+
+    from kiosk.config import UiConfig
+    from kiosk.i18n import Texts
+    from kiosk.staff import staff_text
+    from kiosk.uplink import UplinkState
+
+    def line(**sound: Any) -> str:
+        now = datetime.now().astimezone()
+        facts: dict[str, Any] = {
+            "kiosk_id": "k",
+            "location_id": "l",
+            "pending": 0,
+            "is_ntp_synced": None,
+            "version": "0",
+        }
+        text = staff_text(Texts("sv", UiConfig()), state=UplinkState(), now=now, last_error=None, **facts, **sound)
+        return text.splitlines()[-1]
+
+    assert line() == "[b]Knappljud:[/b] av"
+    assert line(press_sound=True, sounds_played=7) == "[b]Knappljud:[/b] på, spelat 7 gånger"
+    silent = line(press_sound=True, sound_problem="no audio device [mixer]")
+    assert silent == "[b]Knappljud:[/b] på, men tyst: no audio device &bl;mixer&br;"
 
 
 def tap_and_note_frames(k: Any, face: int) -> list[str]:
@@ -73,6 +101,16 @@ def test_a_tap_plays_the_press_sound_when_the_hub_turns_it_on(kiosk_ui: Any) -> 
         k.wait_screen("home")
         k.touch(k.face(1))
         assert sound.played == played + 2 and sound.sound is loaded  # loaded once, not per tap
+        k.wait_screen("home")
+        hold_corner(k)
+        enter_pin(k, "2468")
+        k.wait_screen("staff")
+        k.until(
+            lambda: f"Knappljud:[/b] på, spelat {played + 2} gånger" in k.app.staff_text,
+            message="the staff panel counts the clicks",
+        )
+        k.screenshot(SHOTS / "staff-panel-press-sound.png")
+        k.touch(k.app.sm.get_screen("staff").ids.close)
     finally:
         hub_cmd("config", "set", "--kiosk", KIOSK_ID, "--replace", "--data-dir", data)
     k.until(lambda: not k.app.ui.press_sound, timeout=30, message="press_sound off again")
