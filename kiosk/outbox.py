@@ -152,12 +152,12 @@ class Outbox:
         return dataclasses.replace(checked, seq=cur.lastrowid)
 
     def release(self, seq: int, *, reason: str | None = None) -> None:
-        """Let a held rating go, attaching the shopper's follow-up reason if one was chosen."""
-        with self._write() as conn:
-            if reason is None:
-                conn.execute("UPDATE outbox SET held = 0 WHERE seq = ?", (seq,))
-            else:
-                conn.execute("UPDATE outbox SET held = 0, reason = ? WHERE seq = ?", (reason, seq))
+        """Let a held rating go, attaching the shopper's follow-up reason if one was chosen (one statement, so
+        one transaction of its own, fsync'd when it returns: see :meth:`record`)."""
+        if reason is None:
+            self.conn.execute("UPDATE outbox SET held = 0 WHERE seq = ?", (seq,))
+        else:
+            self.conn.execute("UPDATE outbox SET held = 0, reason = ? WHERE seq = ?", (reason, seq))
 
     def release_all_held(self) -> int:
         """After a restart no shopper is at the follow-up screen: send what was held without a reason."""
