@@ -30,8 +30,8 @@ CLEANING_MIN_S, CLEANING_MAX_S = 5.0, 1800.0
 SCREEN_DIAGONAL_MIN_IN, SCREEN_DIAGONAL_MAX_IN = 3.0, 120.0
 MIN_TEXT_MIN_MM, MIN_TEXT_MAX_MM = 2.0, 40.0
 THEMES = ("standard", "high_contrast")
-# What the kiosk does outside opening hours: show a calm closed screen and record nothing, or record as usual.
-# ("record and flag" needs a flag on the wire that the hub stores and reports leave out: not built yet.)
+# What the kiosk does outside opening hours: show a calm closed screen and record nothing, or "record and flag":
+# record as usual (nothing extra on the wire); the hub flags answers outside the store's opening hours itself.
 CLOSED_MODES = ("closed_screen", "record")
 
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")

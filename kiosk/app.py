@@ -36,6 +36,7 @@ from kiosk.launch import check_ui
 from kiosk.look import Look
 from kiosk.outbox import Outbox
 from kiosk.pauses import PauseFlow
+from kiosk.press_sound import PressSound
 from kiosk.recorder import Recorder
 from kiosk.remote_config import RemoteConfig
 from kiosk.shopper import ShopperFlow
@@ -94,6 +95,7 @@ class KioskApp(ShopperFlow, PauseFlow, StaffFlow, Look, App):  # type: ignore[mi
         )
         self.uplink: Uplink | None = None
         self.notifier = Notifier.from_environ()
+        self.press_sound = PressSound()  # loaded when [ui] press_sound is first on, played on a face's touch-down
         self.uplink_state = UplinkState()
         self.chosen_face = 0
         self._held: Future[Any] | None = None
@@ -136,6 +138,8 @@ class KioskApp(ShopperFlow, PauseFlow, StaffFlow, Look, App):  # type: ignore[mi
         self.gate = TapGate(response_interval_s=self.ui.response_interval_s, last_tap_ms=last[1] if last else None)
         self._refresh_texts()
         self._populate()
+        if self.ui.press_sound:
+            self.press_sound.load()
         if self.with_uplink:
             try:
                 self._start_uplink()
@@ -207,6 +211,8 @@ class KioskApp(ShopperFlow, PauseFlow, StaffFlow, Look, App):  # type: ignore[mi
 
         self._resized(Window, Window.size)
         self.gate.response_interval_s = ui.response_interval_s
+        if ui.press_sound:
+            self.press_sound.load()  # once: the first time the setting is on
         language = self.language
         if self.language not in ui.languages or ui.language != old.language:
             self.language = ui.language

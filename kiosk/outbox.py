@@ -1,15 +1,16 @@
 """The kiosk's SQLite outbox: the one durable queue between a tap and the hub.
 
-Each tap is one transaction (WAL, synchronous=FULL) that assigns the next seq (AUTOINCREMENT, so a seq
-is never reused even after old rows are pruned). A row stays unacknowledged until the hub's cumulative
-ack, sent after the hub's own commit, covers it; acknowledged rows are kept ``keep_acked_days`` so a hub
-that lost its disk can ask for them again.
+Each tap is one transaction (WAL, synchronous=FULL: committed and fsync'd when ``record`` returns) that
+assigns the next seq (AUTOINCREMENT, so a seq is never reused even after old rows are pruned). A row stays
+unacknowledged until the hub's cumulative ack, sent after the hub's own commit, covers it; acknowledged rows
+are kept ``keep_acked_days`` so a hub that lost its disk can ask for them again.
 
-One ``Outbox`` object per thread: the UI thread records, the uplink thread reads and acknowledges.
+One ``Outbox`` object per thread: the recorder thread records, the uplink thread reads and acknowledges.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -17,8 +18,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import sqlite_utils
 
 from feedback.rating import Rating
 from kiosk import seqs
@@ -73,16 +72,17 @@ class Outbox:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.kiosk_id = kiosk_id
         is_new = not self.path.exists() or self.path.stat().st_size == 0
-        conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30.0)
-        self.db = sqlite_utils.Database(conn)
+        # The stdlib module, autocommit (isolation_level=None): transactions are ours. (sqlite-utils, used here
+        # before for four PRAGMAs, cost the kiosk 11.7 MB of RSS in imports: bench/kiosk_ui.py.)
+        self.conn = conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=30.0)
         if is_new:
             # Every WAL frame is one page, and each tap commits a few pages: 1 KiB pages instead of 4 KiB
             # halve the bytes a tap writes to the SD card (bench/devices.py). Only possible before the first
             # table exists and before WAL mode.
-            self.db.execute(f"PRAGMA page_size={OUTBOX_PAGE_SIZE}")
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=FULL")
-        self.db.execute("PRAGMA busy_timeout=30000")
+            conn.execute(f"PRAGMA page_size={OUTBOX_PAGE_SIZE}")
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute("PRAGMA busy_timeout=30000")
         conn.executescript(_SCHEMA)
         owner = self.get_meta("kiosk_id")
         if owner is None:
@@ -91,11 +91,11 @@ class Outbox:
             raise OutboxBelongsToAnotherKiosk(f"{self.path} holds kiosk {owner!r}, not {kiosk_id!r}")
 
     def close(self) -> None:
-        self.db.conn.close()
+        self.conn.close()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        conn = self.db.conn
+        conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
@@ -126,36 +126,38 @@ class Outbox:
         :raises InvalidRating: before anything is written, when a field breaks the contract.
         """
         rid = str(uuid.uuid4())
-        with self._write() as conn:
-            cur = conn.execute(
-                "INSERT INTO outbox (uuid, face, scale, question, reason, time_ms, boot_id, mono_ms, misuse, held)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (rid, face, scale, question_id, reason, time_ms, boot_id, mono_ms, int(is_misuse), int(held)),
-            )
-            seq = cur.lastrowid
-            assert seq is not None
-            rating = Rating(
-                kiosk_id=self.kiosk_id,
-                seq=seq,
-                uuid=rid,
-                face=face,
-                scale=scale,
-                question_id=question_id,
-                time_ms=time_ms,
-                boot_id=boot_id,
-                mono_ms=mono_ms,
-                reason=reason,
-                is_misuse=is_misuse,
-            )  # validates; an invalid tap raises here and the transaction rolls back
-        return rating
+        checked = Rating(
+            kiosk_id=self.kiosk_id,
+            seq=1,  # any valid seq: the row's own is known once it is written
+            uuid=rid,
+            face=face,
+            scale=scale,
+            question_id=question_id,
+            time_ms=time_ms,
+            boot_id=boot_id,
+            mono_ms=mono_ms,
+            reason=reason,
+            is_misuse=is_misuse,
+        )  # validates: an invalid tap raises here, before anything is written
+        # One statement in autocommit mode is a transaction of its own, committed and (WAL, synchronous=FULL)
+        # fsync'd when execute returns. One call instead of BEGIN, INSERT, COMMIT: the recorder thread lets go
+        # of the GIL and has to take it back once per tap, not three times; on a busy kiosk each take-back
+        # waited for the UI thread drawing the thank-you (bench/kiosk_ui.py: tap -> durable).
+        cur = self.conn.execute(
+            "INSERT INTO outbox (uuid, face, scale, question, reason, time_ms, boot_id, mono_ms, misuse, held)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?)",
+            (rid, face, scale, question_id, reason, time_ms, boot_id, mono_ms, int(is_misuse), int(held)),
+        )
+        assert cur.lastrowid is not None
+        return dataclasses.replace(checked, seq=cur.lastrowid)
 
     def release(self, seq: int, *, reason: str | None = None) -> None:
-        """Let a held rating go, attaching the shopper's follow-up reason if one was chosen."""
-        with self._write() as conn:
-            if reason is None:
-                conn.execute("UPDATE outbox SET held = 0 WHERE seq = ?", (seq,))
-            else:
-                conn.execute("UPDATE outbox SET held = 0, reason = ? WHERE seq = ?", (reason, seq))
+        """Let a held rating go, attaching the shopper's follow-up reason if one was chosen (one statement, so
+        one transaction of its own, fsync'd when it returns: see :meth:`record`)."""
+        if reason is None:
+            self.conn.execute("UPDATE outbox SET held = 0 WHERE seq = ?", (seq,))
+        else:
+            self.conn.execute("UPDATE outbox SET held = 0, reason = ? WHERE seq = ?", (reason, seq))
 
     def release_all_held(self) -> int:
         """After a restart no shopper is at the follow-up screen: send what was held without a reason."""
@@ -184,7 +186,7 @@ class Outbox:
 
     def sendable_wire(self, *, after_seq: int, limit: int) -> list[dict[str, Any]]:
         """Like :meth:`sendable`, in wire form: the rows were validated when recorded, so no re-validation."""
-        rows = self.db.conn.execute(
+        rows = self.conn.execute(
             "SELECT seq, uuid, face, scale, question, reason, time_ms, boot_id, mono_ms, misuse, held"
             " FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
             (after_seq, limit),
@@ -226,10 +228,10 @@ class Outbox:
         return n
 
     def acked_through(self) -> int:
-        return seqs.acked_through(self.db.conn)
+        return seqs.acked_through(self.conn)
 
     def first_unacked_seq(self) -> int | None:
-        row = self.db.conn.execute("SELECT min(seq) FROM outbox WHERE acked_at_ms IS NULL").fetchone()
+        row = self.conn.execute("SELECT min(seq) FROM outbox WHERE acked_at_ms IS NULL").fetchone()
         return row[0] if row and row[0] is not None else None
 
     def prune(self, *, older_than_ms: int) -> int:
@@ -241,7 +243,7 @@ class Outbox:
 
     # ------------------------------------------------------------------------------------------ figures
     def counts(self) -> OutboxCounts:
-        conn = self.db.conn
+        conn = self.conn
         pending, acked = conn.execute(
             "SELECT count(*) FILTER (WHERE acked_at_ms IS NULL), count(*) FILTER (WHERE acked_at_ms IS NOT NULL)"
             " FROM outbox"
@@ -252,19 +254,19 @@ class Outbox:
         )
 
     def pending_count(self) -> int:
-        return int(self.db.conn.execute("SELECT count(*) FROM outbox WHERE acked_at_ms IS NULL").fetchone()[0])
+        return int(self.conn.execute("SELECT count(*) FROM outbox WHERE acked_at_ms IS NULL").fetchone()[0])
 
     def last_seq(self) -> int:
-        return seqs.last_seq(self.db.conn)
+        return seqs.last_seq(self.conn)
 
     def last_tap(self) -> tuple[int, int] | None:
         """``(seq, time_ms)`` of the newest tap, for the misuse rule across restarts."""
-        row = self.db.conn.execute("SELECT seq, time_ms FROM outbox ORDER BY seq DESC LIMIT 1").fetchone()
+        row = self.conn.execute("SELECT seq, time_ms FROM outbox ORDER BY seq DESC LIMIT 1").fetchone()
         return (row[0], row[1]) if row else None
 
     # ------------------------------------------------------------------------------------------ meta
     def get_meta(self, key: str) -> str | None:
-        row = self.db.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:

@@ -31,6 +31,7 @@ class ShopperFlow:
     clock: Any
     gate: Any
     recorder: Any
+    press_sound: Any
     language: str
     chosen_face: int
     _held: Future[Any] | None
@@ -62,8 +63,12 @@ class ShopperFlow:
             mono_ms=self.clock.mono_ms(),
             is_misuse=self.gate.tap(now_ms),
         )
-        self.chosen_face = face
         held = face in self.ui.followup_faces and bool(self.ui.reasons)
+        # first the hand-off, so the recorder thread starts on the disk while this thread switches screens
+        recorded = self.recorder.record(tap, held=held)
+        self._unsettled.append(recorded)
+        self._held = recorded if held else None
+        self.chosen_face = face
         for shown in (self.sm.get_screen("followup").ids.face, self.sm.get_screen("thanks").ids.face):
             shown.scale, shown.face = tap.scale, face  # the face that counted, drawn large in the next frame
         if held:
@@ -72,9 +77,8 @@ class ShopperFlow:
             self._tick_followup()
         else:
             self._show("thanks", self.ui.thank_you_s, self.go_home)
-        recorded = self.recorder.record(tap, held=held)
-        self._unsettled.append(recorded)
-        self._held = recorded if held else None
+        if self.ui.press_sound:
+            self.press_sound.play()  # after the screen switch: it only queues the click on a mixer channel
 
     def on_reason(self, reason: str | None) -> None:
         """A reason chip (or skip, ``None``) on the follow-up screen."""

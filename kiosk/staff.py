@@ -38,8 +38,12 @@ def staff_text(
     is_ntp_synced: bool | None,
     version: str,
     last_error: str | None,
+    press_sound: bool = False,
+    sounds_played: int = 0,
+    sound_problem: str | None = None,
 ) -> str:
-    """Kivy markup, one fact per line. ``now`` is aware local time."""
+    """Kivy markup, one fact per line. ``now`` is aware local time. ``press_sound``: the setting;
+    ``sounds_played`` and ``sound_problem``: what :class:`kiosk.press_sound.PressSound` saw."""
     if state.last_ack_ms is None:
         ack = t("never")
     else:
@@ -56,8 +60,17 @@ def staff_text(
         (t("Clock"), f"{now.strftime('%Y-%m-%d %H:%M:%S %Z')} ({ntp})"),
         (t("Version"), version),
         (t("Last error"), _escape(last_error) if last_error else t("none")),
+        (t("Press sound"), _sound(t, press_sound, sounds_played, sound_problem)),
     ]
     return "\n".join(f"[b]{label}:[/b] {value}" for label, value in rows)
+
+
+def _sound(t: Texts, is_on: bool, played: int, problem: str | None) -> str:
+    if not is_on:
+        return t("off")
+    if problem is not None:
+        return t("on, but silent: {why}").format(why=_escape(problem))
+    return t("on, played {n} times").format(n=played)
 
 
 def _escape(text: str) -> str:
@@ -72,6 +85,7 @@ class StaffFlow:
     t: Any
     kiosk_config: Any
     recorder: Any
+    press_sound: Any
     clock: Any
     uplink_state: UplinkState
     language: str
@@ -135,6 +149,9 @@ class StaffFlow:
             is_ntp_synced=self.clock.is_ntp_synced(),
             version=__version__,
             last_error=self.last_error or self.uplink_state.last_error,
+            press_sound=self.ui.press_sound,
+            sounds_played=self.press_sound.played,
+            sound_problem=self.press_sound.problem,
         )
 
     def toggle_fullscreen(self) -> None:

@@ -20,6 +20,7 @@ COMMANDS = [
     "hub kiosk disable",
     "hub kiosk enable",
     "hub kiosk list",
+    "hub kiosk pin",
     "hub token create",
     "hub broker-config",
     "hub broker-address set",
@@ -53,6 +54,7 @@ def test_every_command_has_help(command: str) -> None:
         (["hub", "kiosk", "add", "k1", "--location", "nowhere"], "no location 'nowhere'"),
         (["hub", "kiosk", "add", "hub", "--location", "x"], "reserved"),
         (["hub", "kiosk", "move", "ghost", "--location", "x"], "no kiosk 'ghost'"),
+        (["hub", "kiosk", "pin", "ghost"], "no kiosk 'ghost'"),
     ],
 )
 def test_hub_cli_refuses_bad_input_with_one_clean_line(tmp_path: Path, args: list[str], message: str) -> None:
@@ -199,3 +201,45 @@ def test_kiosk_add_makes_a_random_staff_pin_shown_once_and_writes_only_its_hash(
         assert not pin_matches("0000", pin=None, pin_hash=ui["staff_pin_hash"])
         pins.append(pin[1])
     assert pins[0] != pins[1]  # (one in a million: the same six digits twice)
+
+
+def test_kiosk_pin_prints_a_new_pin_once_and_the_hub_keeps_only_its_hash_for_the_kiosk(tmp_path: Path) -> None:
+    """`hub kiosk pin ID` prints a new random 6-digit PIN; the hub's store holds only a hash of it, as that kiosk's
+    own staff_pin_hash remote setting (replacing a plain staff_pin there), in a new config version for it alone."""
+    import json
+    import re
+    import sqlite3
+
+    from feedback.staff_pin import pin_matches
+    from tests.harness import hub_cmd
+
+    data = str(tmp_path / "hub")
+    hub_cmd("location", "add", "sto", "--name", "Sto", "--timezone", "Europe/Stockholm", "--data-dir", data)
+    for kid in ("k1", "k2"):
+        hub_cmd("kiosk", "add", kid, "--location", "sto", "--broker-url", "mqtt://h:1883", "--data-dir", data)
+    hub_cmd("config", "set", "--kiosk", "k1", "--set", 'staff_pin="1234"', "--set", "faces=5", "--data-dir", data)
+    before = {r["kiosk_id"]: r["version"] for r in json.loads(hub_cmd("config", "status", "--data-dir", data))}
+    done = run("hub", "kiosk", "pin", "k1", "--data-dir", data)
+    assert done.returncode == 0, done.stderr
+    assert re.fullmatch(r"\d{6}\n", done.stdout), done.stdout
+    pin = done.stdout.strip()
+    assert pin not in done.stderr and "shown once" in done.stderr
+    settings = json.loads(hub_cmd("config", "show", "--kiosk", "k1", "--data-dir", data))["settings"]
+    assert set(settings) == {"faces", "staff_pin_hash"}  # the plain PIN is gone, other settings stay
+    assert pin_matches(pin, pin=None, pin_hash=settings["staff_pin_hash"])
+    assert not pin_matches("1234", pin=None, pin_hash=settings["staff_pin_hash"])
+    after = {r["kiosk_id"]: r["version"] for r in json.loads(hub_cmd("config", "status", "--data-dir", data))}
+    assert after["k1"] > before["k1"] and after["k2"] == before["k2"]
+    conn = sqlite3.connect(Path(data) / "hub.db")
+    try:  # what the hub keeps and publishes: the hash, never the PIN as a value
+        kept = str(conn.execute("SELECT * FROM config_settings").fetchall())
+        kept += str(conn.execute("SELECT * FROM kiosk_config").fetchall())
+        audit = str(conn.execute("SELECT * FROM audit_log").fetchall())
+    finally:
+        conn.close()
+    assert settings["staff_pin_hash"] in kept and f'"{pin}"' not in kept and pin not in audit
+    again = run("hub", "kiosk", "pin", "k1", "--data-dir", data)
+    new_pin = again.stdout.strip()
+    new_hash = json.loads(hub_cmd("config", "show", "--kiosk", "k1", "--data-dir", data))["settings"]["staff_pin_hash"]
+    assert pin_matches(new_pin, pin=None, pin_hash=new_hash)
+    assert new_pin == pin or not pin_matches(pin, pin=None, pin_hash=new_hash)  # the old PIN stops working

@@ -62,6 +62,7 @@ def test_every_administrative_cli_command_is_audited_without_secrets(tmp_path: P
     )
     hub_cmd("alert", "rule", "remove", rule.strip(), *d)
     hub_cmd("broker-address", "set", "mqtt://broker.example:18830", *d)
+    new_pin = hub_cmd("kiosk", "pin", "lul-1", *d).strip()
     for read_only in (["location", "list"], ["kiosk", "list"], ["user", "list"], ["config", "status"]):
         hub_cmd(*read_only, *d)
     with redirect_stderr(io.StringIO()):
@@ -88,6 +89,7 @@ def test_every_administrative_cli_command_is_audited_without_secrets(tmp_path: P
         ("alert_rule.create", "location:lul"),
         ("alert_rule.remove", rule.strip()),
         ("broker_address.set", "broker"),
+        ("kiosk.pin", "lul-1"),
     ]
     by_action = {action: detail for _, action, _, detail in log}
     assert by_action["location.update"] == {"opening_hours": "mon-fri 8-21", "response_interval": 0.0}
@@ -99,7 +101,7 @@ def test_every_administrative_cli_command_is_audited_without_secrets(tmp_path: P
     assert settings[1] == {"file": str(tmp_path / "north.toml"), "settings": {"thank_you_s": 2}}
     assert by_action["user.create"]["role"] == "manager" and by_action["user.create"]["location"] == ["lul"]
     text = json.dumps(log)
-    for secret in (PASSWORD, PIN, staff_pin, kiosk_password, token):
+    for secret in (PASSWORD, PIN, staff_pin, kiosk_password, token, new_pin):
         assert secret not in text
 
 

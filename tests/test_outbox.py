@@ -30,9 +30,9 @@ def test_seqs_are_consecutive_persisted_and_never_reused_after_prune(tmp_path: P
 def test_outbox_uses_wal_full_sync_and_small_pages(tmp_path: Path) -> None:
     """Durability settings: WAL journal and synchronous=FULL (2); 1 KiB pages to spare the SD card."""
     ob = Outbox(tmp_path / "o.db", kiosk_id="k1")
-    assert ob.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert ob.db.execute("PRAGMA synchronous").fetchone()[0] == 2
-    assert ob.db.execute("PRAGMA page_size").fetchone()[0] == 1024
+    assert ob.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert ob.conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+    assert ob.conn.execute("PRAGMA page_size").fetchone()[0] == 1024
 
 
 def test_invalid_tap_writes_nothing(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Administering kiosks for scripts and the admin pages: add one (its config file returned once, the broker
-password in it never stored in clear), rename, move, disable/enable, retire. Admin-only, CSRF-checked for
-browser sessions, recorded in the audit log."""
+password in it never stored in clear), rename, move, disable/enable, retire, a new staff PIN (shown once, kept
+and pushed only as a hash). Admin-only, CSRF-checked for browser sessions, recorded in the audit log."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from hub.api.deps import ID_PATTERN, AdminPrincipal, StoreDep, audit, require_csrf, visible_location
 from hub.errors import Invalid, UnknownKiosk
 from hub.fleet.addresses import for_new_kiosk
-from hub.fleet.kiosks import check_new_kiosk, kiosk_config_text, register_kiosk
+from hub.fleet.kiosks import change_staff_pin, check_new_kiosk, kiosk_config_text, register_kiosk
 from hub.fleet.pki import KioskCA
 from hub.store import Store
 
@@ -28,6 +28,11 @@ class KioskIn(BaseModel):
         default=None, pattern=r"^mqtts?://[A-Za-z0-9.:\[\]-]{1,200}$", description="default: the hub's own"
     )
     tls: bool = Field(default=False, description="issue a client certificate and use the TLS listener")
+
+
+class NewPin(BaseModel):
+    kiosk_id: str
+    staff_pin: str = Field(description="the new 6-digit PIN, shown this once: the hub keeps only its hash")
 
 
 class KioskPatch(BaseModel):
@@ -110,3 +115,16 @@ def update_kiosk(
         reg.retire_kiosk(kiosk.id, now_ms=now)
     audit(request, store, who, "kiosk.update", kiosk.id, **body.model_dump(exclude_unset=True))
     return kiosk_row(store, kiosk.id)
+
+
+@router.post("/{kiosk_id}/pin", dependencies=[Depends(require_csrf)])
+def new_staff_pin(request: Request, kiosk_id: str, store: StoreDep, who: AdminPrincipal) -> NewPin:
+    """(admin) Give the kiosk a new random staff PIN, returned this once. Its hash becomes the kiosk's own
+    ``staff_pin_hash`` remote setting, published to the kiosk, which takes it live; the old PIN stops working
+    then. Audited without the PIN."""
+    kiosk = store.registry.find_kiosk(kiosk_id)
+    if kiosk is None:
+        raise UnknownKiosk(f"no kiosk {kiosk_id[:80]!r}")
+    pin = change_staff_pin(store, kiosk.id, now_ms=request.app.state.now_ms())
+    audit(request, store, who, "kiosk.pin", kiosk.id)
+    return NewPin(kiosk_id=kiosk.id, staff_pin=pin)

@@ -25,6 +25,7 @@ AUDITED: dict[tuple[str, str], str] = {
     ("kiosk", "disable"): "kiosk.update",
     ("kiosk", "enable"): "kiosk.update",
     ("kiosk", "retire"): "kiosk.update",
+    ("kiosk", "pin"): "kiosk.pin",
     ("user", "add"): "user.create",
     ("token", "create"): "token.create",
     ("config", "set"): "settings.update",

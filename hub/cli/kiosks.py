@@ -1,4 +1,5 @@
-"""``python -m hub kiosk …``: register, move, disable, retire and list kiosks; a new kiosk's config file."""
+"""``python -m hub kiosk …``: register, move, disable, retire and list kiosks; a new kiosk's config file; a new
+staff PIN."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 from hub.cli.common import add_data_dir
 from hub.errors import Invalid
 from hub.fleet.addresses import for_new_kiosk
-from hub.fleet.kiosks import check_new_kiosk, kiosk_config_text, register_kiosk
+from hub.fleet.kiosks import change_staff_pin, check_new_kiosk, kiosk_config_text, register_kiosk
 from hub.fleet.pki import KioskCA
 from hub.store import Store
 
@@ -47,6 +48,12 @@ def add_kiosk_parser(sub: Any) -> None:
         add_data_dir(kd)
     kl = k.add_parser("list", help="list kiosks as JSON")
     add_data_dir(kl)
+    kp = k.add_parser(
+        "pin",
+        help="give a kiosk a new random staff PIN: printed once, pushed to the kiosk as a hash (the old one stops)",
+    )
+    kp.add_argument("id")
+    add_data_dir(kp)
 
 
 def run_kiosk(args: argparse.Namespace, store: Store, now: int) -> None:
@@ -87,6 +94,14 @@ def run_kiosk(args: argparse.Namespace, store: Store, now: int) -> None:
     elif args.action == "retire":
         reg.retire_kiosk(args.id, now_ms=now)
         print(f"kiosk {args.id} retired (its answers stay)", file=sys.stderr)
+    elif args.action == "pin":
+        pin = change_staff_pin(store, args.id, now_ms=now)
+        print(pin)
+        print(
+            f"new staff PIN of kiosk {args.id} (shown once; the hub keeps only its hash): the kiosk takes it when the"
+            " running hub publishes its settings, and its old PIN stops working then (`hub config status`)",
+            file=sys.stderr,
+        )
     elif args.action in ("disable", "enable"):
         reg.set_disabled(args.id, is_disabled=args.action == "disable")
         print(f"kiosk {args.id} {args.action}d", file=sys.stderr)

@@ -1,5 +1,6 @@
 """Registering kiosks: a fresh broker password (kept only as a hash), the quarantine promoted, and the kiosk's
-config file (written once, by ``hub kiosk add`` or ``POST /api/kiosks``: the hub keeps no copy of the password)."""
+config file (written once, by ``hub kiosk add`` or ``POST /api/kiosks``: the hub keeps no copy of the password);
+a new staff PIN for a kiosk (``hub kiosk pin``, ``POST /api/kiosks/{id}/pin``), pushed as a hash."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from dataclasses import dataclass
 
 from feedback.ids import check_id
 from feedback.staff_pin import hash_pin
-from hub.errors import AlreadyExists
+from hub.errors import AlreadyExists, Invalid
 from hub.fleet.broker import RESERVED_USERNAMES
 from hub.fleet.passwords import mosquitto_hash, new_secret
+from hub.fleet.settings import RemoteSettings
 from hub.store import Store
 
 STAFF_PIN_DIGITS = 6
@@ -47,8 +49,31 @@ def register_kiosk(store: Store, kiosk_id: str, *, location_id: str, now_ms: int
     password = new_secret()
     store.registry.add_kiosk(kiosk_id, location_id=location_id, password_hash=mosquitto_hash(password), now_ms=now_ms)
     promoted = store.ledger.promote_quarantine(kiosk_id, now_ms=now_ms)
+    staff_pin, staff_pin_hash = new_staff_pin()
+    return Registered(kiosk_id, password, promoted, staff_pin, staff_pin_hash)
+
+
+def new_staff_pin() -> tuple[str, str]:
+    """A random 6-digit staff PIN and its salted hash (``feedback.staff_pin.hash_pin``)."""
     staff_pin = "".join(secrets.choice("0123456789") for _ in range(STAFF_PIN_DIGITS))
-    return Registered(kiosk_id, password, promoted, staff_pin, hash_pin(staff_pin, salt=secrets.token_bytes(16)))
+    return staff_pin, hash_pin(staff_pin, salt=secrets.token_bytes(16))
+
+
+def change_staff_pin(store: Store, kiosk_id: str, *, now_ms: int) -> str:
+    """Give a kiosk a new random staff PIN and return it (to be shown once). Only its hash is kept: as the
+    kiosk's own ``staff_pin_hash`` remote setting, so the running kiosk takes it live (it wins over the one in
+    its config file, and any plain ``staff_pin``); the old PIN stops working as the kiosk applies it.
+
+    :raises UnknownKiosk: no such kiosk. :raises Invalid: a retired kiosk.
+    """
+    kiosk = store.registry.kiosk(kiosk_id)
+    if kiosk.is_retired:
+        raise Invalid(f"kiosk {kiosk.id!r} is retired: it takes no new PIN")
+    staff_pin, staff_pin_hash = new_staff_pin()
+    RemoteSettings(store).set(
+        "kiosk", kiosk.id, changes={"staff_pin_hash": staff_pin_hash}, unset=["staff_pin"], now_ms=now_ms
+    )
+    return staff_pin
 
 
 def kiosk_config_text(

@@ -72,6 +72,18 @@ ADMIN_PAIRS: dict[str, tuple[str, str]] = {  # key: (sv, en)
         " the hub keeps only a hash.",
     ),
     "download_config": ("Ladda ner konfigurationen", "Download the configuration"),
+    "new_pin": ("Ny personalkod", "New staff PIN"),
+    "new_pin_confirm": (
+        "Ge terminalen en ny personalkod? Den gamla slutar gälla när terminalen fått den nya.",
+        "Give this kiosk a new staff PIN? The old one stops working once the kiosk has the new one.",
+    ),
+    "pin_once_title": ("Ny personalkod", "New staff PIN"),
+    "pin_once_hint": (
+        "Skriv upp koden nu: den visas bara den här gången; hubben sparar bara en hash. Terminalen får den inom"
+        " några sekunder när den är ansluten.",
+        "Write the PIN down now: it is shown only this once; the hub keeps only a hash. The kiosk gets it within"
+        " seconds while it is connected.",
+    ),
     "move_to": ("Flytta till", "Move to"),
     "disable": ("Stäng av", "Disable"),
     "enable": ("Slå på", "Enable"),

@@ -234,3 +234,33 @@ def test_every_admin_route_refuses_managers_and_cookie_writes_without_csrf(store
             url = url.replace("{region_id}", "east").replace("{name}", "anna")
             assert client.request(method.upper(), url, json={}).status_code == 403, f"{method} {url} without CSRF"
     assert store.db.audit.entries() == []
+
+
+def test_an_admin_gives_a_kiosk_a_new_staff_pin_shown_once_and_a_manager_cannot(
+    store: Store, client: TestClient
+) -> None:
+    """POST /api/kiosks/{id}/pin returns a new 6-digit PIN once, keeps only its hash as that kiosk's pushed
+    staff_pin_hash and audits the change without it; a manager, even of the kiosk's own store, gets 403."""
+    from feedback.staff_pin import pin_matches
+    from hub.fleet.settings import RemoteSettings
+
+    remote = RemoteSettings(store.db)
+    for manager in ("anna", "erik"):  # anna manages sto, erik does not
+        r = client.post("/api/kiosks/sto-1/pin", headers=bearer(store, "manager", manager))
+        assert r.status_code == 403 and "staff_pin" not in r.text
+    assert remote.settings("kiosk", "sto-1") == {} and store.db.audit.entries() == []
+    h = bearer(store, "admin")
+    r = client.post("/api/kiosks/sto-1/pin", headers=h)
+    assert r.status_code == 200, r.text
+    pin = r.json()["staff_pin"]
+    assert r.json()["kiosk_id"] == "sto-1" and len(pin) == 6 and pin.isdigit()
+    kept = remote.settings("kiosk", "sto-1")
+    assert list(kept) == ["staff_pin_hash"] and pin_matches(pin, pin=None, pin_hash=kept["staff_pin_hash"])
+    assert remote.effective("sto-2").get("staff_pin_hash") is None  # that kiosk only
+    entries = store.db.audit.entries()
+    assert [(e.action, e.target, e.detail) for e in entries] == [("kiosk.pin", "sto-1", {})]
+    assert pin not in str(entries) and kept["staff_pin_hash"] not in str(entries)
+    assert pin not in client.get("/api/kiosk-settings/kiosks/sto-1", headers=h).text
+    assert client.post("/api/kiosks/nope/pin", headers=h).status_code == 404
+    op = client.get("/openapi.json").json()["paths"]["/api/kiosks/{kiosk_id}/pin"]["post"]
+    assert "administration" in op["tags"] and "staff_pin" in str(client.get("/openapi.json").json()["components"])

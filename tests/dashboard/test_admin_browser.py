@@ -191,3 +191,37 @@ def test_every_admin_page_renders_at_desktop_and_phone_width(hub: HubProcess, br
             page.screenshot(path=str(SHOTS / f"{section}-{width_name}-{lang}.png"), full_page=True)
         assert errors == [], errors
         ctx.close()
+
+
+def test_admin_gives_a_kiosk_a_new_staff_pin_from_the_kiosks_page(hub: HubProcess, browser: Browser) -> None:
+    """The Kiosks page's "New staff PIN" button (after a confirm) shows a new 6-digit PIN once, whose hash the hub
+    now pushes to that kiosk; after a reload the PIN is gone from the page."""
+    from feedback.staff_pin import pin_matches
+    from tests.harness import hub_cmd
+
+    data = str(hub.data_dir)
+    hub_cmd(
+        "location", "add", "pin-store", "--name", "PIN-butiken", "--timezone", "Europe/Stockholm", "--data-dir", data
+    )
+    hub_cmd("kiosk", "add", "pin-1", "--location", "pin-store", "--broker-url", hub.broker_url, "--data-dir", data)
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    page = ctx.new_page()
+    errors = watch_errors(page)
+    sign_in(page, hub.url, "root")
+    page.goto(hub.url + "/lang/en?next=/admin/kiosks")
+    row = "#kiosk-admin-table tr[data-kiosk=pin-1]"
+    page.wait_for_selector(row)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click(f"{row} button:has-text('New staff PIN')")
+    page.wait_for_selector("#pin-once:not([hidden])")
+    pin = page.inner_text("#pin-text").strip()
+    assert re.fullmatch(r"\d{6}", pin), pin
+    assert "pin-1" in page.inner_text("#pin-once")
+    page.screenshot(path=str(SHOTS / "kiosk-new-pin-once.png"), full_page=True)
+    pushed = hub.api("/api/kiosk-settings/kiosks/pin-1")["settings"]["staff_pin_hash"]
+    assert pin_matches(pin, pin=None, pin_hash=pushed)
+    page.reload()
+    page.wait_for_selector(row)
+    assert page.is_hidden("#pin-once") and pin not in page.inner_text("body")
+    assert errors == [], errors
+    ctx.close()

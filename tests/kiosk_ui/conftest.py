@@ -74,6 +74,9 @@ def kiosk(xvfb: Xvfb, ui_hub: tuple[HubProcess, Path], tmp_path_factory: pytest.
     # a Kivy home of its own: Kivy writes its config.ini there, and `kiosk run` children get their own too
     os.environ["KIVY_HOME"] = str(tmp_path_factory.mktemp("kivy-home"))
     os.environ["KIVY_NO_ARGS"] = "1"
+    # SDL's silent audio device: the press sound plays (and finishes) here as on a kiosk with a speaker, also on
+    # a test machine with no sound card, and makes no noise on one with speakers
+    os.environ["SDL_AUDIODRIVER"] = "dummy"
     from kiosk.app import KioskApp
     from kiosk.config import load_config
     from kiosk.remote_config import RemoteConfig

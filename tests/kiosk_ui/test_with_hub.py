@@ -80,3 +80,38 @@ def test_hub_pushed_config_changes_the_screen_live(kiosk_ui: Any) -> None:
     finally:
         hub_cmd("config", "set", "--kiosk", KIOSK_ID, "--replace", "--data-dir", data)
     k.until(lambda: len(k.home().face_buttons()) == 4, timeout=30, message="back to the file's four faces")
+
+
+def test_hub_kiosk_pin_reaches_the_running_kiosk_and_the_old_pin_stops(kiosk_ui: Any) -> None:
+    """`hub kiosk pin` for this kiosk reaches the running app as a hash: the staff pad then refuses the old PIN
+    (the file's 2468) and opens with the new one, without a restart."""
+    from feedback.staff_pin import pin_matches
+
+    k = kiosk_ui
+    data = str(k.hub.data_dir)
+    k.until(lambda: k.app.is_online, timeout=30, message="uplink online")
+    hold_corner(k)
+    enter_pin(k, "2468")
+    k.wait_screen("staff")  # the old PIN works before the push
+    k.touch(k.app.sm.get_screen("staff").ids.close)
+    pin = hub_cmd("kiosk", "pin", KIOSK_ID, "--data-dir", data).strip()
+    assert len(pin) == 6 and pin.isdigit()
+    try:
+        k.until(
+            lambda: (h := k.app.ui.staff_pin_hash) is not None and pin_matches(pin, pin=None, pin_hash=h),
+            timeout=30,
+            message="the new PIN's hash pushed by the hub",
+        )
+        assert pin not in (k.app.kiosk_config.data_dir / "remote-config.json").read_text()
+        k.wait_screen("home")
+        hold_corner(k)
+        if pin != "2468":  # (one in a million)
+            enter_pin(k, "2468")
+            k.frames(2)
+            assert k.screen == "pin" and k.app.pin_message == k.app.t["pin_wrong"]
+        enter_pin(k, pin)
+        k.wait_screen("staff")
+        k.touch(k.app.sm.get_screen("staff").ids.close)
+    finally:
+        hub_cmd("config", "set", "--kiosk", KIOSK_ID, "--replace", "--data-dir", data)
+    k.until(lambda: k.app.ui.staff_pin_hash is None, timeout=30, message="back to the file's PIN")

@@ -1,4 +1,5 @@
-/* Admin: kiosks. Add one (its config file shown and downloadable once), rename, move, disable/enable, retire. */
+/* Admin: kiosks. Add one (its config file shown and downloadable once), rename, move, disable/enable, retire,
+   a new staff PIN (shown once). */
 (function () {
   "use strict";
   const { t, $, el, api, showError, ago } = window.Dash;
@@ -13,6 +14,17 @@
     const link = $("#config-download");
     link.href = "data:application/toml;charset=utf-8," + encodeURIComponent(out.config_toml);
     link.download = out.filename;
+    box.scrollIntoView({ behavior: "smooth" });
+  }
+
+  async function newPin(k) {
+    if (!confirm(t.new_pin_confirm)) return;
+    const out = await act(() => send("POST", `/api/kiosks/${encodeURIComponent(k.id)}/pin`, {}));
+    if (!out) return;
+    const box = $("#pin-once");
+    box.hidden = false;
+    $("#pin-kiosk").textContent = k.name || k.id;
+    $("#pin-text").textContent = out.staff_pin;
     box.scrollIntoView({ behavior: "smooth" });
   }
 
@@ -36,6 +48,7 @@
         actions.append(
           button(t.save, () => patch(k, { name: name.value })),
           button(k.is_disabled ? t.enable : t.disable, () => patch(k, { is_disabled: !k.is_disabled })),
+          button(t.new_pin, () => newPin(k)),
           button(t.retire, () => { if (confirm(t.retire_confirm)) patch(k, { is_retired: true }); }, "danger"));
       }
       return el("tr", { "data-kiosk": k.id, class: k.is_retired ? "retired" : "" },
