@@ -6,9 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import Browser
 
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 
+from tests.browser import chromium
 from tests.harness import OUTPUT, HubProcess
 
 
@@ -40,3 +42,10 @@ def hubs(tmp_path: Path) -> Iterator[Callable[..., HubProcess]]:
 def hub(hubs: Callable[..., HubProcess], tmp_path: Path) -> HubProcess:
     """A hub with its managed broker on free ports (provision kiosks, then ``start()`` it)."""
     return hubs(tmp_path / "hub")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Debian Chromium, one per test module."""
+    with chromium() as b:
+        yield b

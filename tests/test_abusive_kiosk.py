@@ -12,7 +12,8 @@ from playwright.sync_api import sync_playwright
 
 from feedback import protocol as p
 from feedback.scores import score
-from tests.dashboard.test_browser import CHROMIUM_ARGS, SHOTS, add_user, sign_in
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.dashboard.test_browser import SHOTS, add_user, sign_in
 from tests.harness import HubProcess, KioskRun, oracle_count, provision, stored, wait_until
 from tests.mqtt_client import RawClient
 
@@ -56,7 +57,7 @@ def _connected(config: Path, hub: HubProcess) -> RawClient:
 def _kiosks_page_shows_the_flag(hub: HubProcess) -> None:
     add_user(hub.data_dir, "boss", "--role", "admin")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1280, "height": 520}, locale="en-GB")
         sign_in(page, hub.url, "boss")
         page.goto(hub.url + "/fleet")

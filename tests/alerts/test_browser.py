@@ -9,7 +9,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from tests.alerts.receivers import SmtpServer
-from tests.dashboard.test_browser import CHROMIUM_ARGS, add_user, sign_in, watch_errors
+from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.dashboard.test_browser import add_user, sign_in, watch_errors
 from tests.harness import OUTPUT, HubProcess, KioskRun, hub_cmd, hub_store, provision, running, wait_until
 
 SHOTS = OUTPUT / "alerts"
@@ -38,7 +39,7 @@ def test_manager_sees_acknowledges_and_tunes_alerts_in_the_dashboard(tmp_path: P
             timeout=30,
             message="the alert e-mail",
         )
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1100, "height": 900})
         errors = watch_errors(page)
         sign_in(page, hub.url, "anna")

@@ -8,22 +8,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from tests.dashboard.test_browser import CHROMIUM_ARGS, PASSWORD, add_user, cell_number, watch_errors
+from tests.browser import sign_in
+from tests.dashboard.test_browser import PASSWORD, add_user, cell_number, watch_errors
 from tests.harness import OUTPUT, HubProcess, KioskRun, oracle_count, wait_until
 
 SHOTS = OUTPUT / "admin"
 PAGES = ("stores", "kiosks", "users", "settings", "audit", "sign-ins")
 WIDTHS = {"desktop": (1280, 900), "phone": (390, 844)}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +31,6 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
     h.stop()
 
 
-def sign_in(page: Page, url: str, user: str, password: str = PASSWORD) -> None:
-    page.goto(url + "/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(url + "/")
-
-
 def status_text(page: Page) -> str:
     page.wait_for_selector("#admin-status:not([hidden])")
     return page.inner_text("#admin-status")
@@ -58,7 +43,7 @@ def test_admin_sets_up_store_kiosk_and_manager_and_the_manager_sees_exactly_the_
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB", accept_downloads=True)
     page = ctx.new_page()
     errors = watch_errors(page)
-    sign_in(page, hub.url, "root")
+    sign_in(page, hub.url, "root", PASSWORD)
     page.click("nav.mainnav a[href='/admin']")
     page.wait_for_url(hub.url + "/admin/stores")
 
@@ -129,7 +114,7 @@ def test_admin_sets_up_store_kiosk_and_manager_and_the_manager_sees_exactly_the_
     # the admin changes the question; once the kiosk applied it, its taps answer the new one
     admin = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE")
     apage = admin.new_page()
-    sign_in(apage, hub.url, "root")
+    sign_in(apage, hub.url, "root", PASSWORD)
     apage.goto(hub.url + "/admin/settings")
     apage.wait_for_selector("#rollout-table tr[data-kiosk=lul-1]")
     apage.fill("#settings-form input[name=question_sv]", "Hur var kassan?")
@@ -181,7 +166,7 @@ def test_every_admin_page_renders_at_desktop_and_phone_width(hub: HubProcess, br
         ctx = browser.new_context(viewport={"width": width, "height": height}, locale=locale)
         page = ctx.new_page()
         errors = watch_errors(page)
-        sign_in(page, hub.url, "root")
+        sign_in(page, hub.url, "root", PASSWORD)
         page.goto(hub.url + f"/lang/{lang}?next=/")
         for section in PAGES:
             page.goto(hub.url + f"/admin/{section}")
@@ -207,7 +192,7 @@ def test_admin_gives_a_kiosk_a_new_staff_pin_from_the_kiosks_page(hub: HubProces
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     page = ctx.new_page()
     errors = watch_errors(page)
-    sign_in(page, hub.url, "root")
+    sign_in(page, hub.url, "root", PASSWORD)
     page.goto(hub.url + "/lang/en?next=/admin/kiosks")
     row = "#kiosk-admin-table tr[data-kiosk=pin-1]"
     page.wait_for_selector(row)

@@ -13,12 +13,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
+from tests.browser import sign_in as sign_in_as
 from tests.harness import OUTPUT, ROOT, HubProcess, KioskRun, child_env, hub_cmd, oracle_count, provision, wait_until
 
 SHOTS = OUTPUT / "dashboard"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PASSWORD = "a long manager password"
 TAPS = {"k-sto-1": 260, "k-sto-2": 180, "k-gbg-1": 220}
 
@@ -113,21 +113,11 @@ def fed_hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fed]:
     hub.stop()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 def sign_in(page: Page, url: str, user: str) -> None:
+    """Asked to sign in first (the overview sends a visitor to the login form), then signed in."""
     page.goto(url + "/")
     assert "/login" in page.url
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(url + "/")
+    sign_in_as(page, url, user, PASSWORD)
 
 
 def cell_number(page: Page, selector: str) -> int | None:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from feedback import protocol as p
 from hub.accounts import add_user
@@ -18,8 +18,9 @@ from hub.demo import _organise
 from hub.reports.ranges import resolve
 from hub.store import open_store
 from kiosk.faces import PALETTES
+from tests.browser import signed_in_page
 from tests.dashboard.conftest import PASSWORD, Store, bearer, get_json
-from tests.dashboard.test_browser import CHROMIUM_ARGS, watch_errors
+from tests.dashboard.test_browser import watch_errors
 from tests.harness import OUTPUT, ROOT, HubProcess, free_port, wait_until
 
 SHOTS = OUTPUT / "dashboard-defects"
@@ -128,24 +129,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
     h.stop()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 def _page(browser: Browser, hub: HubProcess, lang: str, width: int = 1280) -> Page:
-    ctx = browser.new_context(viewport={"width": width, "height": 900}, locale="sv-SE" if lang == "sv" else "en-GB")
-    page = ctx.new_page()
-    page.goto(hub.url + "/login")
-    page.fill("input[name=username]", "boss")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(hub.url + "/")
-    page.goto(hub.url + f"/lang/{lang}?next=/")
-    return page
+    return signed_in_page(browser, hub.url, "boss", PASSWORD, lang=lang, width=width)
 
 
 def test_store_page_defects_1_2_3_and_10_in_the_browser(hub: HubProcess, browser: Browser) -> None:
@@ -163,8 +148,17 @@ def test_store_page_defects_1_2_3_and_10_in_the_browser(hub: HubProcess, browser
     assert thin.strip() == "n=2"  # defect 2: a thin cell shows its count, no index
     full = page.inner_text("#heatmap td[data-total='14']")
     assert "14" in full and re.search(r"\d+\s+14", full)
-    assert page.query_selector("#heatmap td.outside[data-hour='22']") is not None
-    assert page.query_selector("#heatmap td.empty") is not None and page.query_selector("#heatmap td.closed")
+    # answers outside opening hours: left out by default (the 22:00 cell is a closed one), outlined when counted
+    assert page.query_selector("#heatmap td[data-hour='22']") is None
+    assert page.query_selector("#heatmap td.empty") is not None
+    page.check("#include-closed")
+    page.wait_for_selector("#heatmap td.outside[data-hour='22']")
+    assert page.query_selector("#heatmap td.closed") is not None  # the 22:00 row's other days: closed, hatched
+    assert "answers given outside opening hours" not in page.inner_text("#kpis")
+    page.uncheck("#include-closed")
+    page.wait_for_selector("#heatmap td[data-total]")
+    wait_until(lambda: page.query_selector("#heatmap td[data-hour='22']") is None, message="left out again")
+    assert "given outside opening hours left out" in page.inner_text("#kpis")
     labels = page.evaluate("Chart.getChart('trend-chart').data.labels")
     assert labels[-1].endswith("(so far)")
     page.click("[data-granularity=week]")

@@ -7,12 +7,13 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from hub.accounts import add_user
 from hub.reports.regions import year_before
+from tests.browser import signed_in_page
 from tests.dashboard.conftest import PASSWORD, Store
-from tests.dashboard.test_browser import CHROMIUM_ARGS, watch_errors
+from tests.dashboard.test_browser import watch_errors
 from tests.dashboard.test_question_filter import answer
 from tests.harness import OUTPUT, HubProcess, wait_until
 
@@ -49,24 +50,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubProcess]:
     h.stop()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 def _page(browser: Browser, hub: HubProcess, lang: str, width: int = 1280) -> Page:
-    ctx = browser.new_context(viewport={"width": width, "height": 900}, locale="sv-SE" if lang == "sv" else "en-GB")
-    page = ctx.new_page()
-    page.goto(hub.url + "/login")
-    page.fill("input[name=username]", "boss")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(hub.url + "/")
-    page.goto(hub.url + f"/lang/{lang}?next=/")
-    return page
+    return signed_in_page(browser, hub.url, "boss", PASSWORD, lang=lang, width=width)
 
 
 def test_store_page_says_how_the_same_days_went_last_year(hub: HubProcess, browser: Browser) -> None:

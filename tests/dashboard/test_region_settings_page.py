@@ -5,20 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
-from tests.dashboard.test_browser import CHROMIUM_ARGS, PASSWORD, add_user, watch_errors
+from tests.dashboard.test_browser import PASSWORD, add_user, watch_errors
 from tests.harness import OUTPUT, HubProcess, hub_cmd, hub_store, provision
 
 SHOTS = OUTPUT / "admin"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

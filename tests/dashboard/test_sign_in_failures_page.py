@@ -9,21 +9,13 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
-from tests.dashboard.test_browser import CHROMIUM_ARGS, PASSWORD, add_user, watch_errors
+from tests.dashboard.test_browser import PASSWORD, add_user, watch_errors
 from tests.harness import OUTPUT, HubProcess
 
 SHOTS = OUTPUT / "dashboard"
 ZONE = "America/New_York"  # not the machine's zone: the page must show the browser's local time
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")
