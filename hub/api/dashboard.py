@@ -17,23 +17,18 @@ from feedback.misuse import MAX_RESPONSE_INTERVAL_S, MIN_RESPONSE_INTERVAL_S
 from hub.api import models
 from hub.api.deps import (
     AdminPrincipal,
-    ClosedQ,
     CurrentPrincipal,
-    FromQ,
     IdsQ,
-    MisuseQ,
     QuestionQ,
-    RangeQ,
     RegionQ,
     StoreDep,
-    ToQ,
-    period_for,
     reference_today,
     require_answered,
     require_csrf,
     selected_locations,
     visible_location,
 )
+from hub.api.report_params import CountedDep, RangeDep
 from hub.errors import UnknownQuestion
 from hub.fleet.misuse_rule import set_response_interval as set_response_interval_everywhere
 from hub.reports import location as location_report
@@ -75,11 +70,8 @@ def overview(
     request: Request,
     store: StoreDep,
     who: CurrentPrincipal,
-    range_: RangeQ = None,
-    from_: FromQ = None,
-    to: ToQ = None,
-    include_misuse: MisuseQ = False,
-    include_closed: ClosedQ = False,
+    days: RangeDep,
+    flags: CountedDep,
     region: RegionQ = None,
     question: QuestionQ = None,
 ) -> JSONResponse:
@@ -89,14 +81,13 @@ def overview(
     store that never got an answer to it; an id none of the stores answered: 404)."""
     locs = selected_locations(store, who, None, region)
     require_answered(store, locs, question)
-    period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
+    period = days.period(reference_today(locs, request.app.state.now_ms()))
     counts = scoring.period_counts(  # read once for the stores and the regions
         store,
         [loc.id for loc in locs],
         period.days,
         period.previous,
-        include_misuse=include_misuse,
-        include_closed=include_closed,
+        **flags.kw,
         question=question,
     )
     body = scoring.overview(
@@ -104,14 +95,11 @@ def overview(
         locs,
         period.days,
         period.previous,
-        include_misuse=include_misuse,
-        include_closed=include_closed,
+        **flags.kw,
         question=question,
         counts=counts,
     )
-    last_year = region_report.year_ago(
-        store, locs, period.days, include_misuse=include_misuse, include_closed=include_closed, question=question
-    )
+    last_year = region_report.year_ago(store, locs, period.days, **flags.kw, question=question)
     for row in body["locations"]:
         row["year_ago"] = last_year["by_location"][row["id"]]
         row["change_year_index"] = _change(row["happy_index"], row["year_ago"]["happy_index"])
@@ -122,8 +110,7 @@ def overview(
         locs,
         period.days,
         period.previous,
-        include_misuse=include_misuse,
-        include_closed=include_closed,
+        **flags.kw,
         question=question,
         counts=counts,
     )
@@ -145,11 +132,8 @@ def compare(
     request: Request,
     store: StoreDep,
     who: CurrentPrincipal,
-    range_: RangeQ = None,
-    from_: FromQ = None,
-    to: ToQ = None,
-    include_misuse: MisuseQ = False,
-    include_closed: ClosedQ = False,
+    days: RangeDep,
+    flags: CountedDep,
     location: IdsQ = None,
     region: RegionQ = None,
     question: QuestionQ = None,
@@ -159,10 +143,8 @@ def compare(
     question's answers only (``was_asked`` false for a store that never got an answer to it)."""
     locs = selected_locations(store, who, location, region)
     require_answered(store, locs, question)
-    period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
-    ranked = scoring.compare(
-        store, locs, period.days, include_misuse=include_misuse, include_closed=include_closed, question=question
-    )
+    period = days.period(reference_today(locs, request.app.state.now_ms()))
+    ranked = scoring.compare(store, locs, period.days, **flags.kw, question=question)
     return JSONResponse({"period": period.as_dict(), **ranked})
 
 
@@ -171,21 +153,16 @@ def questions(
     request: Request,
     store: StoreDep,
     who: CurrentPrincipal,
-    range_: RangeQ = None,
-    from_: FromQ = None,
-    to: ToQ = None,
-    include_misuse: MisuseQ = False,
-    include_closed: ClosedQ = False,
+    days: RangeDep,
+    flags: CountedDep,
     location: IdsQ = None,
     region: RegionQ = None,
 ) -> JSONResponse:
     """The questions answered in the range at the permitted (or chosen) locations, first asked first: id, latest
     text per language, first and last day, how many stores got answers to it (the pages' question picker)."""
     locs = selected_locations(store, who, location, region)
-    period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
-    asked = question_report.asked_at(
-        store, locs, period.days, include_misuse=include_misuse, include_closed=include_closed
-    )
+    period = days.period(reference_today(locs, request.app.state.now_ms()))
+    asked = question_report.asked_at(store, locs, period.days, **flags.kw)
     return JSONResponse({"period": period.as_dict(), "questions": asked})
 
 
@@ -195,11 +172,8 @@ def location_page(
     location_id: str,
     store: StoreDep,
     who: CurrentPrincipal,
-    range_: RangeQ = None,
-    from_: FromQ = None,
-    to: ToQ = None,
-    include_misuse: MisuseQ = False,
-    include_closed: ClosedQ = False,
+    days: RangeDep,
+    flags: CountedDep,
     granularity: Annotated[str, Query(pattern="^(day|week)$", description="trend per day or week")] = "day",
     question: QuestionQ = None,
 ) -> JSONResponse:
@@ -210,20 +184,17 @@ def location_page(
     loc = visible_location(store, who, location_id)
     if question is not None and not store.questions.was_asked(loc.id, question):
         raise UnknownQuestion(f"question: {loc.id} never got an answer to {question[:64]!r}")
-    period = period_for(today(loc.timezone, request.app.state.now_ms()), range_, from_, to)
+    period = days.period(today(loc.timezone, request.app.state.now_ms()))
     body = location_report.report(
         store,
         loc,
         period.days,
         period.previous,
         granularity=granularity,
-        include_misuse=include_misuse,
-        include_closed=include_closed,
+        **flags.kw,
         question=question,
     )
-    asked = question_report.asked(
-        store, loc.id, period.days, include_misuse=include_misuse, include_closed=include_closed
-    )
+    asked = question_report.asked(store, loc.id, period.days, **flags.kw)
     body["questions"] = asked
     body["question"] = question
     body["trend_by_question"] = (
@@ -232,8 +203,7 @@ def location_page(
             loc.id,
             period.days,
             granularity=granularity,
-            include_misuse=include_misuse,
-            include_closed=include_closed,
+            **flags.kw,
         )
         if len(asked) > 1 and question is None
         else {}
@@ -246,21 +216,20 @@ def location_page(
             period.previous,
             question=question,
             granularity=granularity,
-            include_misuse=include_misuse,
-            include_closed=include_closed,
+            **flags.kw,
         )
         narrowed["summary"]["misuse_excluded"] = (
-            0 if include_misuse else question_report.misuse_of(store, loc.id, period.days, question=question)
+            0 if flags.include_misuse else question_report.misuse_of(store, loc.id, period.days, question=question)
         )
         narrowed["summary"]["closed_excluded"] = (
             0
-            if include_closed
-            else question_report.closed_of(store, loc.id, period.days, question=question, include_misuse=include_misuse)
+            if flags.include_closed
+            else question_report.closed_of(
+                store, loc.id, period.days, question=question, include_misuse=flags.include_misuse
+            )
         )
         body.update(narrowed)
-    last_year = region_report.year_ago(
-        store, [loc], period.days, include_misuse=include_misuse, include_closed=include_closed, question=question
-    )
+    last_year = region_report.year_ago(store, [loc], period.days, **flags.kw, question=question)
     summary = body["summary"]
     summary["year_ago"] = last_year["all"]
     summary["change_year_index"] = _change(summary["happy_index"], last_year["all"]["happy_index"])

@@ -20,21 +20,16 @@ from fastapi.responses import StreamingResponse
 from feedback.scores import score
 from hub.api.csv_text import SEPARATORS, csv_lines, safe_cell
 from hub.api.deps import (
-    ClosedQ,
     CurrentPrincipal,
-    FromQ,
     IdsQ,
-    MisuseQ,
     QuestionQ,
-    RangeQ,
     RegionQ,
     StoreDep,
-    ToQ,
-    period_for,
     reference_today,
     require_answered,
     selected_locations,
 )
+from hub.api.report_params import CountedDep, RangeDep
 from hub.reports.flags import counted, left_out_as
 from hub.reports.localtime import day_bounds_ms, zone
 from hub.reports.ranges import Period
@@ -205,9 +200,7 @@ def export_ratings(
     request: Request,
     store: StoreDep,
     who: CurrentPrincipal,
-    range_: RangeQ = None,
-    from_: FromQ = None,
-    to: ToQ = None,
+    days: RangeDep,
     include_misuse: RatingsMisuseQ = True,
     include_closed: RatingsClosedQ = True,
     location: IdsQ = None,
@@ -221,7 +214,7 @@ def export_ratings(
     ``include_closed=false``; ``question``: its answers only (an id none of the stores answered: 404)."""
     locs = selected_locations(store, who, location, region)
     require_answered(store, locs, question)
-    period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
+    period = days.period(reference_today(locs, request.app.state.now_ms()))
     rows = rating_rows(
         store,
         locs,
@@ -245,11 +238,8 @@ def export_daily(
     request: Request,
     store: StoreDep,
     who: CurrentPrincipal,
-    range_: RangeQ = None,
-    from_: FromQ = None,
-    to: ToQ = None,
-    include_misuse: MisuseQ = False,
-    include_closed: ClosedQ = False,
+    days: RangeDep,
+    flags: CountedDep,
     location: IdsQ = None,
     region: RegionQ = None,
     separator: SeparatorQ = "comma",
@@ -260,10 +250,8 @@ def export_daily(
     only (counted from the raw ratings; an id none of the stores answered: 404)."""
     locs = selected_locations(store, who, location, region)
     require_answered(store, locs, question)
-    period = period_for(reference_today(locs, request.app.state.now_ms()), range_, from_, to)
-    rows = daily_rows(
-        store, locs, period, include_misuse=include_misuse, include_closed=include_closed, question=question
-    )
+    period = days.period(reference_today(locs, request.app.state.now_ms()))
+    rows = daily_rows(store, locs, period, **flags.kw, question=question)
     return _csv_response(
         csv_lines(rows, DAILY_COLUMNS, separator=SEPARATORS[separator]), _filename("daily", period, question)
     )
