@@ -17,6 +17,7 @@ from hub.imports.mapping import instant_ms, load_mapping
 from hub.imports.readers import separator_of
 from hub.store import Store
 from hub.store.sqlite.compat import Scope
+from hub.store.sqlite.exports import RATING_FIELDS
 from tests.imports.conftest import ALL, DATA, FEEDBACK_FILES, NOW_MS, by_name, run_import, uuid_of
 
 EXPECTED = {
@@ -209,10 +210,10 @@ def test_the_csv_separator_is_read_from_the_header(header: str, sep: str) -> Non
 def test_imported_ratings_are_marked_in_the_ratings_export(store: Store) -> None:
     """The ratings export marks imported ratings (imported = 1)."""
     run_import(store, ALL)
-    rows = list(
-        store.exports.ratings("upp", date(2026, 4, 1), date(2026, 4, 1), start_ms=0, end_ms=NOW_MS, include_misuse=True)
-    )
-    assert [(r[0], r[-1]) for r in rows] == [("hon-9003", 1)]
+    day = date(2026, 4, 1)
+    rows = store.exports.ratings("upp", day, day, start_ms=0, end_ms=NOW_MS, include_misuse=True, include_closed=True)
+    imported = RATING_FIELDS.index("imported")
+    assert [(r[0], r[imported]) for r in rows] == [("hon-9003", 1)]
 
 
 def test_imported_ratings_count_in_every_rollup_like_kiosk_taps(store: Store) -> None:
