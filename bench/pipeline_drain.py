@@ -76,6 +76,7 @@ def receive_instants(data_dir: Path, location_id: str, n: int) -> tuple[int, int
             start_ms=0,
             end_ms=2**62,
             include_misuse=True,
+            include_closed=True,
         )
         at = RATING_FIELDS.index("received_ms")
         received = [row[at] for row in rows]
