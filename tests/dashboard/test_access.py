@@ -8,6 +8,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.dashboard.conftest import BASE_URL, Store, bearer, get_json, local_ms, login, page_csrf
+from tests.postgres import both_engines
+
+pytestmark = both_engines
 
 PUBLIC = {"/healthz", "/metrics"}
 
@@ -139,7 +142,7 @@ def test_login_sets_a_hardened_session_cookie_and_the_api_accepts_it(store: Stor
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
     assert get_json(client, "/api/me") == {"name": "anna", "role": "manager", "location_ids": ["sto"]}
     assert client.get("/api/locations/gbg/report").status_code == 404
-    stored = store.db.conn.execute("SELECT password_hash FROM users WHERE id = 'anna'").fetchone()[0]
+    stored = store.sql.execute("SELECT password_hash FROM users WHERE id = 'anna'").fetchone()[0]
     assert stored.startswith("$argon2id$") and "horse" not in stored
 
 

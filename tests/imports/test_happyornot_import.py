@@ -17,7 +17,11 @@ from hub.imports.mapping import instant_ms, load_mapping
 from hub.imports.readers import separator_of
 from hub.store import Store
 from hub.store.sqlite.compat import Scope
+from hub.store.sqlite.exports import RATING_FIELDS
 from tests.imports.conftest import ALL, DATA, FEEDBACK_FILES, NOW_MS, by_name, run_import, uuid_of
+from tests.postgres import both_engines
+
+pytestmark = both_engines
 
 EXPECTED = {
     "experience_points.json": (4, 0, 0, {}),
@@ -212,7 +216,8 @@ def test_imported_ratings_are_marked_in_the_ratings_export(store: Store) -> None
     rows = list(
         store.exports.ratings("upp", date(2026, 4, 1), date(2026, 4, 1), start_ms=0, end_ms=NOW_MS, include_misuse=True)
     )
-    assert [(r[0], r[-1]) for r in rows] == [("hon-9003", 1)]
+    imported = RATING_FIELDS.index("imported")  # not the last field since ``closed`` came after it
+    assert [(r[0], r[imported]) for r in rows] == [("hon-9003", 1)]
 
 
 def test_imported_ratings_count_in_every_rollup_like_kiosk_taps(store: Store) -> None:

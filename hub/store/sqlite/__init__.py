@@ -28,6 +28,7 @@ from hub.store.sqlite.registry import Registry
 from hub.store.sqlite.schema import migrate
 from hub.store.sqlite.settings import KioskSettings
 from hub.store.sqlite.sign_ins import SignIns
+from hub.store.sqlite.tables import Tables
 
 
 class Ledger:
@@ -77,8 +78,11 @@ class Rollups:
 
 
 class SqliteStore:
+    engine = "sqlite"
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self.target = str(path)
         self.conn = connect(self.path)
         migrate(self.conn)
         self.registry = Registry(self.conn)
@@ -96,6 +100,7 @@ class SqliteStore:
         self.questions = Questions(self.conn)
         self.imports = Imports(self.conn)
         self.compat = CompatReads(self.conn)
+        self.tables = Tables(self.conn)
 
     def close(self) -> None:
         self.conn.close()

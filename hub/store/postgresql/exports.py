@@ -1,0 +1,56 @@
+"""Rows for the CSV exports, streamed from a connection of their own through a server-side cursor (no row cap,
+constant memory)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from hub.store.postgresql.connection import Conn
+from hub.store.sqlite.exports import RATING_FIELDS
+
+__all__ = ["RATING_FIELDS", "Exports"]
+
+
+class Exports:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def _stream(self, sql: str, args: tuple[Any, ...]) -> Iterator[tuple[Any, ...]]:
+        conn = Conn(self.url)
+        try:
+            with conn.raw.transaction(), conn.raw.cursor(name="hub_export") as cur:
+                cur.execute(sql.replace("?", "%s"), args)
+                yield from cur
+        finally:
+            conn.close()
+
+    def ratings(
+        self,
+        location_id: str,
+        first: date,
+        last: date,
+        *,
+        start_ms: int,
+        end_ms: int,
+        include_misuse: bool,
+        include_closed: bool = False,
+    ) -> Iterator[tuple[Any, ...]]:
+        """One location's raw ratings in the local days (and instants) given, in time order: ``RATING_FIELDS``."""
+        return self._stream(
+            f"SELECT {', '.join(RATING_FIELDS)} FROM ratings WHERE location_id = ? AND time_ms >= ?"
+            " AND time_ms < ? AND local_day BETWEEN ? AND ?"
+            + ("" if include_misuse else " AND misuse = 0")
+            + ("" if include_closed else " AND closed = 0")
+            + " ORDER BY time_ms, kiosk_id, seq",
+            (location_id, start_ms, end_ms, first.isoformat(), last.isoformat()),
+        )
+
+    def daily(self, location_id: str, first: date, last: date) -> Iterator[tuple[Any, ...]]:
+        """``(local_day, scale, misuse, f0..f4)`` of one location's daily rollup."""
+        return self._stream(
+            "SELECT local_day, scale, misuse, f0, f1, f2, f3, f4 FROM rollup_daily WHERE location_id = ?"
+            " AND local_day BETWEEN ? AND ? ORDER BY local_day, scale, misuse",
+            (location_id, first.isoformat(), last.isoformat()),
+        )
