@@ -38,8 +38,9 @@ def hubs(tmp_path: Path) -> Iterator[Callable[..., HubProcess]]:
 
 
 @pytest.fixture
-def hub(hubs: Callable[..., HubProcess], tmp_path: Path) -> HubProcess:
-    """A hub with its managed broker on free ports (provision kiosks, then ``start()`` it)."""
+def hub(hubs: Callable[..., HubProcess], tmp_path: Path, database: str | None) -> HubProcess:
+    """A hub with its managed broker on free ports (provision kiosks, then ``start()`` it), on SQLite, or on
+    PostgreSQL in a module marked ``both_engines``."""
     return hubs(tmp_path / "hub")
 
 
@@ -64,11 +65,15 @@ def engine(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def database(engine: str, request: pytest.FixtureRequest) -> str | None:
-    """For the PostgreSQL engine: a fresh database's URL; None for SQLite (``hub.db`` in a data dir)."""
+def database(engine: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str | None:
+    """For the PostgreSQL engine: a fresh database's URL, also set as ``HUB_DATABASE`` (the hub CLI's default for
+    ``--database``, inherited by the hub processes the test starts); None for SQLite (``hub.db`` in a data dir)."""
     if engine != "postgresql":
+        monkeypatch.delenv("HUB_DATABASE", raising=False)
         return None
-    return str(request.getfixturevalue("pg_url"))
+    url = str(request.getfixturevalue("pg_url"))
+    monkeypatch.setenv("HUB_DATABASE", url)
+    return url
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

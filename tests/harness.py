@@ -401,3 +401,41 @@ def _port_open(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+class IngestWorker:
+    """``python -m hub ingest`` as a child process: one ingest worker on the store in ``$HUB_DATABASE``."""
+
+    def __init__(self, log_dir: Path, *, mqtt_url: str, client_id: str) -> None:
+        self.mqtt_url, self.client_id = mqtt_url, client_id
+        self.log_path = log_dir / f"ingest-{client_id}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> IngestWorker:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it
+        # simulated kiosks tap far faster than people: flagged, not refused (as HubProcess does)
+        args = ["ingest", "--mqtt-url", self.mqtt_url, "--client-id", self.client_id, "--no-kiosk-throttle"]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hub", *args], stdout=log, stderr=log, env=child_env(), cwd=ROOT
+        )
+        log.close()
+        return self
+
+    def connections(self) -> int:
+        """How many times it has connected to the broker (from its log)."""
+        return self.log_path.read_text(errors="replace").count("hub: connected to")
+
+    def kill(self) -> None:
+        """SIGKILL: no orderly shutdown; its broker session (and the will) stay behind."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()

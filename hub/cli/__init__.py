@@ -15,6 +15,7 @@ from hub.cli.broker import add_broker_address_parser, add_broker_parser, run_bro
 from hub.cli.common import add_data_dir, store_of
 from hub.cli.db import add_db_parser, run_db
 from hub.cli.imports import add_import_parser, run_import
+from hub.cli.ingest import add_ingest_parser, run_ingest
 from hub.cli.kiosks import add_kiosk_parser, run_kiosk
 from hub.cli.locations import add_location_parser, add_token_parser, run_location, run_token
 from hub.cli.serve import add_serve_parser, run_serve
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_alert_parsers(sub, add_data_dir)
     add_import_parser(sub)
     add_db_parser(sub)
+    add_ingest_parser(sub)
     return parser
 
 
@@ -63,6 +65,8 @@ def _run(args: argparse.Namespace) -> int:
         return run_serve(args)
     if args.command == "db":
         return run_db(args)
+    if args.command == "ingest":
+        return run_ingest(args)
     with store_of(args) as store:
         now = wall_ms()
         if args.command == "location":

@@ -7,7 +7,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.dashboard.conftest import BASE_URL, Store, bearer, get_json, local_ms, login, page_csrf
+from tests.dashboard.conftest import BASE_URL, Store, bearer, get_json, local_ms, login, make_client, page_csrf
 from tests.postgres import both_engines
 
 pytestmark = both_engines
@@ -228,3 +228,18 @@ def test_language_follows_the_browser_and_the_switch(store: Store, client: TestC
     assert ">Overview<" in client.get("/", headers={"Accept-Language": "en-GB,en;q=0.8"}).text
     client.get("/lang/en?next=/", follow_redirects=False)
     assert ">Overview<" in client.get("/").text
+
+
+def test_a_session_made_by_one_hub_process_works_on_another_sharing_the_store(store: Store, client: TestClient) -> None:
+    """Two hub apps on one store behave as one: a login and its CSRF token from the first are honoured by the
+    second, and a logout on the second ends the session on the first."""
+    login(client, "boss")
+    csrf = page_csrf(client)
+    with make_client(store) as second:
+        second.cookies.update(dict(client.cookies))
+        assert get_json(second, "/api/me")["name"] == "boss"
+        body = {"response_interval_s": 4.0}
+        r = second.put("/api/locations/sto/response-interval", json=body, headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 200
+        assert second.post("/logout", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+    assert client.get("/api/me").status_code == 401

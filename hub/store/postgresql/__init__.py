@@ -46,8 +46,18 @@ class Ledger:
         """
         return ledger.store_batch(self._conn, items, now_ms=now_ms, limit=limit)
 
-    def store_status(self, kiosk_id: str, status: p.Status, *, received_ms: int, is_retained: bool) -> p.Ack | None:
-        return statuses.store_status(self._conn, kiosk_id, status, received_ms=received_ms, is_retained=is_retained)
+    def store_status(
+        self, kiosk_id: str, status: p.Status, *, received_ms: int, is_retained: bool, worker: str | None = None
+    ) -> p.Ack | None:
+        return statuses.store_status(
+            self._conn, kiosk_id, status, received_ms=received_ms, is_retained=is_retained, worker=worker
+        )
+
+    def register_worker(self, client_id: str, *, now_ms: int) -> None:
+        statuses.register_worker(self._conn, client_id, now_ms=now_ms)
+
+    def retire_worker(self, client_id: str) -> bool:
+        return statuses.retire_worker(self._conn, client_id)
 
     def store_config_report(self, kiosk_id: str, report: ConfigReport, *, received_ms: int) -> None:
         statuses.store_report(self._conn, kiosk_id, report, received_ms=received_ms)

@@ -7,7 +7,8 @@ are skipped, new ratings are inserted with one ``INSERT â€¦ SELECT FROM unnest(â
 RETURNING seq``, and the hourly and reason rollups are incremented for the returned rows only (the daily and
 cumulative rollups follow through triggers). Refused ratings are kept in ``rejected``, ratings from unknown
 kiosks in ``quarantine``. Then the highest contiguous seq held is advanced; it is what the hub acknowledges
-(after the commit, by the caller). A gap behind it yields a resend request.
+(after the commit, by the caller). A gap behind it yields a resend request once it is older than a grace
+(``locks.py``: another worker's batch may fill it).
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from hub.reports.flags import flags_of
 from hub.reports.localtime import local_bucket
 from hub.reports.schedule import Schedule
 from hub.store.postgresql.connection import Conn, transaction
+from hub.store.postgresql.locks import keep_state, lock_kiosk, lock_locations, resend_decision
 from hub.store.postgresql.placing import Locator, effective_time, is_closed, locator, schedule
 from hub.store.postgresql.taps import load_state, neighbours, save_state
 from hub.store.records import Incoming, Outcome
 
-RESEND_INTERVAL_MS = 5_000
 DEFAULT_LIMIT = TapLimit()
 RATING_COLUMNS = (
     "kiosk_id, seq, uuid, location_id, face, scale, question, reason, device_time_ms, time_ms, time_flag, boot_id,"
@@ -67,16 +68,6 @@ def _stored_uuids(conn: Conn, kiosk_id: str, seqs: set[int]) -> dict[int, str]:
     return {seq: uuid for seq, uuid in rows if seq in seqs}
 
 
-def lock_kiosk(conn: Conn, kiosk_id: str) -> tuple[int, int | None]:
-    """Take the kiosk's state row lock for this transaction (another process's transaction for this kiosk waits
-    until this one ends); ``(acked_through, last_resend_ms)``."""
-    conn.execute("INSERT INTO kiosk_state (kiosk_id) VALUES (?) ON CONFLICT DO NOTHING", (kiosk_id,))
-    row = conn.execute(
-        "SELECT acked_through, last_resend_ms FROM kiosk_state WHERE kiosk_id = ? FOR UPDATE", (kiosk_id,)
-    ).fetchone()
-    return int(row[0]), row[1]
-
-
 def advance(conn: Conn, kiosk_id: str, through: int, known: set[int]) -> int:
     """Walk the contiguous run of held seqs after ``through``."""
     while True:
@@ -96,6 +87,7 @@ def store_batch(conn: Conn, items: Iterable[Incoming], *, now_ms: int, limit: Ta
     for item in items:
         by_kiosk.setdefault(item.kiosk_id, []).append(item)
     with transaction(conn):
+        lock_locations(conn, list(by_kiosk))
         for kiosk_id in sorted(by_kiosk):
             ack = store_kiosk(conn, kiosk_id, by_kiosk[kiosk_id], now_ms, out, limit)
             if ack is not None:
@@ -111,7 +103,7 @@ def store_kiosk(
     out: Outcome,
     limit: TapLimit = DEFAULT_LIMIT,
 ) -> p.Ack | None:
-    through, last_resend = lock_kiosk(conn, kiosk_id)
+    state = lock_kiosk(conn, kiosk_id)
     row = conn.execute(
         "SELECT k.location_id, l.timezone FROM kiosks k JOIN locations l ON l.id = k.location_id WHERE k.id = ?",
         (kiosk_id,),
@@ -190,17 +182,10 @@ def store_kiosk(
             ),
         )
     known = held | set(fresh) | {rj.seq for _, rj in rejections if rj.seq is not None}
-    new_through = advance(conn, kiosk_id, through, known)
-    resend_from = None
-    if seqs and max(seqs) > new_through + 1 and (last_resend is None or now_ms - last_resend >= RESEND_INTERVAL_MS):
-        resend_from = new_through + 1
-        last_resend = now_ms
-    conn.execute(
-        "INSERT INTO kiosk_state (kiosk_id, acked_through, last_seen_ms, last_resend_ms) VALUES (?,?,?,?)"
-        " ON CONFLICT(kiosk_id) DO UPDATE SET acked_through = excluded.acked_through,"
-        " last_seen_ms = excluded.last_seen_ms, last_resend_ms = excluded.last_resend_ms",
-        (kiosk_id, new_through, now_ms, last_resend),
-    )
+    new_through = advance(conn, kiosk_id, state.acked_through, known)
+    has_gap = bool(seqs) and max(seqs) > new_through + 1
+    resend_from, kept = resend_decision(state, new_through, has_gap=has_gap, now_ms=now_ms)
+    keep_state(conn, kiosk_id, kept, now_ms=now_ms)
     refused = tuple((rj.seq, rj.reason) for _, rj in rejections if rj.seq is not None)
     refused += tuple((r.seq, "seq_conflict") for r in conflicts)
     for item in group:

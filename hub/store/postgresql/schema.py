@@ -23,7 +23,19 @@ def _base_schema(conn: Conn) -> None:
     conn.raw.execute(TRIGGERS)
 
 
-MIGRATIONS: list[Callable[[Conn], None]] = [_base_schema]
+def _ingest_workers(conn: Conn) -> None:
+    """Version 2 (issue 15, several ingest workers): the workers sharing this store and which of them handled a
+    kiosk's fresh birth (``statuses.store_status``); per kiosk, a gap first seen when (``ledger.resend_decision``:
+    another worker's batch may still be in flight)."""
+    conn.execute("CREATE TABLE ingest_workers (client_id TEXT PRIMARY KEY, joined_ms BIGINT NOT NULL)")
+    conn.execute(
+        "CREATE TABLE births_seen (kiosk_id TEXT NOT NULL, birth_id TEXT NOT NULL, client_id TEXT NOT NULL,"
+        " seen_ms BIGINT NOT NULL, PRIMARY KEY (kiosk_id, birth_id, client_id))"
+    )
+    conn.execute("ALTER TABLE kiosk_state ADD COLUMN gap_through BIGINT, ADD COLUMN gap_seen_ms BIGINT")
+
+
+MIGRATIONS: list[Callable[[Conn], None]] = [_base_schema, _ingest_workers]
 
 
 def schema_version(conn: Conn) -> int:

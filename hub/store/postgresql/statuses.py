@@ -8,12 +8,16 @@ import json
 from feedback import protocol as p
 from feedback.remote_config import ConfigReport
 from hub.store.postgresql.connection import Conn, transaction
-from hub.store.postgresql.ledger import RESEND_INTERVAL_MS, advance, store_kiosk
+from hub.store.postgresql.ledger import advance, store_kiosk
+from hub.store.postgresql.locks import RESEND_INTERVAL_MS, lock_kiosk
 from hub.store.records import Incoming, Outcome
 
 
-def store_status(conn: Conn, kiosk_id: str, status: p.Status, *, received_ms: int, is_retained: bool) -> p.Ack | None:
-    """Record a kiosk's presence; returns the ack to send back, if any.
+def store_status(
+    conn: Conn, kiosk_id: str, status: p.Status, *, received_ms: int, is_retained: bool, worker: str | None = None
+) -> p.Ack | None:
+    """Record a kiosk's presence; returns the ack to send back, if any (as :func:`hub.store.sqlite.statuses.
+    store_status`, with the kiosk's state row locked for the transaction).
 
     A live birth is answered with the hub's cumulative ack naming the birth (``Ack.birth``), so a (re)connected
     kiosk learns what the hub holds; when the kiosk was acknowledged beyond that (the hub lost data), the answer
@@ -21,10 +25,16 @@ def store_status(conn: Conn, kiosk_id: str, status: p.Status, *, received_ms: in
     seq up to the highest the hub holds in any form — the old storage is gone, and the ingest answers a birth
     only after storing everything that reached it before — so the device numbers its taps above all of them.
 
+    With several ingest workers, a fresh birth handled by ``worker`` is answered only once every registered
+    worker has handled it (``births_seen``): each worker gets every status and handles messages in arrival order,
+    so by then every message that reached any worker before the birth is stored, and the floor covers it. The last
+    of them answers; the others return None.
+
     A live (not retained) status with a clock reading fixes the boot's start in hub time, from which
     rating times of that boot can be corrected.
     """
     with transaction(conn):
+        lock_kiosk(conn, kiosk_id)
         conn.execute(
             "INSERT INTO kiosk_state (kiosk_id, is_online, last_seen_ms, status_json) VALUES (?,?,?,?)"
             " ON CONFLICT(kiosk_id) DO UPDATE SET is_online = excluded.is_online,"
@@ -56,6 +66,10 @@ def store_status(conn: Conn, kiosk_id: str, status: p.Status, *, received_ms: in
             kiosk_through = status.acked_through or 0
             birth = status.birth_id if status.kind == "birth" else None
             if status.kind == "birth" and status.fresh:
+                if worker is not None and not _seen_by_every_worker(
+                    conn, kiosk_id, status.birth_id or "", worker, received_ms
+                ):
+                    return None  # another worker may still hold older messages of this id: it answers when done
                 through = max(through, highest_held(conn, kiosk_id))
                 conn.execute("UPDATE kiosk_state SET acked_through = ? WHERE kiosk_id = ?", (through, kiosk_id))
                 ack = p.Ack(through, birth=birth)
@@ -69,6 +83,31 @@ def store_status(conn: Conn, kiosk_id: str, status: p.Status, *, received_ms: in
             elif status.kind == "birth":
                 ack = p.Ack(through, birth=birth)  # tell a (re)connected kiosk what the hub holds
     return ack
+
+
+def _seen_by_every_worker(conn: Conn, kiosk_id: str, birth_id: str, worker: str, now_ms: int) -> bool:
+    conn.execute(
+        "INSERT INTO births_seen (kiosk_id, birth_id, client_id, seen_ms) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        (kiosk_id, birth_id, worker, now_ms),
+    )
+    conn.execute("DELETE FROM births_seen WHERE kiosk_id = ? AND seen_ms < ?", (kiosk_id, now_ms - 86_400_000))
+    row = conn.execute(
+        "SELECT count(*) FROM ingest_workers w WHERE NOT EXISTS (SELECT 1 FROM births_seen b"
+        " WHERE b.kiosk_id = ? AND b.birth_id = ? AND b.client_id = w.client_id)",
+        (kiosk_id, birth_id),
+    ).fetchone()
+    return int(row[0]) == 0
+
+
+def register_worker(conn: Conn, client_id: str, *, now_ms: int) -> None:
+    """An ingest worker joins the ones fresh births wait for (until it is retired)."""
+    conn.execute(
+        "INSERT INTO ingest_workers (client_id, joined_ms) VALUES (?, ?) ON CONFLICT DO NOTHING", (client_id, now_ms)
+    )
+
+
+def retire_worker(conn: Conn, client_id: str) -> bool:
+    return conn.execute("DELETE FROM ingest_workers WHERE client_id = ?", (client_id,)).rowcount > 0
 
 
 def highest_held(conn: Conn, kiosk_id: str) -> int:

@@ -46,9 +46,19 @@ class Ledger:
         with unavailable_when_busy():
             return ledger.store_batch(self._conn, items, now_ms=now_ms, limit=limit)
 
-    def store_status(self, kiosk_id: str, status: p.Status, *, received_ms: int, is_retained: bool) -> p.Ack | None:
+    def store_status(
+        self, kiosk_id: str, status: p.Status, *, received_ms: int, is_retained: bool, worker: str | None = None
+    ) -> p.Ack | None:
+        """Record a kiosk's presence; the ack to send back, if any (``worker`` is for PostgreSQL's several
+        ingest workers: a SQLite file has one ingest, which answers every birth itself)."""
         with unavailable_when_busy():
             return statuses.store_status(self._conn, kiosk_id, status, received_ms=received_ms, is_retained=is_retained)
+
+    def register_worker(self, client_id: str, *, now_ms: int) -> None:
+        """Nothing to register: a SQLite file has one ingest worker (``hub ingest`` needs PostgreSQL)."""
+
+    def retire_worker(self, client_id: str) -> bool:
+        return False
 
     def store_config_report(self, kiosk_id: str, report: ConfigReport, *, received_ms: int) -> None:
         with unavailable_when_busy():
