@@ -7,7 +7,7 @@ measured in the same run (one ``INSERT … SELECT FROM unnest(…) ON CONFLICT D
 into a staging table then ``INSERT … ON CONFLICT``; one commit per batch; batches of 100 = one kiosk message,
 and of 1000).
 
-    .venv/bin/python -m bench.pipeline_drain_pg [--ratings 100000] [--kiosks 4] [--workers 1 2 4]
+    .venv/bin/python -m bench.pipeline_drain_pg [--ratings 100000] [--kiosks 4] [--workers 1 2 4] [--locations 1]
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def raw_copy(url: str, rows: list[tuple[object, ...]], batch: int) -> float:
         return len(rows) / (time.perf_counter() - started)
 
 
-def drain(server: PostgresServer, tmp: Path, n: int, kiosks: int, workers: int) -> float:
+def drain(server: PostgresServer, tmp: Path, n: int, kiosks: int, workers: int, *, locations: int = 1) -> float:
     """Seconds from starting the kiosks (outboxes full) to every rating stored and acknowledged."""
     url = server.new_database()
     os.environ["HUB_DATABASE"] = url  # read by the hub CLI (provisioning) and the child processes
@@ -80,9 +80,12 @@ def drain(server: PostgresServer, tmp: Path, n: int, kiosks: int, workers: int) 
     hub_dir.mkdir()
     broker = ExternalBroker(hub_dir)
     ids = [f"drain-{i}" for i in range(kiosks)]
-    configs = provision(
-        hub_dir, location="sto", kiosks=ids, broker_url=broker.kiosk_url, out_dir=hub_dir, uplink="replay_jitter_s = 0"
-    )
+    configs: dict[str, Path] = {}
+    for i in range(locations):  # kiosk i stands in location i % locations
+        configs |= provision(
+            hub_dir, location=f"loc-{i}", kiosks=ids[i::locations], broker_url=broker.kiosk_url, out_dir=hub_dir,
+            uplink="replay_jitter_s = 0",
+        )  # fmt: skip
     for kid in ids:
         fill_outbox(hub_dir / f"{kid}-data" / "outbox.db", kid, n // kiosks)
     broker.start()
@@ -114,6 +117,10 @@ def main() -> None:
     parser.add_argument("--ratings", type=int, default=100_000)
     parser.add_argument("--kiosks", type=int, default=4, help="the queued ratings are spread over this many kiosks")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument(
+        "--locations", type=int, default=1, help="the kiosks stand in this many stores (one store's rollups are"
+        " counted by one transaction at a time)"
+    )  # fmt: skip
     args = parser.parse_args()
     n = args.ratings // args.kiosks * args.kiosks
     server = PostgresServer(fsync=True).start()
@@ -132,12 +139,12 @@ def main() -> None:
             best100 = max(rate for (_, batch), rate in baselines.items() if batch == 100)
             best = max(baselines.values())
             for workers in args.workers:
-                elapsed = drain(server, tmp, n, args.kiosks, workers)
+                elapsed = drain(server, tmp, n, args.kiosks, workers, locations=args.locations)
                 rate = n / elapsed
                 print(
-                    f"drain with {workers} worker(s), {args.kiosks} kiosks: {n} ratings stored and acknowledged in"
-                    f" {elapsed:.2f} s = {rate:,.0f} ratings/s; ratio to best raw insert at 100/commit"
-                    f" {rate / best100:.2f}, to best overall {rate / best:.2f}"
+                    f"drain with {workers} worker(s), {args.kiosks} kiosks in {args.locations} store(s): {n} ratings"
+                    f" stored and acknowledged in {elapsed:.2f} s = {rate:,.0f} ratings/s; ratio to best raw insert at"
+                    f" 100/commit {rate / best100:.2f}, to best overall {rate / best:.2f}"
                 )
     finally:
         server.close()
