@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from hub import cli as hub_cli
+from hub.store import open_store
 from tests.harness import (
     ExternalBroker,
     IngestWorker,
     KioskRun,
+    hub_cmd,
     hub_store,
     kiosk_status,
     provision,
@@ -74,3 +77,21 @@ def test_two_workers_one_sigkilled_mid_batch_lose_and_double_count_nothing(
             r.kill()
         for w in workers:
             w.stop()
+
+
+def test_ingest_cli_retires_a_worker_and_refuses_a_store_workers_cannot_share(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``hub ingest --retire`` forgets a registered worker (births stop waiting for it); without a PostgreSQL
+    ``--database`` or without ``--mqtt-url`` it refuses with one error line."""
+    monkeypatch.delenv("HUB_DATABASE", raising=False)
+    with open_store(pg_url) as store:
+        store.ledger.register_worker("hub-ingest-1", now_ms=0)
+    assert hub_cmd("ingest", "--retire", "--client-id", "hub-ingest-1", "--database", pg_url).strip() == (
+        "worker hub-ingest-1 retired"
+    )
+    assert "was not registered" in hub_cmd("ingest", "--retire", "--client-id", "hub-ingest-1", "--database", pg_url)
+    assert hub_cli.main(["ingest", "--client-id", "w1", "--mqtt-url", "mqtt://hub:x@127.0.0.1:1"]) == 2
+    assert "needs --database postgresql://" in capsys.readouterr().err
+    assert hub_cli.main(["ingest", "--client-id", "w1", "--database", pg_url]) == 2
+    assert "needs --mqtt-url" in capsys.readouterr().err

@@ -116,3 +116,19 @@ def test_a_fresh_birth_is_answered_only_by_the_last_registered_worker_to_handle_
     assert b.ledger.retire_worker("w2") and not b.ledger.retire_worker("w2")
     other = p.Status("online", kind="birth", birth_id="b-2", fresh=True)
     assert a.ledger.store_status("k1", other, received_ms=NOW_MS, is_retained=False, worker="w1") is not None
+
+
+def test_a_kiosks_question_after_an_ack_timeout_is_answered_once_every_worker_stored_what_it_held(
+    workers: tuple[Store, Store],
+) -> None:
+    """A (not fresh) birth asking what the hub holds: the first worker to handle it does not answer while the other
+    may still be storing this kiosk's messages; the last one answers with all of them (no false resend)."""
+    a, b = workers
+    a.ledger.register_worker("w1", now_ms=NOW_MS)
+    b.ledger.register_worker("w2", now_ms=NOW_MS)
+    probe = p.Status("online", kind="birth", birth_id="probe-1", acked_through=10)
+    batch(a, "k1", range(1, 11))
+    assert a.ledger.store_status("k1", probe, received_ms=NOW_MS, is_retained=False, worker="w1") is None
+    batch(b, "k1", range(11, 21))  # held by w2 when the question reached w1
+    answer = b.ledger.store_status("k1", probe, received_ms=NOW_MS, is_retained=False, worker="w2")
+    assert answer is not None and (answer.acked_through, answer.resend_from, answer.birth) == (20, None, "probe-1")

@@ -2,8 +2,8 @@
 
 Workers need a store they can share: PostgreSQL (``--database``). Each takes a kiosk's state row lock in its
 transaction and derives the kiosk's cumulative ack from the table after the commit, so one kiosk's batches may
-reach different workers in any order. A fresh birth is answered once every registered worker has handled it;
-a worker that will not come back is retired with ``--retire`` (until then, fresh births wait for it). The live
+reach different workers in any order. A birth is answered once every registered worker has handled it;
+a worker that will not come back is retired with ``--retire`` (until then, births wait for it). The live
 updates of open dashboard pages come only from an ingest in the same process (``hub serve``).
 """
 
@@ -27,7 +27,7 @@ from hub.store import is_postgresql_url, open_store
 def add_ingest_parser(sub: Any) -> None:
     s = sub.add_parser("ingest", help="run one MQTT ingest worker (no HTTP) on a PostgreSQL store")
     add_database(s)
-    s.add_argument("--mqtt-url", required=True, help="the broker: mqtt://hub:PASSWORD@HOST:PORT")
+    s.add_argument("--mqtt-url", help="the broker: mqtt://hub:PASSWORD@HOST:PORT (required unless --retire)")
     s.add_argument("--client-id", required=True, help="this worker's stable MQTT client id (its broker session)")
     s.add_argument(
         "--retire", action="store_true", help="forget the worker --client-id for good (it will not come back); exit"
@@ -55,6 +55,8 @@ def run_ingest(args: argparse.Namespace) -> int:
         print(f"worker {args.client_id} {'retired' if known else 'was not registered'}")
         return 0
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.mqtt_url:
+        raise ConfigError("hub ingest needs --mqtt-url mqtt://hub:PASSWORD@HOST:PORT")
     endpoint = parse_mqtt_url(args.mqtt_url)
     tap_limit = TapLimit(check_tap_limit(args.kiosk_taps_per_minute), is_throttling=not args.no_kiosk_throttle)
     open_store(database).close()  # migrate, and fail now when the server does not answer

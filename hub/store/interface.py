@@ -93,11 +93,11 @@ class LedgerPart(Protocol):
         self, kiosk_id: str, status: p.Status, *, received_ms: int, is_retained: bool, worker: str | None = None
     ) -> p.Ack | None:
         """Record a kiosk's presence; the ack to send back, if any. ``worker``: the ingest worker handling it (on
-        PostgreSQL a fresh birth is answered once every registered worker has handled it; SQLite has one)."""
+        PostgreSQL a birth is answered once every registered worker has handled it; SQLite has one)."""
         ...
 
     def register_worker(self, client_id: str, *, now_ms: int) -> None:
-        """An ingest worker joins (kept until retired: fresh births wait for every registered worker)."""
+        """An ingest worker joins (kept until retired: births wait for every registered worker)."""
         ...
 
     def retire_worker(self, client_id: str) -> bool:

@@ -25,10 +25,12 @@ def store_status(
     seq up to the highest the hub holds in any form — the old storage is gone, and the ingest answers a birth
     only after storing everything that reached it before — so the device numbers its taps above all of them.
 
-    With several ingest workers, a fresh birth handled by ``worker`` is answered only once every registered
-    worker has handled it (``births_seen``): each worker gets every status and handles messages in arrival order,
-    so by then every message that reached any worker before the birth is stored, and the floor covers it. The last
-    of them answers; the others return None.
+    With several ingest workers, a birth handled by ``worker`` is answered only once every registered worker has
+    handled it (``births_seen``): each worker gets every status and handles messages in arrival order, so by then
+    every message that reached any worker before the birth is stored, and the answer covers it (a fresh birth's
+    floor; a kiosk's question after an ack timeout, which resends what the answer does not cover: answered by the
+    first worker, it would resend what another worker was still storing). The last of them answers; the others
+    return None.
 
     A live (not retained) status with a clock reading fixes the boot's start in hub time, from which
     rating times of that boot can be corrected.
@@ -65,11 +67,9 @@ def store_status(
             through = advance(conn, kiosk_id, row[0], set())
             kiosk_through = status.acked_through or 0
             birth = status.birth_id if status.kind == "birth" else None
+            if birth and worker is not None and not _seen_by_every_worker(conn, kiosk_id, birth, worker, received_ms):
+                return None  # another worker may still hold older messages of this kiosk: it answers when done
             if status.kind == "birth" and status.fresh:
-                if worker is not None and not _seen_by_every_worker(
-                    conn, kiosk_id, status.birth_id or "", worker, received_ms
-                ):
-                    return None  # another worker may still hold older messages of this id: it answers when done
                 through = max(through, highest_held(conn, kiosk_id))
                 conn.execute("UPDATE kiosk_state SET acked_through = ? WHERE kiosk_id = ?", (through, kiosk_id))
                 ack = p.Ack(through, birth=birth)
@@ -100,7 +100,7 @@ def _seen_by_every_worker(conn: Conn, kiosk_id: str, birth_id: str, worker: str,
 
 
 def register_worker(conn: Conn, client_id: str, *, now_ms: int) -> None:
-    """An ingest worker joins the ones fresh births wait for (until it is retired)."""
+    """An ingest worker joins the ones births wait for (until it is retired)."""
     conn.execute(
         "INSERT INTO ingest_workers (client_id, joined_ms) VALUES (?, ?) ON CONFLICT DO NOTHING", (client_id, now_ms)
     )
