@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
-from hub.store.postgresql.connection import Conn
+from hub.store.postgresql.connection import Conn, translate
 from hub.store.sqlite.exports import RATING_FIELDS
 
 __all__ = ["RATING_FIELDS", "Exports"]
@@ -21,7 +21,9 @@ class Exports:
         conn = Conn(self.url)
         try:
             with conn.raw.transaction(), conn.raw.cursor(name="hub_export") as cur:
-                cur.execute(sql.replace("?", "%s"), args)
+                text, order = translate(sql)
+                assert order is None, "plain ? placeholders"
+                cur.execute(text, args)
                 yield from cur
         finally:
             conn.close()
