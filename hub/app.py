@@ -26,7 +26,7 @@ def create_app(config: HubConfig, *, now_ms: Callable[[], int] = wall_ms, run_se
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        open_store(config.db_path).close()  # create/migrate before anything reads
+        open_store(config.store_target).close()  # create/migrate before anything reads
         runtime = HubRuntime(config, metrics=metrics, now_ms=now_ms, changes=app.state.changes)
         if run_services:
             runtime.start()

@@ -48,6 +48,7 @@ class HubConfig:
     mail_from: str = "hub@localhost"
     alert_interval_s: float = 60.0  # how often alert rules are evaluated and due reports queued
     public_url: str | None = None  # the dashboard's address in e-mails (default: http://HTTP_HOST:HTTP_PORT)
+    database: str | None = None  # a postgresql:// URL (hub.store.postgresql); None: the SQLite file hub.db in data_dir
 
     @property
     def dashboard_url(self) -> str:
@@ -56,6 +57,11 @@ class HubConfig:
     @property
     def db_path(self) -> Path:
         return self.data_dir / "hub.db"
+
+    @property
+    def store_target(self) -> str | Path:
+        """What ``hub.store.open_store`` opens: the PostgreSQL URL when given, else the SQLite file."""
+        return self.database or self.db_path
 
     @property
     def broker_dir(self) -> Path:

@@ -117,3 +117,7 @@ class BadUnsubscribeToken(Invalid):
 
 class DeliveryError(HubError):
     """A message could not be sent now (it stays queued and is retried)."""
+
+
+class CopyFailed(HubError):
+    """``hub db copy`` refused (the destination is not empty or cannot take a copy) or its counts differ."""

@@ -14,6 +14,7 @@ from hub.alerts.delivery import Senders, parse_smtp_url
 from hub.alerts.service import AlertService
 from hub.changes import ChangeFeed
 from hub.config import HubConfig, MqttEndpoint
+from hub.errors import StoreUnavailable
 from hub.fleet.addresses import record_served
 from hub.fleet.broker import (
     HUB_USERNAME,
@@ -51,7 +52,7 @@ class HubRuntime:
 
     def start(self) -> None:
         cfg = self.config
-        store = open_store(cfg.db_path)
+        store = open_store(cfg.store_target)
         if cfg.external_mqtt is None:
             secret = hub_password(cfg.data_dir)
             if cfg.mqtt_tls_port is not None:
@@ -80,7 +81,7 @@ class HubRuntime:
         store.close()
         if cfg.ingest_enabled:
             self.ingest = Ingest(
-                open_store=lambda: open_store(cfg.db_path),
+                open_store=lambda: open_store(cfg.store_target),
                 endpoint=endpoint,
                 client_id=cfg.client_id,
                 metrics=self.metrics,
@@ -92,7 +93,7 @@ class HubRuntime:
             self.publisher = ConfigPublisher(endpoint=endpoint, client_id=f"{cfg.client_id}-config", now_ms=self.now_ms)
             self.publisher.start()
         self.alerts = AlertService(
-            open_store=lambda: open_store(cfg.db_path),
+            open_store=lambda: open_store(cfg.store_target),
             senders=Senders(cfg.mail_from, parse_smtp_url(cfg.smtp_url) if cfg.smtp_url else None),
             public_url=cfg.dashboard_url,
             interval_s=cfg.alert_interval_s,
@@ -140,7 +141,7 @@ class HubRuntime:
         """When kiosks are added, moved or disabled: regenerate the broker's password file and reload it
         (a removed password disconnects that kiosk at once: measured with Mosquitto 2.0.11), and re-plan
         remote configs (a moved kiosk gets its new location's settings). Publish pending configs."""
-        store = open_store(self.config.db_path)
+        store = open_store(self.config.store_target)
         secret = hub_password(self.config.data_dir) if self.broker is not None else ""
         while not self._stopping.wait(0.5):
             try:
@@ -157,6 +158,9 @@ class HubRuntime:
                     n = self.publisher.sync(store)
                     if n:
                         self.metrics.inc("hub_configs_published_total", n, help="kiosk configs published")
+            except StoreUnavailable as exc:  # the database is restarting, unreachable or locked: try again shortly
+                log.warning("registry watcher: %s", exc)
+                time.sleep(1.0)
             except Exception:
                 log.exception("registry watcher")
                 time.sleep(1.0)

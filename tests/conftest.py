@@ -12,6 +12,7 @@ os.environ.setdefault("KIVY_NO_ARGS", "1")
 
 from tests.browser import chromium
 from tests.harness import OUTPUT, HubProcess
+from tests.postgres import ENGINES, PostgresServer
 
 
 @pytest.fixture
@@ -39,8 +40,9 @@ def hubs(tmp_path: Path) -> Iterator[Callable[..., HubProcess]]:
 
 
 @pytest.fixture
-def hub(hubs: Callable[..., HubProcess], tmp_path: Path) -> HubProcess:
-    """A hub with its managed broker on free ports (provision kiosks, then ``start()`` it)."""
+def hub(hubs: Callable[..., HubProcess], tmp_path: Path, database: str | None) -> HubProcess:
+    """A hub with its managed broker on free ports (provision kiosks, then ``start()`` it), on SQLite, or on
+    PostgreSQL in a module marked ``both_engines``."""
     return hubs(tmp_path / "hub")
 
 
@@ -49,3 +51,41 @@ def browser() -> Iterator[Browser]:
     """Headless Debian Chromium, one per test module."""
     with chromium() as b:
         yield b
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One real PostgreSQL for the session (initdb + pg_ctl on a free port), stopped and removed at the end."""
+    server = PostgresServer().start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def pg_url(postgres_server: PostgresServer) -> str:
+    """The URL of a fresh PostgreSQL database for this test, the hub's schema already in it."""
+    return postgres_server.new_database()
+
+
+@pytest.fixture
+def engine(request: pytest.FixtureRequest) -> str:
+    """The store engine a test runs on: SQLite unless the test is parametrised (``both_engines``)."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def database(engine: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str | None:
+    """For the PostgreSQL engine: a fresh database's URL, also set as ``HUB_DATABASE`` (the hub CLI's default for
+    ``--database``, inherited by the hub processes the test starts); None for SQLite (``hub.db`` in a data dir)."""
+    if engine != "postgresql":
+        monkeypatch.delenv("HUB_DATABASE", raising=False)
+        return None
+    url = str(request.getfixturevalue("pg_url"))
+    monkeypatch.setenv("HUB_DATABASE", url)
+    return url
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``both_engines`` that use the store run once on SQLite and once on PostgreSQL."""
+    if metafunc.definition.get_closest_marker("both_engines") and "engine" in metafunc.fixturenames:
+        metafunc.parametrize("engine", ENGINES, indirect=True)

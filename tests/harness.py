@@ -26,6 +26,7 @@ import httpx
 
 from hub import cli as hub_cli
 from hub.store import Store, open_store
+from hub.store.postgresql import PostgresStore
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "test-output"
@@ -279,7 +280,7 @@ def provision(
     uplink: str = "",
 ) -> dict[str, Path]:
     """Add a location and kiosks through the hub CLI; return each kiosk's config path."""
-    if not (data_dir / "hub.db").exists() or location not in hub_cmd("location", "list", "--data-dir", str(data_dir)):
+    if location not in hub_cmd("location", "list", "--data-dir", str(data_dir)):
         hub_cmd(
             "location", "add", location, "--name", location.title(), "--timezone", timezone, "--data-dir", str(data_dir)
         )
@@ -305,9 +306,15 @@ def provision(
     return paths
 
 
+def store_target(data_dir: Path) -> str | Path:
+    """The store a hub with ``data_dir`` uses: ``$HUB_DATABASE`` (a PostgreSQL URL, which the hub CLI and the hub
+    processes a test starts read too), else the SQLite file in the data dir."""
+    return os.environ.get("HUB_DATABASE") or data_dir / "hub.db"
+
+
 def hub_store(data_dir: Path) -> Store:
-    """The hub's store in ``data_dir``, for checking what it holds through its public reads."""
-    return open_store(data_dir / "hub.db")
+    """The hub's store for ``data_dir``, for checking what it holds through its public reads."""
+    return open_store(store_target(data_dir))
 
 
 def stored(data_dir: Path, **where: Any) -> int:
@@ -319,7 +326,11 @@ def stored(data_dir: Path, **where: Any) -> int:
 def oracle_count(data_dir: Path, sql: str, *args: Any) -> int:
     """A count straight from the hub's tables, for the few checks that must not trust the store's own read code
     (it is what they check); everything else reads through ``hub_store``."""
-    conn = sqlite3.connect(str(data_dir / "hub.db"), timeout=30)
+    target = store_target(data_dir)
+    if isinstance(target, str):
+        with PostgresStore(target) as pg:
+            return int(pg.conn.execute(sql, args).fetchone()[0])
+    conn = sqlite3.connect(str(target), timeout=30)
     try:
         return int(conn.execute(sql, args).fetchone()[0])
     finally:
@@ -390,3 +401,41 @@ def _port_open(port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+class IngestWorker:
+    """``python -m hub ingest`` as a child process: one ingest worker on the store in ``$HUB_DATABASE``."""
+
+    def __init__(self, log_dir: Path, *, mqtt_url: str, client_id: str) -> None:
+        self.mqtt_url, self.client_id = mqtt_url, client_id
+        self.log_path = log_dir / f"ingest-{client_id}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> IngestWorker:
+        log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it
+        # simulated kiosks tap far faster than people: flagged, not refused (as HubProcess does)
+        args = ["ingest", "--mqtt-url", self.mqtt_url, "--client-id", self.client_id, "--no-kiosk-throttle"]
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "hub", *args], stdout=log, stderr=log, env=child_env(), cwd=ROOT
+        )
+        log.close()
+        return self
+
+    def connections(self) -> int:
+        """How many times it has connected to the broker (from its log)."""
+        return self.log_path.read_text(errors="replace").count("hub: connected to")
+
+    def kill(self) -> None:
+        """SIGKILL: no orderly shutdown; its broker session (and the will) stay behind."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()

@@ -15,6 +15,7 @@ from hub.fleet.kiosks import register_kiosk
 from hub.store import open_store
 from hub.store.records import Incoming
 from tests.harness import HubProcess, KioskRun, provision
+from tests.postgres import sql_of
 
 YEAR_S = 365 * 86_400
 MINUTE_MS = 60_000
@@ -72,5 +73,5 @@ def test_a_future_time_from_a_boot_the_hub_never_saw_is_flagged_and_uses_the_rec
         mono_ms=1234,
     )
     db.ledger.store_batch([Incoming("k1", received, [rating])], now_ms=received)
-    row = db.conn.execute("SELECT device_time_ms, time_ms, time_flag FROM ratings").fetchone()
+    row = sql_of(db).execute("SELECT device_time_ms, time_ms, time_flag FROM ratings").fetchone()
     assert row == (received + YEAR_S * 1000, received, "time_in_future")

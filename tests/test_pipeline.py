@@ -1,4 +1,5 @@
-"""End to end over real processes: kiosks (simulate) → managed Mosquitto → hub → SQLite → API."""
+"""End to end over real processes: kiosks (simulate) → managed Mosquitto → hub → store → API, on both store
+engines (SQLite, and a PostgreSQL the tests start)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from tests.harness import HubProcess, KioskRun, hub_cmd, kiosk_status, provision, rolled_up, stored, wait_until
+from tests.postgres import both_engines
+
+pytestmark = both_engines
 
 
 def test_round_trip_counts_every_tap_once_and_drains_outboxes(hub: HubProcess, tmp_path: Path) -> None:

@@ -28,10 +28,10 @@ ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,62}$"  # feedback.ids: what may travel in to
 
 def get_store(request: Request) -> Store:
     """One store connection per worker thread, opened on first use."""
-    path: Path = request.app.state.config.db_path
+    target: str | Path = request.app.state.config.store_target
     store: Store | None = getattr(_local, "store", None)
-    if store is None or store.path != path:
-        store = open_store(path)
+    if store is None or store.target != str(target):
+        store = open_store(target)
         _local.store = store
     return store
 

@@ -11,13 +11,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
 from feedback.ids import InvalidId
-from hub.errors import AlreadyExists, HubError, Invalid, InvalidToken, NotFound
+from hub.errors import AlreadyExists, HubError, Invalid, InvalidToken, NotFound, StoreUnavailable
 
 STATUS: list[tuple[type[HubError], int]] = [
     (NotFound, 404),
     (AlreadyExists, 409),
     (Invalid, 422),
     (InvalidToken, 401),
+    (StoreUnavailable, 503),  # the database is restarting, unreachable or locked: try again shortly
 ]
 
 

@@ -28,8 +28,7 @@ from hub.errors import BadRange, InvalidToken
 from hub.reports.hon_periods import PERIOD_PATTERN, days_asked, stable_id
 from hub.reports.localtime import today, zone
 from hub.store import Store
-from hub.store.records import Location
-from hub.store.sqlite.compat import Scope
+from hub.store.records import Location, Scope
 
 BUTTON_FIELDS = [
     "feedbackId", "smileyId", "localTime", "surveyId", "experiencePointId", "buttonIndex", "misuse", "position", "ui",

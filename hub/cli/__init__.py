@@ -13,7 +13,9 @@ from hub.cli.alerts import add_alert_parsers, run_alert, run_report
 from hub.cli.audit import record_cli_change
 from hub.cli.broker import add_broker_address_parser, add_broker_parser, run_broker_address, run_broker_config
 from hub.cli.common import add_data_dir, store_of
+from hub.cli.db import add_db_parser, run_db
 from hub.cli.imports import add_import_parser, run_import
+from hub.cli.ingest import add_ingest_parser, run_ingest
 from hub.cli.kiosks import add_kiosk_parser, run_kiosk
 from hub.cli.locations import add_location_parser, add_token_parser, run_location, run_token
 from hub.cli.serve import add_serve_parser, run_serve
@@ -39,6 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_parser(sub, add_data_dir)
     add_alert_parsers(sub, add_data_dir)
     add_import_parser(sub)
+    add_db_parser(sub)
+    add_ingest_parser(sub)
     return parser
 
 
@@ -59,6 +63,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     if args.command == "serve":
         return run_serve(args)
+    if args.command == "db":
+        return run_db(args)
+    if args.command == "ingest":
+        return run_ingest(args)
     with store_of(args) as store:
         now = wall_ms()
         if args.command == "location":

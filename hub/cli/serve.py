@@ -74,6 +74,11 @@ def add_serve_parser(sub: Any) -> None:
         "--alert-interval-s", type=float, default=60.0, help="evaluate alert rules every N seconds (default 60)"
     )
     s.add_argument("--public-url", help="the dashboard's address in e-mails (default http://HTTP_HOST:HTTP_PORT)")
+    s.add_argument(
+        "--no-ingest",
+        action="store_true",
+        help="serve HTTP only: no MQTT ingest in this process (another hub process on the same --database ingests)",
+    )
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
 
@@ -110,6 +115,8 @@ def run_serve(args: argparse.Namespace) -> int:
         mail_from=args.mail_from,
         alert_interval_s=args.alert_interval_s,
         public_url=args.public_url,
+        database=args.database,
+        ingest_enabled=not args.no_ingest,
     )
     # open event streams (GET /api/events) never end by themselves: on shutdown they get 3 s, then are closed
     uvicorn.run(

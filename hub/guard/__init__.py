@@ -23,7 +23,7 @@ def install_guards(app: FastAPI, config: HubConfig, *, now_ms: Callable[[], int]
     on whether the caller is signed in, is enforced before any route reads the body."""
     # Starlette runs the middleware added last outermost
     app.add_middleware(BodyLimit, anonymous_bytes=config.anonymous_body_bytes, signed_in_bytes=config.body_bytes)
-    app.add_middleware(SessionMiddleware, db_path=config.db_path, now_ms=now_ms)
+    app.add_middleware(SessionMiddleware, target=config.store_target, now_ms=now_ms)
     app.add_middleware(SecurityHeaders)
     app.add_middleware(HostCheck, allowed=allowed_hosts(config))
     install_proxy_headers(app, config.trusted_proxies)

@@ -63,6 +63,13 @@ def correlation_of(msg: mqtt.MQTTMessage) -> str | None:
     return text[:64]
 
 
+def _says_offline(payload: bytes) -> bool:
+    try:
+        return p.decode_status(payload).state == "offline"
+    except p.ProtocolError:
+        return False
+
+
 class Ingest:
     def __init__(
         self,
@@ -83,6 +90,8 @@ class Ingest:
         self.now_ms = now_ms
         self._queue: queue.Queue[_Msg] = queue.Queue()
         self._stopping = threading.Event()
+        self._closing = threading.Event()  # set before this worker says "offline" itself
+        self.client_id = client_id
         self._writer = StoreWriter(metrics=metrics, now_ms=now_ms, stopping=self._stopping, tap_limit=self.tap_limit)
         self._connected = threading.Event()
         self._worker: threading.Thread | None = None
@@ -106,6 +115,7 @@ class Ingest:
         self._client.loop_start()
 
     def stop(self) -> None:
+        self._closing.set()
         try:
             if self._client.is_connected():
                 self._client.publish(
@@ -131,6 +141,7 @@ class Ingest:
                     (p.ratings_subscription(shared=True), 1),
                     (f"{p.ROOT}/k/+/{p.STATUS}", 1),
                     (f"{p.ROOT}/k/+/{p.REPORT}", 1),
+                    (p.HUB_STATUS_TOPIC, 1),  # another ingest worker's will: see _process
                 ]
             )
             self._queue.put(_Msg("$connected", b"", 0, 0, False, self.now_ms()))
@@ -171,6 +182,7 @@ class Ingest:
         # every few messages. Nothing here builds reference cycles worth chasing that often.
         gc.set_threshold(50_000, 20, 20)
         store = self.open_store()
+        self._writer.retry(lambda: store.ledger.register_worker(self.client_id, now_ms=self.now_ms()))
         while not self._stopping.is_set():
             try:
                 first = self._queue.get(timeout=0.2)
@@ -209,6 +221,12 @@ class Ingest:
                 self._publish_birth(store)
                 continue
             to_ack.append(m)
+            if m.topic == p.HUB_STATUS_TOPIC:
+                # several workers share one retained hub status: when another one's will (or orderly stop) says
+                # "offline" live, the kiosks would pause; a worker still running says "online" again
+                if not m.retain and not self._closing.is_set() and _says_offline(m.payload):
+                    self._publish_birth(store)
+                continue
             try:
                 kiosk_id, kind = p.parse_kiosk_topic(m.topic)
             except p.ProtocolError as exc:
@@ -246,7 +264,14 @@ class Ingest:
 
     def _handle_status(self, store: Store, kiosk_id: str, status: p.Status, m: _Msg) -> None:
         reply = self._writer.retry(
-            partial(store.ledger.store_status, kiosk_id, status, received_ms=m.received_ms, is_retained=m.retain)
+            partial(
+                store.ledger.store_status,
+                kiosk_id,
+                status,
+                received_ms=m.received_ms,
+                is_retained=m.retain,
+                worker=self.client_id,
+            )
         )
         self.metrics.inc("hub_status_messages_total", help="kiosk status messages received")
         if reply is not None:

@@ -14,18 +14,34 @@
 - ``imports``: another system's history (HappyOrNot) into ratings and rollups, resumable; ``compat``: rows for
   the HappyOrNot-compatible read API.
 
-Engines are siblings under this package, each keeping its own SQL (``hub.store.sqlite`` is the embedded default).
+``Store`` is the interface (``hub.store.interface``, one Protocol per part). Engines are siblings under this
+package, each keeping its own SQL: ``hub.store.sqlite`` (the embedded default, one file) and
+``hub.store.postgresql`` (a server several hub processes and machines share).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from hub.store.sqlite import SqliteStore
+from hub.store.interface import Store
 
-Store = SqliteStore
+__all__ = ["Store", "is_postgresql_url", "open_store"]
 
 
-def open_store(path: str | Path) -> Store:
-    """Open (creating and migrating) the store at ``path``: the SQLite file ``hub.db`` in a data dir."""
-    return SqliteStore(path)
+def is_postgresql_url(target: str | Path) -> bool:
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
+
+
+def open_store(target: str | Path) -> Store:
+    """Open (creating and migrating) the store at ``target``: a ``postgresql://USER:PASS@HOST:PORT/DB`` URL, or
+    the path of the SQLite file (``hub.db`` in a data dir).
+
+    :raises StoreUnavailable: the PostgreSQL server does not answer
+    """
+    if is_postgresql_url(target):
+        from hub.store.postgresql import PostgresStore  # imported here: SQLite-only hubs load no psycopg
+
+        return PostgresStore(str(target))
+    from hub.store.sqlite import SqliteStore
+
+    return SqliteStore(target)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, NamedTuple
 
 from feedback import protocol as p
@@ -294,3 +295,15 @@ class PeriodCounts(NamedTuple):
     by_scale: dict[int, list[int]]
     misuse_excluded: int = 0
     closed_excluded: int = 0
+
+
+Opening = tuple[int, str, str, float | None, str]  # an alert to open: rule id, location, subject, value, detail
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Locations and the local days (inclusive) asked of them (the HappyOrNot-compatible read API)."""
+
+    location_ids: Sequence[str]
+    first: date
+    last: date

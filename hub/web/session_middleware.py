@@ -47,9 +47,9 @@ def bearer_token(scope: Scope) -> str | None:
 
 
 class SessionMiddleware:
-    def __init__(self, app: Any, *, db_path: Path, now_ms: Callable[[], int]) -> None:
+    def __init__(self, app: Any, *, target: str | Path, now_ms: Callable[[], int]) -> None:
         self.app = app
-        self.db_path = db_path
+        self.target = target
         self.now_ms = now_ms
         self._store: Store | None = None
         self._lock = threading.Lock()
@@ -57,13 +57,13 @@ class SessionMiddleware:
     def _session(self, token: str) -> Session | None:
         with self._lock:
             if self._store is None:
-                self._store = open_store(self.db_path)
+                self._store = open_store(self.target)
             return find_session(self._store, token, now_ms=self.now_ms())
 
     def _token_principal(self, token: str) -> Principal | None:
         with self._lock:
             if self._store is None:
-                self._store = open_store(self.db_path)
+                self._store = open_store(self.target)
             try:
                 return principal_for_token(self._store, token)
             except InvalidToken:

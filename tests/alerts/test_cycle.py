@@ -10,6 +10,9 @@ from hub.alerts.delivery import MAX_ATTEMPTS, Senders, deliver_due, parse_smtp_u
 from hub.alerts.messages import Outgoing
 from tests.alerts.receivers import SmtpServer, WebhookReceiver
 from tests.dashboard.conftest import NOW_MS, Store, bearer, get_json
+from tests.postgres import both_engines
+
+pytestmark = both_engines
 
 OUT = Outgoing("hub@example.com", "http://hub.example", b"k" * 32)
 MINUTE = 60_000

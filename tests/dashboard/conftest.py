@@ -21,6 +21,7 @@ from hub.fleet.addresses import set_explicit
 from hub.fleet.kiosks import register_kiosk
 from hub.store import open_store
 from hub.store.records import Incoming
+from tests.postgres import sql_of
 
 NOW = datetime(2026, 4, 10, 10, 0, tzinfo=UTC)  # a Friday
 NOW_MS = int(NOW.timestamp() * 1000)
@@ -38,9 +39,11 @@ def local_ms(text: str, tz: ZoneInfo = STOCKHOLM, *, fold: int = 0) -> int:
 class Store:
     """The hub store of one test (``db``), with ratings added through its ledger's ``store_batch``."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, database: str | None = None) -> None:
         self.data_dir = data_dir
-        self.db = open_store(data_dir / "hub.db")
+        self.database = database  # a PostgreSQL URL; None: the SQLite file hub.db in data_dir
+        self.db = open_store(database or data_dir / "hub.db")
+        self.sql = sql_of(self.db)  # the tables themselves, for checks that must not trust the store's reads
         self.registry = self.db.registry
         self._seqs: dict[str, set[int]] = {}
         self.tokens: dict[str, str] = {}
@@ -125,9 +128,10 @@ class Store:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
-    """Four locations in two regions and two zones, five kiosks, an admin and three managers."""
-    s = Store(tmp_path / "hub")
+def store(tmp_path: Path, database: str | None) -> Iterator[Store]:
+    """Four locations in two regions and two zones, five kiosks, an admin and three managers (on SQLite, or on
+    PostgreSQL in a module marked ``both_engines``)."""
+    s = Store(tmp_path / "hub", database)
     s.registry.add_region("east", name="Öst")
     s.registry.add_region("west", name="Väst")
     s.location("sto", "Stockholm City", region="east", kiosks=("sto-1", "sto-2"))
@@ -139,12 +143,13 @@ def store(tmp_path: Path) -> Store:
     add_user(s.db, "erik", role="manager", password=PASSWORD, now_ms=NOW_MS, region_ids=["west"])
     add_user(s.db, "nobody", role="manager", password=PASSWORD, now_ms=NOW_MS)
     set_explicit(s.db, "mqtt://hub.example:18830")  # the broker address new kiosk configs name
-    return s
+    yield s
+    s.db.close()
 
 
 def make_client(store: Store, *, allowed_hosts: tuple[str, ...] = ()) -> TestClient:
     app = create_app(
-        HubConfig(data_dir=store.data_dir, ingest_enabled=False, allowed_hosts=allowed_hosts),
+        HubConfig(data_dir=store.data_dir, ingest_enabled=False, allowed_hosts=allowed_hosts, database=store.database),
         now_ms=lambda: NOW_MS,
         run_services=False,
     )

@@ -7,7 +7,10 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.dashboard.conftest import BASE_URL, Store, bearer, get_json, local_ms, login, page_csrf
+from tests.dashboard.conftest import BASE_URL, Store, bearer, get_json, local_ms, login, make_client, page_csrf
+from tests.postgres import both_engines
+
+pytestmark = both_engines
 
 PUBLIC = {"/healthz", "/metrics"}
 
@@ -139,7 +142,7 @@ def test_login_sets_a_hardened_session_cookie_and_the_api_accepts_it(store: Stor
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Path=/" in cookie
     assert get_json(client, "/api/me") == {"name": "anna", "role": "manager", "location_ids": ["sto"]}
     assert client.get("/api/locations/gbg/report").status_code == 404
-    stored = store.db.conn.execute("SELECT password_hash FROM users WHERE id = 'anna'").fetchone()[0]
+    stored = store.sql.execute("SELECT password_hash FROM users WHERE id = 'anna'").fetchone()[0]
     assert stored.startswith("$argon2id$") and "horse" not in stored
 
 
@@ -225,3 +228,18 @@ def test_language_follows_the_browser_and_the_switch(store: Store, client: TestC
     assert ">Overview<" in client.get("/", headers={"Accept-Language": "en-GB,en;q=0.8"}).text
     client.get("/lang/en?next=/", follow_redirects=False)
     assert ">Overview<" in client.get("/").text
+
+
+def test_a_session_made_by_one_hub_process_works_on_another_sharing_the_store(store: Store, client: TestClient) -> None:
+    """Two hub apps on one store behave as one: a login and its CSRF token from the first are honoured by the
+    second, and a logout on the second ends the session on the first."""
+    login(client, "boss")
+    csrf = page_csrf(client)
+    with make_client(store) as second:
+        second.cookies.update(dict(client.cookies))
+        assert get_json(second, "/api/me")["name"] == "boss"
+        body = {"response_interval_s": 4.0}
+        r = second.put("/api/locations/sto/response-interval", json=body, headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 200
+        assert second.post("/logout", data={"csrf": csrf}, follow_redirects=False).status_code == 303
+    assert client.get("/api/me").status_code == 401

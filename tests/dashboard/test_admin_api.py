@@ -9,6 +9,9 @@ from fastapi.testclient import TestClient
 from feedback.staff_pin import hash_pin
 from kiosk.config import parse_config
 from tests.dashboard.conftest import BASE_URL, PASSWORD, Store, bearer, get_json, login, page_csrf
+from tests.postgres import both_engines
+
+pytestmark = both_engines
 
 HOURS = {"mon": [8, 21], "tue": [8, 21], "wed": [8, 21], "thu": [8, 21], "fri": [8, 21], "sat": [10, 18]}
 
@@ -39,7 +42,7 @@ def test_an_admin_sets_up_a_store_its_kiosk_and_its_manager_over_the_api(store: 
     config = parse_config(doc)
     assert config.kiosk_id == "lul-1" and config.broker.password == doc["broker"]["password"]
     assert doc["broker"]["password"] not in client.get("/api/kiosks", headers=h).text
-    stored = store.db.conn.execute("SELECT password_hash FROM kiosks WHERE id = 'lul-1'").fetchone()[0]
+    stored = store.sql.execute("SELECT password_hash FROM kiosks WHERE id = 'lul-1'").fetchone()[0]
     assert doc["broker"]["password"] not in stored
     u = client.post("/api/users", json={"name": "lena", "role": "manager", "location_ids": ["lul"]}, headers=h)
     assert u.status_code == 201 and u.json()["locations"] == ["lul"]
@@ -62,7 +65,7 @@ def test_kiosks_are_renamed_moved_disabled_and_retired_for_good(store: Store, cl
         {"id": "upp-1", "name": "Kassa 2", "location_id": "upp", "is_disabled": False, "is_retired": False},
     )
     assert patch(location_id="sto")[1]["location_id"] == "sto"
-    assert store.db.conn.execute("SELECT count(*) FROM kiosk_moves WHERE kiosk_id = 'upp-1'").fetchone()[0] == 1
+    assert store.sql.execute("SELECT count(*) FROM kiosk_moves WHERE kiosk_id = 'upp-1'").fetchone()[0] == 1
     assert patch(is_disabled=True)[1]["is_disabled"] is True
     assert "upp-1" not in dict(store.db.registry.broker_users())
     assert patch(is_disabled=False)[1]["is_disabled"] is False
@@ -193,7 +196,7 @@ def test_the_audit_log_says_who_changed_what_and_when_without_secrets(store: Sto
         ("boss", "user.create", "olle"),
     ]
     assert log[1]["detail"] == {"password": "set"} and all(e["at_ms"] > 0 for e in log)
-    assert "s3cret" not in str(log) and "s3cret" not in str(store.db.conn.execute("SELECT * FROM audit_log").fetchall())
+    assert "s3cret" not in str(log) and "s3cret" not in str(store.sql.execute("SELECT * FROM audit_log").fetchall())
 
 
 def test_a_staff_pin_pushed_as_a_kiosk_setting_stays_out_of_the_audit_log(store: Store, client: TestClient) -> None:
@@ -205,7 +208,7 @@ def test_a_staff_pin_pushed_as_a_kiosk_setting_stays_out_of_the_audit_log(store:
     entry = get_json(client, "/api/audit", h)[0]
     assert entry["action"] == "settings.update"
     assert entry["detail"]["set"] == {"faces": 5, "staff_pin": "[hidden]", "staff_pin_hash": "[hidden]"}
-    stored = str(store.db.conn.execute("SELECT detail_json FROM audit_log").fetchall())
+    stored = str(store.sql.execute("SELECT detail_json FROM audit_log").fetchall())
     assert "482913" not in stored and pin_hash not in stored
 
 

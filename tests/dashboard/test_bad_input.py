@@ -81,7 +81,7 @@ def test_injection_attempts_in_every_parameter_are_4xx(store: Store, client: Tes
             assert 400 <= r.status_code < 500, f"{route} {param['name']}={value[:40]!r}: {r.status_code}"
             tried += 1
     assert tried >= 25 * len(INJECTIONS)
-    assert store.db.conn.execute("SELECT count(*) FROM ratings").fetchone()[0] == 4
+    assert store.sql.execute("SELECT count(*) FROM ratings").fetchone()[0] == 4
 
 
 def test_longest_allowed_range_is_answered(store: Store, client: TestClient) -> None:

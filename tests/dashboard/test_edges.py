@@ -11,6 +11,9 @@ from fastapi.testclient import TestClient
 from hub.app import create_app
 from hub.config import HubConfig
 from tests.dashboard.conftest import NOW_MS, Store, bearer, login, page_csrf
+from tests.postgres import both_engines
+
+pytestmark = both_engines
 
 PATH_VALUES = {
     "location_id": "sto",
@@ -92,7 +95,9 @@ def test_a_foreign_host_header_is_refused(store: Store, client: TestClient) -> N
 def test_allowed_hosts_can_be_named(store: Store) -> None:
     """With ``allowed_hosts`` set, exactly those names are served (case-insensitive, any port)."""
     app = create_app(
-        HubConfig(data_dir=store.data_dir, ingest_enabled=False, allowed_hosts=("hub.example.org",)),
+        HubConfig(
+            data_dir=store.data_dir, ingest_enabled=False, allowed_hosts=("hub.example.org",), database=store.database
+        ),
         now_ms=lambda: NOW_MS,
         run_services=False,
     )

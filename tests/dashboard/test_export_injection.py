@@ -11,6 +11,9 @@ from fastapi.testclient import TestClient
 from feedback import protocol as p
 from hub.api.csv_text import csv_field, safe_cell
 from tests.dashboard.conftest import Store, bearer, local_ms
+from tests.postgres import both_engines
+
+pytestmark = both_engines
 
 FORMULA = ("=", "+", "-", "@")
 HOSTILE_REASONS = ["x;=cmd|' /C calc'!A0;", "ok,=1+1", "; @SUM(A1)", "-2+3;+4", '"=HYPERLINK(""x"")']

@@ -22,6 +22,9 @@ from hub.imports.happyornot import Importer
 from hub.imports.mapping import load_mapping
 from hub.reports.hon_periods import period_days, stable_id
 from tests.dashboard.conftest import BASE_URL, NOW_MS, Store, local_ms
+from tests.postgres import both_engines
+
+pytestmark = both_engines
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "happyornot"
 SPEC = yaml.safe_load((DATA / "openapi-v2-excerpt.yml").read_text())
@@ -166,7 +169,7 @@ def test_a_managers_token_sees_only_their_stores(mixed: Store, client: TestClien
 
 def app_at(store: Store, when: datetime) -> Iterator[TestClient]:
     app = create_app(
-        HubConfig(data_dir=store.data_dir, ingest_enabled=False),
+        HubConfig(data_dir=store.data_dir, ingest_enabled=False, database=store.database),
         now_ms=lambda: int(when.timestamp() * 1000),
         run_services=False,
     )

@@ -16,6 +16,9 @@ from hub.reports.flags import counted
 from hub.reports.opening_hours import checked_exceptions, opening_hours_json
 from hub.store import open_store
 from tests.dashboard.conftest import Store, bearer, get_json, local_ms
+from tests.postgres import both_engines
+
+pytestmark = both_engines
 
 DAY = "2026-04-08"  # a Wednesday; the fixed clock says Friday 2026-04-10
 RANGE = {"from": DAY, "to": DAY}
@@ -33,13 +36,9 @@ def _taps(store: Store) -> None:
 
 def _recount(store: Store, location_id: str, *, include_misuse: bool, include_closed: bool) -> Counter[int]:
     """Faces counted from the raw ratings (the oracle the rollups must agree with)."""
-    conn = sqlite3.connect(store.data_dir / "hub.db")
-    try:
-        rows = conn.execute(
-            "SELECT face, misuse, closed FROM ratings WHERE location_id = ? AND local_day = ?", (location_id, DAY)
-        ).fetchall()
-    finally:
-        conn.close()
+    rows = store.sql.execute(
+        "SELECT face, misuse, closed FROM ratings WHERE location_id = ? AND local_day = ?", (location_id, DAY)
+    ).fetchall()
     keep = counted(include_misuse=include_misuse, include_closed=include_closed)
     return Counter(face for face, misuse, closed in rows if misuse + 2 * closed in keep)
 
@@ -121,9 +120,13 @@ def test_kiosk_settings_hours_judge_a_store_without_its_own(store: Store, client
 
 
 def test_a_hub_upgraded_from_before_the_flag_judges_its_stored_answers(store: Store) -> None:
-    """Opening a database at schema version 11 (no answer flagged yet) flags the answers outside the hours."""
+    """Opening a SQLite database at schema version 11 (no answer flagged yet) flags the answers outside the hours
+    (PostgreSQL databases were born with the flag: there the stored answers are flagged already)."""
     _open_8_to_21(store)
     _taps(store)
+    assert store.db.reads.closed_count("sto", _day(DAY), _day(DAY), include_misuse=False) == 2
+    if store.database is not None:
+        return
     store.db.close()
     conn = sqlite3.connect(store.data_dir / "hub.db", isolation_level=None)
     conn.execute("UPDATE ratings SET closed = 0")

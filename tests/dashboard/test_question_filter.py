@@ -15,6 +15,9 @@ from feedback.rating import Rating
 from hub.api import models as api_models
 from hub.store.records import Incoming
 from tests.dashboard.conftest import NOW_MS, Store, bearer, get_json, local_ms
+from tests.postgres import both_engines
+
+pytestmark = both_engines
 
 
 def answer(
@@ -31,9 +34,7 @@ def answer(
     """Taps of ``faces`` answering ``question`` from local time ``at`` on, ``gap_ms`` apart (1 s: misuse); seqs
     go on from the kiosk's last stored one (call in time order per kiosk, as a kiosk sends them)."""
     t0 = local_ms(at)
-    seq0 = 1 + (
-        store.db.conn.execute("SELECT max(seq) FROM ratings WHERE kiosk_id = ?", (kiosk_id,)).fetchone()[0] or 0
-    )
+    seq0 = 1 + store.db.ops.max_seq(kiosk_id)
     ratings = [
         Rating(
             kiosk_id,

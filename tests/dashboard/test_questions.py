@@ -11,6 +11,9 @@ from hub.app import create_app
 from hub.config import HubConfig
 from hub.store.records import Incoming
 from tests.dashboard.conftest import BASE_URL, NOW_MS, Store, bearer, get_json, local_ms
+from tests.postgres import both_engines
+
+pytestmark = both_engines
 
 
 def answer(store: Store, kiosk_id: str, question: str, day: str, faces: list[int], *, seq0: int) -> None:
@@ -54,7 +57,9 @@ def test_a_question_keeps_its_texts_per_language_with_their_history(store: Store
     h = bearer(store, "admin")
     clock = [NOW_MS - 3_600_000]
     app = create_app(
-        HubConfig(data_dir=store.data_dir, ingest_enabled=False), now_ms=lambda: clock[0], run_services=False
+        HubConfig(data_dir=store.data_dir, ingest_enabled=False, database=store.database),
+        now_ms=lambda: clock[0],
+        run_services=False,
     )
     with TestClient(app, base_url=BASE_URL) as client:
         first = {"set": {"question_id": "q2", "questions": {"sv": "Hur var kön?", "en": "How was the queue?"}}}

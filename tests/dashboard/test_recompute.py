@@ -6,6 +6,9 @@ from fastapi.testclient import TestClient
 
 from feedback.misuse import flag_misuse
 from tests.dashboard.conftest import Store, bearer, get_json, local_ms, login, page_csrf
+from tests.postgres import both_engines
+
+pytestmark = both_engines
 
 
 def _burst(store: Store, kiosk_id: str, start: str, gaps_s: list[float], face: int = 0) -> None:
@@ -19,17 +22,17 @@ def _burst(store: Store, kiosk_id: str, start: str, gaps_s: list[float], face: i
 
 
 def _rollup_matches_raw(store: Store, location_id: str) -> bool:
-    raw = store.db.conn.execute(
+    raw = store.sql.execute(
         "SELECT local_day, local_hour, kiosk_id, face, misuse, count(*) FROM ratings WHERE location_id = ?"
         " GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 4, 5",
         (location_id,),
     ).fetchall()
-    rolled = store.db.conn.execute(
+    rolled = store.sql.execute(
         "SELECT local_day, local_hour, kiosk_id, face, misuse, n FROM rollup_hourly WHERE location_id = ?"
         " ORDER BY 1, 2, 3, 4, 5",
         (location_id,),
     ).fetchall()
-    daily = store.db.conn.execute(
+    daily = store.sql.execute(
         "SELECT sum(f0 + f1 + f2 + f3 + f4) FROM rollup_daily WHERE location_id = ?", (location_id,)
     ).fetchone()[0]
     return raw == rolled and daily == sum(r[5] for r in raw)
@@ -42,7 +45,7 @@ def test_recompute_under_a_shorter_and_back_to_the_default_interval(store: Store
     h = bearer(store, "admin")
     before = get_json(client, "/api/locations/sto/report", h, range="last_7_days")["summary"]
     assert (before["total"], before["misuse_excluded"]) == (12, 5)
-    rows_before = store.db.conn.execute("SELECT count(*) FROM ratings").fetchone()[0]
+    rows_before = store.sql.execute("SELECT count(*) FROM ratings").fetchone()[0]
 
     r = client.put("/api/locations/sto/response-interval", json={"response_interval_s": 2.0}, headers=h)
     assert r.status_code == 200
@@ -50,12 +53,12 @@ def test_recompute_under_a_shorter_and_back_to_the_default_interval(store: Store
     after = get_json(client, "/api/locations/sto/report", h, range="last_7_days")
     assert (after["summary"]["total"], after["summary"]["misuse_excluded"]) == (17, 0)
     assert after["location"]["response_interval_s"] == 2.0
-    assert store.db.conn.execute("SELECT count(*) FROM ratings").fetchone()[0] == rows_before
+    assert store.sql.execute("SELECT count(*) FROM ratings").fetchone()[0] == rows_before
     assert _rollup_matches_raw(store, "sto")
 
     r = client.put("/api/locations/sto/response-interval", json={"response_interval_s": 5.0}, headers=h)
     assert r.json()["misuse"] == 5
-    assert store.db.conn.execute("SELECT count(*) FROM ratings WHERE misuse != misuse_device").fetchone()[0] == 0
+    assert store.sql.execute("SELECT count(*) FROM ratings WHERE misuse != misuse_device").fetchone()[0] == 0
     assert get_json(client, "/api/locations/sto/report", h, range="last_7_days")["summary"]["total"] == 12
     assert _rollup_matches_raw(store, "sto")
 
@@ -126,5 +129,5 @@ def test_the_new_interval_is_pushed_to_the_locations_kiosks(store: Store, client
     assert remote.effective("sto-1")["response_interval_s"] == 2.5
     assert remote.effective("sto-2")["response_interval_s"] == 2.5
     assert "response_interval_s" not in remote.effective("gbg-1")
-    planned = dict(store.db.conn.execute("SELECT kiosk_id, version FROM kiosk_config").fetchall())
+    planned = dict(store.sql.execute("SELECT kiosk_id, version FROM kiosk_config").fetchall())
     assert {"sto-1", "sto-2"} <= set(planned) and "gbg-1" not in planned

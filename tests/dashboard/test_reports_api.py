@@ -8,6 +8,9 @@ from pydantic import BaseModel
 from feedback.scores import intervals_overlap, score
 from hub.reports.scoring import MIN_RESPONSES
 from tests.dashboard.conftest import NOW_MS, Store, bearer, get_json, local_ms
+from tests.postgres import both_engines, sql_of
+
+pytestmark = both_engines
 
 
 def test_overview_totals_index_and_ci_match_the_ingested_faces(store: Store, client: TestClient) -> None:
@@ -211,7 +214,8 @@ def test_fleet_shows_state_backlog_version_and_clock_skew(store: Store, client: 
 
 
 def test_daily_rollup_matches_hourly_after_ingest_and_is_rebuilt_for_an_old_database(store: Store) -> None:
-    """The trigger-kept daily rollup sums to the hourly one, and a database without it gets it on open."""
+    """The trigger-kept daily rollup sums to the hourly one, and a SQLite database without it gets it on open
+    (a PostgreSQL one was born with it)."""
     from hub.store import open_store
 
     store.faces("sto-1", "2026-04-08", [3, 1, 4, 1])
@@ -219,7 +223,7 @@ def test_daily_rollup_matches_hourly_after_ingest_and_is_rebuilt_for_an_old_data
     store.faces("gbg-1", "2026-04-09", [0, 0, 0, 0, 7], scale=5)
 
     def sums() -> list[tuple[object, ...]]:
-        return store.db.conn.execute(
+        return store.sql.execute(
             "SELECT h.location_id, h.local_day, h.scale, h.misuse, h.n, d.f0 + d.f1 + d.f2 + d.f3 + d.f4 FROM"
             " (SELECT location_id, local_day, scale, misuse, sum(n) AS n FROM rollup_hourly GROUP BY 1, 2, 3, 4) h"
             " JOIN rollup_daily d USING (location_id, local_day, scale, misuse) ORDER BY 1, 2"
@@ -227,10 +231,12 @@ def test_daily_rollup_matches_hourly_after_ingest_and_is_rebuilt_for_an_old_data
 
     rows = sums()
     assert [r[4] for r in rows] == [7, 31] and all(r[4] == r[5] for r in rows)
-    store.db.conn.execute("DELETE FROM rollup_daily")
-    store.db.conn.execute("PRAGMA user_version = 1")  # as a database from before the daily rollup was
+    if store.database is not None:
+        return  # the migration half below is SQLite's (PostgreSQL's migration 1 has the daily rollup)
+    store.sql.execute("DELETE FROM rollup_daily")
+    store.sql.execute("PRAGMA user_version = 1")  # as a database from before the daily rollup was
     reopened = open_store(store.data_dir / "hub.db")
-    assert reopened.conn.execute("SELECT sum(f0 + f1 + f2 + f3 + f4) FROM rollup_daily").fetchone()[0] == 38
+    assert sql_of(reopened).execute("SELECT sum(f0 + f1 + f2 + f3 + f4) FROM rollup_daily").fetchone()[0] == 38
 
 
 def test_fleet_keeps_backlog_and_version_from_the_last_online_status_after_the_will(
@@ -297,7 +303,7 @@ def test_range_counts_from_the_cumulative_rollup_equal_the_raw_taps_for_any_rang
         for row in body["locations"]:
 
             def raw(a: str, b: str, loc: str = row["id"]) -> list[tuple[int, int, int]]:
-                return store.db.conn.execute(
+                return store.sql.execute(
                     "SELECT scale, face, count(*) FROM ratings WHERE location_id = ? AND local_day BETWEEN ? AND ?"
                     " AND misuse = 0 GROUP BY 1, 2",
                     (loc, a, b),

@@ -11,13 +11,18 @@ from hub.app import create_app
 from hub.config import HubConfig
 from hub.web.login_throttle import FREE_PER_CLIENT, FREE_PER_NAME, Rule, client_key
 from tests.dashboard.conftest import BASE_URL, NOW_MS, Store, bearer, get_json, login
+from tests.postgres import both_engines
+
+pytestmark = both_engines
 
 
 @contextmanager
 def hub_client(store: Store, clock: list[int], address: str) -> Iterator[TestClient]:
     """The app over ``store`` as seen from the client ``address`` (a fresh app each time: like another process)."""
     app = create_app(
-        HubConfig(data_dir=store.data_dir, ingest_enabled=False), now_ms=lambda: clock[0], run_services=False
+        HubConfig(data_dir=store.data_dir, ingest_enabled=False, database=store.database),
+        now_ms=lambda: clock[0],
+        run_services=False,
     )
     with TestClient(app, base_url=BASE_URL, client=(address, 40000)) as c:
         yield c

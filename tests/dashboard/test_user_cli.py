@@ -10,11 +10,17 @@ from fastapi.testclient import TestClient
 
 from tests.dashboard.conftest import Store, bearer, get_json, login
 from tests.harness import ROOT, child_env
+from tests.postgres import both_engines
+
+pytestmark = both_engines
 
 
 def hub(store: Store, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "hub", *args, "--data-dir", str(store.data_dir)],
+        [
+            *(sys.executable, "-m", "hub", *args, "--data-dir", str(store.data_dir)),
+            *(("--database", store.database) if store.database else ()),
+        ],
         input=stdin,
         capture_output=True,
         text=True,
@@ -67,7 +73,7 @@ def test_user_add_refuses_bad_input_with_one_clean_line(store: Store) -> None:
         r = hub(store, *args, "--password-stdin", stdin=password + "\n")
         assert r.returncode == 2, (args, r.stderr)
         assert r.stderr.startswith("error: ") and message in r.stderr and r.stderr.count("\n") == 1, r.stderr
-    assert store.db.conn.execute("SELECT count(*) FROM users WHERE id = 'ola'").fetchone()[0] == 0
+    assert store.sql.execute("SELECT count(*) FROM users WHERE id = 'ola'").fetchone()[0] == 0
 
 
 def test_region_and_location_set_change_what_the_api_shows(store: Store, client: TestClient) -> None:

@@ -24,17 +24,23 @@ def uuid_of(n: int) -> str:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
+def target(tmp_path: Path, database: str | None) -> str | Path:
+    """The store of the test: the SQLite file in its data dir, or a PostgreSQL database (``both_engines``)."""
+    return database or tmp_path / "hub" / "hub.db"
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, target: str | Path) -> Path:
     """A hub data dir whose store already has Uppsala (``upp``), the store experience point 1003 maps to."""
     d = tmp_path / "hub"
-    with open_store(d / "hub.db") as store:
+    with open_store(target) as store:
         store.registry.add_location("upp", name="Uppsala", timezone="Europe/Stockholm", now_ms=NOW_MS)
     return d
 
 
 @pytest.fixture
-def store(data_dir: Path) -> Iterator[Store]:
-    with open_store(data_dir / "hub.db") as s:
+def store(data_dir: Path, target: str | Path) -> Iterator[Store]:
+    with open_store(target) as s:
         yield s
 
 

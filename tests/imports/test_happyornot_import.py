@@ -19,6 +19,9 @@ from hub.store import Store
 from hub.store.sqlite.compat import Scope
 from hub.store.sqlite.exports import RATING_FIELDS
 from tests.imports.conftest import ALL, DATA, FEEDBACK_FILES, NOW_MS, by_name, run_import, uuid_of
+from tests.postgres import both_engines
+
+pytestmark = both_engines
 
 EXPECTED = {
     "experience_points.json": (4, 0, 0, {}),

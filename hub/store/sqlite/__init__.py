@@ -28,6 +28,7 @@ from hub.store.sqlite.registry import Registry
 from hub.store.sqlite.schema import migrate
 from hub.store.sqlite.settings import KioskSettings
 from hub.store.sqlite.sign_ins import SignIns
+from hub.store.sqlite.tables import Tables
 
 
 class Ledger:
@@ -45,9 +46,19 @@ class Ledger:
         with unavailable_when_busy():
             return ledger.store_batch(self._conn, items, now_ms=now_ms, limit=limit)
 
-    def store_status(self, kiosk_id: str, status: p.Status, *, received_ms: int, is_retained: bool) -> p.Ack | None:
+    def store_status(
+        self, kiosk_id: str, status: p.Status, *, received_ms: int, is_retained: bool, worker: str | None = None
+    ) -> p.Ack | None:
+        """Record a kiosk's presence; the ack to send back, if any (``worker`` is for PostgreSQL's several
+        ingest workers: a SQLite file has one ingest, which answers every birth itself)."""
         with unavailable_when_busy():
             return statuses.store_status(self._conn, kiosk_id, status, received_ms=received_ms, is_retained=is_retained)
+
+    def register_worker(self, client_id: str, *, now_ms: int) -> None:
+        """Nothing to register: a SQLite file has one ingest worker (``hub ingest`` needs PostgreSQL)."""
+
+    def retire_worker(self, client_id: str) -> bool:
+        return False
 
     def store_config_report(self, kiosk_id: str, report: ConfigReport, *, received_ms: int) -> None:
         with unavailable_when_busy():
@@ -77,8 +88,11 @@ class Rollups:
 
 
 class SqliteStore:
+    engine = "sqlite"
+
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        self.target = str(path)
         self.conn = connect(self.path)
         migrate(self.conn)
         self.registry = Registry(self.conn)
@@ -96,6 +110,7 @@ class SqliteStore:
         self.questions = Questions(self.conn)
         self.imports = Imports(self.conn)
         self.compat = CompatReads(self.conn)
+        self.tables = Tables(self.conn)
 
     def close(self) -> None:
         self.conn.close()

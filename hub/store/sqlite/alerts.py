@@ -9,7 +9,7 @@ import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from hub.store.records import AlertRow, AlertRule, NewDelivery
+from hub.store.records import AlertRow, AlertRule, NewDelivery, Opening
 from hub.store.sqlite.connection import immediate
 from hub.store.sqlite.deliveries import insert_deliveries
 
@@ -22,7 +22,6 @@ _ALERT = (
     " ack_ms FROM alerts"
 )
 Counts = dict[int, list[int]]
-Opening = tuple[int, str, str, float | None, str]  # rule id, location, subject, value, detail
 
 
 def _rule(row: tuple[Any, ...]) -> AlertRule:

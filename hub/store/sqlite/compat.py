@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
+from hub.store.records import Scope
+
+__all__ = ["FEEDBACK_FIELDS", "CompatReads", "Scope"]
+
 FEEDBACK_FIELDS = "r.uuid, r.kiosk_id, r.time_ms, r.question, r.location_id, r.face, r.scale, r.misuse, r.reason"
-
-
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """Locations and the local days (inclusive) asked of them."""
-
-    location_ids: Sequence[str]
-    first: date
-    last: date
 
 
 class CompatReads:

@@ -1,0 +1,79 @@
+"""``python -m hub ingest``: one MQTT ingest worker without HTTP; any number share the ratings subscription.
+
+Workers need a store they can share: PostgreSQL (``--database``). Each takes a kiosk's state row lock in its
+transaction and derives the kiosk's cumulative ack from the table after the commit, so one kiosk's batches may
+reach different workers in any order. A birth is answered once every registered worker has handled it;
+a worker that will not come back is retired with ``--retire`` (until then, births wait for it). The live
+updates of open dashboard pages come only from an ingest in the same process (``hub serve``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from typing import Any
+
+from feedback.abuse import DEFAULT_TAPS_PER_MINUTE, TapLimit
+from hub.cli.common import add_database
+from hub.clock import wall_ms
+from hub.config import check_tap_limit, parse_mqtt_url
+from hub.errors import ConfigError
+from hub.metrics import Metrics
+from hub.store import is_postgresql_url, open_store
+
+
+def add_ingest_parser(sub: Any) -> None:
+    s = sub.add_parser("ingest", help="run one MQTT ingest worker (no HTTP) on a PostgreSQL store")
+    add_database(s)
+    s.add_argument("--mqtt-url", help="the broker: mqtt://hub:PASSWORD@HOST:PORT (required unless --retire)")
+    s.add_argument("--client-id", required=True, help="this worker's stable MQTT client id (its broker session)")
+    s.add_argument(
+        "--retire", action="store_true", help="forget the worker --client-id for good (it will not come back); exit"
+    )
+    s.add_argument(
+        "--kiosk-taps-per-minute",
+        type=int,
+        default=DEFAULT_TAPS_PER_MINUTE,
+        metavar="N",
+        help=f"as hub serve's (default {DEFAULT_TAPS_PER_MINUTE}; 0: no limit)",
+    )
+    s.add_argument("--no-kiosk-throttle", action="store_true", help="as hub serve's: flag, but store taps over it")
+    s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    from hub.mqtt.ingest import Ingest  # paho: imported only by the commands that connect
+
+    if not args.database or not is_postgresql_url(args.database):
+        raise ConfigError("hub ingest needs --database postgresql://USER:PASS@HOST:PORT/DB (workers share it)")
+    database: str = args.database
+    if args.retire:
+        with open_store(database) as store:
+            known = store.ledger.retire_worker(args.client_id)
+        print(f"worker {args.client_id} {'retired' if known else 'was not registered'}")
+        return 0
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.mqtt_url:
+        raise ConfigError("hub ingest needs --mqtt-url mqtt://hub:PASSWORD@HOST:PORT")
+    endpoint = parse_mqtt_url(args.mqtt_url)
+    tap_limit = TapLimit(check_tap_limit(args.kiosk_taps_per_minute), is_throttling=not args.no_kiosk_throttle)
+    open_store(database).close()  # migrate, and fail now when the server does not answer
+    ingest = Ingest(
+        open_store=lambda: open_store(database),
+        endpoint=endpoint,
+        client_id=args.client_id,
+        metrics=Metrics(),
+        now_ms=wall_ms,
+        tap_limit=tap_limit,
+    )
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stopping.set())
+    ingest.start()
+    logging.getLogger(__name__).info("ingest worker %s started", args.client_id)
+    while not stopping.wait(1.0):
+        pass
+    ingest.stop()
+    return 0

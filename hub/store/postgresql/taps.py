@@ -1,0 +1,51 @@
+"""Each kiosk's tap state for the hub's own rules (``feedback.abuse``): its latest tap by seq, its current
+one-minute window and how often it went over the tap limit. Read and written inside the ingest transaction."""
+
+from __future__ import annotations
+
+from feedback.abuse import TapState
+from hub.store.postgresql.connection import Conn
+
+
+def load_state(conn: Conn, kiosk_id: str) -> TapState:
+    row = conn.execute(
+        "SELECT last_seq, last_tap_ms, window_start_ms, window_taps FROM kiosk_taps WHERE kiosk_id = ?", (kiosk_id,)
+    ).fetchone()
+    if row is not None:
+        return TapState(row[0], row[1], row[2], row[3])
+    # first batch since this table existed: the latest stored tap is the previous one
+    last = conn.execute(
+        "SELECT seq, time_ms FROM ratings WHERE kiosk_id = ? ORDER BY seq DESC LIMIT 1", (kiosk_id,)
+    ).fetchone()
+    return TapState(last[0], last[1]) if last else TapState()
+
+
+def save_state(conn: Conn, kiosk_id: str, state: TapState, *, now_ms: int) -> None:
+    conn.execute(
+        "INSERT INTO kiosk_taps (kiosk_id, last_seq, last_tap_ms, window_start_ms, window_taps, over_limit_total,"
+        " over_limit_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?6 > 0 THEN ?7 END)"
+        " ON CONFLICT (kiosk_id) DO UPDATE SET last_seq = excluded.last_seq, last_tap_ms = excluded.last_tap_ms,"
+        " window_start_ms = excluded.window_start_ms, window_taps = excluded.window_taps,"
+        " over_limit_total = kiosk_taps.over_limit_total + excluded.over_limit_total,"
+        " over_limit_ms = coalesce(excluded.over_limit_ms, kiosk_taps.over_limit_ms)",
+        (
+            kiosk_id,
+            state.last_seq,
+            state.last_tap_ms,
+            state.window_start_ms,
+            state.window_taps,
+            state.over_limit,
+            now_ms,
+        ),
+    )
+
+
+def neighbours(conn: Conn, kiosk_id: str, seq: int) -> tuple[tuple[int, int] | None, int | None]:
+    """For a tap filling a gap: ``(seq, time_ms)`` of the stored tap before it, and the time of the one after."""
+    before = conn.execute(
+        "SELECT seq, time_ms FROM ratings WHERE kiosk_id = ? AND seq < ? ORDER BY seq DESC LIMIT 1", (kiosk_id, seq)
+    ).fetchone()
+    after = conn.execute(
+        "SELECT time_ms FROM ratings WHERE kiosk_id = ? AND seq > ? ORDER BY seq LIMIT 1", (kiosk_id, seq)
+    ).fetchone()
+    return (tuple(before) if before else None), (after[0] if after else None)
