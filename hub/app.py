@@ -34,11 +34,13 @@ def create_app(config: HubConfig, *, now_ms: Callable[[], int] = wall_ms, run_se
         app.state.broker = runtime.broker
         # everything alive now lives as long as the hub: keep it out of the collector's full passes, which
         # otherwise doubled the p95 of a 1,000-store overview (bench/dashboard.py)
+        gc.collect()  # garbage from before (start-up; another app in the same process) is not kept frozen
         gc.freeze()
         try:
             yield
         finally:
             runtime.stop()
+            gc.unfreeze()  # what the hub held is garbage now: let the collector have it (tests run many apps)
 
     # docs_url=None: /docs is served by the dashboard from its own Swagger UI copy (no CDN)
     app = FastAPI(title="Feedback hub", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None)

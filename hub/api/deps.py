@@ -31,6 +31,8 @@ def get_store(request: Request) -> Store:
     target: str | Path = request.app.state.config.store_target
     store: Store | None = getattr(_local, "store", None)
     if store is None or store.target != str(target):
+        if store is not None:
+            store.close()  # this thread served another hub's store before (tests run many apps in one process)
         store = open_store(target)
         _local.store = store
     return store
