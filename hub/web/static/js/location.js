@@ -68,12 +68,23 @@
       });
     });
 
+    /** "2026-11-30" → "2026-W49" (ISO week, Monday first), as the hub names weekly buckets. */
+    function isoWeek(iso) {
+      const d = new Date(iso + "T00:00:00Z");
+      const thursday = new Date(d.getTime() + (3 - (d.getUTCDay() + 6) % 7) * 86400000);
+      const jan1 = new Date(Date.UTC(thursday.getUTCFullYear(), 0, 1));
+      const week = 1 + Math.floor((thursday - jan1) / (7 * 86400000));
+      return `${thursday.getUTCFullYear()}-W${String(week).padStart(2, "0")}`;
+    }
+
     function drawTrend(data) {
       const scale = data.summary.scale || 4;
       const trend = data.trend;
-      // the bucket holding today is not over: its label says so (issue 11, defect 3)
-      const labels = trend.map((p, i) => (data.granularity === "day" ? day(p.period) : weekLabel(p.period))
-        + (data.period.is_partial && i === trend.length - 1 ? ` (${t.so_far})` : ""));
+      // the bucket holding today is not over: its label says so (issue 11, defect 3); only that bucket (a range's
+      // last answers may be days before today)
+      const open = data.period.is_partial ? (data.granularity === "day" ? data.period.to : isoWeek(data.period.to)) : null;
+      const labels = trend.map((p) => (data.granularity === "day" ? day(p.period) : weekLabel(p.period))
+        + (p.period === open ? ` (${t.so_far})` : ""));
       const faces = [];
       for (let f = scale - 1; f >= 0; f--) faces.push(f);
       const datasets = faces.map((f) => ({
