@@ -7,6 +7,8 @@ from __future__ import annotations
 MISUSE = 1
 OUTSIDE_HOURS = 2
 VALUES = (0, MISUSE, OUTSIDE_HOURS, MISUSE | OUTSIDE_HOURS)
+# a raw rating's flags in SQL, from its ``misuse`` and ``closed`` columns (0/1 each), as the rollups hold them
+SQL = f"misuse * {MISUSE} + closed * {OUTSIDE_HOURS}"
 
 
 def flags_of(*, misuse: bool | int, closed: bool | int) -> int:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
+from hub.reports.flags import SQL as FLAGS_SQL
 from hub.store.postgresql.connection import Conn, translate
 from hub.store.sqlite.exports import RATING_FIELDS
 
@@ -67,7 +68,7 @@ class Exports:
             )
         faces = ", ".join(f"count(*) FILTER (WHERE face = {f})" for f in range(5))
         return self._stream(
-            f"SELECT local_day, scale, misuse + 2 * closed AS flags, {faces} FROM ratings WHERE location_id = ?"
+            f"SELECT local_day, scale, {FLAGS_SQL} AS flags, {faces} FROM ratings WHERE location_id = ?"
             " AND local_day BETWEEN ? AND ? AND question = ?"
             " GROUP BY local_day, scale, flags ORDER BY local_day, scale, flags",
             (*days, question),

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from hub.reports.flags import SQL as FLAGS_SQL
 from hub.reports.flags import flags_of
 from hub.reports.localtime import local_bucket
 from hub.reports.schedule import Schedule
@@ -246,7 +247,7 @@ class Imports:
                     continue
                 kept += 1
                 row = conn.execute(
-                    "SELECT location_id, local_day, scale, face, misuse + 2 * closed FROM ratings WHERE imported = 1"
+                    f"SELECT location_id, local_day, scale, face, {FLAGS_SQL} FROM ratings WHERE imported = 1"
                     " AND uuid = ?"
                     " AND reason IS NULL",
                     (f.feedback_id,),

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from hub.reports.flags import SQL as FLAGS_SQL
 from hub.reports.flags import counted, left_out_as
 from hub.store.postgresql.connection import Conn
 from hub.store.records import PeriodCounts
@@ -206,9 +207,9 @@ class Questions:
         kept = counted(include_misuse=include_misuse, include_closed=include_closed)
         for i, (first, last) in enumerate(periods):
             rows = self.conn.execute(
-                "SELECT location_id, scale, face, misuse + 2 * closed, count(*) FROM ratings"
+                f"SELECT location_id, scale, face, {FLAGS_SQL}, count(*) FROM ratings"
                 f" WHERE location_id IN ({_marks(len(location_ids))}) AND question = ? AND local_day BETWEEN ? AND ?"
-                " GROUP BY location_id, scale, face, misuse + 2 * closed",
+                f" GROUP BY location_id, scale, face, {FLAGS_SQL}",
                 (*location_ids, question, first.isoformat(), last.isoformat()),
             )
             for loc, scale, face, flags, n in rows:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterable
 
 from feedback.misuse import check_response_interval, flag_misuse
+from hub.reports.flags import SQL as FLAGS_SQL
 from hub.reports.localtime import local_bucket
 from hub.store.postgresql.connection import Conn, transaction
 from hub.store.postgresql.cumulative import FROM_HOURLY
@@ -20,7 +21,6 @@ from hub.store.postgresql.placing import is_closed, schedule
 from hub.store.records import Recomputed
 
 log = logging.getLogger(__name__)
-_FLAGS = "misuse + 2 * closed"  # a raw rating's flags as the rollups count them (hub.reports.flags)
 
 
 def recompute_location(conn: Conn, location_id: str, *, interval_s: float) -> Recomputed:
@@ -106,14 +106,15 @@ def rebuild_rollups(conn: Conn, location_id: str) -> None:
     conn.execute(
         "INSERT INTO rollup_hourly (location_id, local_day, local_hour, weekday, kiosk_id, scale, face, misuse, n)"
         " SELECT location_id, local_day, local_hour, extract(isodow FROM local_day::date)::int,"
-        f" kiosk_id, scale, face, {_FLAGS}, count(*) FROM ratings WHERE location_id = ?"
-        f" GROUP BY location_id, local_day, local_hour, kiosk_id, scale, face, {_FLAGS}",
+        f" kiosk_id, scale, face, {FLAGS_SQL}, count(*) FROM ratings WHERE location_id = ?"
+        f" GROUP BY location_id, local_day, local_hour, kiosk_id, scale, face, {FLAGS_SQL}",
         (location_id,),
     )
     conn.execute(
         "INSERT INTO rollup_reasons (location_id, local_day, reason, scale, face, misuse, n)"
-        f" SELECT location_id, local_day, reason, scale, face, {_FLAGS}, count(*) FROM ratings"
-        f" WHERE location_id = ? AND reason IS NOT NULL GROUP BY location_id, local_day, reason, scale, face, {_FLAGS}",
+        f" SELECT location_id, local_day, reason, scale, face, {FLAGS_SQL}, count(*) FROM ratings"
+        " WHERE location_id = ? AND reason IS NOT NULL"
+        f" GROUP BY location_id, local_day, reason, scale, face, {FLAGS_SQL}",
         (location_id,),
     )
     conn.execute(

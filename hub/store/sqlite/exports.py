@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from hub.reports.flags import SQL as FLAGS_SQL
 from hub.store.sqlite.connection import connect
 
 RATING_FIELDS = (
@@ -78,7 +79,7 @@ class Exports:
                 )
             else:
                 yield from conn.execute(
-                    f"SELECT local_day, scale, misuse + 2 * closed AS flags, {faces} FROM ratings WHERE location_id = ?"
+                    f"SELECT local_day, scale, {FLAGS_SQL} AS flags, {faces} FROM ratings WHERE location_id = ?"
                     " AND local_day BETWEEN ? AND ? AND question = ?"
                     " GROUP BY local_day, scale, flags ORDER BY local_day, scale, flags",
                     (*days, question),
