@@ -32,6 +32,7 @@ REPORT = "report"
 ACK = "ack"
 CONFIG = "config"
 COMMAND = "cmd"
+PROBE = "probe"  # a device UNSUBSCRIBEs from it to probe a quiet link (never subscribed, never published)
 
 KIOSK_WRITES = (RATINGS, STATUS, REPORT)
 KIOSK_READS = (ACK, CONFIG, COMMAND)

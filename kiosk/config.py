@@ -17,6 +17,7 @@ from feedback.kiosk_settings import DEFAULT_REASONS, WEEKDAYS, SettingsError, Ui
 __all__ = [
     "DEFAULT_REASONS",
     "WEEKDAYS",
+    "BrokerAddress",
     "BrokerConfig",
     "ConfigError",
     "KioskConfig",
@@ -34,9 +35,22 @@ ConfigError = SettingsError  # one exception for every bad key, [ui] or not
 
 
 @dataclass(frozen=True, slots=True)
-class BrokerConfig:
+class BrokerAddress:
+    """One broker the kiosk may use (``broker.url``, or one entry of ``broker.urls``)."""
+
     host: str
     port: int
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerConfig:
+    """The brokers in the order the kiosk tries them (it moves on to the next when one dies), and what they share:
+    the scheme (all ``mqtt://`` or all ``mqtts://``), the credentials and the TLS files."""
+
+    addresses: tuple[BrokerAddress, ...]
     username: str
     password: str
     tls: bool = False
@@ -47,6 +61,14 @@ class BrokerConfig:
     ca_pem: str | None = None
     cert_pem: str | None = None
     key_pem: str | None = None
+
+    @property
+    def host(self) -> str:
+        return self.addresses[0].host
+
+    @property
+    def port(self) -> int:
+        return self.addresses[0].port
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,17 +122,9 @@ def parse_config(doc: dict[str, Any], *, data_dir: str | Path | None = None, bas
     )
 
     b = _table(doc, "broker")
-    url = urlsplit(setting(b, "broker.url", str))
-    if url.scheme not in ("mqtt", "mqtts") or not url.hostname:
-        raise ConfigError("broker.url must look like mqtt://host:port or mqtts://host:port")
-    tls = url.scheme == "mqtts"
-    try:
-        port = url.port or (8883 if tls else 1883)
-    except ValueError:
-        raise ConfigError("broker.url has an invalid port") from None
+    addresses, tls = parse_broker_urls(b)
     broker = BrokerConfig(
-        host=url.hostname,
-        port=port,
+        addresses=addresses,
         tls=tls,
         username=setting(b, "broker.username", str, kiosk_id),
         password=setting(b, "broker.password", str),
@@ -142,6 +156,40 @@ def parse_config(doc: dict[str, Any], *, data_dir: str | Path | None = None, bas
         uplink=uplink,
         ui=parse_ui(doc.get("ui", {})),
     )
+
+
+def parse_broker_urls(b: dict[str, Any]) -> tuple[tuple[BrokerAddress, ...], bool]:
+    """``broker.url`` (one broker) or ``broker.urls`` (several, tried in order): the addresses and whether they
+    use TLS. :raises ConfigError: naming the key, for a bad URL, both keys, neither, a duplicate or mixed schemes."""
+    if "url" in b and "urls" in b:
+        raise ConfigError("give broker.url or broker.urls, not both")
+    if "urls" in b:
+        urls = b["urls"]
+        if not isinstance(urls, list) or not urls or not all(isinstance(u, str) for u in urls):
+            raise ConfigError('broker.urls must be a non-empty list of URLs, like ["mqtt://a:1883", "mqtt://b:1883"]')
+        keys = [f"broker.urls[{i}]" for i in range(len(urls))]
+    elif "url" in b:
+        urls, keys = [setting(b, "broker.url", str)], ["broker.url"]
+    else:
+        raise ConfigError("broker.url is required (or broker.urls, a list, for several brokers)")
+    schemes: set[str] = set()
+    addresses: list[BrokerAddress] = []
+    for key, text in zip(keys, urls, strict=True):
+        url = urlsplit(text)
+        if url.scheme not in ("mqtt", "mqtts") or not url.hostname:
+            raise ConfigError(f"{key} must look like mqtt://host:port or mqtts://host:port, got {text!r}")
+        try:
+            port = url.port or (8883 if url.scheme == "mqtts" else 1883)
+        except ValueError:
+            raise ConfigError(f"{key} has an invalid port: {text!r}") from None
+        address = BrokerAddress(url.hostname, port)
+        if address in addresses:
+            raise ConfigError(f"{key} repeats {address}")
+        addresses.append(address)
+        schemes.add(url.scheme)
+    if len(schemes) > 1:
+        raise ConfigError("broker.urls mixes mqtt:// and mqtts://: the brokers share one TLS set-up, use one scheme")
+    return tuple(addresses), schemes == {"mqtts"}
 
 
 def _table(doc: dict[str, Any], key: str) -> dict[str, Any]:

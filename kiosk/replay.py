@@ -95,6 +95,8 @@ class ReplayPump:
                     and now - self.last_birth > 2 * self.cfg.uplink.ack_timeout_s
                 ):
                     self.publish_status("birth")  # the hub's answer to our birth got lost: ask again
+            if self.connected:
+                up.check_link(now)
             if self.connected and now >= self.next_heartbeat:
                 self.publish_status("heartbeat")
             if now >= self.next_prune:
@@ -102,13 +104,20 @@ class ReplayPump:
             self.send(now)
 
     # events -------------------------------------------------------------------------------------
-    def on_connected(self, _: Any) -> None:
+    def on_connected(self, broker: str) -> None:
         self.connected = True
         self.epoch = self.outbox.next_epoch()
-        self.publish_status("birth")
+        self.publish_status("birth")  # on a broker the kiosk failed over to too: the hub answers what it holds
         self.restart_replay()
-        self.up.set_state(is_connected=True, epoch=self.epoch, last_error=None)
-        log.info("kiosk %s: connected (epoch %d)", self.kid, self.epoch)
+        self.up.set_state(is_connected=True, epoch=self.epoch, last_error=None, broker=broker)
+        log.info("kiosk %s: connected to %s (epoch %d)", self.kid, broker, self.epoch)
+
+    def on_failover(self, move: tuple[str, str]) -> None:
+        old, new = move
+        st = self.up.state
+        self.up.set_state(
+            broker=new, failover_from=old, last_failover_ms=self.up.clock.now_ms(), failovers=st.failovers + 1
+        )
 
     def on_disconnected(self, why: Any) -> None:
         if self.connected:

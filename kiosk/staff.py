@@ -1,7 +1,8 @@
 """The staff panel: a long press in the top-left corner, then the PIN from config, then the kiosk's health.
 
 Shoppers never see an error; staff see here what a shop assistant reads out on the phone to whoever runs
-the hub: broker connection, pending ratings, the hub's last acknowledgement, clock, version, last error.
+the hub: broker connection (which broker, and when the kiosk last failed over), pending ratings, the hub's
+last acknowledgement, clock, version, last error.
 """
 
 from __future__ import annotations
@@ -44,16 +45,22 @@ def staff_text(
 ) -> str:
     """Kivy markup, one fact per line. ``now`` is aware local time. ``press_sound``: the setting;
     ``sounds_played`` and ``sound_problem``: what :class:`kiosk.press_sound.PressSound` saw."""
-    if state.last_ack_ms is None:
-        ack = t("never")
+    ack = t("never") if state.last_ack_ms is None else _when(state.last_ack_ms, now)
+    broker = t("connected") if state.is_connected else t("not connected")
+    if state.broker is not None:
+        broker += f" ({_escape(state.broker)})"
+    if state.last_failover_ms is None:
+        failover = t("never")
     else:
-        ack = datetime.fromtimestamp(state.last_ack_ms / 1000, tz=now.tzinfo).strftime("%Y-%m-%d %H:%M:%S")
+        move = f"{_escape(state.failover_from or '?')} → {_escape(state.broker or '?')}"
+        failover = f"{_when(state.last_failover_ms, now)} ({move})"
     hub = {True: t("online"), False: t("offline"), None: t("unknown")}[state.is_hub_online]
     ntp = {True: t("NTP synchronised"), False: t("not synchronised"), None: t("unknown")}[is_ntp_synced]
     rows = [
         (t("Kiosk"), kiosk_id),
         (t("Location"), location_id),
-        (t("Broker"), t("connected") if state.is_connected else t("not connected")),
+        (t("Broker"), broker),
+        (t("Last failover"), failover),
         (t("Hub"), hub),
         (t("Pending ratings"), "…" if pending is None else str(pending)),
         (t("Last hub ack"), ack),
@@ -63,6 +70,10 @@ def staff_text(
         (t("Press sound"), _sound(t, press_sound, sounds_played, sound_problem)),
     ]
     return "\n".join(f"[b]{label}:[/b] {value}" for label, value in rows)
+
+
+def _when(ms: int, now: datetime) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=now.tzinfo).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _sound(t: Texts, is_on: bool, played: int, problem: str | None) -> str:

@@ -1,4 +1,8 @@
-"""The kiosk's MQTT uplink: the paho connection to the broker, and the threads around it.
+"""The kiosk's MQTT uplink: the paho connection to a broker, and the threads around it.
+
+With several brokers in the config (``broker.urls``) the uplink uses one at a time and moves on to the next
+when its connection dies, a connect fails, or the link goes quiet past what :func:`kiosk.liveness.link_verdict`
+allows (a cut with no RST); the pump then sends a birth and replays, as after any reconnect.
 
 paho's network thread only puts events on a queue (its callbacks never raise, and payloads become plain
 ``bytes`` here, at the edge); one pump thread (:class:`kiosk.replay.ReplayPump`) owns the replay window
@@ -11,7 +15,9 @@ from __future__ import annotations
 import logging
 import queue
 import random
+import socket
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -21,7 +27,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from feedback import protocol as p
 from kiosk.clock import DeviceClock
-from kiosk.config import KioskConfig
+from kiosk.config import BrokerAddress, KioskConfig
+from kiosk.liveness import Link, link_verdict
 from kiosk.outbox import Outbox
 from kiosk.replay import ReplayPump
 from kiosk.tls import client_context
@@ -43,6 +50,10 @@ class UplinkState:
     denied: int = 0
     refused_messages: int = 0
     config_version: int | None = None
+    broker: str | None = None  # host:port of the broker in use (or being tried)
+    last_failover_ms: int | None = None  # wall clock when the kiosk last moved to another broker
+    failover_from: str | None = None  # the broker it left then
+    failovers: int = 0
 
 
 class Uplink:
@@ -66,6 +77,9 @@ class Uplink:
         self._state = UplinkState()
         self._state_lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._index = 0  # the broker in use: config.broker.addresses[_index]; paho's thread moves it on
+        self.last_inbound_s = time.monotonic()  # when a packet last arrived (paho's thread writes it)
+        self._probe_sent_s: float | None = None  # the pump's last link probe
         self.client = self._make_client()
         self.rng = random.Random()
 
@@ -75,12 +89,40 @@ class Uplink:
         with self._state_lock:
             return self._state
 
+    @property
+    def address(self) -> BrokerAddress:
+        """The broker in use, or being tried."""
+        return self.config.broker.addresses[self._index]
+
     def start(self) -> None:
-        b = self.config.broker
         self._thread = threading.Thread(target=self._pump, name=f"uplink-{self.config.kiosk_id}", daemon=True)
         self._thread.start()
-        self.client.connect_async(b.host, b.port, keepalive=self.config.uplink.keepalive_s, clean_start=True)
+        self._connect_async()
         self.client.loop_start()
+        self.set_state(broker=str(self.address))
+
+    def check_link(self, now_s: float) -> None:
+        """Probe a quiet link, and drop a dead one so paho's thread moves on to the next broker (pump thread)."""
+        verdict = link_verdict(
+            now_s=now_s,
+            last_inbound_s=self.last_inbound_s,
+            probe_sent_s=self._probe_sent_s,
+            keepalive_s=self.config.uplink.keepalive_s,
+        )
+        if verdict is Link.PROBE:
+            self._probe_sent_s = now_s
+            self.client.unsubscribe(p.kiosk_topic(self.config.kiosk_id, p.PROBE))  # answered by an UNSUBACK
+        elif verdict is Link.DEAD:
+            quiet_s = now_s - self.last_inbound_s
+            log.warning("kiosk %s: nothing from %s for %.1f s: link dead", self.config.kiosk_id, self.address, quiet_s)
+            self._post("error", f"nothing from the broker at {self.address} for {quiet_s:.0f} s: link dead")
+            self.last_inbound_s = now_s  # one verdict per link: paho's thread takes it from here
+            sock = self.client.socket()
+            if isinstance(sock, socket.socket):  # ssl.SSLSocket too; paho's other kinds are for websockets
+                try:  # paho's loop reads EOF, reports the connection lost and reconnects (to the next broker)
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError as exc:
+                    log.warning("kiosk %s: closing the dead link: %s", self.config.kiosk_id, exc)
 
     def report(self, payload: bytes) -> None:
         """Publish a report to the hub (e.g. remote config applied or refused); QoS 1, not retained."""
@@ -119,7 +161,24 @@ class Uplink:
         c.on_connect_fail = self._on_connect_fail
         c.on_message = self._on_message
         c.on_publish = self._on_publish
+        c.on_unsubscribe = self._on_answer
+        c.on_subscribe = self._on_answer
         return c
+
+    def _connect_async(self) -> None:
+        a = self.address
+        self.client.connect_async(a.host, a.port, keepalive=self.config.uplink.keepalive_s, clean_start=True)
+
+    def _move_on(self, why: str) -> None:
+        """paho's thread: the broker in use failed; the next reconnect goes to the next one in the config."""
+        addresses = self.config.broker.addresses
+        if self.stopping.is_set() or len(addresses) == 1:
+            return
+        old = self.address
+        self._index = (self._index + 1) % len(addresses)
+        self._connect_async()  # sets where paho's loop reconnects to; the socket is closed already
+        log.warning("kiosk %s: broker %s failed (%s): moving on to %s", self.config.kiosk_id, old, why, self.address)
+        self._post("failover", (str(old), str(self.address)))
 
     def _post(self, kind: str, value: Any = None) -> None:
         self.events.put((kind, value))
@@ -127,6 +186,7 @@ class Uplink:
 
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
         try:
+            self.last_inbound_s = time.monotonic()
             if rc.is_failure:
                 log.error("kiosk %s: broker refused connection: %s", self.config.kiosk_id, rc)
                 self._post("error", f"connect refused: {rc}")
@@ -140,19 +200,30 @@ class Uplink:
                     (p.HUB_STATUS_TOPIC, 1),
                 ]
             )
-            self._post("connected")
+            self._post("connected", str(self.address))
         except Exception:  # a paho callback must never raise: it would kill the network thread
             log.exception("on_connect")
 
     def _on_connect_fail(self, client: mqtt.Client, userdata: Any) -> None:
-        b = self.config.broker
-        self._post("error", f"cannot reach the broker at {b.host}:{b.port}")
+        try:
+            self._post("error", f"cannot reach the broker at {self.address}")
+            self._move_on("cannot connect")
+        except Exception:
+            log.exception("on_connect_fail")
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
-        self._post("disconnected", str(rc))
+        try:
+            self._post("disconnected", str(rc))
+            self._move_on(str(rc))
+        except Exception:
+            log.exception("on_disconnect")
+
+    def _on_answer(self, client: mqtt.Client, userdata: Any, mid: int, rcs: Any, props: Any) -> None:
+        self.last_inbound_s = time.monotonic()  # a SUBACK, or the UNSUBACK answering a link probe
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         try:
+            self.last_inbound_s = time.monotonic()
             kind = msg.topic.rsplit("/", 1)[-1]
             payload = bytes(msg.payload)  # paho hands over bytes or bytearray; the decoders take bytes
             if msg.topic == p.HUB_STATUS_TOPIC:
@@ -171,6 +242,7 @@ class Uplink:
     def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, rc: Any, props: Any) -> None:
         # MQTT 5 PUBACK reason codes: 0x87 "not authorized" still counts as published for paho.
         try:
+            self.last_inbound_s = time.monotonic()
             if rc.is_failure:
                 self._post("denied", f"PUBACK {rc} ({int(rc.value):#x}) for mid {mid}")
         except Exception:
