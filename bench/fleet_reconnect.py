@@ -94,7 +94,7 @@ def main() -> None:
                 password = register_kiosk(store, kid, location_id="sto", now_ms=0).password
                 cfg = tmp / "kiosks" / f"{kid}.toml"
                 cfg.parent.mkdir(exist_ok=True)
-                cfg.write_text(kiosk_config_text(kid, "sto", hub.broker_url, password))
+                cfg.write_text(kiosk_config_text(kid, "sto", [hub.broker_url], password))
                 fill_outbox(cfg.parent / "kiosk-data" / kid / "outbox.db", kid, r)  # the config's default data dir
                 configs.append(cfg)
         print(f"set-up: {k} kiosks × {r} queued ratings in {time.perf_counter() - started:.1f} s (not measured)")

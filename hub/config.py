@@ -33,7 +33,7 @@ class HubConfig:
     mqtt_bind: str = "127.0.0.1"
     mqtt_tls_port: int | None = None  # set: the managed broker also listens for kiosks with TLS + client certs
     mqtt_tls_bind: str = "0.0.0.0"
-    external_mqtt: MqttEndpoint | None = None  # set: use it, start no broker
+    external_mqtt: tuple[MqttEndpoint, ...] = ()  # given: use these brokers (ingest from each), start none
     public_mqtt_host: str | None = None  # the address written into kiosk configs
     client_id: str = "hub-ingest-1"
     ingest_enabled: bool = True
@@ -73,7 +73,7 @@ class HubConfig:
 
     @property
     def is_broker_managed(self) -> bool:
-        return self.external_mqtt is None
+        return not self.external_mqtt
 
 
 def parse_mqtt_url(url: str) -> MqttEndpoint:
@@ -91,6 +91,21 @@ def parse_mqtt_url(url: str) -> MqttEndpoint:
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
     )
+
+
+def parse_mqtt_urls(urls: list[str] | None) -> tuple[MqttEndpoint, ...]:
+    """``--mqtt-url``, given once per broker. :raises ConfigError: a bad URL, or one broker given twice."""
+    endpoints = tuple(parse_mqtt_url(url) for url in urls or ())
+    places = [(e.host, e.port) for e in endpoints]
+    for i, place in enumerate(places):
+        if place in places[:i]:
+            raise ConfigError(f"--mqtt-url names the broker {place[0]}:{place[1]} twice")
+    return endpoints
+
+
+def kiosk_facing_url(endpoint: MqttEndpoint) -> str:
+    """The broker's address as kiosks are given it: scheme, host and port, no credentials."""
+    return f"{'mqtts' if endpoint.tls else 'mqtt'}://{endpoint.host}:{endpoint.port}"
 
 
 def check_port(value: int, what: str) -> int:

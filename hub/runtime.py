@@ -13,7 +13,7 @@ from collections.abc import Callable
 from hub.alerts.delivery import Senders, parse_smtp_url
 from hub.alerts.service import AlertService
 from hub.changes import ChangeFeed
-from hub.config import HubConfig, MqttEndpoint
+from hub.config import HubConfig, MqttEndpoint, kiosk_facing_url
 from hub.errors import StoreUnavailable
 from hub.fleet.addresses import record_served
 from hub.fleet.broker import (
@@ -53,7 +53,7 @@ class HubRuntime:
     def start(self) -> None:
         cfg = self.config
         store = open_store(cfg.store_target)
-        if cfg.external_mqtt is None:
+        if not cfg.external_mqtt:
             secret = hub_password(cfg.data_dir)
             if cfg.mqtt_tls_port is not None:
                 self._tls = self._tls_listener()
@@ -69,12 +69,17 @@ class HubRuntime:
             self.broker.start()
             host = cfg.public_mqtt_host or cfg.mqtt_bind
             record_served(store, f"mqtt://{host}:{cfg.mqtt_port}")
-            endpoint = MqttEndpoint(
-                "127.0.0.1" if cfg.mqtt_bind in ("0.0.0.0", "") else cfg.mqtt_bind, cfg.mqtt_port, HUB_USERNAME, secret
+            endpoints: tuple[MqttEndpoint, ...] = (
+                MqttEndpoint(
+                    "127.0.0.1" if cfg.mqtt_bind in ("0.0.0.0", "") else cfg.mqtt_bind,
+                    cfg.mqtt_port,
+                    HUB_USERNAME,
+                    secret,
+                ),
             )
         else:
-            endpoint = cfg.external_mqtt
-            record_served(store, f"{'mqtts' if endpoint.tls else 'mqtt'}://{endpoint.host}:{endpoint.port}")
+            endpoints = cfg.external_mqtt
+            record_served(store, *(kiosk_facing_url(e) for e in endpoints))
         store.ops.set_meta("public_url", cfg.dashboard_url)  # `report send` links to the dashboard too
         seen = store.ops.registry_version()
         RemoteSettings(store).plan(now_ms=self.now_ms())
@@ -82,7 +87,7 @@ class HubRuntime:
         if cfg.ingest_enabled:
             self.ingest = Ingest(
                 open_store=lambda: open_store(cfg.store_target),
-                endpoint=endpoint,
+                endpoints=endpoints,
                 client_id=cfg.client_id,
                 metrics=self.metrics,
                 now_ms=self.now_ms,
@@ -90,7 +95,10 @@ class HubRuntime:
                 on_stored=self.changes.publish if self.changes is not None else None,
             )
             self.ingest.start()
-            self.publisher = ConfigPublisher(endpoint=endpoint, client_id=f"{cfg.client_id}-config", now_ms=self.now_ms)
+        if cfg.ingest_enabled or cfg.external_mqtt:  # `serve --no-ingest --mqtt-url …` still publishes settings
+            self.publisher = ConfigPublisher(
+                endpoints=endpoints, client_id=f"{cfg.client_id}-config", now_ms=self.now_ms
+            )
             self.publisher.start()
         self.alerts = AlertService(
             open_store=lambda: open_store(cfg.store_target),

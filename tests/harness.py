@@ -109,14 +109,15 @@ class HubProcess:
         self,
         data_dir: Path,
         *,
-        mqtt_url: str | None = None,
+        mqtt_url: str | list[str] | None = None,
         http_port: int | None = None,
         mqtt_port: int | None = None,
         log_name: str = "hub",
         is_throttling_kiosks: bool = False,
         extra_args: tuple[str, ...] = (),
     ) -> None:
-        """``is_throttling_kiosks=False`` (``--no-kiosk-throttle``): simulated kiosks tap far faster than people,
+        """``mqtt_url``: an external broker, or a list of them (``--mqtt-url`` once each).
+        ``is_throttling_kiosks=False`` (``--no-kiosk-throttle``): simulated kiosks tap far faster than people,
         and most tests count that every tap was stored; the abuse tests run the hub's default."""
         require_binary("mosquitto")
         self.data_dir = data_dir
@@ -135,6 +136,8 @@ class HubProcess:
 
     @property
     def broker_url(self) -> str:
+        if isinstance(self.mqtt_url, list):
+            return self.mqtt_url[0]
         return self.mqtt_url or f"mqtt://127.0.0.1:{self.mqtt_port}"
 
     def serve_args(self) -> list[str]:
@@ -149,7 +152,10 @@ class HubProcess:
             "--http-port",
             str(self.http_port),
         ]
-        args += ["--mqtt-url", self.mqtt_url] if self.mqtt_url else ["--mqtt-port", str(self.mqtt_port)]
+        if isinstance(self.mqtt_url, list):
+            args += [arg for url in self.mqtt_url for arg in ("--mqtt-url", url)]
+        else:
+            args += ["--mqtt-url", self.mqtt_url] if self.mqtt_url else ["--mqtt-port", str(self.mqtt_port)]
         return args + list(self.extra_args)
 
     def take_fresh_ports(self) -> None:
@@ -276,12 +282,14 @@ def provision(
     *,
     location: str,
     kiosks: list[str],
-    broker_url: str,
+    broker_url: str | list[str],
     out_dir: Path,
     timezone: str = "Europe/Stockholm",
     uplink: str = "",
 ) -> dict[str, Path]:
-    """Add a location and kiosks through the hub CLI; return each kiosk's config path."""
+    """Add a location and kiosks through the hub CLI; return each kiosk's config path. A list of broker URLs
+    gives each kiosk all of them (``broker.urls``, tried in order)."""
+    urls = broker_url if isinstance(broker_url, list) else [broker_url]
     if location not in hub_cmd("location", "list", "--data-dir", str(data_dir)):
         hub_cmd(
             "location", "add", location, "--name", location.title(), "--timezone", timezone, "--data-dir", str(data_dir)
@@ -297,8 +305,7 @@ def provision(
             location,
             "--data-dir",
             str(data_dir),
-            "--broker-url",
-            broker_url,
+            *(arg for url in urls for arg in ("--broker-url", url)),
             "--out",
             str(path),
         )
@@ -355,17 +362,24 @@ def running(*procs: HubProcess) -> Iterator[None]:
 
 
 class ExternalBroker:
-    """A real Mosquitto started from ``python -m hub broker-config`` output (the hub does not manage it)."""
+    """A real Mosquitto started from ``python -m hub broker-config`` output (the hub does not manage it).
+    ``name`` (its directory beside the hub's) tells apart several brokers of one hub."""
 
     def __init__(
-        self, hub_data_dir: Path, *, port: int | None = None, host: str = "127.0.0.1", launcher: Sequence[str] = ()
+        self,
+        hub_data_dir: Path,
+        *,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        launcher: Sequence[str] = (),
+        name: str = "ext-broker",
     ) -> None:
         """``host``: the address it listens on and clients use; ``launcher``: a command prefix that runs it
         elsewhere (``TestHost.launcher``: on a test host)."""
         self.hub_data_dir = hub_data_dir
         self.port = port or free_port()
         self.host, self.launcher = host, tuple(launcher)
-        self.dir = hub_data_dir.parent / "ext-broker"
+        self.dir = hub_data_dir.parent / name
         self.proc: subprocess.Popen[bytes] | None = None
 
     def configure(self) -> None:
@@ -399,8 +413,15 @@ class ExternalBroker:
     def kiosk_url(self) -> str:
         return f"mqtt://{self.host}:{self.port}"
 
+    def kill(self) -> None:
+        """SIGKILL: its clients see their connections reset; nothing is persisted."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGCONT)  # in case a test froze it
             self.proc.terminate()
             self.proc.wait(10)
 
@@ -414,18 +435,23 @@ def _port_open(host: str, port: int) -> bool:
 
 
 class IngestWorker:
-    """``python -m hub ingest`` as a child process: one ingest worker on the store in ``$HUB_DATABASE``."""
+    """``python -m hub ingest`` as a child process: one ingest worker on the store in ``$HUB_DATABASE``, on one
+    broker or (a list of ``mqtt_url``) on several."""
 
-    def __init__(self, log_dir: Path, *, mqtt_url: str, client_id: str, launcher: Sequence[str] = ()) -> None:
+    def __init__(
+        self, log_dir: Path, *, mqtt_url: str | list[str], client_id: str, launcher: Sequence[str] = ()
+    ) -> None:
         """``launcher``: a command prefix that runs it elsewhere (``TestHost.launcher``: on a test host)."""
-        self.mqtt_url, self.client_id, self.launcher = mqtt_url, client_id, tuple(launcher)
+        self.mqtt_urls = mqtt_url if isinstance(mqtt_url, list) else [mqtt_url]
+        self.client_id, self.launcher = client_id, tuple(launcher)
         self.log_path = log_dir / f"ingest-{client_id}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> IngestWorker:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it
         # simulated kiosks tap far faster than people: flagged, not refused (as HubProcess does)
-        args = ["ingest", "--mqtt-url", self.mqtt_url, "--client-id", self.client_id, "--no-kiosk-throttle"]
+        urls = [arg for url in self.mqtt_urls for arg in ("--mqtt-url", url)]
+        args = ["ingest", *urls, "--client-id", self.client_id, "--no-kiosk-throttle"]
         self.proc = subprocess.Popen(
             [*self.launcher, sys.executable, "-m", "hub", *args], stdout=log, stderr=log, env=child_env(), cwd=ROOT
         )
@@ -433,7 +459,7 @@ class IngestWorker:
         return self
 
     def connections(self) -> int:
-        """How many times it has connected to the broker (from its log)."""
+        """How many times it has connected to a broker (from its log)."""
         return self.log_path.read_text(errors="replace").count("hub: connected to")
 
     def kill(self) -> None:

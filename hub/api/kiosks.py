@@ -25,7 +25,9 @@ class KioskIn(BaseModel):
     location_id: str = Field(pattern=ID_PATTERN)
     name: str | None = Field(default=None, max_length=80, description="shown instead of the id")
     broker_url: str | None = Field(
-        default=None, pattern=r"^mqtts?://[A-Za-z0-9.:\[\]-]{1,200}$", description="default: the hub's own"
+        default=None,
+        pattern=r"^mqtts?://[A-Za-z0-9.:\[\]-]{1,200}$",
+        description="default: the hub's own (all, with several brokers)",
     )
     tls: bool = Field(default=False, description="issue a client certificate and use the TLS listener")
 
@@ -59,7 +61,7 @@ def add_kiosk(request: Request, body: KioskIn, store: StoreDep, who: AdminPrinci
     password — the only time the password is shown."""
     loc = visible_location(store, who, body.location_id)
     check_new_kiosk(store, body.id, location_id=loc.id)
-    url = for_new_kiosk(store, given=body.broker_url, tls=body.tls)
+    urls = for_new_kiosk(store, given=[body.broker_url] if body.broker_url else None, tls=body.tls)
     config_dir = request.app.state.config.data_dir
     ca = KioskCA(config_dir / "pki").ensure(now=dt.datetime.now(dt.UTC)) if body.tls else None
     now = request.app.state.now_ms()
@@ -73,7 +75,7 @@ def add_kiosk(request: Request, body: KioskIn, store: StoreDep, who: AdminPrinci
     text = kiosk_config_text(
         body.id,
         loc.id,
-        url,
+        urls,
         registered.password,
         tls_pems=tls_pems,
         written_by="the hub's admin page / API",

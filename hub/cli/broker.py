@@ -33,15 +33,17 @@ def add_broker_address_parser(sub: Any) -> None:
     a = sub.add_parser("broker-address", help="the broker address written into new kiosk configs")
     aa = a.add_subparsers(dest="action", required=True)
     s = aa.add_parser("set", help="set it (kept across restarts; `serve` then leaves it alone)")
-    s.add_argument("url", help="mqtt://HOST:PORT, or mqtts://HOST:PORT for the TLS listener")
+    s.add_argument(
+        "url", nargs="+", help="mqtt://HOST:PORT, or mqtts://HOST:PORT for the TLS listener; one per broker, in order"
+    )
     add_data_dir(s)
     add_data_dir(aa.add_parser("show", help="print the recorded addresses as JSON"))
 
 
 def run_broker_address(args: argparse.Namespace, store: Store) -> None:
     if args.action == "set":
-        which = set_explicit(store, args.url)
-        print(f"{'TLS ' if which == TLS else ''}broker address for new kiosks: {args.url}", file=sys.stderr)
+        which = set_explicit(store, *args.url)
+        print(f"{'TLS ' if which == TLS else ''}broker address for new kiosks: {' '.join(args.url)}", file=sys.stderr)
     else:
         print(json.dumps(recorded(store), indent=2))
 

@@ -1,5 +1,8 @@
 """``python -m hub ingest``: one MQTT ingest worker without HTTP; any number share the ratings subscription.
 
+With several brokers (``--mqtt-url`` once per broker; kiosks fail over between them) a worker ingests from each,
+in the same shared-subscription group on each, and acknowledges on the broker a message came from.
+
 Workers need a store they can share: PostgreSQL (``--database``). Each takes a kiosk's state row lock in its
 transaction and derives the kiosk's cumulative ack from the table after the commit, so one kiosk's batches may
 reach different workers in any order. A birth is answered once every registered worker has handled it;
@@ -18,7 +21,7 @@ from typing import Any
 from feedback.abuse import DEFAULT_TAPS_PER_MINUTE, TapLimit
 from hub.cli.common import add_database
 from hub.clock import wall_ms
-from hub.config import check_tap_limit, parse_mqtt_url
+from hub.config import check_tap_limit, parse_mqtt_urls
 from hub.errors import ConfigError
 from hub.metrics import Metrics
 from hub.store import is_postgresql_url, open_store
@@ -27,7 +30,12 @@ from hub.store import is_postgresql_url, open_store
 def add_ingest_parser(sub: Any) -> None:
     s = sub.add_parser("ingest", help="run one MQTT ingest worker (no HTTP) on a PostgreSQL store")
     add_database(s)
-    s.add_argument("--mqtt-url", help="the broker: mqtt://hub:PASSWORD@HOST:PORT (required unless --retire)")
+    s.add_argument(
+        "--mqtt-url",
+        action="append",
+        help="a broker: mqtt://hub:PASSWORD@HOST:PORT (required unless --retire); once per broker: the worker ingests"
+        " from each",
+    )
     s.add_argument("--client-id", required=True, help="this worker's stable MQTT client id (its broker session)")
     s.add_argument(
         "--retire", action="store_true", help="forget the worker --client-id for good (it will not come back); exit"
@@ -57,12 +65,12 @@ def run_ingest(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not args.mqtt_url:
         raise ConfigError("hub ingest needs --mqtt-url mqtt://hub:PASSWORD@HOST:PORT")
-    endpoint = parse_mqtt_url(args.mqtt_url)
+    endpoints = parse_mqtt_urls(args.mqtt_url)
     tap_limit = TapLimit(check_tap_limit(args.kiosk_taps_per_minute), is_throttling=not args.no_kiosk_throttle)
     open_store(database).close()  # migrate, and fail now when the server does not answer
     ingest = Ingest(
         open_store=lambda: open_store(database),
-        endpoint=endpoint,
+        endpoints=endpoints,
         client_id=args.client_id,
         metrics=Metrics(),
         now_ms=wall_ms,

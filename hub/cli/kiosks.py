@@ -26,7 +26,9 @@ def add_kiosk_parser(sub: Any) -> None:
     ka.add_argument("--out", type=Path, help="write the kiosk config here (default: stdout)")
     ka.add_argument(
         "--broker-url",
-        help="broker address for the kiosk (default: the one recorded by `serve` or `broker-address set`)",
+        action="append",
+        help="broker address for the kiosk, once per broker (default: those recorded by `serve` or"
+        " `broker-address set`)",
     )
     ka.add_argument(
         "--tls",
@@ -60,7 +62,7 @@ def run_kiosk(args: argparse.Namespace, store: Store, now: int) -> None:
     reg = store.registry
     if args.action == "add":
         check_new_kiosk(store, args.id, location_id=args.location)
-        url = for_new_kiosk(store, given=args.broker_url, tls=args.tls)
+        urls = for_new_kiosk(store, given=args.broker_url, tls=args.tls)
         ca = KioskCA(args.data_dir / "pki").ensure(now=dt.datetime.now(dt.UTC)) if args.tls else None
         registered = register_kiosk(store, args.id, location_id=args.location, now_ms=now)
         if registered.promoted:
@@ -72,7 +74,7 @@ def run_kiosk(args: argparse.Namespace, store: Store, now: int) -> None:
         text = kiosk_config_text(
             args.id,
             args.location,
-            url,
+            urls,
             registered.password,
             tls_pems=tls_pems,
             staff_pin_hash=registered.staff_pin_hash,

@@ -9,7 +9,7 @@ from typing import Any
 from feedback.abuse import DEFAULT_TAPS_PER_MINUTE, TapLimit
 from hub.alerts.delivery import parse_smtp_url
 from hub.cli.common import add_data_dir
-from hub.config import DEFAULT_HTTP_PORT, DEFAULT_MQTT_PORT, HubConfig, check_port, check_tap_limit, parse_mqtt_url
+from hub.config import DEFAULT_HTTP_PORT, DEFAULT_MQTT_PORT, HubConfig, check_port, check_tap_limit, parse_mqtt_urls
 from hub.errors import ConfigError
 
 
@@ -19,7 +19,12 @@ def add_serve_parser(sub: Any) -> None:
     s.add_argument("--http-host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     s.add_argument("--http-port", type=int, default=DEFAULT_HTTP_PORT, help=f"HTTP port (default {DEFAULT_HTTP_PORT})")
     g = s.add_mutually_exclusive_group()
-    g.add_argument("--mqtt-url", help="use this external broker (mqtt://user:password@host:port); start none")
+    g.add_argument(
+        "--mqtt-url",
+        action="append",
+        help="use this external broker (mqtt://user:password@host:port), start none; once per broker: the hub ingests"
+        " from each and publishes to all",
+    )
     g.add_argument(
         "--mqtt-port",
         type=int,
@@ -103,7 +108,7 @@ def run_serve(args: argparse.Namespace) -> int:
         http_port=args.http_port,
         mqtt_port=args.mqtt_port,
         mqtt_bind=args.mqtt_bind,
-        external_mqtt=parse_mqtt_url(args.mqtt_url) if args.mqtt_url else None,
+        external_mqtt=parse_mqtt_urls(args.mqtt_url),
         public_mqtt_host=args.public_mqtt_host,
         client_id=args.client_id,
         mqtt_tls_port=check_port(args.mqtt_tls_port, "--mqtt-tls-port") if args.mqtt_tls_port else None,

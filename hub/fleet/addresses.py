@@ -1,8 +1,9 @@
-"""The broker address written into new kiosk configs: recorded once, never guessed.
+"""The broker addresses written into new kiosk configs: recorded once, never guessed.
 
-``hub serve`` records the address it serves kiosks on (its managed broker, or ``--mqtt-url``); an explicit
-``hub broker-address set URL`` (say a DNS name the kiosks reach) wins over it and is kept across restarts.
-Until one of them happened, ``kiosk add`` refuses rather than write an address nobody set.
+``hub serve`` records the addresses it serves kiosks on (its managed broker, or each ``--mqtt-url``); an explicit
+``hub broker-address set URL [URL …]`` (say DNS names the kiosks reach) wins over them and is kept across restarts.
+Until one of them happened, ``kiosk add`` refuses rather than write an address nobody set. Several addresses (one
+per broker) are kept in order, separated by spaces, and all go into a new kiosk's config (``broker.urls``).
 """
 
 from __future__ import annotations
@@ -26,18 +27,27 @@ def _key(url: str) -> str:
     return TLS if parts.scheme == "mqtts" else PLAIN
 
 
-def record_served(store: Store, url: str) -> None:
-    """What ``serve`` listens on for kiosks; kept unless an explicit address was set."""
-    key = _key(url)
+def _one_key(urls: tuple[str, ...]) -> str:
+    keys = {_key(url) for url in urls}
+    if len(keys) != 1:
+        raise Invalid("broker addresses must all be mqtt:// or all mqtts:// (kiosks share one TLS set-up)")
+    if len(set(urls)) != len(urls):
+        raise Invalid(f"a broker address is given twice: {' '.join(urls)}")
+    return keys.pop()
+
+
+def record_served(store: Store, *urls: str) -> None:
+    """What ``serve`` listens on for kiosks (one URL per broker); kept unless an explicit address was set."""
+    key = _one_key(urls)
     if store.ops.get_meta(f"{key}_source") != "explicit":
-        store.ops.set_meta(key, url)
+        store.ops.set_meta(key, " ".join(urls))
         store.ops.set_meta(f"{key}_source", "serve")
 
 
-def set_explicit(store: Store, url: str) -> str:
-    """Set the address kiosks are given (``mqtt://`` or ``mqtts://`` by its scheme); returns which one."""
-    key = _key(url)
-    store.ops.set_meta(key, url)
+def set_explicit(store: Store, *urls: str) -> str:
+    """Set the addresses kiosks are given (``mqtt://`` or ``mqtts://`` by their scheme); returns which kind."""
+    key = _one_key(urls)
+    store.ops.set_meta(key, " ".join(urls))
     store.ops.set_meta(f"{key}_source", "explicit")
     return key
 
@@ -46,15 +56,19 @@ def recorded(store: Store) -> dict[str, str | None]:
     return {key: store.ops.get_meta(key) for key in (PLAIN, TLS)}
 
 
-def for_new_kiosk(store: Store, *, given: str | None, tls: bool) -> str:
-    """The address to write into a new kiosk's config. :raises Invalid: when nobody has set one."""
+def for_new_kiosk(store: Store, *, given: list[str] | None, tls: bool) -> list[str]:
+    """The addresses to write into a new kiosk's config, in the order it tries them.
+
+    :raises Invalid: when nobody has set one."""
     if given:
-        if (_key(given) == TLS) != tls:
-            raise Invalid(f"--broker-url {given!r}: use mqtts:// with --tls and mqtt:// without it")
+        for url in given:
+            if (_key(url) == TLS) != tls:
+                raise Invalid(f"--broker-url {url!r}: use mqtts:// with --tls and mqtt:// without it")
+        _one_key(tuple(given))
         return given
-    url = store.ops.get_meta(TLS if tls else PLAIN)
-    if url:
-        return url
+    urls = store.ops.get_meta(TLS if tls else PLAIN)
+    if urls:
+        return urls.split()
     if tls:
         raise Invalid(
             "the hub does not know its TLS broker address yet: pass --broker-url mqtts://HOST:PORT, start"

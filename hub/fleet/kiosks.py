@@ -79,15 +79,16 @@ def change_staff_pin(store: Store, kiosk_id: str, *, now_ms: int) -> str:
 def kiosk_config_text(
     kiosk_id: str,
     location_id: str,
-    broker_url: str,
+    broker_urls: list[str],
     password: str,
     *,
     tls_pems: tuple[str, str, str] | None = None,
     written_by: str = "`python -m hub kiosk add`",
     staff_pin_hash: str | None = None,
 ) -> str:
-    """The kiosk's TOML file; with ``tls_pems`` (CA, client cert, client key) the PEMs are embedded, with
-    ``staff_pin_hash`` the staff panel's PIN (hashed; without one the panel stays shut)."""
+    """The kiosk's TOML file (``broker.urls`` for several brokers); with ``tls_pems`` (CA, client cert, client
+    key) the PEMs are embedded, with ``staff_pin_hash`` the staff panel's PIN (hashed; without one the panel
+    stays shut)."""
     tls = ""
     if tls_pems is not None:
         ca_pem, cert_pem, key_pem = (pem.strip() for pem in tls_pems)
@@ -99,6 +100,10 @@ cert_pem = '''
 key_pem = '''
 {key_pem}'''
 """
+    if len(broker_urls) == 1:
+        urls = f'url = "{broker_urls[0]}"'
+    else:  # tried in this order; the kiosk moves on to the next when one dies
+        urls = "urls = [" + ", ".join(f'"{u}"' for u in broker_urls) + "]"
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return f"""# Kiosk configuration written by {written_by} on {stamp}.
 # It holds this kiosk's broker password: keep it readable by the kiosk's user only.
@@ -108,7 +113,7 @@ id = "{kiosk_id}"
 location = "{location_id}"
 
 [broker]
-url = "{broker_url}"
+{urls}
 username = "{kiosk_id}"
 password = "{password}"
 {tls}

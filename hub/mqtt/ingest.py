@@ -1,9 +1,12 @@
-"""The hub's MQTT ingest: a persistent-session paho client with manual acknowledgements.
+"""The hub's MQTT ingest: a persistent-session paho client per broker, with manual acknowledgements.
 
-paho's thread only queues messages (callbacks never raise). One worker thread takes whatever is queued,
-stores it in one transaction (the store's ``ledger.store_batch``), and only after the commit sends the
-PUBACKs and each kiosk's cumulative application ack. A message that cannot be stored because the store is
-busy or failing is retried, never acknowledged early; one that trips a bug is kept raw in ``rejected``.
+paho's threads only queue messages (callbacks never raise), each marked with the broker it came from. One worker
+thread takes whatever is queued, from every broker, stores it in one transaction (the store's
+``ledger.store_batch``), and only after the commit sends the PUBACKs and each kiosk's cumulative application ack,
+on the broker the message came from (where the kiosk is connected). With several brokers (kiosks fail over
+between them) the hub's birth goes to each broker as the worker connects to it. A message that cannot be stored
+because the store is busy or failing is retried, never acknowledged early; one that trips a bug is kept raw in
+``rejected``.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import gc
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
@@ -49,6 +52,7 @@ class _Msg:
     retain: bool
     received_ms: int
     correlation: str | None = None
+    source: int = 0  # the broker it came from: an index into Ingest.endpoints
 
 
 def correlation_of(msg: mqtt.MQTTMessage) -> str | None:
@@ -75,7 +79,7 @@ class Ingest:
         self,
         *,
         open_store: Callable[[], Store],
-        endpoint: MqttEndpoint,
+        endpoints: Sequence[MqttEndpoint],
         client_id: str,
         metrics: Metrics,
         now_ms: Callable[[], int],
@@ -85,7 +89,7 @@ class Ingest:
         self.open_store = open_store
         self.tap_limit = tap_limit or TapLimit()
         self.on_stored = on_stored  # told, after each commit, which locations got new ratings
-        self.endpoint = endpoint
+        self.endpoints = tuple(endpoints)
         self.metrics = metrics
         self.now_ms = now_ms
         self._queue: queue.Queue[_Msg] = queue.Queue()
@@ -93,41 +97,47 @@ class Ingest:
         self._closing = threading.Event()  # set before this worker says "offline" itself
         self.client_id = client_id
         self._writer = StoreWriter(metrics=metrics, now_ms=now_ms, stopping=self._stopping, tap_limit=self.tap_limit)
-        self._connected = threading.Event()
+        self._connected = [threading.Event() for _ in self.endpoints]
         self._worker: threading.Thread | None = None
-        self._client = c = hub_client(endpoint, client_id=client_id, manual_ack=True, with_will=True)
+        self._clients = [self._make_client(source, e) for source, e in enumerate(self.endpoints)]
+
+    def _make_client(self, source: int, endpoint: MqttEndpoint) -> mqtt.Client:
+        c = hub_client(endpoint, client_id=self.client_id, manual_ack=True, with_will=True)
+        c.user_data_set(source)  # each callback learns which broker it is about
         c.on_connect = self._on_connect
         c.on_disconnect = self._on_disconnect
         c.on_message = self._on_message
+        return c
 
     @property
     def is_connected(self) -> bool:
-        return self._connected.is_set()
+        """Connected to at least one broker (each kiosk uses one of them at a time)."""
+        return any(c.is_set() for c in self._connected)
 
     def start(self) -> None:
         self._worker = threading.Thread(target=self._work, name="ingest-worker", daemon=True)
         self._worker.start()
-        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho leaves it unannotated
-        props.SessionExpiryInterval = SESSION_EXPIRY_S
-        self._client.connect_async(
-            self.endpoint.host, self.endpoint.port, keepalive=10, clean_start=False, properties=props
-        )
-        self._client.loop_start()
+        for client, endpoint in zip(self._clients, self.endpoints, strict=True):
+            props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho leaves it unannotated
+            props.SessionExpiryInterval = SESSION_EXPIRY_S
+            client.connect_async(endpoint.host, endpoint.port, keepalive=10, clean_start=False, properties=props)
+            client.loop_start()
 
     def stop(self) -> None:
         self._closing.set()
-        try:
-            if self._client.is_connected():
-                self._client.publish(
-                    p.HUB_STATUS_TOPIC, p.encode_status(p.Status("offline", kind="shutdown")), qos=1, retain=True
-                ).wait_for_publish(2.0)
-        except (RuntimeError, ValueError, OSError) as exc:
-            log.warning("hub status on stop: %s", exc)
+        offline = p.encode_status(p.Status("offline", kind="shutdown"))
+        sent = [c.publish(p.HUB_STATUS_TOPIC, offline, qos=1, retain=True) for c in self._clients if c.is_connected()]
+        for info in sent:
+            try:
+                info.wait_for_publish(2.0)
+            except (RuntimeError, ValueError, OSError) as exc:
+                log.warning("hub status on stop: %s", exc)
         self._stopping.set()
         if self._worker is not None:
             self._worker.join(10)
-        self._client.disconnect()
-        self._client.loop_stop()
+        for client in self._clients:
+            client.disconnect()
+            client.loop_stop()
 
     # ------------------------------------------------------------------------------------------ paho
     def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
@@ -144,21 +154,21 @@ class Ingest:
                     (p.HUB_STATUS_TOPIC, 1),  # another ingest worker's will: see _process
                 ]
             )
-            self._queue.put(_Msg("$connected", b"", 0, 0, False, self.now_ms()))
-            self._connected.set()
-            log.info(
-                "hub: connected to %s:%s (session present: %s)",
-                self.endpoint.host,
-                self.endpoint.port,
-                flags.session_present,
-            )
+            self._queue.put(_Msg("$connected", b"", 0, 0, False, self.now_ms(), source=userdata))
+            self._connected[userdata].set()
+            e = self.endpoints[userdata]
+            log.info("hub: connected to %s:%s (session present: %s)", e.host, e.port, flags.session_present)
         except Exception:  # never raise into paho
             log.exception("hub on_connect")
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
-        self._connected.clear()
-        if not self._stopping.is_set():
-            log.warning("hub: disconnected from broker: %s", rc)
+        try:
+            self._connected[userdata].clear()
+            if not self._stopping.is_set():
+                e = self.endpoints[userdata]
+                log.warning("hub: disconnected from broker %s:%s: %s", e.host, e.port, rc)
+        except Exception:
+            log.exception("hub on_disconnect")
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         try:
@@ -171,6 +181,7 @@ class Ingest:
                     bool(msg.retain),
                     self.now_ms(),
                     correlation_of(msg),
+                    source=userdata,
                 )
             )
         except Exception:
@@ -215,17 +226,18 @@ class Ingest:
         taps above all of them), and a live birth fixes its boot's clock before that boot's later ratings.
         """
         items: list[Incoming] = []
+        where: dict[str, int] = {}  # kiosk id -> the broker its latest message came from: its acks go there
         to_ack: list[_Msg] = []
         for m in batch:
             if m.topic == "$connected":
-                self._publish_birth(store)
+                self._publish_birth(store, m.source)
                 continue
             to_ack.append(m)
             if m.topic == p.HUB_STATUS_TOPIC:
                 # several workers share one retained hub status: when another one's will (or orderly stop) says
                 # "offline" live, the kiosks would pause; a worker still running says "online" again
                 if not m.retain and not self._closing.is_set() and _says_offline(m.payload):
-                    self._publish_birth(store)
+                    self._publish_birth(store, m.source)
                 continue
             try:
                 kiosk_id, kind = p.parse_kiosk_topic(m.topic)
@@ -234,30 +246,31 @@ class Ingest:
                 continue
             if kind == p.RATINGS:
                 items.append(self._decode(kiosk_id, m))
+                where[kiosk_id] = m.source
             elif kind == p.STATUS:
                 try:
                     status = p.decode_status(m.payload)
                 except p.ProtocolError as exc:
                     self._count_reject(exc.reason, m.topic, exc)
                     continue
-                self._flush(store, items)
+                self._flush(store, items, where)
                 items = []
                 self._handle_status(store, kiosk_id, status, m)
             elif kind == p.REPORT:
                 self._store_report(store, kiosk_id, m)
-        self._flush(store, items)
+        self._flush(store, items, where)
         for m in to_ack:
             if m.qos > 0:
-                self._client.ack(m.mid, m.qos)
+                self._clients[m.source].ack(m.mid, m.qos)  # mids belong to the connection they came on
 
-    def _flush(self, store: Store, items: list[Incoming]) -> None:
+    def _flush(self, store: Store, items: list[Incoming], where: dict[str, int]) -> None:
         if not items:
             return
         outcome = self._writer.store(store, items)
         for kiosk_id, ack in outcome.acks.items():
-            self._client.publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(ack), qos=1)
+            self._clients[where.get(kiosk_id, 0)].publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(ack), qos=1)
         for kiosk_id, refusal in outcome.refusals:
-            self._client.publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(refusal), qos=1)
+            self._clients[where.get(kiosk_id, 0)].publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(refusal), qos=1)
         if outcome.stored and self.on_stored is not None:
             kiosks = (store.registry.find_kiosk(kid) for kid in outcome.acks)
             self.on_stored({k.location_id for k in kiosks if k is not None})
@@ -277,7 +290,7 @@ class Ingest:
         if reply is not None:
             if reply.resend_from is not None:
                 self.metrics.inc("hub_resend_requests_total", help="resend requests sent to kiosks")
-            self._client.publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(reply), qos=1)
+            self._clients[m.source].publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(reply), qos=1)
 
     def _decode(self, kiosk_id: str, m: _Msg) -> Incoming:
         self.metrics.inc("hub_rating_messages_total", help="ratings messages received")
@@ -316,7 +329,8 @@ class Ingest:
         log.warning("hub: refused message on %s: %s", topic[:200], exc)
         self.metrics.inc("hub_rejected_total", help="ratings or messages refused, by reason", reason=reason)
 
-    def _publish_birth(self, store: Store) -> None:
+    def _publish_birth(self, store: Store, source: int) -> None:
+        """The hub's retained "online" on one broker (as this worker connects to it, or after another's will)."""
         epoch = self._writer.retry(store.ledger.next_hub_epoch)
         status = p.Status("online", epoch=epoch, version=__version__, clock_ms=self.now_ms(), kind="birth")
-        self._client.publish(p.HUB_STATUS_TOPIC, p.encode_status(status), qos=1, retain=True)
+        self._clients[source].publish(p.HUB_STATUS_TOPIC, p.encode_status(status), qos=1, retain=True)

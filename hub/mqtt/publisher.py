@@ -1,15 +1,18 @@
-"""Pushes each kiosk's remote config to the broker as a retained QoS 1 message.
+"""Pushes each kiosk's remote config to every broker as a retained QoS 1 message.
 
-Its own MQTT connection (as the hub user), so the ingest's session is untouched. After every (re)connect
-it republishes every kiosk's current version once — cheap, and it repairs a broker that lost its retained
-store; kiosks ignore a version they already run. A version counts as published only after the PUBACK.
+Its own MQTT connection per broker (as the hub user), so the ingest's sessions are untouched. After every
+(re)connect to a broker it republishes every kiosk's current version there once — cheap, and it repairs a broker
+that lost its retained store (or one a kiosk fails over to); kiosks ignore a version they already run. A version
+counts as published only after the PUBACK of every broker connected at the time; one that is down gets everything
+again when it comes back.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -25,61 +28,88 @@ log = logging.getLogger(__name__)
 PUBACK_TIMEOUT_S = 10.0
 
 
+@dataclass(eq=False)
+class _Link:
+    """One broker's connection and whether it needs every config again."""
+
+    endpoint: MqttEndpoint
+    client: mqtt.Client
+    connected: threading.Event = field(default_factory=threading.Event)
+    needs_full: threading.Event = field(default_factory=threading.Event)
+
+
 class ConfigPublisher:
-    def __init__(self, *, endpoint: MqttEndpoint, client_id: str, now_ms: Callable[[], int]) -> None:
+    def __init__(self, *, endpoints: Sequence[MqttEndpoint], client_id: str, now_ms: Callable[[], int]) -> None:
         self.now_ms = now_ms
-        self.endpoint = endpoint
-        self._needs_full = threading.Event()
-        self._connected = threading.Event()
-        c = hub_client(endpoint, client_id=client_id)
-        c.on_connect = self._on_connect
-        c.on_disconnect = self._on_disconnect
-        self._client = c
+        self._links = [_Link(e, hub_client(e, client_id=client_id)) for e in endpoints]
+        for link in self._links:
+            link.client.user_data_set(link)
+            link.client.on_connect = self._on_connect
+            link.client.on_disconnect = self._on_disconnect
 
     @property
     def is_connected(self) -> bool:
-        return self._connected.is_set()
+        return any(link.connected.is_set() for link in self._links)
 
     def start(self) -> None:
-        self._client.connect_async(self.endpoint.host, self.endpoint.port, keepalive=30)
-        self._client.loop_start()
+        for link in self._links:
+            link.client.connect_async(link.endpoint.host, link.endpoint.port, keepalive=30)
+            link.client.loop_start()
 
     def stop(self) -> None:
-        self._client.disconnect()
-        self._client.loop_stop()
+        for link in self._links:
+            link.client.disconnect()
+            link.client.loop_stop()
 
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
+    def _on_connect(self, client: mqtt.Client, link: _Link, flags: Any, rc: Any, props: Any) -> None:
         if rc.is_failure:
-            log.error("config publisher: broker refused connection: %s", rc)
+            log.error(
+                "config publisher: broker %s:%s refused connection: %s", link.endpoint.host, link.endpoint.port, rc
+            )
             return
-        self._needs_full.set()
-        self._connected.set()
+        link.needs_full.set()
+        link.connected.set()
 
-    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
-        self._connected.clear()
+    def _on_disconnect(self, client: mqtt.Client, link: _Link, flags: Any, rc: Any, props: Any) -> None:
+        link.connected.clear()
 
     def sync(self, store: Store) -> int:
-        """Publish what is pending (everything after a reconnect); return how many were acknowledged."""
-        if not self._connected.is_set():
+        """Publish what is pending to each connected broker (everything to one just (re)connected); return how many
+        versions were newly acknowledged by all of them."""
+        links = [link for link in self._links if link.connected.is_set()]
+        if not links:
             return 0
-        full = self._needs_full.is_set()
-        self._needs_full.clear()
+        pending = {(pub.kiosk_id, pub.version): pub for pub in store.settings.publications(only_unpublished=True)}
+        everything = None
         sent = []
-        for pub in store.settings.publications(only_unpublished=not full):
-            payload = encode_config(ConfigMessage(pub.version, pub.settings))
-            info = self._client.publish(p.kiosk_topic(pub.kiosk_id, p.CONFIG), payload, qos=1, retain=True)
-            sent.append((pub, info))
-        done = 0
-        for pub, info in sent:
+        for link in links:
+            if link.needs_full.is_set():
+                link.needs_full.clear()
+                if everything is None:
+                    everything = list(store.settings.publications(only_unpublished=False))
+                pubs = everything
+            else:
+                pubs = list(pending.values())
+            for pub in pubs:
+                payload = encode_config(ConfigMessage(pub.version, pub.settings))
+                info = link.client.publish(p.kiosk_topic(pub.kiosk_id, p.CONFIG), payload, qos=1, retain=True)
+                sent.append((link, pub, info))
+        missing: set[tuple[str, int]] = set()  # published somewhere, not acknowledged by some broker
+        for link, pub, info in sent:
             try:
                 info.wait_for_publish(PUBACK_TIMEOUT_S)
             except (RuntimeError, ValueError) as exc:
                 log.warning("config publisher: %s v%d not published: %s", pub.kiosk_id, pub.version, exc)
-            if info.is_published():
+            if not info.is_published():
+                missing.add((pub.kiosk_id, pub.version))
+                link.needs_full.set()  # try everything again on this broker on the next pass
+        done = 0
+        for key, pub in pending.items():
+            if key not in missing:
                 store.settings.mark_published(pub.kiosk_id, pub.version, now_ms=self.now_ms())
                 done += 1
-            else:
-                self._needs_full.set()  # try everything again on the next pass
         if sent:
-            log.info("config publisher: published %d/%d kiosk configs", done, len(sent))
+            log.info(
+                "config publisher: %d messages to %d brokers, %d configs newly published", len(sent), len(links), done
+            )
         return done

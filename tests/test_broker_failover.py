@@ -1,0 +1,207 @@
+"""Broker failover over real processes: two Mosquittos, two ``hub ingest`` workers on both, PostgreSQL, and
+simulated kiosks whose configs list both brokers."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from feedback import protocol as p
+from tests.harness import (
+    ExternalBroker,
+    HubProcess,
+    IngestWorker,
+    KioskRun,
+    hub_cmd,
+    hub_store,
+    kiosk_status,
+    provision,
+    rolled_up,
+    stored,
+    wait_until,
+)
+from tests.mqtt_client import RawClient
+
+TAPS = 3000
+KEEPALIVE_S = 4
+INFO = ("--log-level", "info")  # the kiosks log which broker they connect to
+UPLINK = f"batch_size = 20\nreplay_jitter_s = 0.2\nack_timeout_s = 3\nkeepalive_s = {KEEPALIVE_S}"
+
+
+@pytest.fixture
+def hub_dir(tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A hub data dir (secrets, broker files) whose store is a fresh PostgreSQL database ($HUB_DATABASE)."""
+    monkeypatch.setenv("HUB_DATABASE", pg_url)
+    path = tmp_path / "hub"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def brokers(hub_dir: Path) -> Iterator[list[ExternalBroker]]:
+    pair = [ExternalBroker(hub_dir, name="broker-a"), ExternalBroker(hub_dir, name="broker-b")]
+    yield pair
+    for b in pair:
+        b.stop()
+
+
+def log_of(run: KioskRun) -> str:
+    return run.log_path.read_text(errors="replace")
+
+
+def assert_every_tap_stored_once(hub_dir: Path, tmp_path: Path, kiosks: dict[str, Path]) -> None:
+    """0 lost and 0 double counted, in ratings and rollups; each kiosk's outbox all acknowledged."""
+    for kid, cfg in kiosks.items():
+        st = kiosk_status(cfg, tmp_path / f"{kid}-data")
+        assert (st["pending"], st["last_seq"], st["acked_through"]) == (0, TAPS, TAPS)
+        with hub_store(hub_dir) as store:
+            assert (stored(hub_dir, kiosk_id=kid), store.ops.max_seq(kid)) == (TAPS, TAPS)
+    assert stored(hub_dir) == rolled_up(hub_dir) == len(kiosks) * TAPS
+    with hub_store(hub_dir) as store:
+        assert {k["id"]: k["acked_through"] for k in store.registry.kiosks()} == dict.fromkeys(kiosks, TAPS)
+        assert store.ops.rejected_count() == 0
+
+
+def start_fleet(
+    hub_dir: Path, brokers: list[ExternalBroker], tmp_path: Path
+) -> tuple[dict[str, Path], list[IngestWorker]]:
+    """Three kiosks listing both brokers (a first), both brokers up, two workers each on both."""
+    urls = [b.kiosk_url for b in brokers]
+    kiosks = provision(
+        hub_dir, location="sto", kiosks=["a", "b", "c"], broker_url=urls, out_dir=tmp_path, uplink=UPLINK
+    )
+    for b in brokers:
+        b.start()
+    hub_urls = [b.hub_url() for b in brokers]
+    workers = [IngestWorker(tmp_path, mqtt_url=hub_urls, client_id=f"w{i}").start() for i in (1, 2)]
+    wait_until(lambda: all(w.connections() >= 2 for w in workers), timeout=30, message="both workers on both brokers")
+    return kiosks, workers
+
+
+def test_kiosks_fail_over_when_a_broker_is_sigkilled_and_every_tap_is_stored_once(
+    hub_dir: Path, brokers: list[ExternalBroker], tmp_path: Path
+) -> None:
+    """Three kiosks tap through broker A; A is SIGKILLed mid-stream: each moves to B, sends its birth there and
+    replays; every tap is stored exactly once (ratings and rollups) and every outbox is acknowledged."""
+    kiosks, workers = start_fleet(hub_dir, brokers, tmp_path)
+    a, b = brokers
+    runs: list[KioskRun] = []
+    try:
+        runs += [
+            KioskRun(cfg, tmp_path / f"{kid}-data", "--taps", str(TAPS), "--rate", "600", "--wait-acked", "150", *INFO)
+            for kid, cfg in kiosks.items()
+        ]
+        wait_until(
+            lambda: all(f"connected to 127.0.0.1:{a.port}" in log_of(r) for r in runs), message="kiosks on broker A"
+        )
+        wait_until(lambda: stored(hub_dir) > 1500, timeout=60, message="ratings flowing")
+        a.kill()
+        assert stored(hub_dir) < len(kiosks) * TAPS, "killed while work was left"
+        assert [r.wait(180) for r in runs] == [0, 0, 0]
+        for r in runs:
+            text = log_of(r)
+            assert f"moving on to 127.0.0.1:{b.port}" in text and f"connected to 127.0.0.1:{b.port}" in text
+        assert_every_tap_stored_once(hub_dir, tmp_path, kiosks)
+    finally:
+        for r in runs:
+            r.kill()
+        for w in workers:
+            w.stop()
+
+
+def test_a_hung_broker_is_noticed_within_one_and_a_half_keepalives(
+    hub_dir: Path, brokers: list[ExternalBroker], tmp_path: Path
+) -> None:
+    """Broker A is frozen (SIGSTOP: its connections stay open, nothing is answered, no RST) while kiosks tap:
+    each kiosk gives the link up within 1.5x its keep-alive, moves to B, and every tap is stored once."""
+    kiosks, workers = start_fleet(hub_dir, brokers, tmp_path)
+    a, b = brokers
+    runs: list[KioskRun] = []
+    try:
+        runs += [
+            KioskRun(cfg, tmp_path / f"{kid}-data", "--taps", str(TAPS), "--rate", "300", "--wait-acked", "150", *INFO)
+            for kid, cfg in kiosks.items()
+        ]
+        wait_until(lambda: stored(hub_dir) > 600, timeout=60, message="ratings flowing through A")
+        assert a.proc is not None
+        os.kill(a.proc.pid, signal.SIGSTOP)
+        frozen = time.monotonic()
+        wait_until(
+            lambda: all("link dead" in log_of(r) for r in runs),
+            timeout=1.5 * KEEPALIVE_S,
+            interval=0.02,
+            message=f"every kiosk to notice the dead link within {1.5 * KEEPALIVE_S} s",
+        )
+        noticed_s = time.monotonic() - frozen
+        assert KEEPALIVE_S / 2 <= noticed_s <= 1.5 * KEEPALIVE_S
+        assert [r.wait(180) for r in runs] == [0, 0, 0]
+        assert all(f"connected to 127.0.0.1:{b.port}" in log_of(r) for r in runs)
+        assert_every_tap_stored_once(hub_dir, tmp_path, kiosks)
+    finally:
+        for r in runs:
+            r.kill()
+        for w in workers:
+            w.stop()
+
+
+def test_retained_settings_and_hub_status_reach_every_broker(tmp_path: Path) -> None:
+    """``hub serve`` with two ``--mqtt-url``: a kiosk's retained settings and the hub's retained "online" are on
+    each broker, so a kiosk finds them on whichever it fails over to."""
+    data = tmp_path / "hub"
+    data.mkdir()
+    brokers = [ExternalBroker(data, name="broker-a"), ExternalBroker(data, name="broker-b")]
+    hub: HubProcess | None = None
+    try:
+        for b in brokers:
+            b.start()
+        hub = HubProcess(data, mqtt_url=[b.hub_url() for b in brokers]).start()
+        kiosks = provision(data, location="sto", kiosks=["k1"], broker_url=[], out_dir=tmp_path)
+        written = kiosks["k1"].read_text()
+        urls = ", ".join(f'"{b.kiosk_url}"' for b in brokers)
+        assert f"urls = [{urls}]" in written, "kiosk add writes every broker serve recorded"
+        hub_cmd("config", "set", "--kiosk", "k1", "--set", "faces=5", "--data-dir", str(data))
+        for b in brokers:
+            b.reload()  # the new kiosk's password (the hub reloads only a broker it manages)
+
+        def published() -> bool:
+            with hub_store(data) as store:
+                return not store.settings.publications(only_unpublished=True)
+
+        wait_until(published, message="the settings acknowledged by both brokers")
+        for b in brokers:
+            got = retained_on(b.port, kiosks["k1"], [p.kiosk_topic("k1", p.CONFIG), p.HUB_STATUS_TOPIC])
+            assert json.loads(got[p.kiosk_topic("k1", p.CONFIG)])["ui"]["faces"] == 5
+            assert p.decode_status(got[p.HUB_STATUS_TOPIC]).state == "online"
+    finally:
+        if hub is not None:
+            hub.stop()
+        for b in brokers:
+            b.stop()
+
+
+def retained_on(port: int, config: Path, topics: list[str]) -> dict[str, bytes]:
+    """The retained messages a kiosk finds on the broker at ``port`` when it subscribes to ``topics``."""
+    raw = RawClient.for_kiosk(config, port)
+    got: dict[str, bytes] = {}
+
+    def all_in() -> bool:
+        while not raw.messages.empty():
+            m = raw.messages.get()
+            if m.retain:
+                got[m.topic] = bytes(m.payload)
+        return len(got) == len(topics)
+
+    try:
+        assert not raw.connect().is_failure
+        for topic in topics:
+            raw.subscribe(topic)
+        wait_until(all_in, timeout=20, message=f"retained {topics} on the broker at {port} (got {got})")
+    finally:
+        raw.close()
+    return got
