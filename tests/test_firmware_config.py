@@ -52,6 +52,47 @@ def test_unit_files_pass_systemd_analyze_verify(tmp_path: Path) -> None:
     assert hub["Restart"] == ["always"] and hub["User"] == ["smiley-hub"] and "--mqtt-tls-port" in hub["ExecStart"][0]
 
 
+DEPLOY = ROOT / "deploy"
+
+
+def test_scale_out_units_verify_and_keep_secrets_in_the_environment_file(tmp_path: Path) -> None:
+    """deploy/'s units (two ingest workers, the web process, two Mosquittos) verify as instances, take the database
+    and broker URLs only from the EnvironmentFile, and the example file names both variables the hub reads."""
+    analyze = require_binary("systemd-analyze")
+    venv = "/opt/smiley-hub/venv/bin/python"
+    instances = {
+        "smiley-hub-ingest@.service": [
+            "smiley-hub-ingest@hub-ingest-1.service",
+            "smiley-hub-ingest@hub-ingest-2.service",
+        ],
+        "smiley-hub-web.service": ["smiley-hub-web.service"],
+        "smiley-mosquitto@.service": ["smiley-mosquitto@a.service", "smiley-mosquitto@b.service"],
+    }
+    paths = []
+    for template, names in instances.items():
+        text = (DEPLOY / template).read_text()
+        values = " ".join(v for vs in unit_settings(DEPLOY / template).values() for v in vs)
+        assert "postgresql://" not in values and "mqtt://" not in values, f"{template}: secrets go in the env file"
+        (tmp_path / template).write_text(
+            text.replace(venv, sys.executable).replace("/usr/sbin/mosquitto", require_binary("mosquitto"))
+        )
+        for name in names:
+            if name != template:
+                (tmp_path / name).symlink_to(tmp_path / template)
+            paths.append(str(tmp_path / name))
+    result = subprocess.run([analyze, "verify", *paths], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stderr == "" and result.stdout == "", result.stderr
+    for template in ("smiley-hub-ingest@.service", "smiley-hub-web.service"):
+        unit = unit_settings(DEPLOY / template)
+        assert unit["EnvironmentFile"] == ["/etc/smiley-hub/scale-out.env"] and unit["Restart"] == ["always"]
+        assert unit["User"] == ["smiley-hub"]
+    assert "--client-id %i" in unit_settings(DEPLOY / "smiley-hub-ingest@.service")["ExecStart"][0]
+    web = unit_settings(DEPLOY / "smiley-hub-web.service")["ExecStart"][0]
+    assert "--no-ingest" in web and "--mqtt-port" not in web
+    example = unit_settings(DEPLOY / "scale-out.env.example")
+    assert set(example) == {"HUB_DATABASE", "HUB_MQTT_URLS"} and len(example["HUB_MQTT_URLS"][0].split()) == 2
+
+
 def build_wheel(out: Path) -> Path:
     """A smileyhub wheel from a copy of the source tree (offline: no build isolation, no index)."""
     src = out / "src"

@@ -29,6 +29,13 @@ def add_database(p: argparse.ArgumentParser) -> None:
     )
 
 
+def mqtt_urls(args: argparse.Namespace) -> list[str]:
+    """``--mqtt-url`` as given (once per broker), else ``$HUB_MQTT_URLS`` (URLs separated by spaces): the
+    environment keeps the brokers' passwords off the command line (a systemd ``EnvironmentFile``, say)."""
+    given: list[str] | None = args.mqtt_url
+    return list(given or os.environ.get("HUB_MQTT_URLS", "").split())
+
+
 def store_target(args: argparse.Namespace) -> str | Path:
     """The store a command opens: ``--database`` when given, else ``hub.db`` in ``--data-dir``."""
     database: str | None = args.database

@@ -19,7 +19,7 @@ import threading
 from typing import Any
 
 from feedback.abuse import DEFAULT_TAPS_PER_MINUTE, TapLimit
-from hub.cli.common import add_database
+from hub.cli.common import add_database, mqtt_urls
 from hub.clock import wall_ms
 from hub.config import check_tap_limit, parse_mqtt_urls
 from hub.errors import ConfigError
@@ -34,7 +34,7 @@ def add_ingest_parser(sub: Any) -> None:
         "--mqtt-url",
         action="append",
         help="a broker: mqtt://hub:PASSWORD@HOST:PORT (required unless --retire); once per broker: the worker ingests"
-        " from each",
+        " from each (default: $HUB_MQTT_URLS, separated by spaces)",
     )
     s.add_argument("--client-id", required=True, help="this worker's stable MQTT client id (its broker session)")
     s.add_argument(
@@ -63,9 +63,10 @@ def run_ingest(args: argparse.Namespace) -> int:
         print(f"worker {args.client_id} {'retired' if known else 'was not registered'}")
         return 0
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not args.mqtt_url:
-        raise ConfigError("hub ingest needs --mqtt-url mqtt://hub:PASSWORD@HOST:PORT")
-    endpoints = parse_mqtt_urls(args.mqtt_url)
+    urls = mqtt_urls(args)
+    if not urls:
+        raise ConfigError("hub ingest needs --mqtt-url mqtt://hub:PASSWORD@HOST:PORT (or $HUB_MQTT_URLS)")
+    endpoints = parse_mqtt_urls(urls)
     tap_limit = TapLimit(check_tap_limit(args.kiosk_taps_per_minute), is_throttling=not args.no_kiosk_throttle)
     open_store(database).close()  # migrate, and fail now when the server does not answer
     ingest = Ingest(

@@ -8,7 +8,7 @@ from typing import Any
 
 from feedback.abuse import DEFAULT_TAPS_PER_MINUTE, TapLimit
 from hub.alerts.delivery import parse_smtp_url
-from hub.cli.common import add_data_dir
+from hub.cli.common import add_data_dir, mqtt_urls
 from hub.config import DEFAULT_HTTP_PORT, DEFAULT_MQTT_PORT, HubConfig, check_port, check_tap_limit, parse_mqtt_urls
 from hub.errors import ConfigError
 
@@ -23,7 +23,7 @@ def add_serve_parser(sub: Any) -> None:
         "--mqtt-url",
         action="append",
         help="use this external broker (mqtt://user:password@host:port), start none; once per broker: the hub ingests"
-        " from each and publishes to all",
+        " from each and publishes to all (default: $HUB_MQTT_URLS, separated by spaces)",
     )
     g.add_argument(
         "--mqtt-port",
@@ -108,7 +108,7 @@ def run_serve(args: argparse.Namespace) -> int:
         http_port=args.http_port,
         mqtt_port=args.mqtt_port,
         mqtt_bind=args.mqtt_bind,
-        external_mqtt=parse_mqtt_urls(args.mqtt_url),
+        external_mqtt=parse_mqtt_urls(mqtt_urls(args)),
         public_mqtt_host=args.public_mqtt_host,
         client_id=args.client_id,
         mqtt_tls_port=check_port(args.mqtt_tls_port, "--mqtt-tls-port") if args.mqtt_tls_port else None,
