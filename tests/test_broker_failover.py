@@ -205,3 +205,21 @@ def retained_on(port: int, config: Path, topics: list[str]) -> dict[str, bytes]:
     finally:
         raw.close()
     return got
+
+
+def test_an_idle_kiosk_keeps_a_healthy_quiet_link(tmp_path: Path) -> None:
+    """A kiosk tapping once every 4 s with a 2 s keep-alive (silence well past half a keep-alive, again and again)
+    probes its link and gets answers: it never gives a healthy broker up and stays on its one connection."""
+    hub = HubProcess(tmp_path / "hub").start()
+    try:
+        uplink = "keepalive_s = 2\nheartbeat_s = 60\nreplay_jitter_s = 0.1"
+        kiosks = provision(
+            hub.data_dir, location="sto", kiosks=["q"], broker_url=hub.broker_url, out_dir=tmp_path, uplink=uplink
+        )
+        run = KioskRun(kiosks["q"], tmp_path / "q-data", "--taps", "4", "--rate", "0.25", "--wait-acked", "30", *INFO)
+        assert run.wait(60) == 0
+        text = log_of(run)
+        assert text.count("connected to") == 1 and "link dead" not in text and "moving on" not in text, text
+        assert stored(hub.data_dir, kiosk_id="q") == 4
+    finally:
+        hub.stop()
