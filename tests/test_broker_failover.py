@@ -223,3 +223,24 @@ def test_an_idle_kiosk_keeps_a_healthy_quiet_link(tmp_path: Path) -> None:
         assert stored(hub.data_dir, kiosk_id="q") == 4
     finally:
         hub.stop()
+
+
+def test_broker_address_set_takes_several_brokers_and_kiosk_add_writes_them_all(tmp_path: Path) -> None:
+    """``broker-address set A B`` records both, in order; ``kiosk add`` writes them as ``broker.urls`` and the kiosk
+    reads them back; mixed schemes and a repeated address are refused with one line."""
+    from hub import cli as hub_cli
+    from kiosk.config import BrokerAddress, load_config
+
+    data = str(tmp_path / "hub")
+    hub_cmd("location", "add", "sto", "--name", "Sto", "--timezone", "Europe/Stockholm", "--data-dir", data)
+    hub_cmd("broker-address", "set", "mqtt://a.example:1883", "mqtt://b.example:1884", "--data-dir", data)
+    assert json.loads(hub_cmd("broker-address", "show", "--data-dir", data))["broker_url"] == (
+        "mqtt://a.example:1883 mqtt://b.example:1884"
+    )
+    hub_cmd("kiosk", "add", "k1", "--location", "sto", "--out", str(tmp_path / "k1.toml"), "--data-dir", data)
+    assert load_config(tmp_path / "k1.toml").broker.addresses == (
+        BrokerAddress("a.example", 1883),
+        BrokerAddress("b.example", 1884),
+    )
+    for urls in (["mqtt://a:1", "mqtts://b:2"], ["mqtt://a:1", "mqtt://a:1"]):
+        assert hub_cli.main(["broker-address", "set", *urls, "--data-dir", data]) == 2
