@@ -16,7 +16,6 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
@@ -32,6 +31,7 @@ from hub.config import MqttEndpoint
 from hub.metrics import Metrics
 from hub.mqtt.client import hub_client
 from hub.mqtt.fast_decode import decode_valid_ratings
+from hub.mqtt.received import Received, received
 from hub.mqtt.writer import StoreWriter
 from hub.store import Store
 from hub.store.records import Incoming
@@ -41,30 +41,6 @@ T = TypeVar("T")
 
 SESSION_EXPIRY_S = 7 * 86_400
 MAX_MESSAGES_PER_TXN = 2000
-
-
-@dataclass(frozen=True, slots=True)
-class _Msg:
-    topic: str
-    payload: bytes
-    mid: int
-    qos: int
-    retain: bool
-    received_ms: int
-    correlation: str | None = None
-    source: int = 0  # the broker it came from: an index into Ingest.endpoints
-
-
-def correlation_of(msg: mqtt.MQTTMessage) -> str | None:
-    """A message's MQTT 5 Correlation Data as text (UTF-8, else hex), at most 64 characters."""
-    data = getattr(getattr(msg, "properties", None), "CorrelationData", None)
-    if not isinstance(data, bytes | bytearray) or not data:
-        return None
-    try:
-        text = bytes(data).decode("utf-8")
-    except UnicodeDecodeError:
-        text = bytes(data).hex()
-    return text[:64]
 
 
 def _says_offline(payload: bytes) -> bool:
@@ -92,7 +68,7 @@ class Ingest:
         self.endpoints = tuple(endpoints)
         self.metrics = metrics
         self.now_ms = now_ms
-        self._queue: queue.Queue[_Msg] = queue.Queue()
+        self._queue: queue.Queue[Received] = queue.Queue()
         self._stopping = threading.Event()
         self._closing = threading.Event()  # set before this worker says "offline" itself
         self.client_id = client_id
@@ -154,7 +130,7 @@ class Ingest:
                     (p.HUB_STATUS_TOPIC, 1),  # another ingest worker's will: see _process
                 ]
             )
-            self._queue.put(_Msg("$connected", b"", 0, 0, False, self.now_ms(), source=userdata))
+            self._queue.put(Received("$connected", b"", 0, 0, False, self.now_ms(), source=userdata))
             self._connected[userdata].set()
             e = self.endpoints[userdata]
             log.info("hub: connected to %s:%s (session present: %s)", e.host, e.port, flags.session_present)
@@ -172,18 +148,7 @@ class Ingest:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         try:
-            self._queue.put(
-                _Msg(
-                    msg.topic,
-                    bytes(msg.payload),
-                    msg.mid,
-                    msg.qos,
-                    bool(msg.retain),
-                    self.now_ms(),
-                    correlation_of(msg),
-                    source=userdata,
-                )
-            )
+            self._queue.put(received(msg, source=userdata, received_ms=self.now_ms()))
         except Exception:
             log.exception("hub on_message")
 
@@ -218,7 +183,7 @@ class Ingest:
                 self.metrics.inc("hub_ingest_errors_total")
         store.close()
 
-    def _process(self, store: Store, batch: list[_Msg]) -> None:
+    def _process(self, store: Store, batch: list[Received]) -> None:
         """Handle messages in the order they arrived; PUBACK all of them after everything is committed.
 
         Ratings are stored together, but the ones received before a status are stored before it is handled: a
@@ -227,7 +192,7 @@ class Ingest:
         """
         items: list[Incoming] = []
         where: dict[str, int] = {}  # kiosk id -> the broker its latest message came from: its acks go there
-        to_ack: list[_Msg] = []
+        to_ack: list[Received] = []
         for m in batch:
             if m.topic == "$connected":
                 self._publish_birth(store, m.source)
@@ -275,7 +240,7 @@ class Ingest:
             kiosks = (store.registry.find_kiosk(kid) for kid in outcome.acks)
             self.on_stored({k.location_id for k in kiosks if k is not None})
 
-    def _handle_status(self, store: Store, kiosk_id: str, status: p.Status, m: _Msg) -> None:
+    def _handle_status(self, store: Store, kiosk_id: str, status: p.Status, m: Received) -> None:
         reply = self._writer.retry(
             partial(
                 store.ledger.store_status,
@@ -292,7 +257,7 @@ class Ingest:
                 self.metrics.inc("hub_resend_requests_total", help="resend requests sent to kiosks")
             self._clients[m.source].publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(reply), qos=1)
 
-    def _decode(self, kiosk_id: str, m: _Msg) -> Incoming:
+    def _decode(self, kiosk_id: str, m: Received) -> Incoming:
         self.metrics.inc("hub_rating_messages_total", help="ratings messages received")
         try:
             batch = decode_valid_ratings(kiosk_id, m.payload) or p.decode_ratings(kiosk_id, m.payload)
@@ -309,7 +274,7 @@ class Ingest:
             log.warning("hub: refused rating %s from %s: %s", rj.seq, kiosk_id, rj.detail)
         return Incoming(kiosk_id, m.received_ms, batch.ratings, batch.rejections, raw=m.payload)
 
-    def _store_report(self, store: Store, kiosk_id: str, m: _Msg) -> None:
+    def _store_report(self, store: Store, kiosk_id: str, m: Received) -> None:
         """A kiosk's answer to a remote config: applied, or refused with the reason (hub/remote_config.py)."""
         try:
             report = decode_report(m.payload)
