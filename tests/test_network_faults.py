@@ -135,9 +135,10 @@ def test_kiosk_cut_off_from_the_broker_notices_reconnects_and_loses_nothing(site
         assert stored(site.hub_dir) == held, "taps crossed a cut link"
     finally:
         site.net.restore(site.kiosk_host, site.broker_host)
-    # measured, reported (the issue wants <= 1.5x the keep-alive; the dead-link check is kiosk/uplink.py's)
+    # the issue's bound: a kiosk notices a dead link within 1.5x its keep-alive (kiosk/liveness.py probes early)
     detected = {kid: round(s, 1) for kid, s in noticed.items()}
     print(f"\nnetwork-faults: kiosk dead-link detection {detected} s, keep-alive {KEEPALIVE_S} s")
+    assert max(noticed.values()) <= 1.5 * KEEPALIVE_S, detected
     site.wait_done()
 
 
