@@ -15,11 +15,13 @@ from hub.store.postgresql import ledger, rollups, statuses
 from hub.store.postgresql.accounts import Accounts
 from hub.store.postgresql.alerts import Alerts
 from hub.store.postgresql.audit import AuditLog
+from hub.store.postgresql.changes import Changes
 from hub.store.postgresql.compat import CompatReads
 from hub.store.postgresql.connection import Conn, transaction
 from hub.store.postgresql.deliveries import Deliveries
 from hub.store.postgresql.exports import Exports
 from hub.store.postgresql.imports import Imports
+from hub.store.postgresql.leases import Leases
 from hub.store.postgresql.ops import Ops
 from hub.store.postgresql.questions import Questions
 from hub.store.postgresql.reads import Reads
@@ -107,6 +109,8 @@ class PostgresStore:
         self.deliveries = Deliveries(self.conn)
         self.imports = Imports(self.conn)
         self.compat = CompatReads(self.conn)
+        self.leases = Leases(self.conn)
+        self.changes = Changes(self.conn)
 
     def close(self) -> None:
         self.conn.close()

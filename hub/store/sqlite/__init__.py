@@ -16,11 +16,13 @@ from hub.store.sqlite import ledger, rollups, statuses
 from hub.store.sqlite.accounts import Accounts
 from hub.store.sqlite.alerts import Alerts
 from hub.store.sqlite.audit import AuditLog
+from hub.store.sqlite.changes import Changes
 from hub.store.sqlite.compat import CompatReads
 from hub.store.sqlite.connection import connect, immediate, unavailable_when_busy
 from hub.store.sqlite.deliveries import Deliveries
 from hub.store.sqlite.exports import Exports
 from hub.store.sqlite.imports import Imports
+from hub.store.sqlite.leases import Leases
 from hub.store.sqlite.ops import Ops
 from hub.store.sqlite.questions import Questions
 from hub.store.sqlite.reads import Reads
@@ -111,6 +113,8 @@ class SqliteStore:
         self.imports = Imports(self.conn)
         self.compat = CompatReads(self.conn)
         self.tables = Tables(self.conn)
+        self.leases = Leases(self.conn)
+        self.changes = Changes()
 
     def close(self) -> None:
         self.conn.close()
