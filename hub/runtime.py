@@ -117,6 +117,7 @@ class HubRuntime:
             interval_s=cfg.alert_interval_s,
             now_ms=self.now_ms,
             is_leader=lambda: leadership.is_leader(ALERTS),
+            metrics=self.metrics,
         )
         self.alerts.start()
         self._watcher = threading.Thread(

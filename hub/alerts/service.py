@@ -16,6 +16,7 @@ from hub.alerts.delivery import Senders, deliver_due
 from hub.alerts.messages import Outgoing
 from hub.alerts.report import queue_due_reports
 from hub.alerts.unsubscribe import signing_key
+from hub.metrics import Metrics
 from hub.store import Store
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,7 @@ class AlertService:
         interval_s: float,
         now_ms: Callable[[], int],
         is_leader: Callable[[], bool],
+        metrics: Metrics,
     ) -> None:
         self._open_store = open_store
         self.senders = senders
@@ -38,6 +40,7 @@ class AlertService:
         self.interval_s = interval_s
         self.now_ms = now_ms
         self.is_leader = is_leader
+        self.metrics = metrics
         self._stopping = threading.Event()
         self._wake = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -65,6 +68,7 @@ class AlertService:
                 try:
                     result = run_cycle(store, out, now_ms=self.now_ms())
                     reports = queue_due_reports(store, out, now_ms=self.now_ms())
+                    self.metrics.inc("hub_alert_cycles_total", help="alert evaluations run here (the leader)")
                     if result.opened or result.closed or reports:
                         log.info(
                             "alerts: %d opened, %d closed, %d reports queued",
