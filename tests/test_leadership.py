@@ -4,7 +4,7 @@ one holder at a time, renewal, takeover after expiry, release; and the change no
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,15 +21,16 @@ T0 = 1_700_000_000_000
 
 
 @pytest.fixture
-def opener(tmp_path: Path, database: str | None) -> Iterator[object]:
+def opener(tmp_path: Path, database: str | None) -> Callable[[], Store]:
+    """Opens another connection to one store (another process's, as far as the store can tell)."""
     target = database or tmp_path / "hub.db"
     open_store(target).close()
-    yield lambda: open_store(target)
+    return lambda: open_store(target)
 
 
 @pytest.fixture
-def store(opener: object) -> Iterator[Store]:
-    s = opener()  # type: ignore[operator]
+def store(opener: Callable[[], Store]) -> Iterator[Store]:
+    s = opener()
     yield s
     s.close()
 
@@ -62,9 +63,9 @@ def test_the_store_takes_a_lease_exactly_when_may_take_says(
         assert store.leases.holder("x", now_ms=now_ms) == current[0]
 
 
-def test_a_refused_lease_is_taken_by_one_of_many_at_once(opener: object) -> None:
+def test_a_free_lease_is_taken_by_one_of_many_at_once(opener: Callable[[], Store]) -> None:
     """Eight processes' connections ask for a free lease at the same moment: exactly one gets it."""
-    stores = [opener() for _ in range(8)]  # type: ignore[operator]
+    stores = [opener() for _ in range(8)]
     got: list[str] = []
     start = threading.Barrier(len(stores))
 
@@ -123,10 +124,10 @@ def test_a_lease_is_released_only_by_its_holder(store: Store) -> None:
     assert store.leases.take("config", "b", now_ms=T0 + 1, ttl_ms=TTL_MS)
 
 
-def test_changes_announced_by_one_process_reach_the_others_listening(opener: object) -> None:
+def test_changes_announced_by_one_process_reach_the_others_listening(opener: Callable[[], Store]) -> None:
     """On PostgreSQL a notice one connection announces reaches every listening connection (its own too); on
     SQLite nothing crosses processes and the engine says so."""
-    speaker, listener, other = (opener() for _ in range(3))  # type: ignore[operator]
+    speaker, listener, other = (opener() for _ in range(3))
     try:
         if not speaker.changes.reaches_other_processes:
             assert speaker.engine == "sqlite"
