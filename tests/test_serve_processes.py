@@ -29,7 +29,7 @@ from hub.clock import wall_ms
 from hub.leadership import ALERTS, CONFIG, LeaseTerms
 from tests.alerts.conftest import smtp
 from tests.alerts.receivers import SmtpServer
-from tests.harness import ExternalBroker, HubProcess, KioskRun, hub_cmd, hub_store, provision, wait_until
+from tests.harness import ExternalBroker, HubProcess, IngestWorker, KioskRun, hub_cmd, hub_store, provision, wait_until
 from tests.mqtt_client import RawClient
 
 PASSWORD = "correct horse battery"
@@ -266,14 +266,7 @@ def test_a_settings_change_through_one_process_is_published_once_while_both_run(
     wait_until(lambda: got or _versions(watcher, got), timeout=20, message="the first config on the kiosk topic")
     first = got[0]
     session = _try_sign_in(pair.a, "boss", PASSWORD).cookies[SESSION_COOKIE]
-    r = httpx.patch(
-        pair.a.url + "/api/kiosk-settings/kiosks/k1",
-        json={"set": {"faces": 5}},
-        cookies={SESSION_COOKIE: session},
-        headers={"X-CSRF-Token": _page_csrf(pair.a, session)},
-        timeout=10,
-    )
-    assert r.status_code == 200, r.text
+    _patch_settings(pair.a, session, "k1", {"faces": 5})
     with hub_store(pair.a.data_dir) as store:
         version = store.settings.latest_version()
     wait_until(lambda: version in _versions(watcher, got), timeout=20, message="the new version on the kiosk topic")
@@ -302,27 +295,80 @@ def _versions(client: RawClient, got: list[int]) -> list[int]:
         got.append(decode_config(bytes(msg.payload)).version)
 
 
-def test_a_tap_stored_by_one_process_reaches_a_page_streaming_from_the_other(pair_of: Any, tmp_path: Path) -> None:
-    """A page's event stream on B (which ingests nothing) hears of answers A stored, within seconds."""
-    pair = pair_of()
+def _patch_settings(hub: HubProcess, session: str, kiosk_id: str, changes: dict[str, Any]) -> None:
+    r = httpx.patch(
+        f"{hub.url}/api/kiosk-settings/kiosks/{kiosk_id}",
+        json={"set": changes},
+        cookies={SESSION_COOKIE: session},
+        headers={"X-CSRF-Token": _page_csrf(hub, session)},
+        timeout=10,
+    )
+    assert r.status_code == 200, r.text
+
+
+def test_when_the_config_leader_is_sigkilled_the_other_publishes(pair_of: Any) -> None:
+    """SIGKILL the process holding the config lease: the survivor takes it within the bound and publishes a
+    change made through it, retained."""
+    pair = pair_of(b_ingests=True)
+    _admin(pair.a)
+    leader = _leader(pair, CONFIG)
+    survivor = pair.b if leader is pair.a else pair.a
+    leader.kill()
+    wait_until(lambda: CONFIG in _health(survivor)["leads"], timeout=LEASE_S + 5, message="the survivor leading")
+    session = _try_sign_in(survivor, "boss", PASSWORD).cookies[SESSION_COOKIE]
+    _patch_settings(survivor, session, "k1", {"faces": 5})
+    with hub_store(survivor.data_dir) as store:
+        version = store.settings.latest_version()
+    watcher = RawClient(
+        pair.broker.port, username="hub", password=urlsplit(pair.broker.hub_url()).password, client_id="test-late"
+    )
+    watcher.connect()
+    watcher.subscribe(p.kiosk_topic("k1", p.CONFIG))
+    got: list[int] = []
+    wait_until(lambda: _versions(watcher, got) == [version], timeout=20, message="the change, retained, once")
+    watcher.close()
+
+
+def _stream_events(hub: HubProcess) -> list[str]:
+    """Open ``GET /api/events`` on ``hub`` in a thread; the list fills with its ``data:`` lines."""
+    token = hub_cmd("token", "create", "--data-dir", str(hub.data_dir)).strip()
     events: list[str] = []
     connected = threading.Event()
 
-    token = hub_cmd("token", "create", "--data-dir", str(pair.b.data_dir)).strip()
-
     def listen() -> None:
         try:
-            with httpx.stream("GET", pair.b.url + "/api/events", headers={"Authorization": f"Bearer {token}"}) as r:
+            with httpx.stream("GET", hub.url + "/api/events", headers={"Authorization": f"Bearer {token}"}) as r:
                 for line in r.iter_lines():
                     if line == ": connected":
                         connected.set()
                     if line.startswith("data:"):
                         events.append(line)
-        except httpx.HTTPError:  # the hub stopping ends the stream; before that, the assertion below says it
+        except httpx.HTTPError:  # the hub stopping ends the stream; before that, the caller's assertion says it
             return
 
-    t = threading.Thread(target=listen, daemon=True)
-    t.start()
-    assert connected.wait(15), "the stream on B did not open"
+    threading.Thread(target=listen, daemon=True).start()
+    assert connected.wait(15), "the event stream did not open"
+    return events
+
+
+def test_a_tap_stored_by_one_process_reaches_a_page_streaming_from_the_other(pair_of: Any, tmp_path: Path) -> None:
+    """A page's event stream on B (which ingests nothing) hears of answers A stored, within seconds."""
+    pair = pair_of()
+    events = _stream_events(pair.b)
     assert KioskRun(pair.kiosks["k1"], tmp_path / "k1-data", "--taps", "3", "--wait-acked", "30").wait() == 0
     wait_until(lambda: any('"sto"' in e for e in events), timeout=10, message="B's stream telling of sto")
+
+
+def test_a_tap_stored_by_an_ingest_worker_reaches_a_page_streaming_from_serve(pair_of: Any, tmp_path: Path) -> None:
+    """With the ingest in a ``hub ingest`` worker and only ``serve --no-ingest`` for HTTP, a page streaming from
+    the serve process hears of the answers the worker stored."""
+    pair = pair_of(start=False)
+    pair.b.start()
+    worker = IngestWorker(tmp_path, mqtt_url=pair.broker.hub_url(), client_id="w1").start()
+    try:
+        wait_until(worker.connections, timeout=30, message="the worker connected")
+        events = _stream_events(pair.b)
+        assert KioskRun(pair.kiosks["k1"], tmp_path / "k1-data", "--taps", "3", "--wait-acked", "30").wait() == 0
+        wait_until(lambda: any('"sto"' in e for e in events), timeout=10, message="B's stream telling of sto")
+    finally:
+        worker.stop()
