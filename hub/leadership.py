@@ -63,7 +63,7 @@ class LeaseTerms:
 
 
 def may_take(current: tuple[str, int] | None, holder: str, *, now_ms: int) -> bool:
-    """The store's rule (``hub/store/*/leases.py`` spells it in SQL): ``holder`` may take a lease that is
+    """The store's rule (``hub/store/portable/leases.py`` spells it in SQL): ``holder`` may take a lease that is
     ``current`` = (holder, expires_ms) or absent when it is absent, already its own, or expired."""
     return current is None or current[0] == holder or current[1] <= now_ms
 

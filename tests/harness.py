@@ -18,7 +18,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -235,13 +235,15 @@ class HubProcess:
 class KioskRun:
     """``python -m kiosk simulate`` as a child process."""
 
-    def __init__(self, config: Path, data_dir: Path, *args: str) -> None:
+    def __init__(self, config: Path, data_dir: Path, *args: str, launcher: Sequence[str] = ()) -> None:
+        """``launcher``: a command prefix that runs it elsewhere (``TestHost.launcher``: on a test host)."""
         self.config, self.data_dir = config, data_dir
         self.log_path = data_dir.parent / f"{data_dir.name}-simulate.log"
         data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it
+        where = ["--config", str(config), "--data-dir", str(data_dir)]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kiosk", "simulate", "--config", str(config), "--data-dir", str(data_dir), *args],
+            [*launcher, sys.executable, "-m", "kiosk", "simulate", *where, *args],
             stdout=log,
             stderr=log,
             env=child_env(),
@@ -355,25 +357,33 @@ def running(*procs: HubProcess) -> Iterator[None]:
 class ExternalBroker:
     """A real Mosquitto started from ``python -m hub broker-config`` output (the hub does not manage it)."""
 
-    def __init__(self, hub_data_dir: Path, *, port: int | None = None) -> None:
+    def __init__(
+        self, hub_data_dir: Path, *, port: int | None = None, host: str = "127.0.0.1", launcher: Sequence[str] = ()
+    ) -> None:
+        """``host``: the address it listens on and clients use; ``launcher``: a command prefix that runs it
+        elsewhere (``TestHost.launcher``: on a test host)."""
         self.hub_data_dir = hub_data_dir
         self.port = port or free_port()
+        self.host, self.launcher = host, tuple(launcher)
         self.dir = hub_data_dir.parent / "ext-broker"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def configure(self) -> None:
         hub_cmd(
-            "broker-config", "--out", str(self.dir), "--mqtt-port", str(self.port), "--data-dir", str(self.hub_data_dir)
-        )
+            "broker-config", "--out", str(self.dir), "--mqtt-port", str(self.port), "--mqtt-bind", self.host,
+            "--data-dir", str(self.hub_data_dir),
+        )  # fmt: skip
 
     def start(self) -> ExternalBroker:
         self.configure()
         log = open(self.dir / "mosquitto.log", "ab")  # noqa: SIM115 - the child writes to it
         self.proc = subprocess.Popen(
-            [require_binary("mosquitto"), "-c", str(self.dir / "mosquitto.conf")], stdout=log, stderr=log
+            [*self.launcher, require_binary("mosquitto"), "-c", str(self.dir / "mosquitto.conf")],
+            stdout=log,
+            stderr=log,
         )
         log.close()
-        wait_until(lambda: _port_open(self.port), timeout=10, message="external mosquitto listening")
+        wait_until(lambda: _port_open(self.host, self.port), timeout=10, message="external mosquitto listening")
         return self
 
     def reload(self) -> None:
@@ -383,11 +393,11 @@ class ExternalBroker:
 
     def hub_url(self) -> str:
         secret = json.loads((self.hub_data_dir / "secrets.json").read_text())["hub_mqtt_password"]
-        return f"mqtt://hub:{secret}@127.0.0.1:{self.port}"
+        return f"mqtt://hub:{secret}@{self.host}:{self.port}"
 
     @property
     def kiosk_url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        return f"mqtt://{self.host}:{self.port}"
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -395,9 +405,9 @@ class ExternalBroker:
             self.proc.wait(10)
 
 
-def _port_open(port: int) -> bool:
+def _port_open(host: str, port: int) -> bool:
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        with socket.create_connection((host, port), timeout=0.5):
             return True
     except OSError:
         return False
@@ -406,8 +416,9 @@ def _port_open(port: int) -> bool:
 class IngestWorker:
     """``python -m hub ingest`` as a child process: one ingest worker on the store in ``$HUB_DATABASE``."""
 
-    def __init__(self, log_dir: Path, *, mqtt_url: str, client_id: str) -> None:
-        self.mqtt_url, self.client_id = mqtt_url, client_id
+    def __init__(self, log_dir: Path, *, mqtt_url: str, client_id: str, launcher: Sequence[str] = ()) -> None:
+        """``launcher``: a command prefix that runs it elsewhere (``TestHost.launcher``: on a test host)."""
+        self.mqtt_url, self.client_id, self.launcher = mqtt_url, client_id, tuple(launcher)
         self.log_path = log_dir / f"ingest-{client_id}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -416,7 +427,7 @@ class IngestWorker:
         # simulated kiosks tap far faster than people: flagged, not refused (as HubProcess does)
         args = ["ingest", "--mqtt-url", self.mqtt_url, "--client-id", self.client_id, "--no-kiosk-throttle"]
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "hub", *args], stdout=log, stderr=log, env=child_env(), cwd=ROOT
+            [*self.launcher, sys.executable, "-m", "hub", *args], stdout=log, stderr=log, env=child_env(), cwd=ROOT
         )
         log.close()
         return self

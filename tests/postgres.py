@@ -1,8 +1,8 @@
 """A real PostgreSQL for tests: ``initdb`` + ``pg_ctl`` (Debian's postgresql package) in a temp dir on a free port.
 
-It runs as ``nobody`` when the tests run as root (PostgreSQL refuses to run as root), listens on 127.0.0.1 with
-trust authentication, and is stopped (``pg_ctl stop -m fast``) and removed when the session ends. A missing
-server binary fails the test that needs it: nothing is skipped.
+It runs as ``nobody`` when the tests run as root (PostgreSQL refuses to run as root), listens on 127.0.0.1 (or on
+a test host's address) with trust authentication, and is stopped (``pg_ctl stop -m fast``) and removed when the
+session ends. A missing server binary fails the test that needs it: nothing is skipped.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -44,8 +44,11 @@ def pg_binary(name: str) -> str:
 
 
 class PostgresServer:
-    def __init__(self, *, fsync: bool = False) -> None:
+    def __init__(self, *, fsync: bool = False, host: str = "127.0.0.1", launcher: Sequence[str] = ()) -> None:
+        """``host``: the address it listens on; ``launcher``: a command prefix that starts it elsewhere
+        (``TestHost.launcher``: on a test host)."""
         self.fsync = fsync  # off for tests (they kill hub processes, never the machine); on for benchmarks
+        self.host, self.launcher = host, tuple(launcher)
         self.port = free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="hub-pg-"))
         self.data = self.dir / "data"
@@ -55,7 +58,7 @@ class PostgresServer:
 
     def _run(self, *args: str) -> subprocess.CompletedProcess[bytes]:
         cmd = ["runuser", "-u", "nobody", "--", *args] if self._as_root else list(args)
-        return subprocess.run(cmd, capture_output=True, check=False, cwd=self.dir)
+        return subprocess.run([*self.launcher, *cmd], capture_output=True, check=False, cwd=self.dir)
 
     def start(self) -> PostgresServer:
         if self._as_root:
@@ -73,11 +76,14 @@ class PostgresServer:
             "-N",
         )
         assert done.returncode == 0, f"initdb failed: {done.stderr.decode(errors='replace')}"
+        if self.host != "127.0.0.1":  # initdb trusts the loopback only; a test host's clients come from elsewhere
+            with open(self.data / "pg_hba.conf", "a") as hba:
+                hba.write("host all all 0.0.0.0/0 trust\n")
         self.start_server()
         return self
 
     def start_server(self) -> None:
-        options = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses={self.host} -c max_connections=200"
         if not self.fsync:
             options += " -c fsync=off"
         done = self._run(pg_binary("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "start")
@@ -92,7 +98,7 @@ class PostgresServer:
             return conn.execute("SELECT 1").fetchone() == (1,)
 
     def url(self, database: str) -> str:
-        return f"postgresql://{USER}@127.0.0.1:{self.port}/{database}"
+        return f"postgresql://{USER}@{self.host}:{self.port}/{database}"
 
     def new_database(self, *, migrated: bool = True) -> str:
         """A fresh database, its URL: a copy of a template the hub's migrations ran on once this session (a copy

@@ -16,7 +16,7 @@ from hub.imports.happyornot import Importer
 from hub.imports.mapping import instant_ms, load_mapping
 from hub.imports.readers import separator_of
 from hub.store import Store
-from hub.store.sqlite.compat import Scope
+from hub.store.portable.compat import Scope
 from hub.store.sqlite.exports import RATING_FIELDS
 from tests.imports.conftest import ALL, DATA, FEEDBACK_FILES, NOW_MS, by_name, run_import, uuid_of
 from tests.postgres import both_engines

@@ -11,26 +11,37 @@ from __future__ import annotations
 from feedback import protocol as p
 from feedback.abuse import TapLimit
 from feedback.remote_config import ConfigReport
+from hub.store.engine import Engine
+from hub.store.portable.accounts import Accounts
+from hub.store.portable.audit import AuditLog
+from hub.store.portable.compat import CompatReads
+from hub.store.portable.leases import Leases
+from hub.store.portable.questions import Questions
+from hub.store.portable.reads import Reads
+from hub.store.portable.registry import Registry
+from hub.store.portable.settings import KioskSettings
+from hub.store.portable.sign_ins import SignIns
 from hub.store.postgresql import ledger, rollups, statuses
-from hub.store.postgresql.accounts import Accounts
 from hub.store.postgresql.alerts import Alerts
-from hub.store.postgresql.audit import AuditLog
 from hub.store.postgresql.changes import Changes
-from hub.store.postgresql.compat import CompatReads
 from hub.store.postgresql.connection import Conn, transaction
 from hub.store.postgresql.deliveries import Deliveries
 from hub.store.postgresql.exports import Exports
 from hub.store.postgresql.imports import Imports
-from hub.store.postgresql.leases import Leases
 from hub.store.postgresql.ops import Ops
-from hub.store.postgresql.questions import Questions
-from hub.store.postgresql.reads import Reads
-from hub.store.postgresql.registry import Registry
 from hub.store.postgresql.schema import migrate
-from hub.store.postgresql.settings import KioskSettings
-from hub.store.postgresql.sign_ins import SignIns
 from hub.store.postgresql.tables import Tables
 from hub.store.records import Incoming, Outcome, Recomputed
+
+ENGINE = Engine(
+    name="postgresql",
+    write=transaction,
+    iso_weekday=lambda day: f"extract(isodow FROM {day}::date)::int",
+    ordered_join="JOIN",
+    reflag_locations=rollups.reflag_locations,
+    row_id="id",
+    serialise=lambda conn, table: conn.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"),
+)
 
 
 class Ledger:
@@ -93,23 +104,23 @@ class PostgresStore:
         self.target = url
         self.conn = Conn(url)
         migrate(self.conn)
-        self.registry = Registry(self.conn)
-        self.accounts = Accounts(self.conn)
-        self.settings = KioskSettings(self.conn)
+        self.registry = Registry(self.conn, ENGINE)
+        self.accounts = Accounts(self.conn, ENGINE)
+        self.settings = KioskSettings(self.conn, ENGINE)
         self.ledger = Ledger(self.conn)
         self.rollups = Rollups(self.conn)
-        self.reads = Reads(self.conn)
+        self.reads = Reads(self.conn, ENGINE)
         self.exports = Exports(url)
         self.ops = Ops(self.conn)
-        self.sign_ins = SignIns(self.conn)
-        self.audit = AuditLog(self.conn)
-        self.questions = Questions(self.conn)
+        self.sign_ins = SignIns(self.conn, ENGINE)
+        self.audit = AuditLog(self.conn, ENGINE)
+        self.questions = Questions(self.conn, ENGINE)
         self.tables = Tables(self.conn)
         self.alerts = Alerts(self.conn)
         self.deliveries = Deliveries(self.conn)
         self.imports = Imports(self.conn)
-        self.compat = CompatReads(self.conn)
-        self.leases = Leases(self.conn)
+        self.compat = CompatReads(self.conn, ENGINE)
+        self.leases = Leases(self.conn, ENGINE)
         self.changes = Changes(self.conn)
 
     def close(self) -> None:

@@ -23,6 +23,28 @@ CONNECT_TIMEOUT_S = 10
 # a statement waiting this long for a lock (a long recompute, an operator's LOCK TABLE) gives up: the ingest
 # backs off and retries (StoreUnavailable), HTTP answers 503, rather than queueing behind it without bound
 LOCK_TIMEOUT_MS = 5_000
+# a network path to the server that goes silent (a cable pulled, a switch down: no RST, no ICMP) fails the
+# statement waiting on it after about this long, on both ends, rather than after the kernel's retransmission
+# timeout (~15 minutes; hours for an idle connection): the ingest backs off and reconnects, acking nothing
+# meanwhile, and the server ends the cut-off session, releasing its locks. TCP keep-alives probe an idle link
+# (5 s idle, then 5 probes 1 s apart), TCP_USER_TIMEOUT bounds data left unacknowledged. A slow statement is not
+# affected: the peer's kernel acknowledges the packets while the server works.
+DEAD_LINK_S = 10
+KEEPALIVE_IDLE_S, KEEPALIVE_INTERVAL_S = 5, 1
+KEEPALIVE_COUNT = (DEAD_LINK_S - KEEPALIVE_IDLE_S) // KEEPALIVE_INTERVAL_S
+
+# the server's end of the same connection (settings any user may set for their own session)
+_SESSION_OPTIONS = " ".join(
+    f"-c {name}={value}"
+    for name, value in (
+        ("lock_timeout", LOCK_TIMEOUT_MS),
+        ("tcp_keepalives_idle", KEEPALIVE_IDLE_S),
+        ("tcp_keepalives_interval", KEEPALIVE_INTERVAL_S),
+        ("tcp_keepalives_count", KEEPALIVE_COUNT),
+        ("tcp_user_timeout", DEAD_LINK_S * 1000),
+    )
+)
+
 
 _TOKENS = re.compile(r"'(?:[^']|'')*'|\?(\d*)|%")
 
@@ -67,7 +89,15 @@ def connect(url: str) -> psycopg.Connection[Row]:
     """:raises StoreUnavailable: the server does not answer or refuses us"""
     with unavailable_on_failure():
         return psycopg.connect(
-            url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, options=f"-c lock_timeout={LOCK_TIMEOUT_MS}"
+            url,
+            autocommit=True,
+            connect_timeout=CONNECT_TIMEOUT_S,
+            keepalives=1,
+            keepalives_idle=KEEPALIVE_IDLE_S,
+            keepalives_interval=KEEPALIVE_INTERVAL_S,
+            keepalives_count=KEEPALIVE_COUNT,
+            tcp_user_timeout=DEAD_LINK_S * 1000,
+            options=_SESSION_OPTIONS,
         )
 
 

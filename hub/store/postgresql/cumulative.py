@@ -6,8 +6,7 @@ every face since the location's first day, in one group of columns per flag valu
 
 from __future__ import annotations
 
-GROUPS = "fmcb"  # index = flags value
-COLUMNS = [f"{group}{face}" for group in GROUPS for face in range(5)]
+from hub.store.portable.cumulative import COLUMNS, GROUPS
 
 
 def _count(column: str) -> str:

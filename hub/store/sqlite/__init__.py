@@ -11,26 +11,37 @@ from pathlib import Path
 from feedback import protocol as p
 from feedback.abuse import TapLimit
 from feedback.remote_config import ConfigReport
+from hub.store.engine import Engine
+from hub.store.portable.accounts import Accounts
+from hub.store.portable.audit import AuditLog
+from hub.store.portable.compat import CompatReads
+from hub.store.portable.leases import Leases
+from hub.store.portable.questions import Questions
+from hub.store.portable.reads import Reads
+from hub.store.portable.registry import Registry
+from hub.store.portable.settings import KioskSettings
+from hub.store.portable.sign_ins import SignIns
 from hub.store.records import Incoming, Outcome, Recomputed
 from hub.store.sqlite import ledger, rollups, statuses
-from hub.store.sqlite.accounts import Accounts
 from hub.store.sqlite.alerts import Alerts
-from hub.store.sqlite.audit import AuditLog
 from hub.store.sqlite.changes import Changes
-from hub.store.sqlite.compat import CompatReads
-from hub.store.sqlite.connection import connect, immediate, unavailable_when_busy
+from hub.store.sqlite.connection import connect, immediate, unavailable_when_busy, write
 from hub.store.sqlite.deliveries import Deliveries
 from hub.store.sqlite.exports import Exports
 from hub.store.sqlite.imports import Imports
-from hub.store.sqlite.leases import Leases
 from hub.store.sqlite.ops import Ops
-from hub.store.sqlite.questions import Questions
-from hub.store.sqlite.reads import Reads
-from hub.store.sqlite.registry import Registry
 from hub.store.sqlite.schema import migrate
-from hub.store.sqlite.settings import KioskSettings
-from hub.store.sqlite.sign_ins import SignIns
 from hub.store.sqlite.tables import Tables
+
+ENGINE = Engine(
+    name="sqlite",
+    write=write,
+    iso_weekday=lambda day: f"(CAST(strftime('%w', {day}) AS INTEGER) + 6) % 7 + 1",
+    ordered_join="CROSS JOIN",
+    reflag_locations=rollups.reflag_locations,
+    row_id="rowid",
+    serialise=lambda conn, table: None,  # BEGIN IMMEDIATE: the one writer already
+)
 
 
 class Ledger:
@@ -97,23 +108,23 @@ class SqliteStore:
         self.target = str(path)
         self.conn = connect(self.path)
         migrate(self.conn)
-        self.registry = Registry(self.conn)
-        self.accounts = Accounts(self.conn)
-        self.settings = KioskSettings(self.conn)
+        self.registry = Registry(self.conn, ENGINE)
+        self.accounts = Accounts(self.conn, ENGINE)
+        self.settings = KioskSettings(self.conn, ENGINE)
         self.ledger = Ledger(self)
         self.rollups = Rollups(self)
-        self.reads = Reads(self.conn)
+        self.reads = Reads(self.conn, ENGINE)
         self.exports = Exports(self.path)
         self.ops = Ops(self.conn)
-        self.sign_ins = SignIns(self.conn)
+        self.sign_ins = SignIns(self.conn, ENGINE)
         self.alerts = Alerts(self.conn)
         self.deliveries = Deliveries(self.conn)
-        self.audit = AuditLog(self.conn)
-        self.questions = Questions(self.conn)
+        self.audit = AuditLog(self.conn, ENGINE)
+        self.questions = Questions(self.conn, ENGINE)
         self.imports = Imports(self.conn)
-        self.compat = CompatReads(self.conn)
+        self.compat = CompatReads(self.conn, ENGINE)
         self.tables = Tables(self.conn)
-        self.leases = Leases(self.conn)
+        self.leases = Leases(self.conn, ENGINE)
         self.changes = Changes()
 
     def close(self) -> None:

@@ -38,6 +38,14 @@ def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 
 
 @contextmanager
+def write(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """:func:`immediate`, with a busy or failing database raised as :class:`StoreUnavailable` (the portable
+    parts' write transaction)."""
+    with unavailable_when_busy(), immediate(conn) as c:
+        yield c
+
+
+@contextmanager
 def unavailable_when_busy() -> Iterator[None]:
     """SQLite's "database is locked", "busy" and disk errors as :class:`StoreUnavailable` (retry later); any
     other error stays what it is."""

@@ -9,8 +9,7 @@ A range's counts are then two row lookups per location whatever its length (``Re
 
 from __future__ import annotations
 
-GROUPS = "fmcb"  # index = flags value
-COLUMNS = [f"{group}{face}" for group in GROUPS for face in range(5)]
+from hub.store.portable.cumulative import COLUMNS, GROUPS
 
 
 def _count(column: str, n: str, row: str = "") -> str:

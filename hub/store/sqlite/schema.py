@@ -10,6 +10,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 
+from hub.store.portable.cumulative import COLUMNS
 from hub.store.sqlite import cumulative
 from hub.store.sqlite.connection import immediate
 from hub.store.sqlite.ddl import CUMULATIVE_FROM_HOURLY, SCHEMA
@@ -216,7 +217,7 @@ def _outside_opening_hours(conn: sqlite3.Connection) -> None:
     ``misuse`` column now holds both flags (``hub.reports.flags``), so the cumulative rollup gets a group of columns
     per flag value and new triggers (``cumulative.py``); the ratings already stored are judged by today's hours."""
     _add_columns(conn, "ratings", {"closed": "INTEGER NOT NULL DEFAULT 0"})
-    _add_columns(conn, "rollup_cum", {c: "INTEGER NOT NULL DEFAULT 0" for c in cumulative.COLUMNS})
+    _add_columns(conn, "rollup_cum", {c: "INTEGER NOT NULL DEFAULT 0" for c in COLUMNS})
     for statement in cumulative.TRIGGERS:
         conn.execute(statement)
     for (location_id,) in conn.execute("SELECT id FROM locations").fetchall():

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
+from hub.store.engine import Db, Engine
 from hub.store.records import AuditEntry
 
 
 class AuditLog:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Db, engine: Engine) -> None:
+        self.engine = engine
         self.conn = conn
 
     def record(self, *, actor: str, action: str, target: str, detail: dict[str, Any], now_ms: int) -> None:

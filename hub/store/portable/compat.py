@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from hub.store.engine import Db, Engine
 from hub.store.records import Scope
 
 __all__ = ["FEEDBACK_FIELDS", "CompatReads", "Scope"]
@@ -14,7 +14,8 @@ FEEDBACK_FIELDS = "r.uuid, r.kiosk_id, r.time_ms, r.question, r.location_id, r.f
 
 
 class CompatReads:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Db, engine: Engine) -> None:
+        self.engine = engine
         self.conn = conn
 
     def feedbacks(
@@ -54,6 +55,8 @@ class CompatReads:
         if with_reason:
             sql += " AND r.reason IS NOT NULL"
         if questions is not None:
+            if not questions:
+                return []  # an empty ``IN ()`` would match nothing on SQLite and is no SQL on PostgreSQL
             sql += f" AND r.question IN ({','.join('?' * len(questions))})"
             args += list(questions)
         direction = "DESC" if descending else "ASC"
@@ -65,7 +68,8 @@ class CompatReads:
         if not location_ids:
             return []
         rows = self.conn.execute(
-            f"SELECT DISTINCT question FROM ratings WHERE location_id IN ({','.join('?' * len(location_ids))})",
+            f"SELECT DISTINCT question FROM ratings WHERE location_id IN ({','.join('?' * len(location_ids))})"
+            " ORDER BY question",
             tuple(location_ids),
         )
         return [r[0] for r in rows]

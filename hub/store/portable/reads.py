@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from typing import Any
 
 from hub.reports.flags import MISUSE, OUTSIDE_HOURS, VALUES, counted, left_out_as
-from hub.store.postgresql.connection import Conn
-from hub.store.postgresql.cumulative import COLUMNS, GROUPS
+from hub.store.engine import Db, Engine
+from hub.store.portable.cumulative import COLUMNS, GROUPS
 from hub.store.records import PeriodCounts
 
 _FACES = "sum(f0), sum(f1), sum(f2), sum(f3), sum(f4)"
@@ -27,7 +27,8 @@ def _marks(n: int) -> str:
 
 
 class Reads:
-    def __init__(self, conn: Conn) -> None:
+    def __init__(self, conn: Db, engine: Engine) -> None:
+        self.engine = engine
         self.conn = conn
 
     def counts_by_scale(
@@ -86,12 +87,13 @@ class Reads:
             for first, last in periods
             for col in COLUMNS
         )
-        # per location and scale, per point: one seek for the last day with a row at or before the point, one for
-        # that row
+        # per location and scale, per point: one seek for the last day with a row at or before the point and one for
+        # that row (SQLite's CROSS JOIN fixes that loop order: left to itself its planner scans a location's rows)
         rows = self.conn.execute(
             f"WITH x(k, day) AS (VALUES {', '.join('(?, ?)' for _ in points)})"
             f" SELECT p.location_id, p.scale, {diffs} FROM rollup_scales p"
-            " CROSS JOIN x JOIN rollup_cum c ON c.location_id = p.location_id AND c.scale = p.scale"
+            f" CROSS JOIN x {self.engine.ordered_join} rollup_cum c"
+            " ON c.location_id = p.location_id AND c.scale = p.scale"
             " AND c.local_day = (SELECT d.local_day FROM rollup_cum d WHERE d.location_id = p.location_id"
             " AND d.scale = p.scale AND d.local_day <= x.day ORDER BY d.local_day DESC LIMIT 1)"
             f" WHERE p.location_id IN ({_marks(len(location_ids))}) GROUP BY p.location_id, p.scale",

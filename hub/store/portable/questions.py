@@ -12,7 +12,7 @@ from typing import Any
 
 from hub.reports.flags import SQL as FLAGS_SQL
 from hub.reports.flags import counted, left_out_as
-from hub.store.postgresql.connection import Conn
+from hub.store.engine import Db, Engine
 from hub.store.records import PeriodCounts
 
 Counts = dict[int, list[int]]
@@ -33,7 +33,8 @@ def _ids(n: int) -> str:
 
 
 class Questions:
-    def __init__(self, conn: Conn) -> None:
+    def __init__(self, conn: Db, engine: Engine) -> None:
+        self.engine = engine
         self.conn = conn
 
     def record_texts(self, question_id: str, texts: Mapping[str, str], *, now_ms: int) -> int:
@@ -120,7 +121,7 @@ class Questions:
         """``(ISO weekday, local hour, scale, face, n)`` of one question's answers."""
         return list(
             self.conn.execute(
-                "SELECT extract(isodow FROM local_day::date)::int, local_hour, scale, face, count(*)"
+                f"SELECT {self.engine.iso_weekday('local_day')}, local_hour, scale, face, count(*)"
                 " FROM ratings WHERE location_id = ? AND question = ?"
                 f" AND local_day BETWEEN ? AND ?{_misuse(include_misuse, include_closed)} GROUP BY 1, 2, 3, 4",
                 (location_id, question, first.isoformat(), last.isoformat()),

@@ -7,8 +7,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from hub.store.postgresql.connection import Conn, transaction
-from hub.store.postgresql.rollups import reflag_locations
+from hub.store.engine import Db, Engine
 from hub.store.records import Publication
 
 _STATUS_KEYS = (
@@ -26,7 +25,8 @@ _STATUS_KEYS = (
 
 
 class KioskSettings:
-    def __init__(self, conn: Conn) -> None:
+    def __init__(self, conn: Db, engine: Engine) -> None:
+        self.engine = engine
         self.conn = conn
 
     def get(self, scope: str, scope_id: str = "") -> dict[str, Any]:
@@ -39,7 +39,7 @@ class KioskSettings:
         """Store one scope's settings; when its ``opening_hours`` changed, the answers of the locations it reaches
         are judged anew against them (``rollups.reflag_closed``), in the same transaction."""
         hours_before = self.get(scope, scope_id).get("opening_hours")
-        with transaction(self.conn):
+        with self.engine.write(self.conn):
             self.conn.execute(
                 "INSERT INTO config_settings (scope, scope_id, settings_json, updated_ms) VALUES (?,?,?,?)"
                 " ON CONFLICT (scope, scope_id) DO UPDATE SET settings_json = excluded.settings_json,"
@@ -47,7 +47,7 @@ class KioskSettings:
                 (scope, scope_id, settings_json, now_ms),
             )
             if scope != "kiosk" and json.loads(settings_json).get("opening_hours") != hours_before:
-                reflag_locations(self.conn, self._locations_in(scope, scope_id))
+                self.engine.reflag_locations(self.conn, self._locations_in(scope, scope_id))
 
     def _locations_in(self, scope: str, scope_id: str) -> list[str]:
         if scope == "location":
@@ -80,8 +80,8 @@ class KioskSettings:
         Plans are serialised (several hub processes: a settings change through one while another re-plans after a
         registry change): the second reads what the first planned and gives no kiosk a second version for it."""
         conn = self.conn
-        with transaction(conn):
-            conn.execute("LOCK TABLE kiosk_config IN SHARE ROW EXCLUSIVE MODE")
+        with self.engine.write(conn):
+            self.engine.serialise(conn, "kiosk_config")
             changed = 0
             sent = dict(conn.execute("SELECT kiosk_id, settings_json FROM kiosk_config").fetchall())
             for kid, loc in conn.execute("SELECT id, location_id FROM kiosks ORDER BY id").fetchall():
@@ -90,7 +90,7 @@ class KioskSettings:
                     continue
                 conn.execute(
                     "INSERT INTO meta (key, value) VALUES ('config_seq', '1')"
-                    " ON CONFLICT(key) DO UPDATE SET value = (CAST(meta.value AS BIGINT) + 1)::text"
+                    " ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(meta.value AS BIGINT) + 1 AS TEXT)"
                 )
                 version = int(conn.execute("SELECT value FROM meta WHERE key = 'config_seq'").fetchone()[0])
                 conn.execute(

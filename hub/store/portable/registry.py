@@ -6,19 +6,18 @@ A kiosk's id is also its broker username; moving it to another location changes 
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from feedback.ids import check_id
 from hub.errors import AlreadyExists, Invalid, UnknownKiosk, UnknownLocation
 from hub.reports.localtime import check_timezone
+from hub.store.engine import Db, Engine
 from hub.store.records import Kiosk, Location, LocationHours
-from hub.store.sqlite.connection import immediate
-from hub.store.sqlite.rollups import reflag_locations
 
 
 class Registry:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Db, engine: Engine) -> None:
+        self.engine = engine
         self.conn = conn
 
     # ------------------------------------------------------------------------------------------ regions
@@ -45,12 +44,15 @@ class Registry:
         self.location(location_id)
         if region_id is not None:
             check_id(region_id, what="region id")
-            self.conn.execute("INSERT OR IGNORE INTO regions (id, name) VALUES (?, ?)", (region_id, region_id))
+            self.conn.execute(
+                "INSERT INTO regions (id, name) VALUES (?, ?) ON CONFLICT DO NOTHING", (region_id, region_id)
+            )
             self.conn.execute("UPDATE locations SET region_id = ? WHERE id = ?", (region_id, location_id))
         if opening_hours_json is not None:
             self.conn.execute("UPDATE locations SET opening_hours = ? WHERE id = ?", (opening_hours_json, location_id))
         if region_id is not None or opening_hours_json is not None:
-            reflag_locations(self.conn, [location_id])  # the hours (or the region's settings' hours) judge anew
+            # the hours (or the region's settings' hours) judge anew
+            self.engine.reflag_locations(self.conn, [location_id])
 
     def update_location(self, location_id: str, *, name: str | None = None, timezone: str | None = None) -> None:
         """Rename a location and/or change its time zone.
@@ -79,7 +81,8 @@ class Registry:
                 "UPDATE locations SET opening_exceptions = ? WHERE id = ?", (exceptions_json, location_id)
             )
         if week_json is not None or exceptions_json is not None:
-            reflag_locations(self.conn, [location_id])  # answers given outside the new hours are flagged anew
+            # answers given outside the new hours are flagged anew
+            self.engine.reflag_locations(self.conn, [location_id])
 
     def location_hours(self, location_id: str) -> LocationHours:
         row = self.conn.execute(
@@ -97,7 +100,9 @@ class Registry:
         check_timezone(timezone)
         if region_id is not None:
             check_id(region_id, what="region id")
-            self.conn.execute("INSERT OR IGNORE INTO regions (id, name) VALUES (?, ?)", (region_id, region_id))
+            self.conn.execute(
+                "INSERT INTO regions (id, name) VALUES (?, ?) ON CONFLICT DO NOTHING", (region_id, region_id)
+            )
         if self.find_location(location_id) is not None:
             raise AlreadyExists(f"location {location_id!r} exists already")
         self.conn.execute(
@@ -143,13 +148,14 @@ class Registry:
         previous = self.kiosk(kiosk_id).location_id
         self.location(location_id)
         conn = self.conn
-        with immediate(conn):
+        with self.engine.write(conn):
             conn.execute(
                 "UPDATE kiosks SET location_id = ?, moved_ms = ? WHERE id = ?", (location_id, now_ms, kiosk_id)
             )
             conn.execute(
-                "INSERT OR REPLACE INTO kiosk_moves (kiosk_id, from_ms, previous_location_id, location_id)"
-                " VALUES (?, ?, ?, ?)",
+                "INSERT INTO kiosk_moves (kiosk_id, from_ms, previous_location_id, location_id) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (kiosk_id, from_ms) DO UPDATE SET previous_location_id = excluded.previous_location_id,"
+                " location_id = excluded.location_id",
                 (kiosk_id, now_ms, previous, location_id),
             )
 

@@ -6,12 +6,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from hub.errors import AccountError
-from hub.store.postgresql.connection import Conn, transaction
+from hub.store.engine import Db, Engine
 from hub.store.records import SessionRow, TokenRow, UserRow
 
 
 class Accounts:
-    def __init__(self, conn: Conn) -> None:
+    def __init__(self, conn: Db, engine: Engine) -> None:
+        self.engine = engine
         self.conn = conn
 
     # ------------------------------------------------------------------------------------------ users
@@ -37,7 +38,7 @@ class Accounts:
         for reg in regions:
             if conn.execute("SELECT 1 FROM regions WHERE id = ?", (reg,)).fetchone() is None:
                 raise AccountError(f"no region {reg!r}")
-        with transaction(conn):
+        with self.engine.write(conn):
             conn.execute(
                 "INSERT INTO users (id, password_hash, role, created_ms) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO UPDATE"
                 " SET password_hash = excluded.password_hash, role = excluded.role, is_disabled = 0",
@@ -75,7 +76,7 @@ class Accounts:
         for reg in region_ids or ():
             if conn.execute("SELECT 1 FROM regions WHERE id = ?", (reg,)).fetchone() is None:
                 raise AccountError(f"region_ids: no region {reg!r}")
-        with transaction(conn):
+        with self.engine.write(conn):
             if role is not None:
                 conn.execute("UPDATE users SET role = ? WHERE id = ?", (role, name))
             if password_hash is not None:

@@ -2,27 +2,29 @@
 
 from __future__ import annotations
 
-from hub.store.postgresql.connection import Conn, transaction
+from hub.store.engine import Db, Engine
 from hub.store.records import SignInFailure, SignInFailures, SignInGroup
 
 MAX_NAME_LEN = 64
 
 
 class SignIns:
-    def __init__(self, conn: Conn) -> None:
+    def __init__(self, conn: Db, engine: Engine) -> None:
+        self.engine = engine
         self.conn = conn
 
     def failed(self, client: str, name: str, *, now_ms: int, keep_ms: int, max_rows: int) -> None:
         """Record a failure; drop failures older than ``keep_ms`` and the oldest beyond ``max_rows``."""
-        with transaction(self.conn) as c:
+        rowid = self.engine.row_id
+        with self.engine.write(self.conn) as c:
             c.execute(
                 "INSERT INTO sign_in_failures (client, name, at_ms) VALUES (?,?,?)",
                 (client, name[:MAX_NAME_LEN], now_ms),
             )
             c.execute("DELETE FROM sign_in_failures WHERE at_ms < ?", (now_ms - keep_ms,))
             c.execute(
-                "DELETE FROM sign_in_failures WHERE id <= (SELECT id FROM sign_in_failures"
-                " ORDER BY id DESC LIMIT 1 OFFSET ?)",
+                f"DELETE FROM sign_in_failures WHERE {rowid} <= (SELECT {rowid} FROM sign_in_failures"
+                f" ORDER BY {rowid} DESC LIMIT 1 OFFSET ?)",
                 (max_rows,),
             )
 
@@ -37,12 +39,16 @@ class SignIns:
 
     def succeeded(self, client: str, name: str) -> None:
         """Forget this client's failures for this name (its failures for other names still count)."""
-        self.conn.execute("DELETE FROM sign_in_failures WHERE client = ? AND name = ?", (client, name[:MAX_NAME_LEN]))
+        with self.engine.write(self.conn):
+            self.conn.execute(
+                "DELETE FROM sign_in_failures WHERE client = ? AND name = ?", (client, name[:MAX_NAME_LEN])
+            )
 
     def recent(self, *, since_ms: int, limit: int) -> list[SignInFailure]:
         """The latest failures since ``since_ms``, newest first."""
         rows = self.conn.execute(
-            "SELECT client, name, at_ms FROM sign_in_failures WHERE at_ms >= ? ORDER BY at_ms DESC, id DESC LIMIT ?",
+            "SELECT client, name, at_ms FROM sign_in_failures WHERE at_ms >= ?"
+            f" ORDER BY at_ms DESC, {self.engine.row_id} DESC LIMIT ?",
             (since_ms, limit),
         )
         return [SignInFailure(*r) for r in rows]
