@@ -32,6 +32,8 @@ def create_app(config: HubConfig, *, now_ms: Callable[[], int] = wall_ms, run_se
             runtime.start()
         app.state.ingest = runtime.ingest
         app.state.broker = runtime.broker
+        app.state.publisher = runtime.publisher
+        app.state.leadership = runtime.leadership
         # everything alive now lives as long as the hub: keep it out of the collector's full passes, which
         # otherwise doubled the p95 of a 1,000-store overview (bench/dashboard.py)
         gc.collect()  # garbage from before (start-up; another app in the same process) is not kept frozen
@@ -49,6 +51,8 @@ def create_app(config: HubConfig, *, now_ms: Callable[[], int] = wall_ms, run_se
     app.state.changes = ChangeFeed()  # ingest → open pages (GET /api/events)
     app.state.now_ms = now_ms
     app.state.ingest = None
+    app.state.publisher = None
+    app.state.leadership = None
     install_api(app)
     install_dashboard(app)
     install_guards(app, config, now_ms=now_ms)

@@ -49,6 +49,7 @@ class HubConfig:
     alert_interval_s: float = 60.0  # how often alert rules are evaluated and due reports queued
     public_url: str | None = None  # the dashboard's address in e-mails (default: http://HTTP_HOST:HTTP_PORT)
     database: str | None = None  # a postgresql:// URL (hub.store.postgresql); None: the SQLite file hub.db in data_dir
+    lease_s: float = 15.0  # seconds; leader leases (hub.leadership): a dead leader's work moves on within this + 1 s
 
     @property
     def dashboard_url(self) -> str:

@@ -1,5 +1,6 @@
-"""What ``hub serve`` runs beside the HTTP app: the managed broker, the ingest, the registry watcher and the
-alert threads (evaluation and delivery)."""
+"""What ``hub serve`` runs beside the HTTP app: the managed broker, the ingest, the registry watcher, the config
+publisher, the alert threads (evaluation and delivery) and the leases that let several processes share one store
+(``hub.leadership``: only the leader evaluates alerts; only the config leader plans and publishes kiosk configs)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from collections.abc import Callable
 
 from hub.alerts.delivery import Senders, parse_smtp_url
 from hub.alerts.service import AlertService
-from hub.changes import ChangeFeed
+from hub.changes import ChangeFeed, ChangeRelay
 from hub.config import HubConfig, MqttEndpoint, kiosk_facing_url
 from hub.errors import StoreUnavailable
 from hub.fleet.addresses import record_served
@@ -26,6 +27,7 @@ from hub.fleet.broker import (
 )
 from hub.fleet.pki import KioskCA
 from hub.fleet.settings import RemoteSettings
+from hub.leadership import ALERTS, CONFIG, Leadership, LeaseTerms
 from hub.metrics import Metrics
 from hub.mqtt.ingest import Ingest
 from hub.mqtt.publisher import ConfigPublisher
@@ -49,6 +51,8 @@ class HubRuntime:
         self._stopping = threading.Event()
         self._watcher: threading.Thread | None = None
         self.alerts: AlertService | None = None
+        self.leadership: Leadership | None = None
+        self.relay: ChangeRelay | None = None
 
     def start(self) -> None:
         cfg = self.config
@@ -82,7 +86,11 @@ class HubRuntime:
             record_served(store, *(kiosk_facing_url(e) for e in endpoints))
         store.ops.set_meta("public_url", cfg.dashboard_url)  # `report send` links to the dashboard too
         seen = store.ops.registry_version()
-        RemoteSettings(store).plan(now_ms=self.now_ms())
+        on_stored = self.changes.publish if self.changes is not None else None
+        if store.changes.reaches_other_processes:  # PostgreSQL: pages on any process hear of any process's answers
+            self.relay = ChangeRelay(open_store=lambda: open_store(cfg.store_target), feed=self.changes)
+            self.relay.start()
+            on_stored = self.relay.stored
         store.close()
         if cfg.ingest_enabled:
             self.ingest = Ingest(
@@ -92,20 +100,29 @@ class HubRuntime:
                 metrics=self.metrics,
                 now_ms=self.now_ms,
                 tap_limit=cfg.tap_limit,
-                on_stored=self.changes.publish if self.changes is not None else None,
+                on_stored=on_stored,
             )
             self.ingest.start()
-        if cfg.ingest_enabled or cfg.external_mqtt:  # `serve --no-ingest --mqtt-url …` still publishes settings
-            self.publisher = ConfigPublisher(
-                endpoints=endpoints, client_id=f"{cfg.client_id}-config", now_ms=self.now_ms
-            )
-            self.publisher.start()
+        # in every process, so whichever leads can publish; it publishes only while this process holds CONFIG
+        self.publisher = ConfigPublisher(endpoints=endpoints, client_id=f"{cfg.client_id}-config", now_ms=self.now_ms)
+        self.publisher.start()
+        publisher = self.publisher
+        self.leadership = Leadership(
+            open_store=lambda: open_store(cfg.store_target),
+            wants={ALERTS: lambda: True, CONFIG: lambda: publisher.is_connected},
+            terms=LeaseTerms(round(cfg.lease_s * 1000)),
+            now_ms=self.now_ms,
+        )
+        self.leadership.start()
+        leadership = self.leadership
         self.alerts = AlertService(
             open_store=lambda: open_store(cfg.store_target),
             senders=Senders(cfg.mail_from, parse_smtp_url(cfg.smtp_url) if cfg.smtp_url else None),
             public_url=cfg.dashboard_url,
             interval_s=cfg.alert_interval_s,
             now_ms=self.now_ms,
+            is_leader=lambda: leadership.is_leader(ALERTS),
+            metrics=self.metrics,
         )
         self.alerts.start()
         self._watcher = threading.Thread(
@@ -121,6 +138,10 @@ class HubRuntime:
             self._watcher.join(5)
         if self.alerts is not None:
             self.alerts.stop()
+        if self.leadership is not None:
+            self.leadership.stop()  # after the work that needs the leases: releases them for the other processes
+        if self.relay is not None:
+            self.relay.stop()
         if self.publisher is not None:
             self.publisher.stop()
         if self.broker is not None:
@@ -148,21 +169,26 @@ class HubRuntime:
     def _watch_registry(self, seen: int) -> None:
         """When kiosks are added, moved or disabled: regenerate the broker's password file and reload it
         (a removed password disconnects that kiosk at once: measured with Mosquitto 2.0.11), and re-plan
-        remote configs (a moved kiosk gets its new location's settings). Publish pending configs."""
+        remote configs (a moved kiosk gets its new location's settings). Publish pending configs.
+
+        The broker reload is this process's own (its managed broker); planning and publishing only while this
+        process holds the CONFIG lease, and once more on taking it (changes while nobody led)."""
         store = open_store(self.config.store_target)
         secret = hub_password(self.config.data_dir) if self.broker is not None else ""
+        leading = False
         while not self._stopping.wait(0.5):
             try:
                 version = store.ops.registry_version()
-                if version != seen:
-                    if self.broker is not None:
-                        self._write_broker_files(store, secret)
-                        self.broker.reload()
-                        self.metrics.inc("hub_broker_reloads_total", help="broker reloads after registry changes")
-                        log.info("hub: registry changed (v%d); broker reloaded", version)
+                if version != seen and self.broker is not None:
+                    self._write_broker_files(store, secret)
+                    self.broker.reload()
+                    self.metrics.inc("hub_broker_reloads_total", help="broker reloads after registry changes")
+                    log.info("hub: registry changed (v%d); broker reloaded", version)
+                was_leading, leading = leading, self.leadership is not None and self.leadership.is_leader(CONFIG)
+                if leading and (version != seen or not was_leading):
                     RemoteSettings(store).plan(now_ms=self.now_ms())
-                    seen = version
-                if self.publisher is not None:
+                seen = version
+                if leading and self.publisher is not None:
                     n = self.publisher.sync(store)
                     if n:
                         self.metrics.inc("hub_configs_published_total", n, help="kiosk configs published")

@@ -16,11 +16,16 @@ router = APIRouter(tags=["ops"])
 
 @router.get("/healthz")
 def healthz(request: Request) -> dict[str, Any]:
-    ingest = getattr(request.app.state, "ingest", None)
+    state = request.app.state
+    ingest = getattr(state, "ingest", None)
+    # without an ingest (serve --no-ingest) this process's broker connection is its config publisher's
+    mqtt = ingest if ingest is not None else getattr(state, "publisher", None)
+    leadership = getattr(state, "leadership", None)
     return {
         "status": "ok",
-        "mqtt_connected": bool(ingest and ingest.is_connected),
-        "broker": "managed" if request.app.state.config.is_broker_managed else "external",
+        "mqtt_connected": bool(mqtt and mqtt.is_connected),
+        "broker": "managed" if state.config.is_broker_managed else "external",
+        "leads": leadership.held() if leadership is not None else [],
     }
 
 

@@ -52,6 +52,7 @@ def add_ingest_parser(sub: Any) -> None:
 
 
 def run_ingest(args: argparse.Namespace) -> int:
+    from hub.changes import ChangeRelay
     from hub.mqtt.ingest import Ingest  # paho: imported only by the commands that connect
 
     if not args.database or not is_postgresql_url(args.database):
@@ -69,6 +70,7 @@ def run_ingest(args: argparse.Namespace) -> int:
     endpoints = parse_mqtt_urls(urls)
     tap_limit = TapLimit(check_tap_limit(args.kiosk_taps_per_minute), is_throttling=not args.no_kiosk_throttle)
     open_store(database).close()  # migrate, and fail now when the server does not answer
+    relay = ChangeRelay(open_store=lambda: open_store(database), feed=None)  # tells the serve processes' pages
     ingest = Ingest(
         open_store=lambda: open_store(database),
         endpoints=endpoints,
@@ -76,13 +78,16 @@ def run_ingest(args: argparse.Namespace) -> int:
         metrics=Metrics(),
         now_ms=wall_ms,
         tap_limit=tap_limit,
+        on_stored=relay.stored,
     )
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
+    relay.start()
     ingest.start()
     logging.getLogger(__name__).info("ingest worker %s started", args.client_id)
     while not stopping.wait(1.0):
         pass
     ingest.stop()
+    relay.stop()
     return 0

@@ -11,6 +11,7 @@ from hub.alerts.delivery import parse_smtp_url
 from hub.cli.common import add_data_dir, mqtt_urls
 from hub.config import DEFAULT_HTTP_PORT, DEFAULT_MQTT_PORT, HubConfig, check_port, check_tap_limit, parse_mqtt_urls
 from hub.errors import ConfigError
+from hub.leadership import DEFAULT_LEASE_S
 
 
 def add_serve_parser(sub: Any) -> None:
@@ -84,6 +85,14 @@ def add_serve_parser(sub: Any) -> None:
         action="store_true",
         help="serve HTTP only: no MQTT ingest in this process (another hub process on the same --database ingests)",
     )
+    s.add_argument(
+        "--lease-s",
+        type=float,
+        default=DEFAULT_LEASE_S,
+        help=f"several hub serve processes on one --database: one at a time evaluates alerts and one publishes kiosk"
+        f" configs, each under a lease of this many seconds; a dead one's work moves on within this plus a second"
+        f" (default {DEFAULT_LEASE_S:g})",
+    )
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
 
@@ -100,6 +109,8 @@ def run_serve(args: argparse.Namespace) -> int:
         parse_smtp_url(args.smtp_url)  # refuse a bad URL before starting anything
     if not 0.1 <= args.alert_interval_s <= 86400:
         raise ConfigError(f"--alert-interval-s must be 0.1-86400, got {args.alert_interval_s}")
+    if not 1 <= args.lease_s <= 3600:
+        raise ConfigError(f"--lease-s must be 1-3600, got {args.lease_s}")
     if "@" not in args.mail_from:
         raise ConfigError(f"--mail-from {args.mail_from!r} is not an e-mail address")
     config = HubConfig(
@@ -122,6 +133,7 @@ def run_serve(args: argparse.Namespace) -> int:
         public_url=args.public_url,
         database=args.database,
         ingest_enabled=not args.no_ingest,
+        lease_s=args.lease_s,
     )
     # open event streams (GET /api/events) never end by themselves: on shutdown they get 3 s, then are closed
     uvicorn.run(

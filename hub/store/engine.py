@@ -3,8 +3,8 @@ shaped like ``sqlite3.Connection`` (:class:`Db`) and the few things the engines 
 
 The portable parts' SQL is the part of SQL both engines run: ``?`` placeholders (PostgreSQL's ``Conn``
 translates them), ``INSERT … ON CONFLICT (columns) DO NOTHING / DO UPDATE SET … = excluded.…``,
-``IS DISTINCT FROM``, ``CAST``. What is not common goes through the engine: its write transaction, the ISO
-weekday of a ``local_day``, and the join that fixes SQLite's loop order.
+``IS DISTINCT FROM``, ``CAST``. What is not common goes through the engine: its write transaction (and a table's
+serialisation in it), the ISO weekday of a ``local_day``, and the join that fixes SQLite's loop order.
 """
 
 from __future__ import annotations
@@ -48,3 +48,6 @@ class Engine:
     reflag_locations: Callable[[Any, Iterable[str]], int]
     # the column that orders rows by insertion where a table has no key of its own (SQLite's rowid)
     row_id: str
+    # inside a write transaction: no other transaction writes this table until it ends (SQLite's write transaction
+    # is the only writer already; PostgreSQL locks the table against other writers, readers go on)
+    serialise: Callable[[Any, str], None]

@@ -11,7 +11,7 @@ through ``Store`` in a suite parametrised over both engines. See docs/architectu
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import date
 from typing import Any, Protocol
@@ -449,6 +449,33 @@ class TablesPart(Protocol):
     def load(self, table: str, columns: list[str], rows: Iterable[tuple[Any, ...]]) -> None: ...
 
 
+class LeasesPart(Protocol):
+    """Named leases the hub processes sharing a store contend for (``hub.leadership``): one holder per name
+    until its lease expires; taking and renewing is one conditional write, the same SQL on both engines."""
+
+    def take(self, name: str, holder: str, *, now_ms: int, ttl_ms: int) -> bool:
+        """Take or renew ``name`` for ``holder`` until ``now_ms + ttl_ms``: True if it is this holder's now,
+        False while another's lease runs."""
+        ...
+
+    def release(self, name: str, holder: str) -> None: ...
+    def holder(self, name: str, *, now_ms: int) -> str | None: ...
+
+
+class ChangesPart(Protocol):
+    """Which locations got new answers, told to the other hub processes on the same store (``hub.changes``):
+    PostgreSQL's NOTIFY/LISTEN; nothing on SQLite, whose one serve process keeps the notices in memory."""
+
+    @property
+    def reaches_other_processes(self) -> bool: ...
+
+    def announce(self, location_ids: Collection[str]) -> None: ...
+
+    def wait(self, timeout_s: float) -> set[str]:
+        """Block up to ``timeout_s`` for announcements from any process; the locations they named."""
+        ...
+
+
 class Store(Protocol):
     """One open store (a connection, or a few): its parts, closed when done. Open one per thread."""
 
@@ -495,6 +522,10 @@ class Store(Protocol):
     def compat(self) -> CompatPart: ...
     @property
     def tables(self) -> TablesPart: ...
+    @property
+    def leases(self) -> LeasesPart: ...
+    @property
+    def changes(self) -> ChangesPart: ...
 
     def close(self) -> None: ...
     def __enter__(self) -> Store: ...

@@ -3,11 +3,15 @@ passed in: who hears of an alert, acknowledgement and history, closing and reope
 
 from __future__ import annotations
 
+import threading
+
 from fastapi.testclient import TestClient
 
 from hub.alerts.cycle import run_cycle
 from hub.alerts.delivery import MAX_ATTEMPTS, Senders, deliver_due, parse_smtp_url
 from hub.alerts.messages import Outgoing
+from hub.alerts.report import queue_due_reports
+from hub.store import open_store
 from tests.alerts.receivers import SmtpServer, WebhookReceiver
 from tests.dashboard.conftest import NOW_MS, Store, bearer, get_json
 from tests.postgres import both_engines
@@ -128,3 +132,47 @@ def test_a_webhook_that_keeps_failing_is_retried_with_backoff_then_shown_failed(
     (row,) = get_json(client, "/api/deliveries", bearer(store, "admin"))
     assert (row["state"], row["attempts"], row["channel"]) == ("failed", MAX_ATTEMPTS, "webhook")
     assert "500" in row["last_error"]
+
+
+def test_evaluators_in_several_processes_at_once_open_one_alert_and_queue_one_report(store: Store) -> None:
+    """Without the leader lease (a moment of two leaders): four connections run a cycle and queue due reports at
+    the same instant; the database lets one alert open and one report per user be queued, messages once."""
+    contacts(store)
+    store.db.deliveries.put_settings(
+        "anna",
+        email_alerts=True,
+        webhook_url=None,
+        report_period="day",  # yesterday's, due since 00:00
+        report_time="00:00",
+        location_ids=[],
+        region_ids=[],
+    )
+    unhappy_rule(store)
+    taps(store, "sto-1", [0] * 15 + [3] * 5, NOW_MS - 30 * MINUTE)
+    others = [open_store(store.database or store.data_dir / "hub.db") for _ in range(4)]
+    start = threading.Barrier(len(others))
+    opened: list[int] = []
+    reports: list[int] = []
+    errors: list[BaseException] = []
+
+    def evaluate(i: int) -> None:
+        try:
+            start.wait()
+            opened.append(len(run_cycle(others[i], OUT, now_ms=NOW_MS).opened))
+            reports.append(queue_due_reports(others[i], OUT, now_ms=NOW_MS))
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=evaluate, args=(i,)) for i in range(len(others))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for other in others:
+        other.close()
+    assert errors == []
+    assert (sum(opened), sum(reports)) == (1, 1)
+    assert [a.location_id for a in store.db.alerts.live()] == ["sto"]
+    queued = store.db.deliveries.recent(user_ids=None, limit=100)
+    assert sorted(d["user"] for d in queued if d["alert_id"] is not None) == ["anna", "boss"]
+    assert [d["user"] for d in queued if d["report"] is not None] == ["anna"]

@@ -75,9 +75,13 @@ class KioskSettings:
 
     def plan(self, effective_json: Callable[[str, str], str], *, now_ms: int) -> int:
         """In one transaction, give every kiosk whose ``effective_json(kiosk_id, location_id)`` differs from what
-        it was last planned a new version from the hub-wide counter; returns how many changed."""
+        it was last planned a new version from the hub-wide counter; returns how many changed.
+
+        Plans are serialised (several hub processes: a settings change through one while another re-plans after a
+        registry change): the second reads what the first planned and gives no kiosk a second version for it."""
         conn = self.conn
         with self.engine.write(conn):
+            self.engine.serialise(conn, "kiosk_config")
             changed = 0
             sent = dict(conn.execute("SELECT kiosk_id, settings_json FROM kiosk_config").fetchall())
             for kid, loc in conn.execute("SELECT id, location_id FROM kiosks ORDER BY id").fetchall():

@@ -15,6 +15,7 @@ from hub.store.engine import Engine
 from hub.store.portable.accounts import Accounts
 from hub.store.portable.audit import AuditLog
 from hub.store.portable.compat import CompatReads
+from hub.store.portable.leases import Leases
 from hub.store.portable.questions import Questions
 from hub.store.portable.reads import Reads
 from hub.store.portable.registry import Registry
@@ -22,6 +23,7 @@ from hub.store.portable.settings import KioskSettings
 from hub.store.portable.sign_ins import SignIns
 from hub.store.postgresql import ledger, rollups, statuses
 from hub.store.postgresql.alerts import Alerts
+from hub.store.postgresql.changes import Changes
 from hub.store.postgresql.connection import Conn, transaction
 from hub.store.postgresql.deliveries import Deliveries
 from hub.store.postgresql.exports import Exports
@@ -38,6 +40,7 @@ ENGINE = Engine(
     ordered_join="JOIN",
     reflag_locations=rollups.reflag_locations,
     row_id="id",
+    serialise=lambda conn, table: conn.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE"),
 )
 
 
@@ -117,6 +120,8 @@ class PostgresStore:
         self.deliveries = Deliveries(self.conn)
         self.imports = Imports(self.conn)
         self.compat = CompatReads(self.conn, ENGINE)
+        self.leases = Leases(self.conn, ENGINE)
+        self.changes = Changes(self.conn)
 
     def close(self) -> None:
         self.conn.close()

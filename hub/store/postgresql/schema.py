@@ -35,7 +35,13 @@ def _ingest_workers(conn: Conn) -> None:
     conn.execute("ALTER TABLE kiosk_state ADD COLUMN gap_through BIGINT, ADD COLUMN gap_seen_ms BIGINT")
 
 
-MIGRATIONS: list[Callable[[Conn], None]] = [_base_schema, _ingest_workers]
+def _leases(conn: Conn) -> None:
+    """Version 3 (issue 15, several ``hub serve`` processes on one store): named leases, so one process at a time
+    evaluates alerts and one plans and publishes kiosk configs (``hub.leadership``); the twin of SQLite's 14."""
+    conn.execute("CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_ms BIGINT NOT NULL)")
+
+
+MIGRATIONS: list[Callable[[Conn], None]] = [_base_schema, _ingest_workers, _leases]
 
 
 def schema_version(conn: Conn) -> int:

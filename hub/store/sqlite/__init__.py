@@ -15,6 +15,7 @@ from hub.store.engine import Engine
 from hub.store.portable.accounts import Accounts
 from hub.store.portable.audit import AuditLog
 from hub.store.portable.compat import CompatReads
+from hub.store.portable.leases import Leases
 from hub.store.portable.questions import Questions
 from hub.store.portable.reads import Reads
 from hub.store.portable.registry import Registry
@@ -23,6 +24,7 @@ from hub.store.portable.sign_ins import SignIns
 from hub.store.records import Incoming, Outcome, Recomputed
 from hub.store.sqlite import ledger, rollups, statuses
 from hub.store.sqlite.alerts import Alerts
+from hub.store.sqlite.changes import Changes
 from hub.store.sqlite.connection import connect, immediate, unavailable_when_busy, write
 from hub.store.sqlite.deliveries import Deliveries
 from hub.store.sqlite.exports import Exports
@@ -38,6 +40,7 @@ ENGINE = Engine(
     ordered_join="CROSS JOIN",
     reflag_locations=rollups.reflag_locations,
     row_id="rowid",
+    serialise=lambda conn, table: None,  # BEGIN IMMEDIATE: the one writer already
 )
 
 
@@ -121,6 +124,8 @@ class SqliteStore:
         self.imports = Imports(self.conn)
         self.compat = CompatReads(self.conn, ENGINE)
         self.tables = Tables(self.conn)
+        self.leases = Leases(self.conn, ENGINE)
+        self.changes = Changes()
 
     def close(self) -> None:
         self.conn.close()

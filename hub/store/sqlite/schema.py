@@ -236,6 +236,14 @@ def _region_settings(conn: sqlite3.Connection) -> None:
     )
 
 
+def _leases(conn: sqlite3.Connection) -> None:
+    """Version 14 (issue 15, several ``hub serve`` processes on one store): named leases, so one process at a time
+    evaluates alerts and one plans and publishes kiosk configs (``hub.leadership``)."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_ms INTEGER NOT NULL)"
+    )
+
+
 MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _base_schema,
     _fill_daily_rollup,
@@ -250,6 +258,7 @@ MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [
     _imports,
     _outside_opening_hours,
     _region_settings,
+    _leases,
 ]
 
 
