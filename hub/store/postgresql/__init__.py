@@ -13,22 +13,22 @@ from feedback.abuse import TapLimit
 from feedback.remote_config import ConfigReport
 from hub.store.engine import Engine
 from hub.store.portable.accounts import Accounts
+from hub.store.portable.alerts import Alerts
 from hub.store.portable.audit import AuditLog
 from hub.store.portable.compat import CompatReads
+from hub.store.portable.deliveries import Deliveries
 from hub.store.portable.leases import Leases
+from hub.store.portable.ops import Ops
 from hub.store.portable.questions import Questions
 from hub.store.portable.reads import Reads
 from hub.store.portable.registry import Registry
 from hub.store.portable.settings import KioskSettings
 from hub.store.portable.sign_ins import SignIns
 from hub.store.postgresql import ledger, rollups, statuses
-from hub.store.postgresql.alerts import Alerts
 from hub.store.postgresql.changes import Changes
 from hub.store.postgresql.connection import Conn, transaction
-from hub.store.postgresql.deliveries import Deliveries
 from hub.store.postgresql.exports import Exports
 from hub.store.postgresql.imports import Imports
-from hub.store.postgresql.ops import Ops
 from hub.store.postgresql.schema import migrate
 from hub.store.postgresql.tables import Tables
 from hub.store.records import Incoming, Outcome, Recomputed
@@ -111,13 +111,13 @@ class PostgresStore:
         self.rollups = Rollups(self.conn)
         self.reads = Reads(self.conn, ENGINE)
         self.exports = Exports(url)
-        self.ops = Ops(self.conn)
+        self.ops = Ops(self.conn, ENGINE)
         self.sign_ins = SignIns(self.conn, ENGINE)
         self.audit = AuditLog(self.conn, ENGINE)
         self.questions = Questions(self.conn, ENGINE)
         self.tables = Tables(self.conn)
-        self.alerts = Alerts(self.conn)
-        self.deliveries = Deliveries(self.conn)
+        self.alerts = Alerts(self.conn, ENGINE)
+        self.deliveries = Deliveries(self.conn, ENGINE)
         self.imports = Imports(self.conn)
         self.compat = CompatReads(self.conn, ENGINE)
         self.leases = Leases(self.conn, ENGINE)

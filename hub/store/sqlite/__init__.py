@@ -13,9 +13,12 @@ from feedback.abuse import TapLimit
 from feedback.remote_config import ConfigReport
 from hub.store.engine import Engine
 from hub.store.portable.accounts import Accounts
+from hub.store.portable.alerts import Alerts
 from hub.store.portable.audit import AuditLog
 from hub.store.portable.compat import CompatReads
+from hub.store.portable.deliveries import Deliveries
 from hub.store.portable.leases import Leases
+from hub.store.portable.ops import Ops
 from hub.store.portable.questions import Questions
 from hub.store.portable.reads import Reads
 from hub.store.portable.registry import Registry
@@ -23,13 +26,10 @@ from hub.store.portable.settings import KioskSettings
 from hub.store.portable.sign_ins import SignIns
 from hub.store.records import Incoming, Outcome, Recomputed
 from hub.store.sqlite import ledger, rollups, statuses
-from hub.store.sqlite.alerts import Alerts
 from hub.store.sqlite.changes import Changes
 from hub.store.sqlite.connection import connect, immediate, unavailable_when_busy, write
-from hub.store.sqlite.deliveries import Deliveries
 from hub.store.sqlite.exports import Exports
 from hub.store.sqlite.imports import Imports
-from hub.store.sqlite.ops import Ops
 from hub.store.sqlite.schema import migrate
 from hub.store.sqlite.tables import Tables
 
@@ -115,10 +115,10 @@ class SqliteStore:
         self.rollups = Rollups(self)
         self.reads = Reads(self.conn, ENGINE)
         self.exports = Exports(self.path)
-        self.ops = Ops(self.conn)
+        self.ops = Ops(self.conn, ENGINE)
         self.sign_ins = SignIns(self.conn, ENGINE)
-        self.alerts = Alerts(self.conn)
-        self.deliveries = Deliveries(self.conn)
+        self.alerts = Alerts(self.conn, ENGINE)
+        self.deliveries = Deliveries(self.conn, ENGINE)
         self.audit = AuditLog(self.conn, ENGINE)
         self.questions = Questions(self.conn, ENGINE)
         self.imports = Imports(self.conn)

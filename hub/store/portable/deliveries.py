@@ -1,5 +1,5 @@
 """The delivery queue (e-mail and webhooks, retried with backoff), scheduled reports already sent, and each user's
-contact details and alert settings (PostgreSQL; the same as :mod:`hub.store.sqlite.deliveries`)."""
+contact details and alert settings."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
-from hub.store.postgresql.connection import Conn, transaction
+from hub.store.engine import Db, Engine
 from hub.store.records import Contact, DeliveryRow, NewDelivery
 
 _DELIVERY = (
@@ -16,7 +16,7 @@ _DELIVERY = (
 )
 
 
-def insert_deliveries(conn: Conn, items: Iterable[NewDelivery], *, now_ms: int) -> None:
+def insert_deliveries(conn: Db, items: Iterable[NewDelivery], *, now_ms: int) -> None:
     """Queue messages (inside the caller's transaction): due at once."""
     conn.executemany(
         "INSERT INTO deliveries (channel, target, user_id, alert_id, report_key, subject, payload, state, attempts,"
@@ -29,12 +29,13 @@ def insert_deliveries(conn: Conn, items: Iterable[NewDelivery], *, now_ms: int) 
 
 
 class Deliveries:
-    def __init__(self, conn: Conn) -> None:
+    def __init__(self, conn: Db, engine: Engine) -> None:
+        self.engine = engine
         self.conn = conn
 
     # ------------------------------------------------------------------------------------------ queue
     def enqueue(self, items: list[NewDelivery], *, now_ms: int) -> None:
-        with transaction(self.conn):
+        with self.engine.write(self.conn):
             insert_deliveries(self.conn, items, now_ms=now_ms)
 
     def claim_due(self, *, now_ms: int, claim_ms: int, limit: int = 20) -> list[DeliveryRow]:
@@ -111,7 +112,7 @@ class Deliveries:
     ) -> bool:
         """Record the report ``(user, period, start)`` and queue its messages in one transaction; a report already
         recorded is not queued again unless ``force`` (a send by hand). Returns whether it was queued."""
-        with transaction(self.conn):
+        with self.engine.write(self.conn):
             cur = self.conn.execute(
                 "INSERT INTO reports_sent (user_id, period, period_start, sent_ms) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT DO NOTHING",
@@ -168,7 +169,7 @@ class Deliveries:
         location_ids: list[str],
         region_ids: list[str],
     ) -> None:
-        with transaction(self.conn):
+        with self.engine.write(self.conn):
             self.conn.execute(
                 "INSERT INTO alert_settings (user_id, email_alerts, webhook_url, report_period, report_time)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET email_alerts = excluded.email_alerts,"

@@ -5,16 +5,15 @@ transaction, so a restart neither duplicates nor forgets an alert or its message
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from hub.store.engine import Db, Engine
+from hub.store.portable.deliveries import insert_deliveries
 from hub.store.records import AlertRow, AlertRule, NewDelivery, Opening
-from hub.store.sqlite.connection import immediate
-from hub.store.sqlite.deliveries import insert_deliveries
 
 _RULE = (
-    "SELECT id, kind, scope, scope_id, threshold, window, min_answers, include_misuse, owner, owner_role, created_ms"
+    'SELECT id, kind, scope, scope_id, threshold, "window", min_answers, include_misuse, owner, owner_role, created_ms'
     " FROM alert_rules"
 )
 _ALERT = (
@@ -38,7 +37,8 @@ def _marks(n: int) -> str:
 
 
 class Alerts:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Db, engine: Engine) -> None:
+        self.engine = engine
         self.conn = conn
 
     # ------------------------------------------------------------------------------------------ rules
@@ -57,11 +57,11 @@ class Alerts:
         now_ms: int,
     ) -> AlertRule:
         cur = self.conn.execute(
-            "INSERT INTO alert_rules (kind, scope, scope_id, threshold, window, min_answers, include_misuse, owner,"
-            " owner_role, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            'INSERT INTO alert_rules (kind, scope, scope_id, threshold, "window", min_answers, include_misuse, owner,'
+            " owner_role, created_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (kind, scope, scope_id, threshold, window, min_answers, int(include_misuse), owner, owner_role, now_ms),
         )
-        rule = self.find_rule(int(cur.lastrowid or 0))
+        rule = self.find_rule(int(cur.fetchone()[0]))
         assert rule is not None
         return rule
 
@@ -74,7 +74,7 @@ class Alerts:
 
     def remove_rule(self, rule_id: int, *, now_ms: int) -> None:
         """The rule stops; its live alerts close (history is kept)."""
-        with immediate(self.conn):
+        with self.engine.write(self.conn):
             self.conn.execute("UPDATE alert_rules SET is_removed = 1 WHERE id = ?", (rule_id,))
             live = [
                 r[0]
@@ -111,7 +111,8 @@ class Alerts:
 
     def events(self, alert_id: int) -> list[dict[str, Any]]:
         rows = self.conn.execute(
-            "SELECT at_ms, event, user_id, comment FROM alert_events WHERE alert_id = ? ORDER BY at_ms, rowid",
+            "SELECT at_ms, event, user_id, comment FROM alert_events WHERE alert_id = ?"
+            f" ORDER BY at_ms, {self.engine.row_id}",
             (alert_id,),
         ).fetchall()
         return [{"at_ms": r[0], "event": r[1], "user": r[2], "comment": r[3]} for r in rows]
@@ -129,17 +130,17 @@ class Alerts:
         An alert already live for the same rule, location and subject is not opened again (unique index).
         """
         out = []
-        with immediate(self.conn):
+        with self.engine.write(self.conn):
             self._close(closed, now_ms=now_ms, event="closed")
             for rule_id, location_id, subject, value, detail in opened:
-                cur = self.conn.execute(
-                    "INSERT OR IGNORE INTO alerts (rule_id, location_id, subject, state, value, detail, opened_ms)"
-                    " VALUES (?, ?, ?, 'open', ?, ?, ?)",
+                got = self.conn.execute(
+                    "INSERT INTO alerts (rule_id, location_id, subject, state, value, detail, opened_ms)"
+                    " VALUES (?, ?, ?, 'open', ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id",
                     (rule_id, location_id, subject, value, detail, now_ms),
-                )
-                if not cur.rowcount:
+                ).fetchone()
+                if got is None:
                     continue
-                alert = self.find(int(cur.lastrowid or 0))
+                alert = self.find(int(got[0]))
                 assert alert is not None
                 self.conn.execute(
                     "INSERT INTO alert_events (alert_id, at_ms, event, comment) VALUES (?, ?, 'opened', ?)",
@@ -162,7 +163,7 @@ class Alerts:
 
     def acknowledge(self, alert_id: int, *, user_id: str, comment: str, now_ms: int) -> bool:
         """Mark a live alert acknowledged with a comment (again: another comment); False when it is closed."""
-        with immediate(self.conn):
+        with self.engine.write(self.conn):
             cur = self.conn.execute(
                 "UPDATE alerts SET state = 'acknowledged', ack_by = ?, ack_comment = ?, ack_ms = ?"
                 " WHERE id = ? AND state != 'closed'",
@@ -231,6 +232,10 @@ class Alerts:
             if since is not None:
                 out[kid] = since
             rows.append((kid, backlog, since))
-        with immediate(self.conn):
-            self.conn.executemany("INSERT OR REPLACE INTO backlog_trend VALUES (?, ?, ?)", rows)
+        with self.engine.write(self.conn):
+            self.conn.executemany(
+                "INSERT INTO backlog_trend VALUES (?, ?, ?) ON CONFLICT (kiosk_id) DO UPDATE SET"
+                " backlog = excluded.backlog, growing_since_ms = excluded.growing_since_ms",
+                rows,
+            )
         return out

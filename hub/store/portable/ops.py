@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from hub.reports.flags import MISUSE, OUTSIDE_HOURS
+from hub.store.engine import Db, Engine
 from hub.store.records import RatingCounts
 
 _REJECTION_KEYS = ("kiosk_id", "seq", "received_ms", "reason", "detail")
@@ -14,7 +14,8 @@ _QUARANTINE_KEYS = ("kiosk_id", "ratings", "first_seq", "last_seq", "last_receiv
 
 
 class Ops:
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: Db, engine: Engine) -> None:
+        self.engine = engine
         self.conn = conn
 
     def get_meta(self, key: str) -> str | None:
@@ -62,7 +63,10 @@ class Ops:
 
     def clock_skews(self) -> dict[str, int]:
         """Per kiosk: device clock minus hub clock (ms) of the latest boot seen live."""
-        rows = self.conn.execute("SELECT kiosk_id, skew_ms, max(seen_ms) FROM boots GROUP BY kiosk_id").fetchall()
+        rows = self.conn.execute(
+            "SELECT b.kiosk_id, b.skew_ms FROM boots b"
+            " WHERE b.seen_ms = (SELECT max(seen_ms) FROM boots WHERE kiosk_id = b.kiosk_id)"
+        ).fetchall()
         return {r[0]: r[1] for r in rows}
 
     def last_online_statuses(self) -> dict[str, dict[str, Any]]:
