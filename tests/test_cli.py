@@ -141,6 +141,28 @@ def test_kiosk_add_never_writes_a_broker_address_nobody_set(tmp_path: Path) -> N
     assert bad.returncode == 2 and bad.stderr.startswith("error: broker address")
 
 
+def test_kiosk_add_without_tls_says_so_when_only_tls_addresses_were_set(tmp_path: Path) -> None:
+    """The scale-out recipe sets mqtts:// addresses for kiosks while `serve` records the plain ones it uses itself:
+    `kiosk add` without --tls writes those plain ones, and says so on stderr; with --tls it writes the set ones."""
+    from tests.harness import HubProcess, hub_cmd
+
+    data = str(tmp_path / "hub")
+    hub_cmd("location", "add", "sto", "--name", "Sto", "--timezone", "Europe/Stockholm", "--data-dir", data)
+    hub = HubProcess(tmp_path / "hub").start()
+    try:
+        hub_cmd("broker-address", "set", "mqtts://a.example.org:8883", "mqtts://b.example.org:8884", "--data-dir", data)
+        plain = run("hub", "kiosk", "add", "k1", "--location", "sto", "--data-dir", data)
+        assert plain.returncode == 0, plain.stderr
+        assert f'"mqtt://127.0.0.1:{hub.mqtt_port}"' in plain.stdout
+        assert "add --tls to use TLS" in plain.stderr and "mqtts://a.example.org:8883" in plain.stderr
+        tls = run("hub", "kiosk", "add", "k2", "--location", "sto", "--tls", "--data-dir", data)
+        assert tls.returncode == 0, tls.stderr
+        assert 'urls = ["mqtts://a.example.org:8883", "mqtts://b.example.org:8884"]' in tls.stdout
+        assert "--tls" not in tls.stderr
+    finally:
+        hub.stop()
+
+
 def test_an_orderly_stop_of_the_hub_process_group_logs_no_error(tmp_path: Path) -> None:
     """SIGTERM to `hub serve`'s process group (as systemd or Ctrl-C sends it) stops hub and broker with no
     ERROR line: the broker stopping too is not reported as a failure and not restarted."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from hub.cli.common import add_data_dir
 from hub.errors import Invalid
-from hub.fleet.addresses import for_new_kiosk
+from hub.fleet.addresses import for_new_kiosk, tls_hint
 from hub.fleet.kiosks import change_staff_pin, check_new_kiosk, kiosk_config_text, register_kiosk
 from hub.fleet.pki import KioskCA
 from hub.store import Store
@@ -63,6 +63,9 @@ def run_kiosk(args: argparse.Namespace, store: Store, now: int) -> None:
     if args.action == "add":
         check_new_kiosk(store, args.id, location_id=args.location)
         urls = for_new_kiosk(store, given=args.broker_url, tls=args.tls)
+        hint = tls_hint(store, tls=args.tls, given=args.broker_url)
+        if hint:
+            print(hint, file=sys.stderr)
         ca = KioskCA(args.data_dir / "pki").ensure(now=dt.datetime.now(dt.UTC)) if args.tls else None
         registered = register_kiosk(store, args.id, location_id=args.location, now_ms=now)
         if registered.promoted:

@@ -78,3 +78,17 @@ def for_new_kiosk(store: Store, *, given: list[str] | None, tls: bool) -> list[s
         "the hub does not know its broker address yet: pass --broker-url mqtt://HOST:PORT, start `hub serve`"
         " once, or run `hub broker-address set mqtt://HOST:PORT`"
     )
+
+
+def tls_hint(store: Store, *, tls: bool, given: list[str] | None) -> str | None:
+    """A note for ``kiosk add`` without ``--tls`` when somebody set ``mqtts://`` addresses for kiosks but the plain
+    ones were only recorded by ``serve``: with external brokers those are the hub's own ``--mqtt-url``s (its port,
+    maybe ``localhost``), which a kiosk elsewhere should not be given. None otherwise."""
+    if tls or given or store.ops.get_meta(f"{TLS}_source") != "explicit":
+        return None
+    if store.ops.get_meta(f"{PLAIN}_source") == "explicit":
+        return None
+    return (
+        f"note: the kiosks' TLS addresses were set ({store.ops.get_meta(TLS)}), but this kiosk gets the plain ones"
+        f" `hub serve` recorded ({store.ops.get_meta(PLAIN)}): add --tls to use TLS"
+    )
