@@ -13,13 +13,14 @@ import json
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable
+from operator import attrgetter
 from typing import Any
 
 from feedback import protocol as p
 from feedback.abuse import TapLimit, TapState
 from feedback.rating import Rating
-from hub.reports.flags import flags_of
-from hub.reports.localtime import local_bucket
+from hub.reports.flags import MISUSE, OUTSIDE_HOURS
+from hub.reports.localtime import QUARTER_MS, local_bucket
 from hub.reports.schedule import Schedule
 from hub.store.records import Incoming, Outcome
 from hub.store.sqlite.connection import immediate
@@ -28,6 +29,7 @@ from hub.store.sqlite.taps import load_state, neighbours, save_state
 
 RESEND_INTERVAL_MS = 5_000
 DEFAULT_LIMIT = TapLimit()
+_by_seq = attrgetter("seq")
 
 
 def _rate_limited(r: Rating, limit: TapLimit) -> p.Rejection:
@@ -215,17 +217,24 @@ def _insert_ratings(
     state = load_state(conn, kiosk_id)
     gap_previous: tuple[int, int] | None = None  # (seq, time) of the latest gap-filling tap of this batch
     refused: list[Rating] = []
-    for r in sorted(ratings, key=lambda r: r.seq):
+    # This loop runs once per rating received (bench.pipeline_drain): the state's methods and the last local
+    # bucket (one per quarter of an hour, local_bucket's own unit) are looked up once, not per rating.
+    in_order, is_over, is_misuse, took = state.in_order, state.is_over, state.is_misuse, state.took
+    is_throttling = limit.is_throttling
+    quarter: tuple[str, int] | None = None
+    day, hour, weekday = "", 0, 0
+    for r in sorted(ratings, key=_by_seq):
+        seq = r.seq
         rec = received.get(id(r), now_ms)
         t, flag = effective_time(conn, r, rec, boots)
-        if r.seq > state.last_seq:
+        if seq > state.last_seq:
             judge = state
-            t, out_of_order = state.in_order(t)
-            if state.is_over(t, limit) and limit.is_throttling:
+            t, out_of_order = in_order(t)
+            if is_over(t, limit) and is_throttling:
                 refused.append(r)
                 continue
         else:  # filling a gap: judged between its stored neighbours (the minute window is not counted)
-            before, after_ms = neighbours(conn, kiosk_id, r.seq)
+            before, after_ms = neighbours(conn, kiosk_id, seq)
             if gap_previous is not None and (before is None or gap_previous[0] > before[0]):
                 before = gap_previous
             judge = TapState(last_tap_ms=before[1] if before else None)
@@ -239,25 +248,28 @@ def _insert_ratings(
             got = conn.execute("SELECT response_interval_s FROM locations WHERE id = ?", (location_id,)).fetchone()
             intervals[location_id] = got[0] if got else 0.0
             schedules[location_id] = schedule(conn, location_id)
-        misuse = int(judge.is_misuse(t, interval_s=intervals[location_id]))
         if judge is state:
-            state.took(r.seq, t)
+            misuse = int(is_misuse(t, interval_s=intervals[location_id]))
+            took(seq, t)
         else:
-            gap_previous = (r.seq, t)
-        day, hour, weekday = local_bucket(tz, t)
+            misuse = int(judge.is_misuse(t, interval_s=intervals[location_id]))
+            gap_previous = (seq, t)
+        if quarter != (tz, t // QUARTER_MS):
+            quarter = (tz, t // QUARTER_MS)
+            day, hour, weekday = local_bucket(tz, t)
         plan = schedules[location_id]
         closed = 0 if plan is None else int(is_closed(plan, tz, t, day, weekday))
-        flags = flags_of(misuse=misuse, closed=closed)
+        face, scale, reason = r.face, r.scale, r.reason
         rows.append(
             (
-                r.kiosk_id,
-                r.seq,
+                kiosk_id,
+                seq,
                 r.uuid,
                 location_id,
-                r.face,
-                r.scale,
+                face,
+                scale,
                 r.question_id,
-                r.reason,
+                reason,
                 r.time_ms,
                 t,
                 flag,
@@ -271,9 +283,10 @@ def _insert_ratings(
                 closed,
             )
         )
-        hourly[(location_id, day, hour, weekday, r.kiosk_id, r.scale, r.face, flags)] += 1
-        if r.reason is not None:
-            reasons[(location_id, day, r.reason, r.scale, r.face, flags)] += 1
+        flags = misuse * MISUSE | closed * OUTSIDE_HOURS  # hub.reports.flags.flags_of, inlined
+        hourly[(location_id, day, hour, weekday, kiosk_id, scale, face, flags)] += 1
+        if reason is not None:
+            reasons[(location_id, day, reason, scale, face, flags)] += 1
     if state.over_limit:
         out.over_limit[kiosk_id] += state.over_limit
     save_state(conn, kiosk_id, state, now_ms=now_ms)
