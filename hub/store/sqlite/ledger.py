@@ -24,6 +24,7 @@ from hub.reports.localtime import QUARTER_MS, local_bucket
 from hub.reports.schedule import Schedule
 from hub.store.records import Incoming, Outcome
 from hub.store.sqlite.connection import immediate
+from hub.store.sqlite.cumulative import Changes
 from hub.store.sqlite.placing import Locator, effective_time, is_closed, locator, schedule
 from hub.store.sqlite.taps import load_state, neighbours, save_state
 
@@ -74,11 +75,14 @@ def store_batch(
     by_kiosk: dict[str, list[Incoming]] = {}
     for item in items:
         by_kiosk.setdefault(item.kiosk_id, []).append(item)
+    cumulative = Changes()
     with immediate(conn):
+        cumulative.pause(conn)
         for kiosk_id, group in by_kiosk.items():
-            ack = store_kiosk(conn, kiosk_id, group, now_ms, out, limit)
+            ack = store_kiosk(conn, kiosk_id, group, now_ms, out, limit, cumulative)
             if ack is not None:
                 out.acks[kiosk_id] = ack
+        cumulative.apply(conn)
     return out
 
 
@@ -89,6 +93,7 @@ def store_kiosk(
     now_ms: int,
     out: Outcome,
     limit: TapLimit = DEFAULT_LIMIT,
+    cumulative: Changes | None = None,
 ) -> p.Ack | None:
     row = conn.execute(
         "SELECT k.location_id, l.timezone FROM kiosks k JOIN locations l ON l.id = k.location_id WHERE k.id = ?",
@@ -129,7 +134,9 @@ def store_kiosk(
         out.quarantined += len(fresh)
     else:
         locate = locator(conn, kiosk_id, row[0], row[1])
-        limited = _insert_ratings(conn, kiosk_id, locate, list(fresh.values()), received, now_ms, limit, out)
+        limited = _insert_ratings(
+            conn, kiosk_id, locate, list(fresh.values()), received, now_ms, limit, out, cumulative
+        )
         out.stored += len(fresh) - len(limited)
         for r in limited:
             rejections.append((Incoming(kiosk_id, received[id(r)]), _rate_limited(r, limit)))
@@ -205,6 +212,7 @@ def _insert_ratings(
     now_ms: int,
     limit: TapLimit,
     out: Outcome,
+    cumulative: Changes | None,
 ) -> list[Rating]:
     """Insert ratings judged by the hub's own rules (``feedback.abuse``) in seq order; returns those refused
     for going over the tap limit (not inserted)."""
@@ -296,24 +304,31 @@ def _insert_ratings(
         " local_hour, closed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         rows,
     )
-    count_in_rollups(conn, hourly, reasons)
+    count_in_rollups(conn, hourly, reasons, cumulative)
     return refused
 
 
 def count_in_rollups(
-    conn: sqlite3.Connection, hourly: Counter[tuple[Any, ...]], reasons: Counter[tuple[Any, ...]]
+    conn: sqlite3.Connection,
+    hourly: Counter[tuple[Any, ...]],
+    reasons: Counter[tuple[Any, ...]],
+    cumulative: Changes | None = None,
 ) -> None:
-    """Add newly stored ratings to the rollups, inside the caller's transaction (the daily and cumulative rollups
-    follow through triggers). ``hourly`` counts ``(location, day, hour, weekday, kiosk, scale, face, flags)``,
-    ``reasons`` ``(location, day, reason, scale, face, flags)`` (``hub.reports.flags``; the rollups' column for
-    them is still named ``misuse``); the ingest and the importer both call this."""
+    """Add newly stored ratings to the rollups, inside the caller's transaction (the daily rollup follows through
+    triggers, the cumulative one too unless the caller gathers its ``cumulative`` changes). ``hourly`` counts
+    ``(location, day, hour, weekday, kiosk, scale, face, flags)``, ``reasons`` ``(location, day, reason, scale,
+    face, flags)`` (``hub.reports.flags``; the rollups' column for them is still named ``misuse``); the ingest and
+    the importer both call this."""
     conn.executemany(
         "INSERT INTO rollup_hourly (location_id, local_day, local_hour, weekday, kiosk_id, scale, face, misuse, n)"
         " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
         [(*k, n) for k, n in hourly.items()],
     )
-    conn.executemany(
-        "INSERT INTO rollup_reasons (location_id, local_day, reason, scale, face, misuse, n)"
-        " VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
-        [(*k, n) for k, n in reasons.items()],
-    )
+    if cumulative is not None:
+        cumulative.add(hourly)
+    if reasons:
+        conn.executemany(
+            "INSERT INTO rollup_reasons (location_id, local_day, reason, scale, face, misuse, n)"
+            " VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
+            [(*k, n) for k, n in reasons.items()],
+        )
