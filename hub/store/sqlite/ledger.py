@@ -304,6 +304,7 @@ def _insert_ratings(
         " local_hour, closed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         rows,
     )
+    out.locations.update(key[0] for key in hourly)
     count_in_rollups(conn, hourly, reasons, cumulative)
     return refused
 
