@@ -211,6 +211,22 @@ class Outbox:
             )
         return out
 
+    def sendable_json(self, *, after_seq: int, limit: int) -> list[tuple[int, str]]:
+        """Like :meth:`sendable_wire`, each rating as ``(seq, its wire JSON object)`` rendered by SQLite: the
+        uplink's replay builds no Python dict per rating (a backlog drain sends every rating this way)."""
+        rows = self.conn.execute(
+            "SELECT seq, held, json_object('seq', seq, 'uuid', uuid, 'face', face, 'scale', scale, 'question',"
+            " question, 'reason', reason, 'time_ms', time_ms, 'boot_id', boot_id, 'mono_ms', mono_ms, 'misuse',"
+            " json(CASE WHEN misuse THEN 'true' ELSE 'false' END)) FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after_seq, limit),
+        ).fetchall()
+        out: list[tuple[int, str]] = []
+        for seq, held, doc in rows:
+            if held:
+                break
+            out.append((seq, doc))
+        return out
+
     def mark_acked_through(self, seq: int, *, now_ms: int, rejected: dict[int, str] | None = None) -> int:
         """Mark every unacknowledged row up to ``seq`` acknowledged; returns how many changed."""
         with self._write() as conn:

@@ -17,7 +17,6 @@ import secrets
 import time
 from typing import TYPE_CHECKING, Any
 
-import msgspec
 import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
     from kiosk.uplink import Uplink
 
 log = logging.getLogger(__name__)
-_dumps = msgspec.json.Encoder().encode  # the same compact UTF-8 JSON as feedback.protocol.dumps_json, ~5x faster
 
 DENIED_BACKOFF_S = 30.0
 PRUNE_EVERY_S = 3600.0
@@ -301,23 +299,23 @@ class ReplayPump:
         window = u.window_batches * u.batch_size
         topic = p.kiosk_topic(self.kid, p.RATINGS)
         while self.cursor - self.hub_through < window:
-            batch = self.outbox.sendable_wire(after_seq=self.cursor, limit=u.batch_size)
+            batch = self.outbox.sendable_json(after_seq=self.cursor, limit=u.batch_size)
             if not batch:
                 return
-            payload = p.encode_wire_ratings(self.kid, batch, dumps=_dumps)
+            payload = p.encode_json_ratings(self.kid, [doc for _, doc in batch])
             while len(payload) > p.MAX_PAYLOAD_BYTES and len(batch) > 1:
                 batch = batch[: len(batch) // 2]
-                payload = p.encode_wire_ratings(self.kid, batch, dumps=_dumps)
-            info = self.up.client.publish(topic, payload, qos=1, properties=_correlation(batch))
+                payload = p.encode_json_ratings(self.kid, [doc for _, doc in batch])
+            info = self.up.client.publish(topic, payload, qos=1, properties=_correlation(batch[0][0], batch[-1][0]))
             if info.rc != mqtt.MQTT_ERR_SUCCESS:
                 return  # not connected after all; the reconnect restarts replay
             if self.cursor <= self.hub_through:
                 self.last_progress = now
-            self.cursor = int(batch[-1]["seq"])
+            self.cursor = batch[-1][0]
 
 
-def _correlation(batch: list[dict[str, Any]]) -> Properties:
+def _correlation(first_seq: int, last_seq: int) -> Properties:
     """MQTT 5 Correlation Data naming the batch's seqs: the hub echoes it if it refuses the whole message."""
     props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]  # paho leaves it unannotated
-    props.CorrelationData = f"{batch[0]['seq']}-{batch[-1]['seq']}".encode()
+    props.CorrelationData = f"{first_seq}-{last_seq}".encode()
     return props

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from feedback import protocol as p
 from feedback.rating import InvalidRating
 from kiosk.outbox import Outbox, OutboxBelongsToAnotherKiosk
 
@@ -52,6 +53,32 @@ def test_held_rating_blocks_sending_until_released_with_its_reason(tmp_path: Pat
     ob.release(held, reason="queue")
     sent = ob.sendable(after_seq=0, limit=10)
     assert [(r.seq, r.reason) for r in sent] == [(1, None), (2, "queue")]
+
+
+def test_ratings_rendered_as_json_by_sqlite_make_the_same_message_as_the_wire_rows(tmp_path: Path) -> None:
+    """The replay's batch from the outbox's JSON rendering is byte for byte the message encoded from its wire rows
+    (quotes, non-ASCII text, a reason and none, the misuse flag both ways), decodes whole, and stops before a
+    held rating as ``sendable_wire`` does."""
+    ob = Outbox(tmp_path / "o.db", kiosk_id="k1")
+    ob.record(face=1, scale=4, question_id="q1", time_ms=1_780_000_000_000, boot_id="b", mono_ms=5)
+    for question, reason, is_misuse in (('frågä "x" \\ 🙂', "kö ✓", True), ("q2", None, False)):
+        ob.record(
+            face=0,
+            scale=5,
+            question_id=question,
+            time_ms=2**53 + 1,
+            boot_id="b-2",
+            mono_ms=7,
+            reason=reason,
+            is_misuse=is_misuse,
+        )
+    _tap(ob, held=True)
+    _tap(ob)
+    wire, docs = ob.sendable_wire(after_seq=0, limit=10), ob.sendable_json(after_seq=0, limit=10)
+    assert [seq for seq, _ in docs] == [w["seq"] for w in wire] == [1, 2, 3]
+    message = p.encode_json_ratings("k1", [doc for _, doc in docs])
+    assert message == p.encode_wire_ratings("k1", wire)
+    assert p.decode_ratings("k1", message).ratings == ob.sendable(after_seq=0, limit=10)
 
 
 def test_restart_releases_ratings_held_by_a_power_cut(tmp_path: Path) -> None:

@@ -236,9 +236,8 @@ class Ingest:
             self._clients[where.get(kiosk_id, 0)].publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(ack), qos=1)
         for kiosk_id, refusal in outcome.refusals:
             self._clients[where.get(kiosk_id, 0)].publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(refusal), qos=1)
-        if outcome.stored and self.on_stored is not None:
-            kiosks = (store.registry.find_kiosk(kid) for kid in outcome.acks)
-            self.on_stored({k.location_id for k in kiosks if k is not None})
+        if outcome.locations and self.on_stored is not None:
+            self.on_stored(outcome.locations)
 
     def _handle_status(self, store: Store, kiosk_id: str, status: p.Status, m: Received) -> None:
         reply = self._writer.retry(

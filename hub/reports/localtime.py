@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from hub.errors import InvalidTimezone
 
-_QUARTER_MS = 900_000  # every UTC offset in use is a multiple of 15 minutes
+QUARTER_MS = 900_000  # every UTC offset in use is a multiple of 15 minutes
 
 
 @lru_cache(maxsize=64)
@@ -24,7 +24,7 @@ def _bucket(tz: str, quarter: int) -> tuple[str, int, int]:
 
 def local_bucket(tz: str, time_ms: int) -> tuple[str, int, int]:
     """``(YYYY-MM-DD, hour 0-23, ISO weekday 1-7)`` of ``time_ms`` in zone ``tz``."""
-    return _bucket(tz, time_ms // _QUARTER_MS)
+    return _bucket(tz, time_ms // QUARTER_MS)
 
 
 @lru_cache(maxsize=262_144)
@@ -36,7 +36,7 @@ def _quarter_minute(tz: str, quarter: int) -> int:
 def local_minute(tz: str, time_ms: int) -> int:
     """The minute of the local day (0-1439) of ``time_ms`` in zone ``tz`` (a quarter's start is cached: every
     offset is a multiple of 15 minutes, so the minutes within a quarter follow on)."""
-    return _quarter_minute(tz, time_ms // _QUARTER_MS) + (time_ms % _QUARTER_MS) // 60_000
+    return _quarter_minute(tz, time_ms // QUARTER_MS) + (time_ms % QUARTER_MS) // 60_000
 
 
 def day_bounds_ms(tz: str, first: date, last: date) -> tuple[int, int]:

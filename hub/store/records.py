@@ -73,6 +73,7 @@ class Outcome:
     quarantined: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
     over_limit: Counter[str] = field(default_factory=Counter)  # per kiosk: taps over its tap limit
+    locations: set[str] = field(default_factory=set)  # where the ratings stored count (live pages to refresh)
 
     def merge(self, other: Outcome) -> None:
         self.acks.update(other.acks)
@@ -82,6 +83,7 @@ class Outcome:
         self.quarantined += other.quarantined
         self.rejected.update(other.rejected)
         self.over_limit.update(other.over_limit)
+        self.locations |= other.locations
 
 
 @dataclass(frozen=True, slots=True)

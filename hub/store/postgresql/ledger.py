@@ -290,6 +290,7 @@ def _insert_ratings(
             hourly[hour_key] += 1
             if reason_key is not None:
                 reasons[reason_key] += 1
+    out.locations.update(key[0] for key in hourly)
     count_in_rollups(conn, hourly, reasons)
     return refused
 

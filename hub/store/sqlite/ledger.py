@@ -13,21 +13,24 @@ import json
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable
+from operator import attrgetter
 from typing import Any
 
 from feedback import protocol as p
 from feedback.abuse import TapLimit, TapState
 from feedback.rating import Rating
-from hub.reports.flags import flags_of
-from hub.reports.localtime import local_bucket
+from hub.reports.flags import MISUSE, OUTSIDE_HOURS
+from hub.reports.localtime import QUARTER_MS, local_bucket
 from hub.reports.schedule import Schedule
 from hub.store.records import Incoming, Outcome
 from hub.store.sqlite.connection import immediate
+from hub.store.sqlite.cumulative import Changes
 from hub.store.sqlite.placing import Locator, effective_time, is_closed, locator, schedule
 from hub.store.sqlite.taps import load_state, neighbours, save_state
 
 RESEND_INTERVAL_MS = 5_000
 DEFAULT_LIMIT = TapLimit()
+_by_seq = attrgetter("seq")
 
 
 def _rate_limited(r: Rating, limit: TapLimit) -> p.Rejection:
@@ -72,11 +75,14 @@ def store_batch(
     by_kiosk: dict[str, list[Incoming]] = {}
     for item in items:
         by_kiosk.setdefault(item.kiosk_id, []).append(item)
+    cumulative = Changes()
     with immediate(conn):
+        cumulative.pause(conn)
         for kiosk_id, group in by_kiosk.items():
-            ack = store_kiosk(conn, kiosk_id, group, now_ms, out, limit)
+            ack = store_kiosk(conn, kiosk_id, group, now_ms, out, limit, cumulative)
             if ack is not None:
                 out.acks[kiosk_id] = ack
+        cumulative.apply(conn)
     return out
 
 
@@ -87,6 +93,7 @@ def store_kiosk(
     now_ms: int,
     out: Outcome,
     limit: TapLimit = DEFAULT_LIMIT,
+    cumulative: Changes | None = None,
 ) -> p.Ack | None:
     row = conn.execute(
         "SELECT k.location_id, l.timezone FROM kiosks k JOIN locations l ON l.id = k.location_id WHERE k.id = ?",
@@ -127,7 +134,9 @@ def store_kiosk(
         out.quarantined += len(fresh)
     else:
         locate = locator(conn, kiosk_id, row[0], row[1])
-        limited = _insert_ratings(conn, kiosk_id, locate, list(fresh.values()), received, now_ms, limit, out)
+        limited = _insert_ratings(
+            conn, kiosk_id, locate, list(fresh.values()), received, now_ms, limit, out, cumulative
+        )
         out.stored += len(fresh) - len(limited)
         for r in limited:
             rejections.append((Incoming(kiosk_id, received[id(r)]), _rate_limited(r, limit)))
@@ -203,6 +212,7 @@ def _insert_ratings(
     now_ms: int,
     limit: TapLimit,
     out: Outcome,
+    cumulative: Changes | None,
 ) -> list[Rating]:
     """Insert ratings judged by the hub's own rules (``feedback.abuse``) in seq order; returns those refused
     for going over the tap limit (not inserted)."""
@@ -215,17 +225,24 @@ def _insert_ratings(
     state = load_state(conn, kiosk_id)
     gap_previous: tuple[int, int] | None = None  # (seq, time) of the latest gap-filling tap of this batch
     refused: list[Rating] = []
-    for r in sorted(ratings, key=lambda r: r.seq):
+    # This loop runs once per rating received (bench.pipeline_drain): the state's methods and the last local
+    # bucket (one per quarter of an hour, local_bucket's own unit) are looked up once, not per rating.
+    in_order, is_over, is_misuse, took = state.in_order, state.is_over, state.is_misuse, state.took
+    is_throttling = limit.is_throttling
+    quarter: tuple[str, int] | None = None
+    day, hour, weekday = "", 0, 0
+    for r in sorted(ratings, key=_by_seq):
+        seq = r.seq
         rec = received.get(id(r), now_ms)
         t, flag = effective_time(conn, r, rec, boots)
-        if r.seq > state.last_seq:
+        if seq > state.last_seq:
             judge = state
-            t, out_of_order = state.in_order(t)
-            if state.is_over(t, limit) and limit.is_throttling:
+            t, out_of_order = in_order(t)
+            if is_over(t, limit) and is_throttling:
                 refused.append(r)
                 continue
         else:  # filling a gap: judged between its stored neighbours (the minute window is not counted)
-            before, after_ms = neighbours(conn, kiosk_id, r.seq)
+            before, after_ms = neighbours(conn, kiosk_id, seq)
             if gap_previous is not None and (before is None or gap_previous[0] > before[0]):
                 before = gap_previous
             judge = TapState(last_tap_ms=before[1] if before else None)
@@ -239,25 +256,28 @@ def _insert_ratings(
             got = conn.execute("SELECT response_interval_s FROM locations WHERE id = ?", (location_id,)).fetchone()
             intervals[location_id] = got[0] if got else 0.0
             schedules[location_id] = schedule(conn, location_id)
-        misuse = int(judge.is_misuse(t, interval_s=intervals[location_id]))
         if judge is state:
-            state.took(r.seq, t)
+            misuse = int(is_misuse(t, interval_s=intervals[location_id]))
+            took(seq, t)
         else:
-            gap_previous = (r.seq, t)
-        day, hour, weekday = local_bucket(tz, t)
+            misuse = int(judge.is_misuse(t, interval_s=intervals[location_id]))
+            gap_previous = (seq, t)
+        if quarter != (tz, t // QUARTER_MS):
+            quarter = (tz, t // QUARTER_MS)
+            day, hour, weekday = local_bucket(tz, t)
         plan = schedules[location_id]
         closed = 0 if plan is None else int(is_closed(plan, tz, t, day, weekday))
-        flags = flags_of(misuse=misuse, closed=closed)
+        face, scale, reason = r.face, r.scale, r.reason
         rows.append(
             (
-                r.kiosk_id,
-                r.seq,
+                kiosk_id,
+                seq,
                 r.uuid,
                 location_id,
-                r.face,
-                r.scale,
+                face,
+                scale,
                 r.question_id,
-                r.reason,
+                reason,
                 r.time_ms,
                 t,
                 flag,
@@ -271,9 +291,10 @@ def _insert_ratings(
                 closed,
             )
         )
-        hourly[(location_id, day, hour, weekday, r.kiosk_id, r.scale, r.face, flags)] += 1
-        if r.reason is not None:
-            reasons[(location_id, day, r.reason, r.scale, r.face, flags)] += 1
+        flags = misuse * MISUSE | closed * OUTSIDE_HOURS  # hub.reports.flags.flags_of, inlined
+        hourly[(location_id, day, hour, weekday, kiosk_id, scale, face, flags)] += 1
+        if reason is not None:
+            reasons[(location_id, day, reason, scale, face, flags)] += 1
     if state.over_limit:
         out.over_limit[kiosk_id] += state.over_limit
     save_state(conn, kiosk_id, state, now_ms=now_ms)
@@ -283,24 +304,32 @@ def _insert_ratings(
         " local_hour, closed) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         rows,
     )
-    count_in_rollups(conn, hourly, reasons)
+    out.locations.update(key[0] for key in hourly)
+    count_in_rollups(conn, hourly, reasons, cumulative)
     return refused
 
 
 def count_in_rollups(
-    conn: sqlite3.Connection, hourly: Counter[tuple[Any, ...]], reasons: Counter[tuple[Any, ...]]
+    conn: sqlite3.Connection,
+    hourly: Counter[tuple[Any, ...]],
+    reasons: Counter[tuple[Any, ...]],
+    cumulative: Changes | None = None,
 ) -> None:
-    """Add newly stored ratings to the rollups, inside the caller's transaction (the daily and cumulative rollups
-    follow through triggers). ``hourly`` counts ``(location, day, hour, weekday, kiosk, scale, face, flags)``,
-    ``reasons`` ``(location, day, reason, scale, face, flags)`` (``hub.reports.flags``; the rollups' column for
-    them is still named ``misuse``); the ingest and the importer both call this."""
+    """Add newly stored ratings to the rollups, inside the caller's transaction (the daily rollup follows through
+    triggers, the cumulative one too unless the caller gathers its ``cumulative`` changes). ``hourly`` counts
+    ``(location, day, hour, weekday, kiosk, scale, face, flags)``, ``reasons`` ``(location, day, reason, scale,
+    face, flags)`` (``hub.reports.flags``; the rollups' column for them is still named ``misuse``); the ingest and
+    the importer both call this."""
     conn.executemany(
         "INSERT INTO rollup_hourly (location_id, local_day, local_hour, weekday, kiosk_id, scale, face, misuse, n)"
         " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
         [(*k, n) for k, n in hourly.items()],
     )
-    conn.executemany(
-        "INSERT INTO rollup_reasons (location_id, local_day, reason, scale, face, misuse, n)"
-        " VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
-        [(*k, n) for k, n in reasons.items()],
-    )
+    if cumulative is not None:
+        cumulative.add(hourly)
+    if reasons:
+        conn.executemany(
+            "INSERT INTO rollup_reasons (location_id, local_day, reason, scale, face, misuse, n)"
+            " VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET n = n + excluded.n",
+            [(*k, n) for k, n in reasons.items()],
+        )
