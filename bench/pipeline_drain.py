@@ -32,14 +32,13 @@ def fill_outbox(path: Path, kiosk_id: str, n: int) -> None:
     ob = Outbox(path, kiosk_id=kiosk_id)
     now = int(time.time() * 1000)
     rows = [(str(uuid.uuid4()), i % 4, 4, "q1", None, now - (n - i) * 1000, "bench", i, 0) for i in range(n)]
-    with ob.db.conn:
-        ob.db.conn.execute("BEGIN")
-        ob.db.conn.executemany(
-            "INSERT INTO outbox (uuid, face, scale, question, reason, time_ms, boot_id, mono_ms, misuse)"
-            " VALUES (?,?,?,?,?,?,?,?,?)",
-            rows,
-        )
-        ob.db.conn.execute("COMMIT")
+    ob.conn.execute("BEGIN")
+    ob.conn.executemany(
+        "INSERT INTO outbox (uuid, face, scale, question, reason, time_ms, boot_id, mono_ms, misuse)"
+        " VALUES (?,?,?,?,?,?,?,?,?)",
+        rows,
+    )
+    ob.conn.execute("COMMIT")
     ob.close()
 
 
