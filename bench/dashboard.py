@@ -64,8 +64,11 @@ def generate(db_path: Path, *, ratings: int, locations: int, kiosks: int, days: 
         _generate(store, ratings=ratings, locations=locations, kiosks=kiosks, days=days, seed=seed)
 
 
-def _generate(store: Store, *, ratings: int, locations: int, kiosks: int, days: int, seed: int) -> None:
-    rng = random.Random(seed)
+def register_fleet(
+    store: Store, rng: random.Random, *, locations: int, kiosks: int
+) -> tuple[list[tuple[str, str, float]], list[tuple[str, str, str, float]]]:
+    """The fixture's locations and kiosks through the store's registry: ``(id, zone, mood)`` per location and
+    ``(kiosk id, location id, zone, mood)`` per kiosk (the same for the same ``rng`` state, on either engine)."""
     locs = []
     for i in range(locations):
         loc_id = f"loc-{i:04d}"
@@ -83,6 +86,12 @@ def _generate(store: Store, *, ratings: int, locations: int, kiosks: int, days: 
         kid = f"k-{k:05d}"
         register_kiosk(store, kid, location_id=loc_id, now_ms=NOW_MS)
         kiosk_list.append((kid, loc_id, tz, mood))
+    return locs, kiosk_list
+
+
+def _generate(store: Store, *, ratings: int, locations: int, kiosks: int, days: int, seed: int) -> None:
+    rng = random.Random(seed)
+    locs, kiosk_list = register_fleet(store, rng, locations=locations, kiosks=kiosks)
     # The ratings are a fixture, not the code under test: raw SQL on the store's own connection, straight into
     # the hub's ``ratings`` table (the ledger's per-batch work would take hours at 10 M rows). Durability is off
     # while loading, and the (location_id, time_ms) index is dropped and re-created afterwards from its own DDL

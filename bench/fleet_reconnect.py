@@ -6,13 +6,21 @@ drain's raw baseline (a raw batched SQLite insert of the same number of rows, me
 kiosk ids run per process (``--procs`` processes, each with its share of real ``kiosk.uplink.Uplink``s: one paho
 client and one pump thread per kiosk, each with its own SQLite outbox), against a real hub and managed Mosquitto.
 
-    .venv/bin/python -m bench.fleet_reconnect [--kiosks 1000] [--ratings 3000] [--procs N]
+The hub stores into its SQLite file by default; ``--engine postgresql`` starts a private PostgreSQL (initdb +
+pg_ctl, fsync and synchronous_commit on: the server defaults) and the hub under test stores there, as does
+``--database postgresql://…`` on a server of your own. The raw baseline is then a raw PostgreSQL insert of the same
+number of rows (``INSERT … SELECT FROM unnest(…)``, 100 rows per commit = one kiosk message, as
+``bench.pipeline_drain_pg``).
+
+    .venv/bin/python -m bench.fleet_reconnect [--kiosks 1000] [--ratings 3000] [--procs N] [--engine postgresql]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -22,17 +30,19 @@ from pathlib import Path
 import httpx
 
 from bench.pipeline_drain import fill_outbox, raw_insert_baseline
+from bench.pipeline_drain_pg import raw_rows, raw_unnest
 from hub.cli.kiosks import kiosk_config_text
 from hub.fleet.kiosks import register_kiosk
 from hub.store import open_store
 from tests.harness import HubProcess, child_env, stored, wait_until
+from tests.postgres import PostgresServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_S = 60.0
-# paho's network loop uses select(), which cannot watch a descriptor numbered 1024 or above; a simulated kiosk
-# holds ~6 (its socket, two outbox connections with their WAL and shm files): 250 per process disconnected the
-# ones past 1024 with "Unspecified error" and never drained them (a 1,000-kiosk run stalled at 2.04M of 3M).
-KIOSKS_PER_PROC = 120
+# paho waits on its sockets with select(), which fails for a descriptor numbered 1024 or more; each kiosk here holds
+# about six (its socket, paho's wake-up pair, its outbox's SQLite files): 250 kiosks in a process left the last ~80
+# of them unable to connect, and the fleet stalled with 680 of 1,000 kiosks drained
+KIOSKS_PER_PROC = 125
 
 
 def metric(url: str, name: str) -> float:
@@ -49,7 +59,7 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def worker(config_list: Path, ratings: int) -> int:
+def worker(config_list: Path, ratings: int, timeout_s: float) -> int:
     """Run the kiosks listed (one config path per line) until each has its ``ratings`` acknowledged."""
     from kiosk.config import load_config
     from kiosk.uplink import Uplink
@@ -60,7 +70,7 @@ def worker(config_list: Path, ratings: int) -> int:
     try:
         wait_until(
             lambda: all(up.state.acked_through >= ratings for up in uplinks),
-            timeout=900,
+            timeout=timeout_s,
             interval=0.2,
             message="every kiosk acknowledged",
         )
@@ -80,24 +90,44 @@ def main() -> None:
     parser.add_argument(
         "--procs",
         type=int,
-        default=0,
-        help=f"processes the kiosks are spread over (default: 4, or more so each runs at most {KIOSKS_PER_PROC})",
+        help=f"processes the kiosks are spread over (default: {KIOSKS_PER_PROC} kiosks each, at least 4)",
     )
+    parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--database", help="a PostgreSQL server of your own: postgresql://USER:PASS@HOST:PORT/DB")
+    parser.add_argument("--timeout-s", type=float, default=900, help="give up (and say how far it got) after this")
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker is not None:
-        sys.exit(worker(args.worker, args.ratings))
+        sys.exit(worker(args.worker, args.ratings, args.timeout_s))
+    with contextlib.ExitStack() as stack:
+        url, baseline_url = args.database, args.database  # on a server of your own: its raw_ratings table
+        if url is None and args.engine == "postgresql":
+            server = PostgresServer(fsync=True).start()
+            stack.callback(server.close)
+            url = server.new_database()
+            baseline_url = server.new_database()
+        run(args, url, baseline_url)
+
+
+def run(args: argparse.Namespace, url: str | None, baseline_url: str | None) -> None:
     k, r = args.kiosks, args.ratings
-    n_procs = args.procs or max(4, -(-k // KIOSKS_PER_PROC))
     total = k * r
+    if url is not None:
+        os.environ["HUB_DATABASE"] = url  # the hub under test (a child: it inherits the environment) stores here
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        baseline = raw_insert_baseline(tmp, min(total, 200_000))
+        n_base = min(total, 200_000)
+        if baseline_url is not None:
+            baseline = raw_unnest(baseline_url, raw_rows(n_base), 100)
+            baseline_what = "raw PostgreSQL INSERT … unnest, 100 rows per commit"
+        else:
+            baseline = raw_insert_baseline(tmp, n_base)
+            baseline_what = "raw batched SQLite insert (synchronous=FULL)"
         hub = HubProcess(tmp / "hub")
         hub.data_dir.mkdir(parents=True)
         configs: list[Path] = []
         started = time.perf_counter()
-        with open_store(hub.data_dir / "hub.db") as store:
+        with open_store(url or hub.data_dir / "hub.db") as store:
             store.registry.add_location("sto", name="Fleet", timezone="Europe/Stockholm", now_ms=0)
             for i in range(k):
                 kid = f"k{i:04d}"
@@ -109,6 +139,7 @@ def main() -> None:
                 configs.append(cfg)
         print(f"set-up: {k} kiosks × {r} queued ratings in {time.perf_counter() - started:.1f} s (not measured)")
         lists = []
+        n_procs = args.procs or max(4, -(-k // KIOSKS_PER_PROC))
         for n in range(n_procs):
             share = tmp / f"share-{n}.txt"
             share.write_text("\n".join(str(c) for c in configs[n::n_procs]))
@@ -119,7 +150,17 @@ def main() -> None:
             started = time.perf_counter()
             procs = [
                 subprocess.Popen(
-                    [sys.executable, "-m", "bench.fleet_reconnect", "--worker", str(share), "--ratings", str(r)],
+                    [
+                        sys.executable,
+                        "-m",
+                        "bench.fleet_reconnect",
+                        "--worker",
+                        str(share),
+                        "--ratings",
+                        str(r),
+                        "--timeout-s",
+                        str(args.timeout_s),
+                    ],
                     env=child_env(),
                     cwd=ROOT,
                 )
@@ -127,7 +168,17 @@ def main() -> None:
             ]
             codes = [proc.wait() for proc in procs]
             elapsed = time.perf_counter() - started
-            assert codes == [0] * len(procs), codes
+            if codes != [0] * len(procs):
+                dup, asked = (
+                    metric(hub.url, "hub_ratings_duplicate_total"),
+                    metric(hub.url, "hub_resend_requests_total"),
+                )
+                print(
+                    f"NOT finished in {elapsed:.0f} s (worker exits {codes}): {stored(hub.data_dir):,} of {total:,}"
+                    f" stored; duplicates {dup:,.0f}, resend requests {asked:,.0f},"
+                    f" hub peak RSS {peak_rss_mb(hub.proc.pid):.0f} MB; the hub's log ends:\n{hub.log_tail(20)}"
+                )
+                sys.exit(1)
             assert wait_until(lambda: stored(hub.data_dir) == total, timeout=30)
             duplicates = metric(hub.url, "hub_ratings_duplicate_total")
             resends = metric(hub.url, "hub_resend_requests_total")
@@ -137,14 +188,14 @@ def main() -> None:
     rate = total / elapsed
     verdict = "met" if elapsed <= TARGET_S else "NOT met"
     print(
-        f"fleet reconnect: {k} kiosks × {r} = {total:,} ratings stored and acknowledged in {elapsed:.1f} s"
+        f"fleet reconnect ({'PostgreSQL' if url else 'SQLite'}): {k} kiosks × {r} = {total:,} ratings stored and"
+        f" acknowledged in {elapsed:.1f} s"
         f" = {rate:,.0f} ratings/s (target ≤ {TARGET_S:.0f} s: {verdict})"
     )
     print(f"  duplicates received by the hub (resend storm): {duplicates:,.0f} ({duplicates / total:.1%} of ratings);"
           f" resend requests: {resends:,.0f}")  # fmt: skip
     print(f"  hub peak RSS: {rss:.0f} MB")
-    print(f"  raw batched SQLite insert (synchronous=FULL) in the same run: {baseline:,.0f} rows/s;"
-          f" ratio {rate / baseline:.2f}")  # fmt: skip
+    print(f"  {baseline_what} in the same run: {baseline:,.0f} rows/s; ratio {rate / baseline:.2f}")
     print(json.dumps({"seconds": round(elapsed, 1), "rate": round(rate), "duplicates": duplicates, "rss_mb": rss}))
 
 

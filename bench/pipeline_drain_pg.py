@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 import psycopg
@@ -72,7 +76,69 @@ def raw_copy(url: str, rows: list[tuple[object, ...]], batch: int) -> float:
         return len(rows) / (time.perf_counter() - started)
 
 
-def drain(server: PostgresServer, tmp: Path, n: int, kiosks: int, workers: int, *, locations: int = 1) -> float:
+class Sampler:
+    """What each ingest worker's PostgreSQL session is doing, sampled from ``pg_stat_activity`` every
+    ``interval_s`` while the drain runs: its wait event (``CPU`` when active and not waiting, ``idle`` between
+    transactions, ``idle in transaction`` while the worker's Python works inside one) and its statement."""
+
+    def __init__(self, url: str, interval_s: float = 0.02) -> None:
+        self.url, self.interval_s = url, interval_s
+        self.waits: Counter[tuple[str, str]] = Counter()
+        self.statements: Counter[tuple[str, str]] = Counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _run(self) -> None:
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self._stop.wait(self.interval_s):
+                for app, state, wait_type, wait, query in conn.execute(
+                    "SELECT application_name, state, wait_event_type, wait_event, query FROM pg_stat_activity"
+                    " WHERE application_name LIKE 'w%'"
+                ):
+                    what = state if state != "active" else (f"{wait_type}:{wait}" if wait_type else "CPU")
+                    self.waits[(app, what)] += 1
+                    if state == "active":
+                        self.statements[(app, " ".join(query.split())[:90])] += 1
+
+    def report(self, workers: int) -> list[str]:
+        lines = []
+        for i in range(workers):
+            app = f"w{i}"
+            total = sum(n for (a, _), n in self.waits.items() if a == app) or 1
+            shares = sorted(((n, w) for (a, w), n in self.waits.items() if a == app), reverse=True)
+            lines.append(f"    {app} session: " + ", ".join(f"{w} {n / total:.0%}" for n, w in shares[:6]))
+        active = sum(self.statements.values()) or 1
+        top = Counter[str]()
+        for (_, q), n in self.statements.items():
+            top[q] += n
+        lines += [f"      {n / active:4.0%} of active samples: {q}" for q, n in top.most_common(5)]
+        return lines
+
+
+def worker_counts(log_path: Path) -> str:
+    """The worker's own tally, from the line ``hub ingest`` logs when it stops."""
+    found = re.findall(r"stopped: (.*)", log_path.read_text(errors="replace"))
+    return found[-1] if found else "(no tally logged)"
+
+
+def drain(
+    server: PostgresServer,
+    tmp: Path,
+    n: int,
+    kiosks: int,
+    workers: int,
+    *,
+    locations: int = 1,
+    profile: Path | None = None,
+) -> float:
     """Seconds from starting the kiosks (outboxes full) to every rating stored and acknowledged."""
     url = server.new_database()
     os.environ["HUB_DATABASE"] = url  # read by the hub CLI (provisioning) and the child processes
@@ -89,26 +155,55 @@ def drain(server: PostgresServer, tmp: Path, n: int, kiosks: int, workers: int, 
     for kid in ids:
         fill_outbox(hub_dir / f"{kid}-data" / "outbox.db", kid, n // kiosks)
     broker.start()
-    procs = [IngestWorker(hub_dir, mqtt_url=broker.hub_url(), client_id=f"w{i}").start() for i in range(workers)]
+    procs = []
+    for i in range(workers):  # each worker's sessions named for it (application_name), for the sampler
+        os.environ["HUB_DATABASE"] = f"{url}?application_name=w{i}"
+        procs.append(IngestWorker(hub_dir, mqtt_url=broker.hub_url(), client_id=f"w{i}").start())
+    os.environ["HUB_DATABASE"] = url
+    sampler = Sampler(url)
     try:
         wait_until(lambda: all(w.connections() for w in procs), timeout=60, message="workers connected")
+        sampler.start()
+        spies = [
+            subprocess.Popen(["py-spy", "record", "--format", "raw", "--nonblocking", "-r", "50", "-o",
+                              str(profile / f"w{i}-of-{workers}.txt"), "-p", str(w.proc.pid)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for i, w in enumerate(procs) if profile is not None and w.proc is not None
+        ]  # fmt: skip
         started = time.perf_counter()
+        logs = {kid: hub_dir / f"{kid}.log" for kid in ids}
         runs = [
             subprocess.Popen(
                 [sys.executable, "-m", "kiosk", "simulate", "--config", str(configs[kid]), "--data-dir",
-                 str(hub_dir / f"{kid}-data"), "--taps", "0", "--wait-acked", "900"],
-                env=child_env(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                 str(hub_dir / f"{kid}-data"), "--taps", "0", "--wait-acked", "900", "--log-level", "info"],
+                env=child_env(), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=logs[kid].open("wb"),
             )
             for kid in ids
         ]  # fmt: skip
-        for run in runs:
-            assert run.wait() == 0, run.stderr.read() if run.stderr else ""
+        for kid, run in zip(ids, runs, strict=True):
+            assert run.wait() == 0, logs[kid].read_text(errors="replace")[-2000:]
         elapsed = time.perf_counter() - started
+        sampler.stop()
+        for spy in spies:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(30)
         assert wait_until(lambda: stored(hub_dir) == n // kiosks * kiosks, timeout=10)
     finally:
+        sampler.stop()
         for w in procs:
             w.stop()
         broker.stop()
+    for w in procs:
+        print(f"    {w.client_id}: {worker_counts(w.log_path)}")
+    kiosk_logs = "".join(path.read_text(errors="replace") for path in logs.values())
+    print(
+        f"    kiosks: {kiosk_logs.count('hub asks to resend')} resend requests from the hub,"
+        f" {kiosk_logs.count('no ack progress')} ack timeouts (asked the hub),"
+        f" {kiosk_logs.count('resending the rest')} answers naming less than was sent (resent)"
+    )
+    if os.environ.get("BENCH_KIOSK_LOG"):
+        print(logs[ids[0]].read_text(errors="replace")[-3000:])
+    print("\n".join(sampler.report(workers)))
     return elapsed
 
 
@@ -121,6 +216,7 @@ def main() -> None:
         "--locations", type=int, default=1, help="the kiosks stand in this many stores (one store's rollups are"
         " counted by one transaction at a time)"
     )  # fmt: skip
+    parser.add_argument("--profile", type=Path, help="py-spy each worker into this folder (collapsed stacks)")
     args = parser.parse_args()
     n = args.ratings // args.kiosks * args.kiosks
     server = PostgresServer(fsync=True).start()
@@ -139,7 +235,7 @@ def main() -> None:
             best100 = max(rate for (_, batch), rate in baselines.items() if batch == 100)
             best = max(baselines.values())
             for workers in args.workers:
-                elapsed = drain(server, tmp, n, args.kiosks, workers, locations=args.locations)
+                elapsed = drain(server, tmp, n, args.kiosks, workers, locations=args.locations, profile=args.profile)
                 rate = n / elapsed
                 print(
                     f"drain with {workers} worker(s), {args.kiosks} kiosks in {args.locations} store(s): {n} ratings"

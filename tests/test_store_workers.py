@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -16,6 +17,7 @@ from hub.store import Store, open_store
 from hub.store.postgresql.locks import GAP_GRACE_MS
 from hub.store.records import Incoming
 from tests.dashboard.conftest import NOW_MS
+from tests.postgres import sql_of
 
 
 def ratings(kiosk_id: str, seqs: range) -> list[Rating]:
@@ -68,6 +70,25 @@ def test_a_gap_that_outlives_the_grace_asks_for_a_resend_once(workers: tuple[Sto
     again = batch(a, "k1", range(41, 51), now_ms=NOW_MS + GAP_GRACE_MS + 100)
     assert again.resend_from is None, "at most one request per RESEND_INTERVAL_MS"
     assert batch(b, "k1", range(11, 21), now_ms=NOW_MS + GAP_GRACE_MS + 200).acked_through == 50
+
+
+def test_a_batch_filling_a_gap_is_judged_between_the_taps_stored_around_it(workers: tuple[Store, Store]) -> None:
+    """Seqs 11-20 arriving after 1-10 and 21-30: seq 11, 2 s after seq 10, is misuse; seq 20, later than seq 21,
+    is held back to seq 21's time and flagged (the neighbours are read in one statement for the whole batch)."""
+    a, b = workers
+    batch(a, "k1", range(1, 11))
+    batch(a, "k1", range(21, 31))
+    t10, t21 = (r.time_ms for r in ratings("k1", range(10, 22)) if r.seq in (10, 21))
+    gap = ratings("k1", range(11, 21))
+    gap[0] = replace(gap[0], time_ms=t10 + 2_000)
+    gap[-1] = replace(gap[-1], time_ms=t21 + 3_600_000)
+    out = b.ledger.store_batch([Incoming("k1", NOW_MS, gap)], now_ms=NOW_MS)
+    assert out.acks["k1"].acked_through == 30
+    misuse = sql_of(b).execute("SELECT seq FROM ratings WHERE kiosk_id = 'k1' AND misuse = 1").fetchall()
+    assert [row[0] for row in misuse] == [11]
+    held_back = sql_of(b).execute("SELECT time_ms, time_flag FROM ratings WHERE kiosk_id = 'k1' AND seq = 20")
+    assert tuple(held_back.fetchone()) == (t21, "time_out_of_order")
+    assert b.ops.rating_counts(kiosk_id="k1").ratings == b.ops.rating_counts(kiosk_id="k1").rolled_up == 30
 
 
 def test_two_workers_storing_the_same_kiosks_at_once_count_each_rating_once(workers: tuple[Store, Store]) -> None:

@@ -90,4 +90,13 @@ def run_ingest(args: argparse.Namespace) -> int:
         pass
     ingest.stop()
     relay.stop()
+    m = ingest.metrics
+    logging.getLogger(__name__).info(
+        "ingest worker %s stopped: %d rating messages in %d transactions; %d ratings stored, %d duplicates",
+        args.client_id,
+        m.value("hub_rating_messages_total"),
+        m.value("hub_ingest_batches_total"),
+        m.value("hub_ratings_stored_total"),
+        m.value("hub_ratings_duplicate_total"),
+    )
     return 0

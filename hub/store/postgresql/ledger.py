@@ -218,6 +218,9 @@ def _insert_ratings(
     schedules: dict[str, Schedule | None] = {}
     state = load_state(conn, kiosk_id)
     gap_previous: tuple[int, int] | None = None  # (seq, time) of the latest gap-filling tap of this batch
+    # taps at or below the kiosk's latest fill gaps (nothing below is written before the insert at the end)
+    gaps = [r.seq for r in ratings if r.seq <= state.last_seq]
+    around = neighbours(conn, kiosk_id, gaps) if gaps else {}
     refused: list[Rating] = []
     for r in sorted(ratings, key=lambda r: r.seq):
         rec = received.get(id(r), now_ms)
@@ -229,7 +232,7 @@ def _insert_ratings(
                 refused.append(r)
                 continue
         else:  # filling a gap: judged between its stored neighbours (the minute window is not counted)
-            before, after_ms = neighbours(conn, kiosk_id, r.seq)
+            before, after_ms = around[r.seq]
             if gap_previous is not None and (before is None or gap_previous[0] > before[0]):
                 before = gap_previous
             judge = TapState(last_tap_ms=before[1] if before else None)

@@ -40,12 +40,19 @@ def save_state(conn: Conn, kiosk_id: str, state: TapState, *, now_ms: int) -> No
     )
 
 
-def neighbours(conn: Conn, kiosk_id: str, seq: int) -> tuple[tuple[int, int] | None, int | None]:
-    """For a tap filling a gap: ``(seq, time_ms)`` of the stored tap before it, and the time of the one after."""
-    before = conn.execute(
-        "SELECT seq, time_ms FROM ratings WHERE kiosk_id = ? AND seq < ? ORDER BY seq DESC LIMIT 1", (kiosk_id, seq)
-    ).fetchone()
-    after = conn.execute(
-        "SELECT time_ms FROM ratings WHERE kiosk_id = ? AND seq > ? ORDER BY seq LIMIT 1", (kiosk_id, seq)
-    ).fetchone()
-    return (tuple(before) if before else None), (after[0] if after else None)
+Neighbours = tuple[tuple[int, int] | None, int | None]
+
+
+def neighbours(conn: Conn, kiosk_id: str, seqs: list[int]) -> dict[int, Neighbours]:
+    """For taps filling gaps, each seq's ``(seq, time_ms)`` of the stored tap before it and the time of the one
+    after, in one statement (with several ingest workers a batch often lands behind a later one: a query per
+    tap made such a batch several times slower, bench/pipeline_drain_pg.py)."""
+    rows = conn.execute(
+        "SELECT g.seq, b.seq, b.time_ms, a.time_ms FROM unnest(?2::bigint[]) AS g(seq)"
+        " LEFT JOIN LATERAL (SELECT seq, time_ms FROM ratings WHERE kiosk_id = ?1 AND seq < g.seq"
+        " ORDER BY seq DESC LIMIT 1) b ON true"
+        " LEFT JOIN LATERAL (SELECT time_ms FROM ratings WHERE kiosk_id = ?1 AND seq > g.seq"
+        " ORDER BY seq LIMIT 1) a ON true",
+        (kiosk_id, seqs),
+    )
+    return {seq: ((b_seq, b_ms) if b_seq is not None else None, a_ms) for seq, b_seq, b_ms, a_ms in rows}
