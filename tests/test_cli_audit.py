@@ -93,7 +93,7 @@ def test_every_administrative_cli_command_is_audited_without_secrets(tmp_path: P
     ]
     by_action = {action: detail for _, action, _, detail in log}
     assert by_action["location.update"] == {"opening_hours": "mon-fri 8-21", "response_interval": 0.0}
-    assert by_action["kiosk.create"] == {"broker_url": "mqtt://hub.example:1883", "location": "lul"}
+    assert by_action["kiosk.create"] == {"broker_url": ["mqtt://hub.example:1883"], "location": "lul"}
     assert log[5][3] == {"is_disabled": True} and log[6][3] == {"is_disabled": False}
     assert log[8][3] == {"is_retired": True}
     settings = [detail for _, action, _, detail in log if action == "settings.update"]
