@@ -16,7 +16,6 @@ import logging
 import queue
 import threading
 from collections.abc import Callable, Sequence
-from functools import partial
 from typing import Any, TypeVar
 
 import paho.mqtt.client as mqtt
@@ -34,7 +33,7 @@ from hub.mqtt.fast_decode import decode_valid_ratings
 from hub.mqtt.received import Received, received
 from hub.mqtt.writer import StoreWriter
 from hub.store import Store
-from hub.store.records import Incoming
+from hub.store.records import Incoming, IngestStep, Outcome, StatusIn
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -186,11 +185,16 @@ class Ingest:
     def _process(self, store: Store, batch: list[Received]) -> None:
         """Handle messages in the order they arrived; PUBACK all of them after everything is committed.
 
-        Ratings are stored together, but the ones received before a status are stored before it is handled: a
-        birth is then answered with everything that reached the hub before it (a re-flashed device numbers its
-        taps above all of them), and a live birth fixes its boot's clock before that boot's later ratings.
+        Ratings are stored together, but a kiosk's ratings received before its status are stored before the
+        status is handled: a birth is then answered with everything that reached the hub before it (a re-flashed
+        device numbers its taps above all of them), and a live birth fixes its boot's clock before that boot's
+        later ratings. On SQLite the ratings and statuses of a batch are one transaction; every answer is sent
+        after its commit.
         """
-        items: list[Incoming] = []
+        steps: list[IngestStep] = []
+        pending: list[Incoming] = []  # ratings not yet placed in ``steps``
+        pending_kiosks: set[str] = set()
+        sources: dict[int, int] = {}  # step index of a status -> the broker it came from (its answer goes there)
         where: dict[str, int] = {}  # kiosk id -> the broker its latest message came from: its acks go there
         to_ack: list[Received] = []
         for m in batch:
@@ -210,7 +214,8 @@ class Ingest:
                 self._count_reject(exc.reason, m.topic, exc)
                 continue
             if kind == p.RATINGS:
-                items.append(self._decode(kiosk_id, m))
+                pending.append(self._decode(kiosk_id, m))
+                pending_kiosks.add(kiosk_id)
                 where[kiosk_id] = m.source
             elif kind == p.STATUS:
                 try:
@@ -218,20 +223,26 @@ class Ingest:
                 except p.ProtocolError as exc:
                     self._count_reject(exc.reason, m.topic, exc)
                     continue
-                self._flush(store, items, where)
-                items = []
-                self._handle_status(store, kiosk_id, status, m)
+                if kiosk_id in pending_kiosks:  # its earlier ratings first; other kiosks' may wait
+                    steps.append(pending)
+                    pending, pending_kiosks = [], set()
+                sources[len(steps)] = m.source
+                steps.append(StatusIn(kiosk_id, status, m.received_ms, m.retain, worker=self.client_id))
             elif kind == p.REPORT:
                 self._store_report(store, kiosk_id, m)
-        self._flush(store, items, where)
+        if pending:
+            steps.append(pending)
+        results = self._writer.store_steps(store, steps) if steps else []
+        for i, (step, result) in enumerate(zip(steps, results, strict=True)):
+            if isinstance(step, StatusIn):
+                self._answer_status(step.kiosk_id, result, sources[i])
+            elif isinstance(result, Outcome):
+                self._send_acks(result, where)
         for m in to_ack:
             if m.qos > 0:
                 self._clients[m.source].ack(m.mid, m.qos)  # mids belong to the connection they came on
 
-    def _flush(self, store: Store, items: list[Incoming], where: dict[str, int]) -> None:
-        if not items:
-            return
-        outcome = self._writer.store(store, items)
+    def _send_acks(self, outcome: Outcome, where: dict[str, int]) -> None:
         for kiosk_id, ack in outcome.acks.items():
             self._clients[where.get(kiosk_id, 0)].publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(ack), qos=1)
         for kiosk_id, refusal in outcome.refusals:
@@ -239,22 +250,12 @@ class Ingest:
         if outcome.locations and self.on_stored is not None:
             self.on_stored(outcome.locations)
 
-    def _handle_status(self, store: Store, kiosk_id: str, status: p.Status, m: Received) -> None:
-        reply = self._writer.retry(
-            partial(
-                store.ledger.store_status,
-                kiosk_id,
-                status,
-                received_ms=m.received_ms,
-                is_retained=m.retain,
-                worker=self.client_id,
-            )
-        )
+    def _answer_status(self, kiosk_id: str, reply: object, source: int) -> None:
         self.metrics.inc("hub_status_messages_total", help="kiosk status messages received")
-        if reply is not None:
+        if isinstance(reply, p.Ack):
             if reply.resend_from is not None:
                 self.metrics.inc("hub_resend_requests_total", help="resend requests sent to kiosks")
-            self._clients[m.source].publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(reply), qos=1)
+            self._clients[source].publish(p.kiosk_topic(kiosk_id, p.ACK), p.encode_ack(reply), qos=1)
 
     def _decode(self, kiosk_id: str, m: Received) -> Incoming:
         self.metrics.inc("hub_rating_messages_total", help="ratings messages received")

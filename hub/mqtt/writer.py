@@ -15,7 +15,7 @@ from feedback.abuse import TapLimit
 from hub.errors import StoreUnavailable
 from hub.metrics import Metrics
 from hub.store import Store
-from hub.store.records import Incoming, Outcome
+from hub.store.records import Incoming, IngestStep, Outcome, StatusIn
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -30,12 +30,41 @@ class StoreWriter:
         self.now_ms = now_ms
         self._stopping = stopping
 
+    def store_steps(self, store: Store, steps: list[IngestStep]) -> list[Outcome | p.Ack | None]:
+        """Store groups of ratings and statuses in order (one transaction where the store joins them); one
+        result per step: an ``Outcome`` per group, the answer per status."""
+        if store.ledger.steps_share_a_transaction:
+            try:
+                results = self.retry(
+                    lambda: store.ledger.store_in_order(steps, now_ms=self.now_ms(), limit=self.tap_limit)
+                )
+            except Exception as exc:  # a poison message or a sick store: step by step decides which
+                log.exception("hub: ingest transaction failed (%s); storing step by step", exc)
+            else:
+                for r in results:
+                    if isinstance(r, Outcome):
+                        self._count(r)
+                return results
+        return [self._store_status(store, s) if isinstance(s, StatusIn) else self.store(store, s) for s in steps]
+
+    def _store_status(self, store: Store, s: StatusIn) -> p.Ack | None:
+        return self.retry(
+            partial(
+                store.ledger.store_status, s.kiosk_id, s.status, received_ms=s.received_ms,
+                is_retained=s.is_retained, worker=s.worker,
+            )
+        )  # fmt: skip
+
     def store(self, store: Store, items: list[Incoming]) -> Outcome:
         try:
             outcome = self.retry(lambda: store.ledger.store_batch(items, now_ms=self.now_ms(), limit=self.tap_limit))
         except Exception as exc:  # any failure here: a poison message or a sick store, decided below
             log.exception("hub: batch failed (%s); storing message by message", exc)
             outcome = self._one_by_one(store, items)
+        self._count(outcome)
+        return outcome
+
+    def _count(self, outcome: Outcome) -> None:
         m = self.metrics
         m.inc("hub_ratings_stored_total", outcome.stored, help="ratings stored (first time)")
         m.inc("hub_ratings_duplicate_total", outcome.duplicates, help="ratings received again and ignored")
@@ -45,7 +74,6 @@ class StoreWriter:
         for kiosk_id, n in outcome.over_limit.items():
             log.warning("hub: kiosk %s sent %d taps over its limit of %d/min", kiosk_id, n, self.tap_limit.per_minute)
             m.inc("hub_kiosk_taps_over_limit_total", n, help="taps over the per-kiosk tap limit", kiosk=kiosk_id)
-        return outcome
 
     def _one_by_one(self, store: Store, items: list[Incoming]) -> Outcome:
         """Isolate a poison message: it is kept raw in ``rejected`` as ``internal_error`` (and acknowledged),

@@ -29,6 +29,7 @@ from hub.store.records import (
     ImportedFollowup,
     ImportedRating,
     Incoming,
+    IngestStep,
     Kiosk,
     Location,
     LocationHours,
@@ -94,6 +95,17 @@ class LedgerPart(Protocol):
     ) -> p.Ack | None:
         """Record a kiosk's presence; the ack to send back, if any. ``worker``: the ingest worker handling it (on
         PostgreSQL a birth is answered once every registered worker has handled it; SQLite has one)."""
+        ...
+
+    # True: store_in_order is one transaction (retry it whole); False: each step commits alone (retry per step)
+    steps_share_a_transaction: bool
+
+    def store_in_order(
+        self, steps: Sequence[IngestStep], *, now_ms: int, limit: TapLimit = ...
+    ) -> list[Outcome | p.Ack | None]:
+        """``store_batch`` or ``store_status`` for each step, in order; one result per step (an ``Outcome`` per
+        group of ratings, the status's answer per status). On SQLite all of it is one transaction (one commit,
+        not one per status); on PostgreSQL each step is its own, as the calls would be."""
         ...
 
     def register_worker(self, client_id: str, *, now_ms: int) -> None:

@@ -87,6 +87,21 @@ class Outcome:
 
 
 @dataclass(frozen=True, slots=True)
+class StatusIn:
+    """One kiosk status message for :meth:`LedgerPart.store_in_order`, with what ``store_status`` takes."""
+
+    kiosk_id: str
+    status: p.Status
+    received_ms: int
+    is_retained: bool
+    worker: str | None = None
+
+
+# one step of an ingest transaction: a group of ratings messages (stored as ``store_batch``) or a status
+IngestStep = list[Incoming] | StatusIn
+
+
+@dataclass(frozen=True, slots=True)
 class Recomputed:
     """What a misuse recompute of one location did."""
 

@@ -8,6 +8,8 @@ committed). Commits are durable when they return (``synchronous_commit`` on, the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from feedback import protocol as p
 from feedback.abuse import TapLimit
 from feedback.remote_config import ConfigReport
@@ -31,7 +33,7 @@ from hub.store.postgresql.exports import Exports
 from hub.store.postgresql.imports import Imports
 from hub.store.postgresql.schema import migrate
 from hub.store.postgresql.tables import Tables
-from hub.store.records import Incoming, Outcome, Recomputed
+from hub.store.records import Incoming, IngestStep, Outcome, Recomputed, StatusIn
 
 ENGINE = Engine(
     name="postgresql",
@@ -65,6 +67,24 @@ class Ledger:
         return statuses.store_status(
             self._conn, kiosk_id, status, received_ms=received_ms, is_retained=is_retained, worker=worker
         )
+
+    steps_share_a_transaction = False
+
+    def store_in_order(
+        self, steps: Sequence[IngestStep], *, now_ms: int, limit: TapLimit = ledger.DEFAULT_LIMIT
+    ) -> list[Outcome | p.Ack | None]:
+        """Each step as ``store_batch`` or ``store_status``, in order, each its own transaction: several workers
+        take the rollup locks and the kiosks' state rows in their own orders, and a status joined to a ratings
+        transaction would hold both kinds at once. A failure leaves the steps before it committed, so the
+        ingest retries step by step here (``steps_share_a_transaction``)."""
+        return [
+            self.store_status(
+                s.kiosk_id, s.status, received_ms=s.received_ms, is_retained=s.is_retained, worker=s.worker
+            )
+            if isinstance(s, StatusIn)
+            else self.store_batch(s, now_ms=now_ms, limit=limit)
+            for s in steps
+        ]
 
     def register_worker(self, client_id: str, *, now_ms: int) -> None:
         statuses.register_worker(self._conn, client_id, now_ms=now_ms)

@@ -6,6 +6,7 @@ the same file (SQLite serialises writers; every write path takes ``BEGIN IMMEDIA
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from feedback import protocol as p
@@ -24,7 +25,7 @@ from hub.store.portable.reads import Reads
 from hub.store.portable.registry import Registry
 from hub.store.portable.settings import KioskSettings
 from hub.store.portable.sign_ins import SignIns
-from hub.store.records import Incoming, Outcome, Recomputed
+from hub.store.records import Incoming, IngestStep, Outcome, Recomputed, StatusIn
 from hub.store.sqlite import ledger, rollups, statuses
 from hub.store.sqlite.changes import Changes
 from hub.store.sqlite.connection import connect, immediate, unavailable_when_busy, write
@@ -66,6 +67,31 @@ class Ledger:
         ingest workers: a SQLite file has one ingest, which answers every birth itself)."""
         with unavailable_when_busy():
             return statuses.store_status(self._conn, kiosk_id, status, received_ms=received_ms, is_retained=is_retained)
+
+    steps_share_a_transaction = True
+
+    def store_in_order(
+        self, steps: Sequence[IngestStep], *, now_ms: int, limit: TapLimit = ledger.DEFAULT_LIMIT
+    ) -> list[Outcome | p.Ack | None]:
+        """Each step as ``store_batch`` or ``store_status`` would, in order, all in one transaction: a fleet
+        reconnecting sends a birth per kiosk between its ratings, and a commit (an fsync) per status cost the
+        ingest more than its ratings did (``bench.fleet_reconnect``).
+
+        :raises StoreUnavailable: busy or failing; nothing was stored
+        """
+        results: list[Outcome | p.Ack | None] = []
+        with unavailable_when_busy(), immediate(self._conn):
+            for step in steps:
+                if isinstance(step, StatusIn):
+                    results.append(
+                        statuses.status_in_transaction(
+                            self._conn, step.kiosk_id, step.status, received_ms=step.received_ms,
+                            is_retained=step.is_retained,
+                        )
+                    )  # fmt: skip
+                else:
+                    results.append(ledger.store_in_transaction(self._conn, step, now_ms=now_ms, limit=limit))
+        return results
 
     def register_worker(self, client_id: str, *, now_ms: int) -> None:
         """Nothing to register: a SQLite file has one ingest worker (``hub ingest`` needs PostgreSQL)."""

@@ -71,18 +71,25 @@ def store_batch(
     conn: sqlite3.Connection, items: Iterable[Incoming], *, now_ms: int, limit: TapLimit = DEFAULT_LIMIT
 ) -> Outcome:
     """Run the ingest transaction; the caller acknowledges (PUBACK + app ack) only after it returns."""
+    with immediate(conn):
+        return store_in_transaction(conn, items, now_ms=now_ms, limit=limit)
+
+
+def store_in_transaction(
+    conn: sqlite3.Connection, items: Iterable[Incoming], *, now_ms: int, limit: TapLimit = DEFAULT_LIMIT
+) -> Outcome:
+    """:func:`store_batch` inside the caller's write transaction."""
     out = Outcome()
     by_kiosk: dict[str, list[Incoming]] = {}
     for item in items:
         by_kiosk.setdefault(item.kiosk_id, []).append(item)
     cumulative = Changes()
-    with immediate(conn):
-        cumulative.pause(conn)
-        for kiosk_id, group in by_kiosk.items():
-            ack = store_kiosk(conn, kiosk_id, group, now_ms, out, limit, cumulative)
-            if ack is not None:
-                out.acks[kiosk_id] = ack
-        cumulative.apply(conn)
+    cumulative.pause(conn)
+    for kiosk_id, group in by_kiosk.items():
+        ack = store_kiosk(conn, kiosk_id, group, now_ms, out, limit, cumulative)
+        if ack is not None:
+            out.acks[kiosk_id] = ack
+    cumulative.apply(conn)
     return out
 
 

@@ -28,48 +28,55 @@ def store_status(
     rating times of that boot can be corrected.
     """
     with immediate(conn):
+        return status_in_transaction(conn, kiosk_id, status, received_ms=received_ms, is_retained=is_retained)
+
+
+def status_in_transaction(
+    conn: sqlite3.Connection, kiosk_id: str, status: p.Status, *, received_ms: int, is_retained: bool
+) -> p.Ack | None:
+    """:func:`store_status` inside the caller's write transaction."""
+    conn.execute(
+        "INSERT INTO kiosk_state (kiosk_id, is_online, last_seen_ms, status_json) VALUES (?,?,?,?)"
+        " ON CONFLICT(kiosk_id) DO UPDATE SET is_online = excluded.is_online,"
+        " last_seen_ms = max(coalesce(last_seen_ms, 0), excluded.last_seen_ms), status_json = excluded.status_json",
+        (kiosk_id, int(status.state == "online"), received_ms, json.dumps(status.to_wire())),
+    )
+    if (
+        not is_retained
+        and status.state == "online"
+        and status.boot_id
+        and status.mono_ms is not None
+        and status.clock_ms is not None
+    ):
+        start = received_ms - status.mono_ms
         conn.execute(
-            "INSERT INTO kiosk_state (kiosk_id, is_online, last_seen_ms, status_json) VALUES (?,?,?,?)"
-            " ON CONFLICT(kiosk_id) DO UPDATE SET is_online = excluded.is_online,"
-            " last_seen_ms = max(coalesce(last_seen_ms, 0), excluded.last_seen_ms), status_json = excluded.status_json",
-            (kiosk_id, int(status.state == "online"), received_ms, json.dumps(status.to_wire())),
+            "INSERT INTO boots (kiosk_id, boot_id, start_ms, skew_ms, seen_ms) VALUES (?,?,?,?,?)"
+            " ON CONFLICT DO UPDATE SET start_ms = excluded.start_ms, skew_ms = excluded.skew_ms,"
+            " seen_ms = excluded.seen_ms",
+            (kiosk_id, status.boot_id, start, status.clock_ms - received_ms, received_ms),
         )
-        if (
-            not is_retained
-            and status.state == "online"
-            and status.boot_id
-            and status.mono_ms is not None
-            and status.clock_ms is not None
-        ):
-            start = received_ms - status.mono_ms
+    ack = None
+    # answered for unknown kiosks too: their ratings are quarantined, and a fresh kiosk waits for this
+    row = conn.execute(
+        "SELECT acked_through, last_resend_ms FROM kiosk_state WHERE kiosk_id = ?", (kiosk_id,)
+    ).fetchone()
+    if row is not None and not is_retained and status.state == "online":
+        through = advance(conn, kiosk_id, row[0], set())
+        kiosk_through = status.acked_through or 0
+        birth = status.birth_id if status.kind == "birth" else None
+        if status.kind == "birth" and status.fresh:
+            through = max(through, highest_held(conn, kiosk_id))
+            conn.execute("UPDATE kiosk_state SET acked_through = ? WHERE kiosk_id = ?", (through, kiosk_id))
+            ack = p.Ack(through, birth=birth)
+        elif kiosk_through > through and (row[1] is None or received_ms - row[1] >= RESEND_INTERVAL_MS):
+            # the kiosk was acknowledged beyond what this hub holds: the hub lost data
+            ack = p.Ack(through, resend_from=through + 1, birth=birth)
             conn.execute(
-                "INSERT INTO boots (kiosk_id, boot_id, start_ms, skew_ms, seen_ms) VALUES (?,?,?,?,?)"
-                " ON CONFLICT DO UPDATE SET start_ms = excluded.start_ms, skew_ms = excluded.skew_ms,"
-                " seen_ms = excluded.seen_ms",
-                (kiosk_id, status.boot_id, start, status.clock_ms - received_ms, received_ms),
+                "UPDATE kiosk_state SET acked_through = ?, last_resend_ms = ? WHERE kiosk_id = ?",
+                (through, received_ms, kiosk_id),
             )
-        ack = None
-        # answered for unknown kiosks too: their ratings are quarantined, and a fresh kiosk waits for this
-        row = conn.execute(
-            "SELECT acked_through, last_resend_ms FROM kiosk_state WHERE kiosk_id = ?", (kiosk_id,)
-        ).fetchone()
-        if row is not None and not is_retained and status.state == "online":
-            through = advance(conn, kiosk_id, row[0], set())
-            kiosk_through = status.acked_through or 0
-            birth = status.birth_id if status.kind == "birth" else None
-            if status.kind == "birth" and status.fresh:
-                through = max(through, highest_held(conn, kiosk_id))
-                conn.execute("UPDATE kiosk_state SET acked_through = ? WHERE kiosk_id = ?", (through, kiosk_id))
-                ack = p.Ack(through, birth=birth)
-            elif kiosk_through > through and (row[1] is None or received_ms - row[1] >= RESEND_INTERVAL_MS):
-                # the kiosk was acknowledged beyond what this hub holds: the hub lost data
-                ack = p.Ack(through, resend_from=through + 1, birth=birth)
-                conn.execute(
-                    "UPDATE kiosk_state SET acked_through = ?, last_resend_ms = ? WHERE kiosk_id = ?",
-                    (through, received_ms, kiosk_id),
-                )
-            elif status.kind == "birth":
-                ack = p.Ack(through, birth=birth)  # tell a (re)connected kiosk what the hub holds
+        elif status.kind == "birth":
+            ack = p.Ack(through, birth=birth)  # tell a (re)connected kiosk what the hub holds
     return ack
 
 
