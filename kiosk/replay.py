@@ -105,8 +105,17 @@ class ReplayPump:
     def on_connected(self, broker: str) -> None:
         self.connected = True
         self.epoch = self.outbox.next_epoch()
-        self.publish_status("birth")  # on a broker the kiosk failed over to too: the hub answers what it holds
-        self.restart_replay()
+        if self.is_floor_confirmed and self.cursor > self.hub_through and self.hub_online is not False:
+            # batches were in flight when the link went: those the broker took are still queued for the hub.
+            # Ask what the hub holds (it answers after storing everything that reached it before the question)
+            # and resend only what it lacks, not the whole window: a thousand kiosks resending theirs at once
+            # after a broker or network blip was the resend storm (bench.fleet_reconnect).
+            self.probes.clear()
+            self.publish_status("birth", is_probe=True)
+            self.last_progress = time.monotonic()
+        else:
+            self.publish_status("birth")  # on a broker the kiosk failed over to too: the hub answers what it holds
+            self.restart_replay()
         self.up.set_state(is_connected=True, epoch=self.epoch, last_error=None, broker=broker)
         log.info("kiosk %s: connected to %s (epoch %d)", self.kid, broker, self.epoch)
 
