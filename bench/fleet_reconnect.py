@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 import httpx
+import psutil
 
 from bench.pipeline_drain import fill_outbox, raw_insert_baseline
 from bench.pipeline_drain_pg import raw_rows, raw_unnest
@@ -59,28 +60,17 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def worker(config_list: Path, ratings: int, timeout_s: float) -> int:
-    """Run the kiosks listed (one config path per line) until each has its ``ratings`` acknowledged."""
-    from kiosk.config import load_config
-    from kiosk.uplink import Uplink
+def cpu_s(proc: psutil.Process) -> float:
+    """User + system CPU seconds a live process has used so far."""
+    t = proc.cpu_times()
+    return float(t.user + t.system)
 
-    uplinks = [Uplink(load_config(Path(line))) for line in config_list.read_text().split()]
-    for up in uplinks:
-        up.start()
-    try:
-        wait_until(
-            lambda: all(up.state.acked_through >= ratings for up in uplinks),
-            timeout=timeout_s,
-            interval=0.2,
-            message="every kiosk acknowledged",
-        )
-    finally:
-        for up in uplinks:
-            up.stopping.set()
-            up.woken.set()
-        for up in uplinks:
-            up.stop(timeout=2.0)
-    return 0
+
+def wait_cpu(proc: subprocess.Popen[bytes]) -> tuple[int, float]:
+    """Wait for a child; its exit code and the CPU seconds it used (from the kernel's rusage)."""
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -95,10 +85,7 @@ def main() -> None:
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--database", help="a PostgreSQL server of your own: postgresql://USER:PASS@HOST:PORT/DB")
     parser.add_argument("--timeout-s", type=float, default=900, help="give up (and say how far it got) after this")
-    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.worker is not None:
-        sys.exit(worker(args.worker, args.ratings, args.timeout_s))
     with contextlib.ExitStack() as stack:
         url, baseline_url = args.database, args.database  # on a server of your own: its raw_ratings table
         if url is None and args.engine == "postgresql":
@@ -153,8 +140,7 @@ def run(args: argparse.Namespace, url: str | None, baseline_url: str | None) -> 
                     [
                         sys.executable,
                         "-m",
-                        "bench.fleet_reconnect",
-                        "--worker",
+                        "bench.fleet_kiosks",
                         str(share),
                         "--ratings",
                         str(r),
@@ -166,8 +152,17 @@ def run(args: argparse.Namespace, url: str | None, baseline_url: str | None) -> 
                 )
                 for share in lists
             ]
-            codes = [proc.wait() for proc in procs]
+            hub_ps = psutil.Process(hub.proc.pid)
+            broker_ps = [c for c in hub_ps.children(recursive=True) if c.name() == "mosquitto"]
+            cpu_before = (cpu_s(hub_ps), sum(cpu_s(b) for b in broker_ps))
+            waited = [wait_cpu(proc) for proc in procs]
             elapsed = time.perf_counter() - started
+            codes = [code for code, _ in waited]
+            cpu = (
+                sum(used for _, used in waited),
+                cpu_s(hub_ps) - cpu_before[0],
+                sum(cpu_s(b) for b in broker_ps) - cpu_before[1],
+            )
             if codes != [0] * len(procs):
                 dup, asked = (
                     metric(hub.url, "hub_ratings_duplicate_total"),
@@ -182,6 +177,8 @@ def run(args: argparse.Namespace, url: str | None, baseline_url: str | None) -> 
             assert wait_until(lambda: stored(hub.data_dir) == total, timeout=30)
             duplicates = metric(hub.url, "hub_ratings_duplicate_total")
             resends = metric(hub.url, "hub_resend_requests_total")
+            batches = metric(hub.url, "hub_ingest_batches_total")
+            statuses = metric(hub.url, "hub_status_messages_total")
             rss = peak_rss_mb(hub.proc.pid)
         finally:
             hub.stop()
@@ -194,9 +191,25 @@ def run(args: argparse.Namespace, url: str | None, baseline_url: str | None) -> 
     )
     print(f"  duplicates received by the hub (resend storm): {duplicates:,.0f} ({duplicates / total:.1%} of ratings);"
           f" resend requests: {resends:,.0f}")  # fmt: skip
-    print(f"  hub peak RSS: {rss:.0f} MB")
+    print(f"  hub peak RSS: {rss:.0f} MB; ingest batches taken {batches:,.0f}, kiosk status messages {statuses:,.0f}")
+    print(
+        f"  CPU seconds over the run ({os.cpu_count()} cores x {elapsed:.1f} s = {elapsed * (os.cpu_count() or 1):.0f}"
+        f" available): simulated kiosks {cpu[0]:.0f}, hub {cpu[1]:.0f}, Mosquitto {cpu[2]:.0f}"
+    )
     print(f"  {baseline_what} in the same run: {baseline:,.0f} rows/s; ratio {rate / baseline:.2f}")
-    print(json.dumps({"seconds": round(elapsed, 1), "rate": round(rate), "duplicates": duplicates, "rss_mb": rss}))
+    print(
+        json.dumps(
+            {
+                "seconds": round(elapsed, 1),
+                "rate": round(rate),
+                "duplicates": duplicates,
+                "rss_mb": rss,
+                "cpu_kiosks_s": round(cpu[0], 1),
+                "cpu_hub_s": round(cpu[1], 1),
+                "cpu_broker_s": round(cpu[2], 1),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":
