@@ -54,7 +54,8 @@ def staff_text(
         failover = t("never")
     else:
         old, new = _escape(state.failover_from or "?"), _escape(state.broker or "?")
-        move = t("back to {new} from {old}").format(new=new, old=old) if state.is_failback else f"{old} → {new}"
+        # words, not an arrow: the kiosk's font (Roboto) has no "→" and drew a box (staff-panel-failover.png)
+        move = t("back to {new} from {old}" if state.is_failback else "from {old} to {new}").format(new=new, old=old)
         failover = f"{_when(state.last_failover_ms, now)} ({move})"
     hub = {True: t("online"), False: t("offline"), None: t("unknown")}[state.is_hub_online]
     ntp = {True: t("NTP synchronised"), False: t("not synchronised"), None: t("unknown")}[is_ntp_synced]

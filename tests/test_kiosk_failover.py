@@ -199,7 +199,19 @@ def test_staff_panel_names_the_broker_in_use_and_the_last_failover() -> None:
     moved = UplinkState(broker="b:1883", failover_from="a:1883", last_failover_ms=at_ms, failovers=1)
     after = lines(moved)
     assert after["Broker"] == "not connected (b:1883)"
-    assert after["Last failover"] == f"{now.strftime('%Y-%m-%d %H:%M:%S')} (a:1883 → b:1883)"
+    assert after["Last failover"] == f"{now.strftime('%Y-%m-%d %H:%M:%S')} (from a:1883 to b:1883)"
     back = lines(replace(moved, broker="a:1883", failover_from="b:1883", is_failback=True, is_connected=True))
     assert back["Broker"] == "connected (a:1883)"
     assert back["Last failover"] == f"{now.strftime('%Y-%m-%d %H:%M:%S')} (back to a:1883 from b:1883)"
+    swedish = staff_text(
+        Texts("sv", UiConfig()),
+        kiosk_id="k",
+        location_id="l",
+        state=replace(moved, is_failback=True),
+        pending=0,
+        now=now,
+        is_ntp_synced=None,
+        version="0",
+        last_error=None,
+    )
+    assert "(tillbaka till b:1883 från a:1883)" in swedish
