@@ -273,7 +273,8 @@ def test_a_kiosk_moves_back_to_its_first_broker_once_it_returns_and_every_tap_is
     try:
         for x in brokers:
             x.start()
-        hub = HubProcess(data, mqtt_url=[x.hub_url() for x in brokers]).start()
+        hub = HubProcess(data, mqtt_url=[x.hub_url() for x in brokers])  # set before start: stopped if it fails
+        hub.start()
         run = KioskRun(cfg, tmp_path / "fb-data", "--taps", str(taps), "--rate", "30", "--wait-acked", "60", *INFO)
         on_a, on_b = f"connected to 127.0.0.1:{a.port}", f"connected to 127.0.0.1:{b.port}"
         wait_until(lambda: on_a in log_of(run), timeout=30, message="the kiosk on broker A")
