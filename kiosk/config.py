@@ -47,12 +47,14 @@ class BrokerAddress:
 
 @dataclass(frozen=True, slots=True)
 class BrokerConfig:
-    """The brokers in the order the kiosk tries them (it moves on to the next when one dies), and what they share:
-    the scheme (all ``mqtt://`` or all ``mqtts://``), the credentials and the TLS files."""
+    """The brokers in the order the kiosk tries them (it moves on to the next when one dies, and back to an earlier
+    one once that accepts a connection again, checked every ``failback_s``; 0: never), and what they share: the
+    scheme (all ``mqtt://`` or all ``mqtts://``), the credentials and the TLS files."""
 
     addresses: tuple[BrokerAddress, ...]
     username: str
     password: str
+    failback_s: float = 300.0
     tls: bool = False
     ca_file: str | None = None
     cert_file: str | None = None
@@ -128,6 +130,7 @@ def parse_config(doc: dict[str, Any], *, data_dir: str | Path | None = None, bas
         tls=tls,
         username=setting(b, "broker.username", str, kiosk_id),
         password=setting(b, "broker.password", str),
+        failback_s=_failback_s(b),
         ca_file=_path(b, "broker.ca_file", base),
         cert_file=_path(b, "broker.cert_file", base),
         key_file=_path(b, "broker.key_file", base),
@@ -190,6 +193,14 @@ def parse_broker_urls(b: dict[str, Any]) -> tuple[tuple[BrokerAddress, ...], boo
     if len(schemes) > 1:
         raise ConfigError("broker.urls mixes mqtt:// and mqtts://: the brokers share one TLS set-up, use one scheme")
     return tuple(addresses), schemes == {"mqtts"}
+
+
+def _failback_s(b: dict[str, Any]) -> float:
+    """``broker.failback_s``: 0 (never go back) or at least 1 s between checks of the preferred brokers."""
+    v = float(setting(b, "broker.failback_s", float, 300.0, low=0.0))
+    if 0 < v < 1:
+        raise ConfigError(f"broker.failback_s must be 0 (never go back) or >= 1, got {v}")
+    return v
 
 
 def _table(doc: dict[str, Any], key: str) -> dict[str, Any]:

@@ -46,6 +46,7 @@ class ReplayPump:
         self.cursor = self.acked  # highest seq sent since the last (re)start of replay
         self.hub_through = self.acked  # the hub's latest cumulative ack (drops if the hub lost data)
         self.connected = False
+        self.broker_index = 0  # the broker connected to (config.broker.addresses), for fail-back
         self.hub_online: bool | None = None
         self.hub_epoch: int | None = None
         self.epoch = 0
@@ -95,6 +96,7 @@ class ReplayPump:
                     self.publish_status("birth")  # the hub's answer to our birth got lost: ask again
             if self.connected:
                 up.check_link(now)
+            up.check_failback(now, index=self.broker_index, is_connected=self.connected)
             if self.connected and now >= self.next_heartbeat:
                 self.publish_status("heartbeat")
             if now >= self.next_prune:
@@ -102,8 +104,10 @@ class ReplayPump:
             self.send(now)
 
     # events -------------------------------------------------------------------------------------
-    def on_connected(self, broker: str) -> None:
-        self.connected = True
+    def on_connected(self, index: int) -> None:
+        broker = str(self.cfg.broker.addresses[index])
+        self.connected, self.broker_index = True, index
+        self.up.failback.connected(index=index, now_s=time.monotonic())
         self.epoch = self.outbox.next_epoch()
         if self.is_floor_confirmed and self.cursor > self.hub_through and self.hub_online is not False:
             # batches were in flight when the link went: those the broker took are still queued for the hub.
@@ -123,11 +127,29 @@ class ReplayPump:
         old, new = move
         st = self.up.state
         self.up.set_state(
-            broker=new, failover_from=old, last_failover_ms=self.up.clock.now_ms(), failovers=st.failovers + 1
+            broker=new,
+            failover_from=old,
+            last_failover_ms=self.up.clock.now_ms(),
+            failovers=st.failovers + 1,
+            is_failback=False,
         )
 
+    def on_failback(self, move: tuple[str, str]) -> None:
+        old, new = move
+        self.up.set_state(broker=new, failover_from=old, last_failover_ms=self.up.clock.now_ms(), is_failback=True)
+
+    def on_checked(self, accepted: int | None) -> None:
+        """A check of the preferred brokers ended (:meth:`kiosk.uplink.Uplink.check_failback`)."""
+        target = self.up.failback.checked(
+            accepted=accepted, index=self.broker_index, is_connected=self.connected, now_s=time.monotonic()
+        )
+        if target is not None and not self.up.stopping.is_set():
+            self.up.move_back(target)
+
     def on_disconnected(self, why: Any) -> None:
-        if self.connected:
+        """``why`` is None when the uplink left the broker on purpose (fail-back): nothing to tell staff."""
+        self.up.failback.disconnected()
+        if self.connected and why is not None:
             log.warning("kiosk %s: disconnected: %s", self.kid, why)
             self.on_error(f"broker connection lost: {why}")  # staff see why (issue 12: it said "none")
         self.connected = False

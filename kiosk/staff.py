@@ -1,7 +1,8 @@
 """The staff panel: a long press in the top-left corner, then the PIN from config, then the kiosk's health.
 
 Shoppers never see an error; staff see here what a shop assistant reads out on the phone to whoever runs
-the hub: broker connection (which broker, and when the kiosk last failed over), pending ratings, the hub's
+the hub: broker connection (which broker, and when the kiosk last failed over or went back to a preferred
+broker), pending ratings, the hub's
 last acknowledgement, clock, version, last error.
 """
 
@@ -52,7 +53,9 @@ def staff_text(
     if state.last_failover_ms is None:
         failover = t("never")
     else:
-        move = f"{_escape(state.failover_from or '?')} → {_escape(state.broker or '?')}"
+        old, new = _escape(state.failover_from or "?"), _escape(state.broker or "?")
+        # words, not an arrow: the kiosk's font (Roboto) has no "→" and drew a box (staff-panel-failover.png)
+        move = t("back to {new} from {old}" if state.is_failback else "from {old} to {new}").format(new=new, old=old)
         failover = f"{_when(state.last_failover_ms, now)} ({move})"
     hub = {True: t("online"), False: t("offline"), None: t("unknown")}[state.is_hub_online]
     ntp = {True: t("NTP synchronised"), False: t("not synchronised"), None: t("unknown")}[is_ntp_synced]

@@ -2,7 +2,9 @@
 
 With several brokers in the config (``broker.urls``) the uplink uses one at a time and moves on to the next
 when its connection dies, a connect fails, or the link goes quiet past what :func:`kiosk.liveness.link_verdict`
-allows (a cut with no RST); the pump then sends a birth and replays, as after any reconnect.
+allows (a cut with no RST); the pump then sends a birth and replays, as after any reconnect. On a broker that is
+not the first, it checks the earlier ones every ``broker.failback_s`` (:mod:`kiosk.failback` decides,
+:mod:`kiosk.broker_check` connects) and moves back to one that accepts, with a clean DISCONNECT.
 
 paho's network thread only puts events on a queue (its callbacks never raise, and payloads become plain
 ``bytes`` here, at the edge); one pump thread (:class:`kiosk.replay.ReplayPump`) owns the replay window
@@ -26,8 +28,10 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from feedback import protocol as p
+from kiosk.broker_check import first_accepting
 from kiosk.clock import DeviceClock
 from kiosk.config import BrokerAddress, KioskConfig
+from kiosk.failback import Failback
 from kiosk.liveness import Link, link_verdict
 from kiosk.outbox import Outbox
 from kiosk.replay import ReplayPump
@@ -54,6 +58,7 @@ class UplinkState:
     last_failover_ms: int | None = None  # wall clock when the kiosk last moved to another broker
     failover_from: str | None = None  # the broker it left then
     failovers: int = 0
+    is_failback: bool = False  # that last move was back to a preferred broker (fail-back), not away from one
 
 
 class Uplink:
@@ -80,6 +85,9 @@ class Uplink:
         self._index = 0  # the broker in use: config.broker.addresses[_index]; paho's thread moves it on
         self.last_inbound_s = time.monotonic()  # when a packet last arrived (paho's thread writes it)
         self._probe_sent_s: float | None = None  # the pump's last link probe
+        self.failback = Failback(every_s=config.broker.failback_s)  # the pump thread's
+        self._is_moving_back = False  # the pump is leaving the broker in use for a preferred one
+        self._tls = client_context(config.broker) if config.broker.tls else None
         self.client = self._make_client()
         self.rng = random.Random()
 
@@ -124,6 +132,34 @@ class Uplink:
                 except OSError as exc:
                     log.warning("kiosk %s: closing the dead link: %s", self.config.kiosk_id, exc)
 
+    def check_failback(self, now_s: float, *, index: int, is_connected: bool) -> None:
+        """When a check of the preferred brokers is due, run it in a thread of its own (a connect may take
+        seconds); its answer comes back as a ``checked`` event (pump thread)."""
+        preferred = self.failback.due(index=index, is_connected=is_connected, now_s=now_s)
+        if preferred:
+            threading.Thread(target=self._check, args=(preferred,), name="failback-check", daemon=True).start()
+
+    def _check(self, preferred: range) -> None:
+        accepted = first_accepting(self.config, preferred, tls_context=self._tls, is_stopping=self.stopping.is_set)
+        self._post("checked", accepted)
+
+    def move_back(self, index: int) -> None:
+        """Leave the broker in use for the preferred one at ``index`` (pump thread): a clean DISCONNECT (so the
+        old broker publishes no Last Will), paho's thread stopped, then a connect there. What was sent and not yet
+        acknowledged by the hub is replayed there after the birth, as after any reconnect."""
+        old, new = self.address, self.config.broker.addresses[index]
+        log.info("kiosk %s: %s accepts connections again: moving back from %s", self.config.kiosk_id, new, old)
+        self._is_moving_back = True
+        try:
+            self.client.disconnect()
+            self.client.loop_stop()  # paho's thread ends once the DISCONNECT is out
+        finally:
+            self._is_moving_back = False  # the new thread's failures move on as usual
+        self._index = index
+        self._connect_async()
+        self.client.loop_start()
+        self._post("failback", (str(old), str(new)))
+
     def report(self, payload: bytes) -> None:
         """Publish a report to the hub (e.g. remote config applied or refused); QoS 1, not retained."""
         self.client.publish(p.kiosk_topic(self.config.kiosk_id, p.REPORT), payload, qos=1)
@@ -149,8 +185,8 @@ class Uplink:
         cfg = self.config
         c = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"kiosk-{cfg.kiosk_id}", protocol=mqtt.MQTTv5)
         c.username_pw_set(cfg.broker.username, cfg.broker.password)
-        if cfg.broker.tls:
-            c.tls_set_context(client_context(cfg.broker))
+        if self._tls is not None:
+            c.tls_set_context(self._tls)
         c.will_set(
             p.kiosk_topic(cfg.kiosk_id, p.STATUS), p.encode_status(p.Status("offline", kind="will")), qos=1, retain=True
         )
@@ -172,7 +208,7 @@ class Uplink:
     def _move_on(self, why: str) -> None:
         """paho's thread: the broker in use failed; the next reconnect goes to the next one in the config."""
         addresses = self.config.broker.addresses
-        if self.stopping.is_set() or len(addresses) == 1:
+        if self.stopping.is_set() or self._is_moving_back or len(addresses) == 1:
             return
         old = self.address
         self._index = (self._index + 1) % len(addresses)
@@ -200,7 +236,7 @@ class Uplink:
                     (p.HUB_STATUS_TOPIC, 1),
                 ]
             )
-            self._post("connected", str(self.address))
+            self._post("connected", self._index)
         except Exception:  # a paho callback must never raise: it would kill the network thread
             log.exception("on_connect")
 
@@ -213,7 +249,7 @@ class Uplink:
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
         try:
-            self._post("disconnected", str(rc))
+            self._post("disconnected", None if self._is_moving_back else str(rc))  # None: an orderly move
             self._move_on(str(rc))
         except Exception:
             log.exception("on_disconnect")

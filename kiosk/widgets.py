@@ -1,4 +1,5 @@
-"""Kivy widgets drawn by us: the faces, the staff's status dot, the hidden staff corner and the root.
+"""Kivy widgets drawn by us: the faces, the staff's status dot, the hidden staff corner, the staff panel's
+shrink-to-fit facts and the root.
 
 The root drops input noise (a second touch-down within ``DUPLICATE_TOUCH_S``, kivy/kivy#3801) before any
 widget sees it, including the move and up events of the dropped touch.
@@ -17,6 +18,7 @@ from kivy.properties import BooleanProperty, ColorProperty, NumericProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.button import Button
 from kivy.uix.floatlayout import FloatLayout
+from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
 from kiosk.faces import INK, face_look, mouth_points
@@ -103,6 +105,31 @@ class Chip(Button):
 
 class LanguageButton(Chip):
     is_current = BooleanProperty(False)
+
+
+class FitLabel(Label):
+    """A label whose font shrinks (down to half of ``max_font_size``) until its whole text fits its box. For the
+    staff panel's facts: one line wrapping (a long broker address, a failover, an error) pushed the last facts
+    out of sight (test-output/kiosk/staff-panel-failover.png)."""
+
+    max_font_size = NumericProperty(15.0)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._refit = Clock.create_trigger(self.fit)
+        self.bind(text=self._refit, size=self._refit, max_font_size=self._refit)
+
+    def fit(self, *_: Any) -> None:
+        size = float(self.max_font_size)
+        while size > self.max_font_size / 2 and self.text_height(size) > self.height:
+            size *= 0.92
+        self.font_size = size
+
+    def text_height(self, font_size: float) -> float:
+        """The height the text takes at ``font_size``, wrapped at this width (measured, not drawn)."""
+        options = {**self._label.options, "text": self.text, "font_size": font_size, "text_size": (self.width, None)}
+        _w, h = type(self._label)(**options).render()
+        return float(h)
 
 
 class StatusDot(Widget):

@@ -8,16 +8,19 @@ import os
 import signal
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from feedback import protocol as p
+from kiosk.config import BrokerAddress
 from tests.harness import (
     ExternalBroker,
     HubProcess,
     IngestWorker,
     KioskRun,
+    free_port,
     hub_cmd,
     hub_store,
     kiosk_status,
@@ -244,3 +247,108 @@ def test_broker_address_set_takes_several_brokers_and_kiosk_add_writes_them_all(
     )
     for urls in (["mqtt://a:1", "mqtts://b:2"], ["mqtt://a:1", "mqtt://a:1"]):
         assert hub_cli.main(["broker-address", "set", *urls, "--data-dir", data]) == 2
+
+
+FAILBACK_S = 2.0
+
+
+def test_a_kiosk_moves_back_to_its_first_broker_once_it_returns_and_every_tap_is_stored_once(tmp_path: Path) -> None:
+    """A kiosk tapping through broker A (first in its list): A is SIGKILLed, the kiosk fails over to B and keeps
+    sending; A is restarted on its port, and within failback_s (+ a connect and the reconnect delay) the kiosk
+    checks it (a check while A is down changes nothing), leaves B with a clean DISCONNECT and connects to A again,
+    still tapping. Every tap is stored exactly once (ratings
+    and rollups), the outbox all acknowledged: what B's acks never brought back the birth on A settled."""
+    data = tmp_path / "hub"
+    data.mkdir()
+    taps = 600
+    brokers = [ExternalBroker(data, name="broker-a"), ExternalBroker(data, name="broker-b")]
+    a, b = brokers
+    kiosks = provision(
+        data, location="sto", kiosks=["fb"], broker_url=[x.kiosk_url for x in brokers], out_dir=tmp_path, uplink=UPLINK
+    )
+    cfg = kiosks["fb"]
+    cfg.write_text(cfg.read_text().replace("[broker]\n", f"[broker]\nfailback_s = {FAILBACK_S}\n", 1))
+    hub: HubProcess | None = None
+    run: KioskRun | None = None
+    try:
+        for x in brokers:
+            x.start()
+        hub = HubProcess(data, mqtt_url=[x.hub_url() for x in brokers])  # set before start: stopped if it fails
+        hub.start()
+        run = KioskRun(cfg, tmp_path / "fb-data", "--taps", str(taps), "--rate", "30", "--wait-acked", "60", *INFO)
+        on_a, on_b = f"connected to 127.0.0.1:{a.port}", f"connected to 127.0.0.1:{b.port}"
+        wait_until(lambda: on_a in log_of(run), timeout=30, message="the kiosk on broker A")
+        wait_until(lambda: stored(data, kiosk_id="fb") >= 30, timeout=30, message="ratings flowing through A")
+        a.kill()
+        wait_until(lambda: on_b in log_of(run), timeout=20, message="the kiosk failed over to B")
+        through_b = stored(data, kiosk_id="fb")
+        wait_until(lambda: stored(data, kiosk_id="fb") > through_b + 30, timeout=20, message="taps stored via B")
+        checked_a = f"fail-back check of 127.0.0.1:{a.port}: "
+        wait_until(lambda: checked_a in log_of(run), timeout=FAILBACK_S + 8, message="A checked while it is down")
+        assert on_a not in log_of(run).split(checked_a, 1)[1], "a broker that is down is not gone back to"
+        a.start()  # the same port, its saved state
+        restarted = time.monotonic()
+        wait_until(
+            lambda: log_of(run).count(on_a) == 2,
+            timeout=FAILBACK_S + 8,
+            message=f"the kiosk back on A within failback_s ({FAILBACK_S} s) + 8 s",
+        )
+        back_after_s = time.monotonic() - restarted
+        back_at = stored(data, kiosk_id="fb")
+        assert back_at < taps, "moved back while taps were still coming"
+        assert run.wait(90) == 0
+        text = log_of(run)
+        assert f"127.0.0.1:{a.port} accepts connections again: moving back from 127.0.0.1:{b.port}" in text
+        assert text.count(on_b) == 1 and "link dead" not in text, text
+        assert "Client kiosk-fb disconnected." in (b.dir / "mosquitto.log").read_text(), "a clean DISCONNECT: no will"
+        st = kiosk_status(cfg, tmp_path / "fb-data")
+        assert (st["pending"], st["last_seq"], st["acked_through"]) == (0, taps, taps)
+        assert stored(data, kiosk_id="fb") == rolled_up(data, kiosk_id="fb") == taps  # 0 lost, 0 counted twice
+        with hub_store(data) as store:
+            assert store.ops.max_seq("fb") == taps and store.ops.rejected_count() == 0
+        print(f"fail-back {back_after_s:.1f} s after A returned (failback_s {FAILBACK_S})")
+    finally:
+        if run is not None:
+            run.kill()
+        if hub is not None:
+            hub.stop()
+        for x in brokers:
+            x.stop()
+
+
+def test_the_failback_check_leaves_the_live_session_alone_and_disconnects_cleanly(tmp_path: Path) -> None:
+    """The check connects with the kiosk's credentials but its own client id: a live ``kiosk-<id>`` session on the
+    same broker is not kicked (it still gets PUBACKs), the broker logs a clean DISCONNECT of the check, and a
+    wrong password or a closed port is "not accepted"."""
+    from kiosk.broker_check import broker_accepts, check_client_id
+    from kiosk.config import load_config
+
+    data = tmp_path / "hub"
+    data.mkdir()
+    broker = ExternalBroker(data, name="broker-a")
+    cfg = provision(data, location="sto", kiosks=["k1"], broker_url=broker.kiosk_url, out_dir=tmp_path)["k1"]
+    config = load_config(cfg)
+    live: RawClient | None = None
+    try:
+        broker.start()
+        user, password = config.broker.username, config.broker.password
+        live = RawClient(broker.port, client_id="kiosk-k1", username=user, password=password)
+        assert not live.connect().is_failure
+        address = config.broker.addresses[0]
+        assert broker_accepts(config.broker, address, kiosk_id="k1", tls_context=None, timeout_s=5)
+        mosquitto_log = broker.dir / "mosquitto.log"
+        wait_until(
+            lambda: f"Client {check_client_id('k1')} disconnected." in mosquitto_log.read_text(),
+            message="the broker logging the check's clean DISCONNECT",
+        )
+        status = p.encode_status(p.Status("online", kind="heartbeat"))
+        assert not live.publish(p.kiosk_topic("k1", p.STATUS), status).is_failure, "the live session still works"
+        assert "already connected, closing old connection" not in mosquitto_log.read_text()
+        wrong = replace(config.broker, password="wrong")
+        assert not broker_accepts(wrong, address, kiosk_id="k1", tls_context=None, timeout_s=5)
+        closed = BrokerAddress("127.0.0.1", free_port())
+        assert not broker_accepts(config.broker, closed, kiosk_id="k1", tls_context=None, timeout_s=5)
+    finally:
+        if live is not None:
+            live.close()
+        broker.stop()

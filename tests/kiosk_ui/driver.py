@@ -33,9 +33,10 @@ class KioskDriver:
         task: asyncio.Task[Any],
         *,
         base_ui: UiConfig,
-        hub: HubProcess,
-        xvfb: Xvfb,
+        hub: HubProcess | None = None,
+        xvfb: Xvfb | None = None,
     ) -> None:
+        """``hub`` and ``xvfb``: the session's (None for an app in a process of its own, failover_kiosk.py)."""
         self.app = app
         self.loop = loop
         self.task = task
