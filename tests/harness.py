@@ -439,19 +439,27 @@ class IngestWorker:
     broker or (a list of ``mqtt_url``) on several."""
 
     def __init__(
-        self, log_dir: Path, *, mqtt_url: str | list[str], client_id: str, launcher: Sequence[str] = ()
+        self,
+        log_dir: Path,
+        *,
+        mqtt_url: str | list[str],
+        client_id: str,
+        launcher: Sequence[str] = (),
+        extra_args: Sequence[str] = (),
+        log_name: str = "",
     ) -> None:
-        """``launcher``: a command prefix that runs it elsewhere (``TestHost.launcher``: on a test host)."""
+        """``launcher``: a command prefix that runs it elsewhere (``TestHost.launcher``: on a test host);
+        ``extra_args``: more ``hub ingest`` flags; ``log_name``: its log's name (default ``ingest-<client id>``)."""
         self.mqtt_urls = mqtt_url if isinstance(mqtt_url, list) else [mqtt_url]
-        self.client_id, self.launcher = client_id, tuple(launcher)
-        self.log_path = log_dir / f"ingest-{client_id}.log"
+        self.client_id, self.launcher, self.extra_args = client_id, tuple(launcher), tuple(extra_args)
+        self.log_path = log_dir / f"{log_name or f'ingest-{client_id}'}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> IngestWorker:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it
         # simulated kiosks tap far faster than people: flagged, not refused (as HubProcess does)
         urls = [arg for url in self.mqtt_urls for arg in ("--mqtt-url", url)]
-        args = ["ingest", *urls, "--client-id", self.client_id, "--no-kiosk-throttle"]
+        args = ["ingest", *urls, "--client-id", self.client_id, "--no-kiosk-throttle", *self.extra_args]
         self.proc = subprocess.Popen(
             [*self.launcher, sys.executable, "-m", "hub", *args], stdout=log, stderr=log, env=child_env(), cwd=ROOT
         )
