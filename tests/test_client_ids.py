@@ -8,6 +8,7 @@ import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from hub.client_ids import client_lease, holder_place
@@ -68,6 +69,8 @@ def test_a_second_serve_with_a_client_id_in_use_is_refused_until_the_first_stops
         assert holder_pid(data, client_id or "hub-ingest-1") is None, "an orderly stop releases the id"
         b.start()
         assert b.proc is not None and holder_pid(data, client_id or "hub-ingest-1") == b.proc.pid
+        leads = httpx.get(b.url + "/healthz", timeout=5).json()["leads"]
+        assert not [n for n in leads if n.startswith("mqtt-client:")], "an identity, not leader work"
     finally:
         a.stop()
         b.stop()
