@@ -20,14 +20,17 @@ from hub.store import open_store
 from hub.web import install_dashboard
 
 
-def create_app(config: HubConfig, *, now_ms: Callable[[], int] = wall_ms, run_services: bool = True) -> FastAPI:
-    """Build the app. ``run_services=False`` serves HTTP only (no broker, no ingest)."""
+def create_app(
+    config: HubConfig, *, now_ms: Callable[[], int] = wall_ms, run_services: bool = True, holder: str | None = None
+) -> FastAPI:
+    """Build the app. ``run_services=False`` serves HTTP only (no broker, no ingest). ``holder``: this process's
+    name in the store's leases, when it already holds its client id's (``hub.client_ids``, taken by ``hub serve``)."""
     metrics = Metrics()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         open_store(config.store_target).close()  # create/migrate before anything reads
-        runtime = HubRuntime(config, metrics=metrics, now_ms=now_ms, changes=app.state.changes)
+        runtime = HubRuntime(config, metrics=metrics, now_ms=now_ms, changes=app.state.changes, holder=holder)
         if run_services:
             runtime.start()
         app.state.ingest = runtime.ingest

@@ -11,6 +11,8 @@ from hub.errors import ConfigError
 
 DEFAULT_HTTP_PORT = 8470
 DEFAULT_MQTT_PORT = 18830  # not 1883: Debian's mosquitto package starts a system broker there
+DEFAULT_KEEPALIVE_S = 10  # the hub's MQTT connections: a dead broker link is noticed within ~1.5x this
+KEEPALIVE_RANGE_S = (1, 3600)
 ANONYMOUS_BODY_BYTES = 16 * 1024  # the sign-in form is all a caller who is not signed in may post
 SIGNED_IN_BODY_BYTES = 1024 * 1024
 
@@ -36,6 +38,7 @@ class HubConfig:
     external_mqtt: tuple[MqttEndpoint, ...] = ()  # given: use these brokers (ingest from each), start none
     public_mqtt_host: str | None = None  # the address written into kiosk configs
     client_id: str = "hub-ingest-1"
+    mqtt_keepalive_s: int = DEFAULT_KEEPALIVE_S  # every MQTT connection of this process (ingest, publisher)
     ingest_enabled: bool = True
     allowed_hosts: tuple[str, ...] = ()  # empty: the addresses the hub serves (hub.guard.hosts)
     trusted_proxies: tuple[str, ...] = ()  # reverse proxies whose X-Forwarded-For/-Proto count (hub.guard.proxies)
@@ -112,6 +115,13 @@ def kiosk_facing_url(endpoint: MqttEndpoint) -> str:
 def check_port(value: int, what: str) -> int:
     if not 0 <= value <= 65535:
         raise ConfigError(f"{what} must be 0-65535, got {value}")
+    return value
+
+
+def check_keepalive(value: int, what: str = "--mqtt-keepalive") -> int:
+    low, high = KEEPALIVE_RANGE_S
+    if not low <= value <= high:
+        raise ConfigError(f"{what} must be {low}-{high} seconds, got {value}")
     return value
 
 

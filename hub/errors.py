@@ -87,6 +87,11 @@ class ConfigError(Invalid):
     """A command-line or file setting of the hub is invalid; the message names it."""
 
 
+class ClientIdInUse(ConfigError):
+    """Another live hub process on the same store connects to MQTT under this ``--client-id``: two would take
+    each other's broker session over and over."""
+
+
 class PkiError(HubError):
     """The kiosk CA or a certificate could not be made or read."""
 

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 ALERTS = "alerts"  # alert rule evaluation and report queueing (hub.alerts.service)
 CONFIG = "config"  # kiosk config planning and retained publishing (hub.runtime, hub.mqtt.publisher)
+LEADER_WORK = (ALERTS, CONFIG)  # the leases that are work done once (hub.client_ids' are identities)
 DEFAULT_LEASE_S = 15.0
 ASK_EVERY_MS = 1000  # how often a process asks for a lease it wants and lacks
 

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from hub.alerts.delivery import Senders, parse_smtp_url
 from hub.alerts.service import AlertService
 from hub.changes import ChangeFeed, ChangeRelay
+from hub.client_ids import client_lease
 from hub.config import HubConfig, MqttEndpoint, kiosk_facing_url
 from hub.errors import StoreUnavailable
 from hub.fleet.addresses import record_served
@@ -38,9 +39,16 @@ log = logging.getLogger(__name__)
 
 class HubRuntime:
     def __init__(
-        self, config: HubConfig, *, metrics: Metrics, now_ms: Callable[[], int], changes: ChangeFeed | None = None
+        self,
+        config: HubConfig,
+        *,
+        metrics: Metrics,
+        now_ms: Callable[[], int],
+        changes: ChangeFeed | None = None,
+        holder: str | None = None,
     ) -> None:
         self.config = config
+        self.holder = holder  # this process in the leases (None: a new name); see hub.client_ids
         self.changes = changes
         self.metrics = metrics
         self.now_ms = now_ms
@@ -101,17 +109,28 @@ class HubRuntime:
                 now_ms=self.now_ms,
                 tap_limit=cfg.tap_limit,
                 on_stored=on_stored,
+                keepalive_s=cfg.mqtt_keepalive_s,
             )
             self.ingest.start()
         # in every process, so whichever leads can publish; it publishes only while this process holds CONFIG
-        self.publisher = ConfigPublisher(endpoints=endpoints, client_id=f"{cfg.client_id}-config", now_ms=self.now_ms)
+        self.publisher = ConfigPublisher(
+            endpoints=endpoints,
+            client_id=f"{cfg.client_id}-config",
+            now_ms=self.now_ms,
+            keepalive_s=cfg.mqtt_keepalive_s,
+        )
         self.publisher.start()
         publisher = self.publisher
         self.leadership = Leadership(
             open_store=lambda: open_store(cfg.store_target),
-            wants={ALERTS: lambda: True, CONFIG: lambda: publisher.is_connected},
+            wants={
+                ALERTS: lambda: True,
+                CONFIG: lambda: publisher.is_connected,
+                client_lease(cfg.client_id): lambda: True,
+            },
             terms=LeaseTerms(round(cfg.lease_s * 1000)),
             now_ms=self.now_ms,
+            holder=self.holder,
         )
         self.leadership.start()
         leadership = self.leadership
@@ -138,12 +157,13 @@ class HubRuntime:
             self._watcher.join(5)
         if self.alerts is not None:
             self.alerts.stop()
-        if self.leadership is not None:
-            self.leadership.stop()  # after the work that needs the leases: releases them for the other processes
-        if self.relay is not None:
-            self.relay.stop()
         if self.publisher is not None:
             self.publisher.stop()
+        if self.leadership is not None:
+            # after the work that needs the leases and the MQTT clients that use the client id: releases them
+            self.leadership.stop()
+        if self.relay is not None:
+            self.relay.stop()
         if self.broker is not None:
             self.broker.stop()
 

@@ -286,9 +286,11 @@ def provision(
     out_dir: Path,
     timezone: str = "Europe/Stockholm",
     uplink: str = "",
+    tls: bool = False,
 ) -> dict[str, Path]:
     """Add a location and kiosks through the hub CLI; return each kiosk's config path. A list of broker URLs
-    gives each kiosk all of them (``broker.urls``, tried in order)."""
+    gives each kiosk all of them (``broker.urls``, tried in order); ``tls``: ``kiosk add --tls`` (a client
+    certificate from the hub's kiosk CA, and the CA the kiosk verifies brokers with)."""
     urls = broker_url if isinstance(broker_url, list) else [broker_url]
     if location not in hub_cmd("location", "list", "--data-dir", str(data_dir)):
         hub_cmd(
@@ -306,6 +308,7 @@ def provision(
             "--data-dir",
             str(data_dir),
             *(arg for url in urls for arg in ("--broker-url", url)),
+            *(("--tls",) if tls else ()),
             "--out",
             str(path),
         )
@@ -373,19 +376,24 @@ class ExternalBroker:
         host: str = "127.0.0.1",
         launcher: Sequence[str] = (),
         name: str = "ext-broker",
+        is_tls: bool = False,
     ) -> None:
         """``host``: the address it listens on and clients use; ``launcher``: a command prefix that runs it
-        elsewhere (``TestHost.launcher``: on a test host)."""
+        elsewhere (``TestHost.launcher``: on a test host). ``is_tls``: also a TLS listener for kiosks on
+        ``tls_port`` (``broker-config --tls-port``: client certificates from the hub's kiosk CA, a server
+        certificate for ``localhost``), the plain ``port`` staying the hub's."""
         self.hub_data_dir = hub_data_dir
         self.port = port or free_port()
+        self.tls_port = free_port() if is_tls else None
         self.host, self.launcher = host, tuple(launcher)
         self.dir = hub_data_dir.parent / name
         self.proc: subprocess.Popen[bytes] | None = None
 
     def configure(self) -> None:
+        tls = ("--tls-port", str(self.tls_port), "--tls-bind", self.host, "--public-host", "localhost")
         hub_cmd(
             "broker-config", "--out", str(self.dir), "--mqtt-port", str(self.port), "--mqtt-bind", self.host,
-            "--data-dir", str(self.hub_data_dir),
+            "--data-dir", str(self.hub_data_dir), *(tls if self.tls_port else ()),
         )  # fmt: skip
 
     def start(self) -> ExternalBroker:
@@ -398,6 +406,8 @@ class ExternalBroker:
         )
         log.close()
         wait_until(lambda: _port_open(self.host, self.port), timeout=10, message="external mosquitto listening")
+        if self.tls_port:
+            wait_until(lambda: _port_open(self.host, self.tls_port or 0), timeout=10, message="its TLS listener")
         return self
 
     def reload(self) -> None:
@@ -411,6 +421,9 @@ class ExternalBroker:
 
     @property
     def kiosk_url(self) -> str:
+        """Where kiosks connect: the TLS listener, by the name in its certificate, when it has one."""
+        if self.tls_port:
+            return f"mqtts://localhost:{self.tls_port}"
         return f"mqtt://{self.host}:{self.port}"
 
     def kill(self) -> None:
@@ -439,19 +452,27 @@ class IngestWorker:
     broker or (a list of ``mqtt_url``) on several."""
 
     def __init__(
-        self, log_dir: Path, *, mqtt_url: str | list[str], client_id: str, launcher: Sequence[str] = ()
+        self,
+        log_dir: Path,
+        *,
+        mqtt_url: str | list[str],
+        client_id: str,
+        launcher: Sequence[str] = (),
+        extra_args: Sequence[str] = (),
+        log_name: str = "",
     ) -> None:
-        """``launcher``: a command prefix that runs it elsewhere (``TestHost.launcher``: on a test host)."""
+        """``launcher``: a command prefix that runs it elsewhere (``TestHost.launcher``: on a test host);
+        ``extra_args``: more ``hub ingest`` flags; ``log_name``: its log's name (default ``ingest-<client id>``)."""
         self.mqtt_urls = mqtt_url if isinstance(mqtt_url, list) else [mqtt_url]
-        self.client_id, self.launcher = client_id, tuple(launcher)
-        self.log_path = log_dir / f"ingest-{client_id}.log"
+        self.client_id, self.launcher, self.extra_args = client_id, tuple(launcher), tuple(extra_args)
+        self.log_path = log_dir / f"{log_name or f'ingest-{client_id}'}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> IngestWorker:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child writes to it
         # simulated kiosks tap far faster than people: flagged, not refused (as HubProcess does)
         urls = [arg for url in self.mqtt_urls for arg in ("--mqtt-url", url)]
-        args = ["ingest", *urls, "--client-id", self.client_id, "--no-kiosk-throttle"]
+        args = ["ingest", *urls, "--client-id", self.client_id, "--no-kiosk-throttle", *self.extra_args]
         self.proc = subprocess.Popen(
             [*self.launcher, sys.executable, "-m", "hub", *args], stdout=log, stderr=log, env=child_env(), cwd=ROOT
         )

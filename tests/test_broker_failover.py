@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import time
+import tomllib
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -74,10 +75,12 @@ def assert_every_tap_stored_once(hub_dir: Path, tmp_path: Path, kiosks: dict[str
 def start_fleet(
     hub_dir: Path, brokers: list[ExternalBroker], tmp_path: Path
 ) -> tuple[dict[str, Path], list[IngestWorker]]:
-    """Three kiosks listing both brokers (a first), both brokers up, two workers each on both."""
+    """Three kiosks listing both brokers (a first; TLS kiosks with certificates for TLS brokers), both brokers
+    up, two workers each on both."""
     urls = [b.kiosk_url for b in brokers]
+    tls = all(b.tls_port for b in brokers)
     kiosks = provision(
-        hub_dir, location="sto", kiosks=["a", "b", "c"], broker_url=urls, out_dir=tmp_path, uplink=UPLINK
+        hub_dir, location="sto", kiosks=["a", "b", "c"], broker_url=urls, out_dir=tmp_path, uplink=UPLINK, tls=tls
     )
     for b in brokers:
         b.start()
@@ -116,6 +119,47 @@ def test_kiosks_fail_over_when_a_broker_is_sigkilled_and_every_tap_is_stored_onc
             r.kill()
         for w in workers:
             w.stop()
+
+
+def test_tls_kiosks_fail_over_to_the_second_mqtts_broker_and_every_tap_is_stored_once(
+    hub_dir: Path, tmp_path: Path
+) -> None:
+    """Two brokers with the kiosks' TLS listener (client certificates from the hub's kiosk CA; the kiosks verify
+    the brokers' certificates against it): three TLS kiosks tap through A, A is SIGKILLed, each moves on to B's
+    ``mqtts://`` address, and every tap is stored exactly once."""
+    brokers = [ExternalBroker(hub_dir, name=f"tls-broker-{n}", is_tls=True) for n in "ab"]
+    runs: list[KioskRun] = []
+    workers: list[IngestWorker] = []
+    try:
+        kiosks, workers = start_fleet(hub_dir, brokers, tmp_path)
+        a, b = brokers
+        broker = tomllib.loads(kiosks["a"].read_text())["broker"]
+        assert broker["urls"] == [a.kiosk_url, b.kiosk_url] and all(u.startswith("mqtts://") for u in broker["urls"])
+        assert broker["ca_pem"] and broker["cert_pem"], "the kiosk verifies brokers and presents its certificate"
+        runs += [
+            KioskRun(cfg, tmp_path / f"{kid}-data", "--taps", str(TAPS), "--rate", "600", "--wait-acked", "150", *INFO)
+            for kid, cfg in kiosks.items()
+        ]
+        wait_until(
+            lambda: all(f"connected to localhost:{a.tls_port}" in log_of(r) for r in runs),
+            message="kiosks on broker A over TLS",
+        )
+        wait_until(lambda: stored(hub_dir) > 1500, timeout=60, message="ratings flowing")
+        a.kill()
+        assert stored(hub_dir) < len(kiosks) * TAPS, "killed while work was left"
+        assert [r.wait(180) for r in runs] == [0, 0, 0]
+        for r in runs:
+            text = log_of(r)
+            assert f"moving on to localhost:{b.tls_port}" in text and f"connected to localhost:{b.tls_port}" in text
+            assert "certificate verify failed" not in text
+        assert_every_tap_stored_once(hub_dir, tmp_path, kiosks)
+    finally:
+        for r in runs:
+            r.kill()
+        for w in workers:
+            w.stop()
+        for br in brokers:
+            br.stop()
 
 
 def test_a_hung_broker_is_noticed_within_one_and_a_half_keepalives(

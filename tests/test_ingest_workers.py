@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -10,9 +14,12 @@ import pytest
 from hub import cli as hub_cli
 from hub.store import open_store
 from tests.harness import (
+    ROOT,
     ExternalBroker,
+    HubProcess,
     IngestWorker,
     KioskRun,
+    child_env,
     hub_cmd,
     hub_store,
     kiosk_status,
@@ -95,3 +102,62 @@ def test_ingest_cli_retires_a_worker_and_refuses_a_store_workers_cannot_share(
     assert "needs --database postgresql://" in capsys.readouterr().err
     assert hub_cli.main(["ingest", "--client-id", "w1", "--database", pg_url]) == 2
     assert "needs --mqtt-url" in capsys.readouterr().err
+
+
+def _connected_line(broker: ExternalBroker, client_id: str) -> str:
+    """Mosquitto's own log line for ``client_id``'s connection: ``… as ID (p5, c0, k<keep-alive>, u'hub').``"""
+    text = (broker.dir / "mosquitto.log").read_text(errors="replace")
+    return next((line for line in text.splitlines() if f" as {client_id} (" in line), "")
+
+
+def test_mqtt_keepalive_flag_and_environment_reach_the_broker(
+    hub_dir: Path, broker: ExternalBroker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker started with ``--mqtt-keepalive 3`` connects with keep-alive 3 (Mosquitto logs ``k3``); a
+    ``hub serve`` given ``$HUB_MQTT_KEEPALIVE=4`` uses 4 on its ingest and its publisher; without either, 10."""
+    broker.start()
+    url = broker.hub_url()
+    workers = [
+        IngestWorker(tmp_path, mqtt_url=url, client_id="w-k3", extra_args=("--mqtt-keepalive", "3")).start(),
+        IngestWorker(tmp_path, mqtt_url=url, client_id="w-default").start(),
+    ]
+    monkeypatch.setenv("HUB_MQTT_KEEPALIVE", "4")  # inherited by the serve process
+    serve = HubProcess(tmp_path / "serve", mqtt_url=url, extra_args=("--client-id", "web"))
+    try:
+        serve.start()
+        for client_id, keepalive in (("w-k3", 3), ("w-default", 10), ("web", 4), ("web-config", 4)):
+            line = wait_until(partial(_connected_line, broker, client_id), message=f"{client_id} connected")
+            assert re.search(rf" as {client_id} \(p5, c[01], k{keepalive}, u'hub'\)", line), line
+    finally:
+        serve.stop()
+        for w in workers:
+            w.stop()
+
+
+@pytest.mark.parametrize(
+    ("flag", "env", "line"),
+    [
+        (("--mqtt-keepalive", "0"), "", "error: --mqtt-keepalive must be 1-3600 seconds, got 0"),
+        (("--mqtt-keepalive", "3601"), "", "error: --mqtt-keepalive must be 1-3600 seconds, got 3601"),
+        ((), "soon", "error: $HUB_MQTT_KEEPALIVE (--mqtt-keepalive) must be whole seconds, got 'soon'"),
+        ((), "0", "error: $HUB_MQTT_KEEPALIVE (--mqtt-keepalive) must be 1-3600 seconds, got 0"),
+    ],
+)
+@pytest.mark.parametrize("command", ["ingest", "serve"])
+def test_a_bad_mqtt_keepalive_is_refused_with_one_line(
+    pg_url: str, tmp_path: Path, command: str, flag: tuple[str, ...], env: str, line: str
+) -> None:
+    """``hub ingest`` and ``hub serve`` refuse a keep-alive outside 1-3600 s, or a non-number in the environment,
+    before connecting: exit 2 and one line naming the flag."""
+    where = ["--client-id", "w1", "--mqtt-url", "mqtt://hub:x@127.0.0.1:1", "--database", pg_url]
+    if command == "serve":
+        where += ["--data-dir", str(tmp_path / "hub")]
+    proc = subprocess.run(
+        [sys.executable, "-m", "hub", command, *where, *flag],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**child_env(), "HUB_MQTT_KEEPALIVE": env},
+        cwd=ROOT,
+    )
+    assert (proc.returncode, proc.stderr.strip().splitlines()[-1:]) == (2, [line]), proc.stderr

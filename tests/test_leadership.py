@@ -63,6 +63,17 @@ def test_the_store_takes_a_lease_exactly_when_may_take_says(
         assert store.leases.holder("x", now_ms=now_ms) == current[0]
 
 
+def test_a_lease_is_taken_over_only_from_the_holder_named(store: Store) -> None:
+    """``take_over`` (a dead holder on this host) moves a running lease from the holder named, and from no other:
+    a lease that moved on meanwhile stays with its new holder."""
+    assert store.leases.take("x", "a", now_ms=T0, ttl_ms=TTL_MS)
+    assert not store.leases.take_over("x", "c", from_holder="b", now_ms=T0, ttl_ms=TTL_MS)
+    assert store.leases.holder("x", now_ms=T0) == "a"
+    assert store.leases.take_over("x", "c", from_holder="a", now_ms=T0 + 1, ttl_ms=TTL_MS)
+    assert store.leases.holder("x", now_ms=T0 + TTL_MS) == "c", "runs a full ttl from the take-over"
+    assert not store.leases.take_over("y", "c", from_holder="a", now_ms=T0, ttl_ms=TTL_MS), "no lease, nothing"
+
+
 def test_a_free_lease_is_taken_by_one_of_many_at_once(opener: Callable[[], Store]) -> None:
     """Eight processes' connections ask for a free lease at the same moment: exactly one gets it."""
     stores = [opener() for _ in range(8)]

@@ -9,6 +9,7 @@ from fastapi.responses import PlainTextResponse
 
 from feedback.abuse import FLAGGED_FOR_MS
 from hub.api.deps import AdminPrincipal, StoreDep
+from hub.leadership import LEADER_WORK
 from hub.metrics import Metrics
 
 router = APIRouter(tags=["ops"])
@@ -25,7 +26,7 @@ def healthz(request: Request) -> dict[str, Any]:
         "status": "ok",
         "mqtt_connected": bool(mqtt and mqtt.is_connected),
         "broker": "managed" if state.config.is_broker_managed else "external",
-        "leads": leadership.held() if leadership is not None else [],
+        "leads": [n for n in leadership.held() if n in LEADER_WORK] if leadership is not None else [],
     }
 
 

@@ -1,4 +1,5 @@
-"""What every hub command shares: the data-dir and database options and opening the store they name."""
+"""What every hub command shares: the data-dir and database options and opening the store they name; the MQTT
+options of the commands that connect (``serve``, ``ingest``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import argparse
 import os
 from pathlib import Path
 
+from hub.config import DEFAULT_KEEPALIVE_S, KEEPALIVE_RANGE_S, check_keepalive
+from hub.errors import ConfigError
 from hub.store import Store, open_store
 
 
@@ -34,6 +37,34 @@ def mqtt_urls(args: argparse.Namespace) -> list[str]:
     environment keeps the brokers' passwords off the command line (a systemd ``EnvironmentFile``, say)."""
     given: list[str] | None = args.mqtt_url
     return list(given or os.environ.get("HUB_MQTT_URLS", "").split())
+
+
+def add_mqtt_keepalive(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--mqtt-keepalive",
+        type=int,
+        metavar="SECONDS",
+        help=f"MQTT keep-alive of this process's broker connections, {KEEPALIVE_RANGE_S[0]}-{KEEPALIVE_RANGE_S[1]}:"
+        f" a silent broker is noticed within about 1.5 times it (default: $HUB_MQTT_KEEPALIVE, else"
+        f" {DEFAULT_KEEPALIVE_S})",
+    )
+
+
+def mqtt_keepalive_s(args: argparse.Namespace) -> int:
+    """``--mqtt-keepalive`` as given, else ``$HUB_MQTT_KEEPALIVE``, else the default; checked against the range.
+
+    :raises ConfigError: out of range, or the environment's value is not a whole number."""
+    given: int | None = args.mqtt_keepalive
+    if given is not None:
+        return check_keepalive(given)
+    env = os.environ.get("HUB_MQTT_KEEPALIVE", "").strip()
+    if not env:
+        return DEFAULT_KEEPALIVE_S
+    try:
+        value = int(env)
+    except ValueError:
+        raise ConfigError(f"$HUB_MQTT_KEEPALIVE (--mqtt-keepalive) must be whole seconds, got {env!r}") from None
+    return check_keepalive(value, "$HUB_MQTT_KEEPALIVE (--mqtt-keepalive)")
 
 
 def store_target(args: argparse.Namespace) -> str | Path:

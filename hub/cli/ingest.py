@@ -19,10 +19,12 @@ import threading
 from typing import Any
 
 from feedback.abuse import DEFAULT_TAPS_PER_MINUTE, TapLimit
-from hub.cli.common import add_database, mqtt_urls
+from hub.cli.common import add_database, add_mqtt_keepalive, mqtt_keepalive_s, mqtt_urls
+from hub.client_ids import claim_client_id, client_lease
 from hub.clock import wall_ms
 from hub.config import check_tap_limit, parse_mqtt_urls
 from hub.errors import ConfigError
+from hub.leadership import DEFAULT_LEASE_S, Leadership, LeaseTerms, process_holder
 from hub.metrics import Metrics
 from hub.store import is_postgresql_url, open_store
 
@@ -36,7 +38,13 @@ def add_ingest_parser(sub: Any) -> None:
         help="a broker: mqtt://hub:PASSWORD@HOST:PORT (required unless --retire); once per broker: the worker ingests"
         " from each (default: $HUB_MQTT_URLS, separated by spaces)",
     )
-    s.add_argument("--client-id", required=True, help="this worker's stable MQTT client id (its broker session)")
+    s.add_argument(
+        "--client-id",
+        required=True,
+        help="this worker's stable MQTT client id (its broker session); one process per id on a store: one given an"
+        " id in use refuses to start",
+    )
+    add_mqtt_keepalive(s)
     s.add_argument(
         "--retire", action="store_true", help="forget the worker --client-id for good (it will not come back); exit"
     )
@@ -48,6 +56,14 @@ def add_ingest_parser(sub: Any) -> None:
         help=f"as hub serve's (default {DEFAULT_TAPS_PER_MINUTE}; 0: no limit)",
     )
     s.add_argument("--no-kiosk-throttle", action="store_true", help="as hub serve's: flag, but store taps over it")
+    s.add_argument(
+        "--lease-s",
+        type=float,
+        default=DEFAULT_LEASE_S,
+        help="this worker holds its --client-id in the store under a lease of this many seconds: another process"
+        f" asking for the same id is refused while it runs; a killed one frees it within this (default"
+        f" {DEFAULT_LEASE_S:g}; at once for a process on the same host)",
+    )
     s.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
 
@@ -68,8 +84,21 @@ def run_ingest(args: argparse.Namespace) -> int:
     if not urls:
         raise ConfigError("hub ingest needs --mqtt-url mqtt://hub:PASSWORD@HOST:PORT (or $HUB_MQTT_URLS)")
     endpoints = parse_mqtt_urls(urls)
+    keepalive_s = mqtt_keepalive_s(args)
     tap_limit = TapLimit(check_tap_limit(args.kiosk_taps_per_minute), is_throttling=not args.no_kiosk_throttle)
-    open_store(database).close()  # migrate, and fail now when the server does not answer
+    if not 1 <= args.lease_s <= 3600:
+        raise ConfigError(f"--lease-s must be 1-3600, got {args.lease_s}")
+    terms = LeaseTerms(round(args.lease_s * 1000))
+    holder = process_holder()
+    with open_store(database) as store:  # migrate, fail now when the server does not answer, and hold the id
+        claim_client_id(store, args.client_id, holder=holder, terms=terms, now_ms=wall_ms)
+    leases = Leadership(
+        open_store=lambda: open_store(database),
+        wants={client_lease(args.client_id): lambda: True},
+        terms=terms,
+        now_ms=wall_ms,
+        holder=holder,
+    )
     relay = ChangeRelay(open_store=lambda: open_store(database), feed=None)  # tells the serve processes' pages
     ingest = Ingest(
         open_store=lambda: open_store(database),
@@ -79,16 +108,19 @@ def run_ingest(args: argparse.Namespace) -> int:
         now_ms=wall_ms,
         tap_limit=tap_limit,
         on_stored=relay.stored,
+        keepalive_s=keepalive_s,
     )
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopping.set())
+    leases.start()
     relay.start()
     ingest.start()
     logging.getLogger(__name__).info("ingest worker %s started", args.client_id)
     while not stopping.wait(1.0):
         pass
     ingest.stop()
+    leases.stop()  # after the MQTT clients under the id are gone: releases it
     relay.stop()
     m = ingest.metrics
     logging.getLogger(__name__).info(

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 from typing import Any
 
 from feedback.abuse import DEFAULT_TAPS_PER_MINUTE, TapLimit
 from hub.alerts.delivery import parse_smtp_url
-from hub.cli.common import add_data_dir, mqtt_urls
+from hub.cli.common import add_data_dir, add_mqtt_keepalive, mqtt_keepalive_s, mqtt_urls
+from hub.client_ids import claim_client_id, client_lease
+from hub.clock import wall_ms
 from hub.config import DEFAULT_HTTP_PORT, DEFAULT_MQTT_PORT, HubConfig, check_port, check_tap_limit, parse_mqtt_urls
-from hub.errors import ConfigError
-from hub.leadership import DEFAULT_LEASE_S
+from hub.errors import ConfigError, StoreUnavailable
+from hub.leadership import DEFAULT_LEASE_S, LeaseTerms, process_holder
+from hub.store import open_store
 
 
 def add_serve_parser(sub: Any) -> None:
@@ -40,7 +44,13 @@ def add_serve_parser(sub: Any) -> None:
         help="also open a TLS listener for kiosks (client certificate + password) on this port",
     )
     s.add_argument("--mqtt-tls-bind", default="0.0.0.0", help="TLS listener bind address (default 0.0.0.0)")
-    s.add_argument("--client-id", default="hub-ingest-1", help="stable MQTT client id of this ingest worker")
+    s.add_argument(
+        "--client-id",
+        default="hub-ingest-1",
+        help="stable MQTT client id of this process's ingest (its publisher's: ID-config); each process on one store"
+        " needs its own: one given an id in use refuses to start (default hub-ingest-1)",
+    )
+    add_mqtt_keepalive(s)
     s.add_argument(
         "--allowed-host",
         action="append",
@@ -122,6 +132,7 @@ def run_serve(args: argparse.Namespace) -> int:
         external_mqtt=parse_mqtt_urls(mqtt_urls(args)),
         public_mqtt_host=args.public_mqtt_host,
         client_id=args.client_id,
+        mqtt_keepalive_s=mqtt_keepalive_s(args),
         mqtt_tls_port=check_port(args.mqtt_tls_port, "--mqtt-tls-port") if args.mqtt_tls_port else None,
         mqtt_tls_bind=args.mqtt_tls_bind,
         allowed_hosts=tuple(args.allowed_host),
@@ -135,14 +146,24 @@ def run_serve(args: argparse.Namespace) -> int:
         ingest_enabled=not args.no_ingest,
         lease_s=args.lease_s,
     )
-    # open event streams (GET /api/events) never end by themselves: on shutdown they get 3 s, then are closed
-    uvicorn.run(
-        create_app(config),
-        host=config.http_host,
-        port=config.http_port,
-        log_level=args.log_level,
-        server_header=False,  # no "Server: uvicorn" banner
-        proxy_headers=False,  # uvicorn would trust X-Forwarded-* from 127.0.0.1: hub.guard.proxies decides
-        timeout_graceful_shutdown=3,
-    )
+    holder = process_holder()
+    lease = client_lease(config.client_id)
+    with open_store(config.store_target) as store:  # refuse a client id in use before starting anything
+        claim_client_id(
+            store, config.client_id, holder=holder, terms=LeaseTerms(round(config.lease_s * 1000)), now_ms=wall_ms
+        )
+    try:
+        # open event streams (GET /api/events) never end by themselves: on shutdown they get 3 s, then are closed
+        uvicorn.run(
+            create_app(config, holder=holder),
+            host=config.http_host,
+            port=config.http_port,
+            log_level=args.log_level,
+            server_header=False,  # no "Server: uvicorn" banner
+            proxy_headers=False,  # uvicorn would trust X-Forwarded-* from 127.0.0.1: hub.guard.proxies decides
+            timeout_graceful_shutdown=3,
+        )
+    finally:  # also when uvicorn gave up before the runtime started (its stop released it then)
+        with contextlib.suppress(StoreUnavailable), open_store(config.store_target) as store:
+            store.leases.release(lease, holder)
     return 0

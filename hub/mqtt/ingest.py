@@ -26,7 +26,7 @@ from feedback import __version__
 from feedback import protocol as p
 from feedback.abuse import TapLimit
 from feedback.remote_config import decode_report
-from hub.config import MqttEndpoint
+from hub.config import DEFAULT_KEEPALIVE_S, MqttEndpoint
 from hub.metrics import Metrics
 from hub.mqtt.client import hub_client
 from hub.mqtt.fast_decode import decode_valid_ratings
@@ -60,8 +60,10 @@ class Ingest:
         now_ms: Callable[[], int],
         tap_limit: TapLimit | None = None,
         on_stored: Callable[[set[str]], None] | None = None,
+        keepalive_s: int = DEFAULT_KEEPALIVE_S,
     ) -> None:
         self.open_store = open_store
+        self.keepalive_s = keepalive_s
         self.tap_limit = tap_limit or TapLimit()
         self.on_stored = on_stored  # told, after each commit, which locations got new ratings
         self.endpoints = tuple(endpoints)
@@ -95,7 +97,9 @@ class Ingest:
         for client, endpoint in zip(self._clients, self.endpoints, strict=True):
             props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]  # paho leaves it unannotated
             props.SessionExpiryInterval = SESSION_EXPIRY_S
-            client.connect_async(endpoint.host, endpoint.port, keepalive=10, clean_start=False, properties=props)
+            client.connect_async(
+                endpoint.host, endpoint.port, keepalive=self.keepalive_s, clean_start=False, properties=props
+            )
             client.loop_start()
 
     def stop(self) -> None:

@@ -19,7 +19,7 @@ import paho.mqtt.client as mqtt
 
 from feedback import protocol as p
 from feedback.remote_config import ConfigMessage, encode_config
-from hub.config import MqttEndpoint
+from hub.config import DEFAULT_KEEPALIVE_S, MqttEndpoint
 from hub.mqtt.client import hub_client
 from hub.store import Store
 
@@ -39,8 +39,16 @@ class _Link:
 
 
 class ConfigPublisher:
-    def __init__(self, *, endpoints: Sequence[MqttEndpoint], client_id: str, now_ms: Callable[[], int]) -> None:
+    def __init__(
+        self,
+        *,
+        endpoints: Sequence[MqttEndpoint],
+        client_id: str,
+        now_ms: Callable[[], int],
+        keepalive_s: int = DEFAULT_KEEPALIVE_S,
+    ) -> None:
         self.now_ms = now_ms
+        self.keepalive_s = keepalive_s
         self._links = [_Link(e, hub_client(e, client_id=client_id)) for e in endpoints]
         for link in self._links:
             link.client.user_data_set(link)
@@ -53,7 +61,7 @@ class ConfigPublisher:
 
     def start(self) -> None:
         for link in self._links:
-            link.client.connect_async(link.endpoint.host, link.endpoint.port, keepalive=30)
+            link.client.connect_async(link.endpoint.host, link.endpoint.port, keepalive=self.keepalive_s)
             link.client.loop_start()
 
     def stop(self) -> None:

@@ -25,6 +25,13 @@ class Leases:
         with self.engine.write(self.conn) as c:
             return bool(c.execute(TAKE, (name, holder, now_ms + ttl_ms, now_ms)).rowcount == 1)
 
+    def take_over(self, name: str, holder: str, *, from_holder: str, now_ms: int, ttl_ms: int) -> bool:
+        """Take ``name`` from ``from_holder``, known to be gone before its lease ran out (a process on this host
+        that no longer runs); False when the lease has moved on meanwhile."""
+        sql = "UPDATE leases SET holder = ?, expires_ms = ? WHERE name = ? AND holder = ?"
+        with self.engine.write(self.conn) as c:
+            return bool(c.execute(sql, (holder, now_ms + ttl_ms, name, from_holder)).rowcount == 1)
+
     def release(self, name: str, holder: str) -> None:
         """Give ``name`` up (on an orderly stop) so another process takes it at once; a lease lost meanwhile
         stays with its new holder."""
