@@ -11,7 +11,7 @@ import pytest
 from feedback import protocol as p
 from hub.fleet.kiosks import register_kiosk
 from hub.store import Store, open_store
-from hub.store.records import Incoming, Outcome, StatusIn
+from hub.store.records import Incoming, IngestStep, Outcome, StatusIn
 from tests.dashboard.conftest import NOW_MS
 from tests.test_store_workers import ratings
 
@@ -30,7 +30,7 @@ def store(engine: str, database: str | None, tmp_path: Path) -> Iterator[Store]:
 
 def test_a_birth_between_a_kiosks_ratings_is_answered_with_those_before_it_only(store: Store) -> None:
     birth = p.Status("online", kind="birth", birth_id="b-1", acked_through=0)
-    steps = [
+    steps: list[IngestStep] = [
         [Incoming("k1", NOW_MS, ratings("k1", range(1, 6))), Incoming("k2", NOW_MS, ratings("k2", range(1, 4)))],
         StatusIn("k1", birth, NOW_MS, is_retained=False),
         [Incoming("k1", NOW_MS, ratings("k1", range(6, 11)))],
@@ -46,7 +46,7 @@ def test_a_birth_between_a_kiosks_ratings_is_answered_with_those_before_it_only(
 
 
 def test_steps_sent_again_count_as_duplicates_and_change_nothing(store: Store) -> None:
-    steps: list[list[Incoming] | StatusIn] = [[Incoming("k1", NOW_MS, ratings("k1", range(1, 101)))]]
+    steps: list[IngestStep] = [[Incoming("k1", NOW_MS, ratings("k1", range(1, 101)))]]
     store.ledger.store_in_order(steps, now_ms=NOW_MS)
     (again,) = store.ledger.store_in_order(steps, now_ms=NOW_MS)
     assert isinstance(again, Outcome) and (again.stored, again.duplicates) == (0, 100)
