@@ -18,12 +18,25 @@ SIGNED_IN_BODY_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
+class MqttTls:
+    """How the hub's own client speaks TLS to an ``mqtts://`` broker (``hub.mqtt.tls`` makes the context).
+
+    The broker's certificate is verified, host name included, against ``ca_file`` (None: the system CAs); the
+    client certificate is presented when the broker asks for one (the kiosks' TLS listener does)."""
+
+    ca_file: Path | None = None  # --mqtt-ca
+    cert_file: Path | None = None  # --mqtt-cert, with key_file (both or neither)
+    key_file: Path | None = None  # --mqtt-key
+
+
+@dataclass(frozen=True, slots=True)
 class MqttEndpoint:
     host: str
     port: int
     username: str | None = None
     password: str | None = None
     tls: bool = False
+    tls_files: MqttTls = MqttTls()  # used when ``tls``
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +93,7 @@ class HubConfig:
         return not self.external_mqtt
 
 
-def parse_mqtt_url(url: str) -> MqttEndpoint:
+def parse_mqtt_url(url: str, tls_files: MqttTls = MqttTls()) -> MqttEndpoint:
     parts = urlsplit(url)
     if parts.scheme not in ("mqtt", "mqtts") or not parts.hostname:
         raise ConfigError(f"--mqtt-url {url!r} must look like mqtt://[user:password@]host:port")
@@ -94,12 +107,15 @@ def parse_mqtt_url(url: str) -> MqttEndpoint:
         tls=parts.scheme == "mqtts",
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
+        tls_files=tls_files,
     )
 
 
-def parse_mqtt_urls(urls: list[str] | None) -> tuple[MqttEndpoint, ...]:
-    """``--mqtt-url``, given once per broker. :raises ConfigError: a bad URL, or one broker given twice."""
-    endpoints = tuple(parse_mqtt_url(url) for url in urls or ())
+def parse_mqtt_urls(urls: list[str] | None, tls_files: MqttTls = MqttTls()) -> tuple[MqttEndpoint, ...]:
+    """``--mqtt-url``, given once per broker; ``tls_files`` for the ``mqtts://`` ones.
+
+    :raises ConfigError: a bad URL, or one broker given twice."""
+    endpoints = tuple(parse_mqtt_url(url, tls_files) for url in urls or ())
     places = [(e.host, e.port) for e in endpoints]
     for i, place in enumerate(places):
         if place in places[:i]:

@@ -57,7 +57,8 @@ DEPLOY = ROOT / "deploy"
 
 def test_scale_out_units_verify_and_keep_secrets_in_the_environment_file(tmp_path: Path) -> None:
     """deploy/'s units (two ingest workers, the web process, two Mosquittos) verify as instances, take the database
-    and broker URLs only from the EnvironmentFile, and the example file names both variables the hub reads."""
+    and broker URLs only from the EnvironmentFile, and the example file names the variables the hub reads, with
+    mqtts:// brokers and the hub's TLS files."""
     analyze = require_binary("systemd-analyze")
     venv = "/opt/smiley-hub/venv/bin/python"
     instances = {
@@ -90,7 +91,11 @@ def test_scale_out_units_verify_and_keep_secrets_in_the_environment_file(tmp_pat
     web = unit_settings(DEPLOY / "smiley-hub-web.service")["ExecStart"][0]
     assert "--no-ingest" in web and "--mqtt-port" not in web
     example = unit_settings(DEPLOY / "scale-out.env.example")
-    assert set(example) == {"HUB_DATABASE", "HUB_MQTT_URLS"} and len(example["HUB_MQTT_URLS"][0].split()) == 2
+    assert set(example) == {"HUB_DATABASE", "HUB_MQTT_URLS", "HUB_MQTT_CA", "HUB_MQTT_CERT", "HUB_MQTT_KEY"}
+    urls = example["HUB_MQTT_URLS"][0].strip('"').split()
+    assert len(urls) == 2 and all(url.startswith("mqtts://hub:") for url in urls), "remote brokers over TLS"
+    read = (ROOT / "hub" / "cli" / "common.py").read_text()
+    assert all(f'"{name}"' in read for name in example if name != "HUB_DATABASE"), "each one is read by the hub"
 
 
 def build_wheel(out: Path) -> Path:

@@ -11,7 +11,14 @@ from collections.abc import Sequence
 from feedback.ids import InvalidId
 from hub.cli.alerts import add_alert_parsers, run_alert, run_report
 from hub.cli.audit import record_cli_change
-from hub.cli.broker import add_broker_address_parser, add_broker_parser, run_broker_address, run_broker_config
+from hub.cli.broker import (
+    add_broker_address_parser,
+    add_broker_client_cert_parser,
+    add_broker_parser,
+    run_broker_address,
+    run_broker_client_cert,
+    run_broker_config,
+)
 from hub.cli.common import add_data_dir, store_of
 from hub.cli.db import add_db_parser, run_db
 from hub.cli.imports import add_import_parser, run_import
@@ -38,6 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_user_parsers(sub, add_data_dir)
     add_broker_parser(sub)
     add_broker_address_parser(sub)
+    add_broker_client_cert_parser(sub)
     add_config_parser(sub, add_data_dir)
     add_alert_parsers(sub, add_data_dir)
     add_import_parser(sub)
@@ -87,6 +95,8 @@ def _run(args: argparse.Namespace) -> int:
             run_broker_config(args, store)
         elif args.command == "broker-address":
             run_broker_address(args, store)
+        elif args.command == "broker-client-cert":
+            run_broker_client_cert(args)
         elif args.command == "import":
             run_import(args, store, now)
         record_cli_change(store, args, now_ms=now)  # only after the command succeeded; only changes

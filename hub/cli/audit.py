@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.audit import cli_actor, without_secrets
+from hub.fleet.broker import HUB_USERNAME
 from hub.store import Store
 
 # (command, action) → the audit action, named as the API names it where the API does the same
@@ -32,6 +33,7 @@ AUDITED: dict[tuple[str, str], str] = {
     ("alert", "rule add"): "alert_rule.create",
     ("alert", "rule remove"): "alert_rule.remove",
     ("broker-address", "set"): "broker_address.set",
+    ("broker-client-cert", ""): "broker_client_cert.issue",
     ("import", "happyornot"): "import.happyornot",
 }
 # not part of the detail: how the command ran, not what it changed
@@ -63,6 +65,8 @@ def _target(args: argparse.Namespace) -> str:
         return str(args.name)
     if args.command == "broker-address":
         return "broker"
+    if args.command == "broker-client-cert":
+        return f"user:{HUB_USERNAME}"
     if args.command == "import":
         return str(args.source)
     return str(args.id)

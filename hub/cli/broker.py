@@ -1,5 +1,5 @@
 """``python -m hub broker-config``: Mosquitto's files for running your own broker; ``broker-address``: the
-address new kiosk configs get."""
+address new kiosk configs get; ``broker-client-cert``: the hub's own certificate for those brokers' TLS listener."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from typing import Any
 from hub.cli.common import add_data_dir
 from hub.config import DEFAULT_MQTT_PORT, check_port
 from hub.fleet.addresses import TLS, recorded, set_explicit
-from hub.fleet.broker import TlsListener, broker_tls_hosts, hub_password, write_broker_files
+from hub.fleet.broker import HUB_USERNAME, TlsListener, broker_tls_hosts, hub_password, write_broker_files
+from hub.fleet.passwords import write_private
 from hub.fleet.pki import KioskCA
 from hub.store import Store
 
@@ -38,6 +39,33 @@ def add_broker_address_parser(sub: Any) -> None:
     )
     add_data_dir(s)
     add_data_dir(aa.add_parser("show", help="print the recorded addresses as JSON"))
+
+
+def add_broker_client_cert_parser(sub: Any) -> None:
+    c = sub.add_parser(
+        "broker-client-cert",
+        help="write a client certificate for the hub's own connections to brokers' TLS listeners (mqtts://), issued"
+        " by the kiosk CA, with its key and the CA: for --mqtt-ca, --mqtt-cert and --mqtt-key",
+    )
+    c.add_argument("--out", type=Path, required=True, help="directory to write ca.crt, hub.crt and hub.key (0600) into")
+    add_data_dir(c)
+
+
+def run_broker_client_cert(args: argparse.Namespace) -> None:
+    now = dt.datetime.now(dt.UTC)
+    ca = KioskCA(args.data_dir / "pki").ensure(now=now)
+    issued = ca.issue_client(HUB_USERNAME, now=now)
+    out: Path = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    ca_path, cert_path, key_path = out / "ca.crt", out / "hub.crt", out / "hub.key"
+    write_private(key_path, issued.key_pem)
+    write_private(cert_path, issued.cert_pem)
+    write_private(ca_path, ca.cert_pem)
+    print(
+        f"wrote {cert_path} (valid until {issued.not_after:%Y-%m-%d}), its key {key_path} and the kiosk CA {ca_path};"
+        f" the hub's processes use them with: --mqtt-ca {ca_path} --mqtt-cert {cert_path} --mqtt-key {key_path}",
+        file=sys.stderr,
+    )
 
 
 def run_broker_address(args: argparse.Namespace, store: Store) -> None:

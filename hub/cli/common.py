@@ -4,12 +4,17 @@ options of the commands that connect (``serve``, ``ingest``)."""
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
-from hub.config import DEFAULT_KEEPALIVE_S, KEEPALIVE_RANGE_S, check_keepalive
+from hub.config import DEFAULT_KEEPALIVE_S, KEEPALIVE_RANGE_S, MqttEndpoint, MqttTls, check_keepalive
 from hub.errors import ConfigError
 from hub.store import Store, open_store
+
+log = logging.getLogger(__name__)
 
 
 def add_data_dir(p: argparse.ArgumentParser) -> None:
@@ -37,6 +42,48 @@ def mqtt_urls(args: argparse.Namespace) -> list[str]:
     environment keeps the brokers' passwords off the command line (a systemd ``EnvironmentFile``, say)."""
     given: list[str] | None = args.mqtt_url
     return list(given or os.environ.get("HUB_MQTT_URLS", "").split())
+
+
+def add_mqtt_tls(p: argparse.ArgumentParser) -> None:
+    """``--mqtt-ca``, ``--mqtt-cert``, ``--mqtt-key``: TLS of this process's ``mqtts://`` broker connections."""
+    for flag, env, text in (
+        ("--mqtt-ca", "HUB_MQTT_CA", "CA certificate(s) the mqtts:// brokers' certificates are verified against (host"
+         " names too) (default: $HUB_MQTT_CA, else the system CAs)"),
+        ("--mqtt-cert", "HUB_MQTT_CERT", "the hub's client certificate, for brokers that ask for one (the kiosks' TLS"
+         " listener does: `hub broker-client-cert`); with --mqtt-key (default: $HUB_MQTT_CERT)"),
+        ("--mqtt-key", "HUB_MQTT_KEY", "its unencrypted private key, not readable by others (default: $HUB_MQTT_KEY)"),
+    ):  # fmt: skip
+        p.add_argument(flag, type=Path, default=os.environ.get(env) or None, metavar="FILE", help=text)
+
+
+def mqtt_tls(args: argparse.Namespace) -> MqttTls:
+    """The TLS files as given (``--mqtt-ca`` … or the environment); checked by :func:`check_mqtt_tls`."""
+    return MqttTls(ca_file=args.mqtt_ca, cert_file=args.mqtt_cert, key_file=args.mqtt_key)
+
+
+def check_mqtt_tls(tls: MqttTls, endpoints: Sequence[MqttEndpoint]) -> None:
+    """Refuse TLS files that cannot be loaded, or that no ``mqtts://`` broker would use; warn of a password sent
+    in clear to a broker on another machine.
+
+    :raises ConfigError: naming the flag."""
+    from hub.mqtt.tls import client_context  # ssl only; no paho
+
+    client_context(tls)
+    if tls != MqttTls() and not any(e.tls for e in endpoints):
+        raise ConfigError("--mqtt-ca/--mqtt-cert/--mqtt-key apply to mqtts:// brokers, and no --mqtt-url is mqtts://")
+    for e in endpoints:
+        if not e.tls and not _is_loopback(e.host):
+            log.warning("broker %s:%s is reached over plain mqtt://: the hub's password crosses the network in"
+                        " clear; use mqtts:// (docs/brokers.md)", e.host, e.port)  # fmt: skip
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def add_mqtt_keepalive(p: argparse.ArgumentParser) -> None:

@@ -19,7 +19,15 @@ import threading
 from typing import Any
 
 from feedback.abuse import DEFAULT_TAPS_PER_MINUTE, TapLimit
-from hub.cli.common import add_database, add_mqtt_keepalive, mqtt_keepalive_s, mqtt_urls
+from hub.cli.common import (
+    add_database,
+    add_mqtt_keepalive,
+    add_mqtt_tls,
+    check_mqtt_tls,
+    mqtt_keepalive_s,
+    mqtt_tls,
+    mqtt_urls,
+)
 from hub.client_ids import claim_client_id, client_lease
 from hub.clock import wall_ms
 from hub.config import check_tap_limit, parse_mqtt_urls
@@ -35,8 +43,8 @@ def add_ingest_parser(sub: Any) -> None:
     s.add_argument(
         "--mqtt-url",
         action="append",
-        help="a broker: mqtt://hub:PASSWORD@HOST:PORT (required unless --retire); once per broker: the worker ingests"
-        " from each (default: $HUB_MQTT_URLS, separated by spaces)",
+        help="a broker: mqtt://hub:PASSWORD@HOST:PORT, or mqtts://… for TLS (see --mqtt-ca) (required unless"
+        " --retire); once per broker: the worker ingests from each (default: $HUB_MQTT_URLS, separated by spaces)",
     )
     s.add_argument(
         "--client-id",
@@ -45,6 +53,7 @@ def add_ingest_parser(sub: Any) -> None:
         " id in use refuses to start",
     )
     add_mqtt_keepalive(s)
+    add_mqtt_tls(s)
     s.add_argument(
         "--retire", action="store_true", help="forget the worker --client-id for good (it will not come back); exit"
     )
@@ -83,7 +92,9 @@ def run_ingest(args: argparse.Namespace) -> int:
     urls = mqtt_urls(args)
     if not urls:
         raise ConfigError("hub ingest needs --mqtt-url mqtt://hub:PASSWORD@HOST:PORT (or $HUB_MQTT_URLS)")
-    endpoints = parse_mqtt_urls(urls)
+    tls = mqtt_tls(args)
+    endpoints = parse_mqtt_urls(urls, tls)
+    check_mqtt_tls(tls, endpoints)
     keepalive_s = mqtt_keepalive_s(args)
     tap_limit = TapLimit(check_tap_limit(args.kiosk_taps_per_minute), is_throttling=not args.no_kiosk_throttle)
     if not 1 <= args.lease_s <= 3600:

@@ -9,7 +9,15 @@ from typing import Any
 
 from feedback.abuse import DEFAULT_TAPS_PER_MINUTE, TapLimit
 from hub.alerts.delivery import parse_smtp_url
-from hub.cli.common import add_data_dir, add_mqtt_keepalive, mqtt_keepalive_s, mqtt_urls
+from hub.cli.common import (
+    add_data_dir,
+    add_mqtt_keepalive,
+    add_mqtt_tls,
+    check_mqtt_tls,
+    mqtt_keepalive_s,
+    mqtt_tls,
+    mqtt_urls,
+)
 from hub.client_ids import claim_client_id, client_lease
 from hub.clock import wall_ms
 from hub.config import DEFAULT_HTTP_PORT, DEFAULT_MQTT_PORT, HubConfig, check_port, check_tap_limit, parse_mqtt_urls
@@ -27,8 +35,9 @@ def add_serve_parser(sub: Any) -> None:
     g.add_argument(
         "--mqtt-url",
         action="append",
-        help="use this external broker (mqtt://user:password@host:port), start none; once per broker: the hub ingests"
-        " from each and publishes to all (default: $HUB_MQTT_URLS, separated by spaces)",
+        help="use this external broker (mqtt://user:password@host:port, or mqtts://… for TLS, see --mqtt-ca), start"
+        " none; once per broker: the hub ingests from each and publishes to all (default: $HUB_MQTT_URLS, separated"
+        " by spaces)",
     )
     g.add_argument(
         "--mqtt-port",
@@ -51,6 +60,7 @@ def add_serve_parser(sub: Any) -> None:
         " needs its own: one given an id in use refuses to start (default hub-ingest-1)",
     )
     add_mqtt_keepalive(s)
+    add_mqtt_tls(s)
     s.add_argument(
         "--allowed-host",
         action="append",
@@ -123,13 +133,16 @@ def run_serve(args: argparse.Namespace) -> int:
         raise ConfigError(f"--lease-s must be 1-3600, got {args.lease_s}")
     if "@" not in args.mail_from:
         raise ConfigError(f"--mail-from {args.mail_from!r} is not an e-mail address")
+    tls = mqtt_tls(args)
+    external_mqtt = parse_mqtt_urls(mqtt_urls(args), tls)
+    check_mqtt_tls(tls, external_mqtt)
     config = HubConfig(
         data_dir=args.data_dir.resolve(),
         http_host=args.http_host,
         http_port=args.http_port,
         mqtt_port=args.mqtt_port,
         mqtt_bind=args.mqtt_bind,
-        external_mqtt=parse_mqtt_urls(mqtt_urls(args)),
+        external_mqtt=external_mqtt,
         public_mqtt_host=args.public_mqtt_host,
         client_id=args.client_id,
         mqtt_keepalive_s=mqtt_keepalive_s(args),

@@ -154,7 +154,8 @@ class KioskCA:
         )
 
     def issue_client(self, kiosk_id: str, *, now: dt.datetime) -> IssuedCert:
-        """A client certificate whose common name is the kiosk id (= its broker username)."""
+        """A client certificate whose common name is the kiosk id (= its broker username), or the hub's user for
+        the hub's own connections to the kiosks' TLS listener (``hub broker-client-cert``)."""
         check_id(kiosk_id, what="kiosk id")
         return self._issue(kiosk_id, now=now, days=CLIENT_DAYS, usage=ExtendedKeyUsageOID.CLIENT_AUTH, sans=[])
 

@@ -28,7 +28,7 @@ from feedback.abuse import TapLimit
 from feedback.remote_config import decode_report
 from hub.config import DEFAULT_KEEPALIVE_S, MqttEndpoint
 from hub.metrics import Metrics
-from hub.mqtt.client import hub_client
+from hub.mqtt.client import hub_client, refused_hint
 from hub.mqtt.fast_decode import decode_valid_ratings
 from hub.mqtt.received import Received, received
 from hub.mqtt.writer import StoreWriter
@@ -142,10 +142,11 @@ class Ingest:
 
     def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, rc: Any, props: Any) -> None:
         try:
+            hint = "" if self._connected[userdata].is_set() else refused_hint(self.endpoints[userdata])
             self._connected[userdata].clear()
             if not self._stopping.is_set():
                 e = self.endpoints[userdata]
-                log.warning("hub: disconnected from broker %s:%s: %s", e.host, e.port, rc)
+                log.warning("hub: disconnected from broker %s:%s: %s%s", e.host, e.port, rc, hint)
         except Exception:
             log.exception("hub on_disconnect")
 
