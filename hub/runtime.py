@@ -17,7 +17,7 @@ from hub.changes import ChangeFeed, ChangeRelay
 from hub.client_ids import client_lease
 from hub.config import HubConfig, MqttEndpoint, kiosk_facing_url
 from hub.errors import StoreUnavailable
-from hub.fleet.addresses import record_served
+from hub.fleet.addresses import record_hub_brokers, record_served
 from hub.fleet.broker import (
     HUB_USERNAME,
     ManagedBroker,
@@ -91,7 +91,11 @@ class HubRuntime:
             )
         else:
             endpoints = cfg.external_mqtt
-            record_served(store, *(kiosk_facing_url(e) for e in endpoints))
+            if not record_hub_brokers(store, *(kiosk_facing_url(e) for e in endpoints)):
+                log.info(
+                    "hub: the brokers are reached over both mqtt:// and mqtts://; kiosks' addresses come from"
+                    " `hub broker-address set` only"
+                )
         store.ops.set_meta("public_url", cfg.dashboard_url)  # `report send` links to the dashboard too
         seen = store.ops.registry_version()
         on_stored = self.changes.publish if self.changes is not None else None

@@ -196,6 +196,42 @@ def test_hub_serve_over_mqtts_ingests_and_publishes_through_the_kiosks_tls_liste
         hub.stop()
 
 
+def test_hub_serve_reaching_one_broker_in_plain_and_another_over_mqtts_runs_and_guesses_no_kiosk_address(
+    hub_dir: Path, tls_broker: ExternalBroker, tmp_path: Path
+) -> None:
+    """A hub's own broker on loopback in plain and a remote one over TLS: ``serve`` runs on both (it once refused a
+    mix, as kiosk addresses), a TLS kiosk's taps are stored once, and ``kiosk add`` asks for an address rather than
+    being given the hub's own mix."""
+    plain = ExternalBroker(hub_dir, name="plain-broker")
+    kiosks = provision(
+        hub_dir, location="sto", kiosks=["a"], broker_url=tls_broker.kiosk_url, out_dir=tmp_path, uplink=UPLINK,
+        tls=True,
+    )  # fmt: skip
+    tls_broker.start()
+    plain.start()
+    files = client_cert(hub_dir, tmp_path / "hub-tls")
+    hub = HubProcess(hub_dir, mqtt_url=[plain.hub_url(), hub_tls_url(tls_broker)], extra_args=tuple(tls_args(files)))
+    run: KioskRun | None = None
+    try:
+        hub.start()
+        log = hub.log_path.read_text()
+        assert f"hub: connected to 127.0.0.1:{plain.port}" in log
+        assert f"hub: connected to localhost:{tls_broker.tls_port}" in log
+        run = KioskRun(kiosks["a"], tmp_path / "a-data", "--taps", "100", "--rate", "200", "--wait-acked", "120")
+        assert run.wait(150) == 0
+        assert stored(hub_dir, kiosk_id="a") == rolled_up(hub_dir) == 100
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err):
+            rc = hub_cli.main(["kiosk", "add", "b", "--location", "sto", "--out", str(tmp_path / "b.toml"),
+                               "--data-dir", str(hub_dir)])  # fmt: skip
+        assert rc != 0 and "does not know its broker address yet" in err.getvalue()
+    finally:
+        if run is not None:
+            run.kill()
+        hub.stop()
+        plain.stop()
+
+
 BAD = "postgresql://nobody:x@127.0.0.1:1/none"  # never opened: the flags are refused first
 MQTTS = "mqtts://hub:x@localhost:8883"
 

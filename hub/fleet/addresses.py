@@ -44,6 +44,16 @@ def record_served(store: Store, *urls: str) -> None:
         store.ops.set_meta(f"{key}_source", "serve")
 
 
+def record_hub_brokers(store: Store, *urls: str) -> bool:
+    """The brokers ``serve`` reaches (``--mqtt-url``), as kiosks would be given them, when they share a scheme;
+    False (nothing recorded) for a mix of ``mqtt://`` and ``mqtts://`` — a hub may reach a broker on its own
+    machine in plain and remote ones over TLS, which is no address list for kiosks: ``broker-address set`` is."""
+    if len({_key(url) for url in urls}) != 1:
+        return False
+    record_served(store, *urls)
+    return True
+
+
 def set_explicit(store: Store, *urls: str) -> str:
     """Set the addresses kiosks are given (``mqtt://`` or ``mqtts://`` by their scheme); returns which kind."""
     key = _one_key(urls)
