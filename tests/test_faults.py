@@ -6,6 +6,7 @@ import os
 import shutil
 import signal
 import sqlite3
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -284,3 +285,53 @@ def test_a_hub_slower_than_the_ack_timeout_gets_no_window_again(hub: HubProcess,
     metrics = httpx.get(hub.url + "/metrics", timeout=10).text
     duplicates = [line for line in metrics.splitlines() if line.startswith("hub_ratings_duplicate_total")]
     assert duplicates == [] or float(duplicates[0].split()[-1]) == 0, duplicates
+
+
+def test_a_kiosk_reconnecting_with_batches_in_flight_asks_instead_of_resending_its_window(
+    hub: HubProcess, tmp_path: Path
+) -> None:
+    """A kiosk's 3,000 ratings wait at the broker for a stalled hub (SIGSTOP) when the kiosk loses its connection
+    (another client takes over its session): after reconnecting it asks the hub what it holds rather than sending
+    the window again, so no duplicate reaches the hub, and every tap counts once."""
+    kiosks = provision(
+        hub.data_dir,
+        location="sto",
+        kiosks=["a"],
+        broker_url=hub.broker_url,
+        out_dir=tmp_path,
+        uplink="replay_jitter_s = 0.1\nack_timeout_s = 1",
+    )
+    cfg, data = kiosks["a"], tmp_path / "a-data"
+    hub.start()
+    assert KioskRun(cfg, data, "--taps", "1", "--wait-acked", "30").wait() == 0  # the hub has answered its birth
+    assert KioskRun(cfg, data, "--taps", "3000", "--offline").wait() == 0
+    assert hub.proc is not None
+    os.kill(hub.proc.pid, signal.SIGSTOP)  # for less than the broker's 15 s keep-alive grace: no hub will
+    try:
+        run = KioskRun(cfg, data, "--taps", "1", "--wait-acked", "90", "--log-level", "info")
+        log = run.log_path
+        wait_until(lambda: log.exists() and "asking the hub" in log.read_text(), timeout=10, message="window sent")
+        doc = broker_login(cfg)
+        thief = RawClient(hub.mqtt_port, username=doc["username"], password=doc["password"], client_id="kiosk-a")
+        assert thief.connect() == 0  # the broker ends the kiosk's session: its link drops
+        thief.close()
+        wait_until(lambda: log.read_text().count("connected to") >= 2, timeout=10, message="kiosk reconnected")
+        # still stalled a while after the reconnect (the kiosk asks again after its timeout): time enough for a
+        # kiosk that resent its window to have done so
+        wait_until(
+            lambda: "asking the hub" in log.read_text().rsplit("connected to", 1)[1], timeout=10, message="asked again"
+        )
+    finally:
+        os.kill(hub.proc.pid, signal.SIGCONT)
+    assert run.wait(120) == 0
+    assert "disconnected" in log.read_text()
+    assert_counted_exactly_once(hub.data_dir, kiosks, tmp_path)
+    metrics = httpx.get(hub.url + "/metrics", timeout=10).text
+    duplicates = [line for line in metrics.splitlines() if line.startswith("hub_ratings_duplicate_total")]
+    assert duplicates == [] or float(duplicates[0].split()[-1]) == 0, duplicates
+
+
+def broker_login(config: Path) -> dict[str, str]:
+    """The kiosk's broker credentials from its config file."""
+    broker = tomllib.loads(config.read_text())["broker"]
+    return {"username": broker["username"], "password": broker["password"]}
