@@ -4,6 +4,8 @@ transaction on SQLite), each step answered as its own call would be."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ from feedback import protocol as p
 from hub.fleet.kiosks import register_kiosk
 from hub.store import Store, open_store
 from hub.store.records import Incoming, IngestStep, Outcome, StatusIn
+from hub.store.sqlite.exports import RATING_FIELDS
 from tests.dashboard.conftest import NOW_MS
 from tests.test_store_workers import ratings
 
@@ -51,3 +54,18 @@ def test_steps_sent_again_count_as_duplicates_and_change_nothing(store: Store) -
     (again,) = store.ledger.store_in_order(steps, now_ms=NOW_MS)
     assert isinstance(again, Outcome) and (again.stored, again.duplicates) == (0, 100)
     assert store.ops.rating_counts(kiosk_id="k1").rolled_up == 100
+
+
+def test_question_and_reason_texts_come_back_exactly_as_sent(store: Store) -> None:
+    """Quotes, commas, backslashes, braces and non-ASCII letters in a question id or reason (PostgreSQL gets the
+    rows as one JSON document) are stored as they came."""
+    texts = ['"snabb", tack', "back\\slash {x}", "Bemötande – 5 ⭐", "NULL", "null"]
+    sent = [replace(r, reason=t) for r, t in zip(ratings("k1", range(1, 6)), texts, strict=True)]
+    (out,) = store.ledger.store_in_order([[Incoming("k1", NOW_MS, sent)]], now_ms=NOW_MS)
+    assert isinstance(out, Outcome) and out.stored == 5
+    rows = store.exports.ratings(
+        "sto", date(1970, 1, 1), date(9999, 12, 31), start_ms=0, end_ms=2**62, include_misuse=True,
+        include_closed=True,
+    )  # fmt: skip
+    at = RATING_FIELDS.index("reason")
+    assert sorted(row[at] for row in rows) == sorted(texts)

@@ -18,6 +18,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+import msgspec
+
 from feedback import protocol as p
 from feedback.abuse import TapLimit, TapState
 from feedback.rating import Rating
@@ -39,11 +41,21 @@ RATING_TYPES = (
     "text", "bigint", "text", "text", "smallint", "smallint", "text", "text", "bigint", "bigint", "text", "text",
     "bigint", "smallint", "smallint", "bigint", "text", "smallint", "smallint",
 )  # fmt: skip
+# One JSON parameter holding the batch's rows, read by json_to_recordset: psycopg dumps the arrays ``unnest`` takes
+# element by element in Python (37 % of a worker's samples in bench.pipeline_drain_pg); msgspec encodes the
+# rows in C, and the insert ran 1.4-1.55x as fast at 100-5,000 rows per statement, client time included.
+_NAMES = [c.strip() for c in RATING_COLUMNS.split(",")]
 INSERT_RATINGS = (
-    f"INSERT INTO ratings ({RATING_COLUMNS}) SELECT * FROM unnest("
-    + ", ".join(f"?::{t}[]" for t in RATING_TYPES)
+    f"INSERT INTO ratings ({RATING_COLUMNS}) SELECT {RATING_COLUMNS} FROM json_to_recordset(?::json) AS r("
+    + ", ".join(f"{n} {t}" for n, t in zip(_NAMES, RATING_TYPES, strict=True))
     + ") ON CONFLICT DO NOTHING RETURNING seq"
 )
+_encode = msgspec.json.Encoder().encode
+
+
+def rows_json(rows: list[tuple[Any, ...]]) -> str:
+    """The ratings rows (in ``RATING_COLUMNS`` order) as the JSON array of objects ``INSERT_RATINGS`` reads."""
+    return _encode([dict(zip(_NAMES, row, strict=True)) for row in rows]).decode()
 
 
 def _rate_limited(r: Rating, limit: TapLimit) -> p.Rejection:
@@ -287,8 +299,7 @@ def _insert_ratings(
     hourly: Counter[tuple[Any, ...]] = Counter()
     reasons: Counter[tuple[Any, ...]] = Counter()
     if rows:
-        columns = [list(c) for c in zip(*rows, strict=True)]
-        for (seq,) in conn.execute(INSERT_RATINGS, columns).fetchall():  # the rows inserted, and only those
+        for (seq,) in conn.execute(INSERT_RATINGS, (rows_json(rows),)).fetchall():  # the rows inserted, only those
             hour_key, reason_key = buckets[seq]
             hourly[hour_key] += 1
             if reason_key is not None:
