@@ -255,10 +255,8 @@ def test_a_reused_seq_with_another_tap_is_kept_as_a_conflict(hub: HubProcess, tm
     assert sorted(r["seq"] for r in listed) == [1, 2, 3], "/api/rejections names the seq of every refused rating"
 
 
-def test_a_hub_slower_than_the_ack_timeout_gets_no_window_again(hub: HubProcess, tmp_path: Path) -> None:
-    """A hub stalled (SIGSTOP) for several ack timeouts while a kiosk's backlog waits at the broker is asked what it
-    holds instead of being sent the window again: no duplicate reaches it (the fleet-reconnect resend storm), and
-    every tap counts once."""
+def backlog_of_3000(hub: HubProcess, tmp_path: Path) -> dict[str, Path]:
+    """Kiosk ``a`` (1 s ack timeout) whose birth the started hub has answered, with 3,000 taps queued offline."""
     kiosks = provision(
         hub.data_dir,
         location="sto",
@@ -271,6 +269,21 @@ def test_a_hub_slower_than_the_ack_timeout_gets_no_window_again(hub: HubProcess,
     hub.start()
     assert KioskRun(cfg, data, "--taps", "1", "--wait-acked", "30").wait() == 0  # the hub has answered its birth
     assert KioskRun(cfg, data, "--taps", "3000", "--offline").wait() == 0
+    return kiosks
+
+
+def duplicates_received(hub: HubProcess) -> float:
+    metrics = httpx.get(hub.url + "/metrics", timeout=10).text
+    found = [line for line in metrics.splitlines() if line.startswith("hub_ratings_duplicate_total")]
+    return float(found[0].split()[-1]) if found else 0.0
+
+
+def test_a_hub_slower_than_the_ack_timeout_gets_no_window_again(hub: HubProcess, tmp_path: Path) -> None:
+    """A hub stalled (SIGSTOP) for several ack timeouts while a kiosk's backlog waits at the broker is asked what it
+    holds instead of being sent the window again: no duplicate reaches it (the fleet-reconnect resend storm), and
+    every tap counts once."""
+    kiosks = backlog_of_3000(hub, tmp_path)
+    cfg, data = kiosks["a"], tmp_path / "a-data"
     assert hub.proc is not None
     os.kill(hub.proc.pid, signal.SIGSTOP)
     try:
@@ -282,9 +295,7 @@ def test_a_hub_slower_than_the_ack_timeout_gets_no_window_again(hub: HubProcess,
         os.kill(hub.proc.pid, signal.SIGCONT)
     assert run.wait(120) == 0
     assert_counted_exactly_once(hub.data_dir, kiosks, tmp_path)
-    metrics = httpx.get(hub.url + "/metrics", timeout=10).text
-    duplicates = [line for line in metrics.splitlines() if line.startswith("hub_ratings_duplicate_total")]
-    assert duplicates == [] or float(duplicates[0].split()[-1]) == 0, duplicates
+    assert duplicates_received(hub) == 0
 
 
 def test_a_kiosk_reconnecting_with_batches_in_flight_asks_instead_of_resending_its_window(
@@ -293,18 +304,8 @@ def test_a_kiosk_reconnecting_with_batches_in_flight_asks_instead_of_resending_i
     """A kiosk's 3,000 ratings wait at the broker for a stalled hub (SIGSTOP) when the kiosk loses its connection
     (another client takes over its session): after reconnecting it asks the hub what it holds rather than sending
     the window again, so no duplicate reaches the hub, and every tap counts once."""
-    kiosks = provision(
-        hub.data_dir,
-        location="sto",
-        kiosks=["a"],
-        broker_url=hub.broker_url,
-        out_dir=tmp_path,
-        uplink="replay_jitter_s = 0.1\nack_timeout_s = 1",
-    )
+    kiosks = backlog_of_3000(hub, tmp_path)
     cfg, data = kiosks["a"], tmp_path / "a-data"
-    hub.start()
-    assert KioskRun(cfg, data, "--taps", "1", "--wait-acked", "30").wait() == 0  # the hub has answered its birth
-    assert KioskRun(cfg, data, "--taps", "3000", "--offline").wait() == 0
     assert hub.proc is not None
     os.kill(hub.proc.pid, signal.SIGSTOP)  # for less than the broker's 15 s keep-alive grace: no hub will
     try:
@@ -326,9 +327,7 @@ def test_a_kiosk_reconnecting_with_batches_in_flight_asks_instead_of_resending_i
     assert run.wait(120) == 0
     assert "disconnected" in log.read_text()
     assert_counted_exactly_once(hub.data_dir, kiosks, tmp_path)
-    metrics = httpx.get(hub.url + "/metrics", timeout=10).text
-    duplicates = [line for line in metrics.splitlines() if line.startswith("hub_ratings_duplicate_total")]
-    assert duplicates == [] or float(duplicates[0].split()[-1]) == 0, duplicates
+    assert duplicates_received(hub) == 0
 
 
 def broker_login(config: Path) -> dict[str, str]:
